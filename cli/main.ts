@@ -1,0 +1,59 @@
+import { InvalidInputError } from '../model/parse';
+import { commands } from './commands';
+import { EXIT, ExitError } from './errors';
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'airlock: deployment pipelines on Temporal, from commit to promoted or rolled back',
+    '',
+    'usage: airlock <command> [options]   (airlock <command> --help for its options)',
+    '',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+/** The only place that ends the process with a code: ExitError -> its code; anything else is a bug. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${help()}\n`);
+    return name ? EXIT.ok : EXIT.badInput;
+  }
+  const command = commands.find((c) => c.name === name);
+  try {
+    if (!command) throw new ExitError(EXIT.badInput, `airlock: unknown command '${name}' (airlock help lists them)`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${command.usage}\n`);
+      return EXIT.ok;
+    }
+    await command.run(rest);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof ExitError) {
+      if (err.message) process.stderr.write(`${err.message}\n`);
+      return err.code;
+    }
+    if (err instanceof InvalidInputError) {
+      process.stderr.write(`${err.message}\n`);
+      return EXIT.badInput;
+    }
+    process.stderr.write(`airlock ${name}: unexpected error (a bug, please report it):\n${(err as Error)?.stack ?? String(err)}\n`);
+    return EXIT.failure;
+  }
+}
+
+/** Entry point used by bin/airlock.js: sets process.exitCode from main's result. */
+export function runCli(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = EXIT.failure;
+    },
+  );
+}
+
+if (require.main === module) runCli();

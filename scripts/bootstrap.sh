@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Turns a bare machine into one that can run airlock's local stack: Debian packages, a Docker engine,
+# the Go-built tools and the base images. Idempotent: every step checks before it acts.
+source "$(dirname "$0")/lib.sh"
+started=$SECONDS
+step "airlock bootstrap (cache: $AIRLOCK_CACHE, state: $AIRLOCK_HOME)"
+bash "$AIRLOCK_ROOT/scripts/install-packages.sh"
+bash "$AIRLOCK_ROOT/scripts/start-docker.sh"
+bash "$AIRLOCK_ROOT/scripts/build-tools.sh"
+bash "$AIRLOCK_ROOT/scripts/build-images.sh"
+if [ ! -d "$AIRLOCK_ROOT/node_modules" ]; then
+  step "installing npm dependencies (npm ci)"
+  (cd "$AIRLOCK_ROOT" && npm ci --no-audit --no-fund)
+fi
+info "bootstrap done in $((SECONDS - started))s"

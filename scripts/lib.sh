@@ -1,0 +1,23 @@
+# Shared helpers for airlock's bootstrap scripts. Source it; do not run it.
+# Every directory is configuration: AIRLOCK_CACHE (tools, base images), AIRLOCK_HOME (state, logs, pids).
+set -euo pipefail
+
+AIRLOCK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+AIRLOCK_CACHE=${AIRLOCK_CACHE:-$HOME/.cache/airlock}
+AIRLOCK_HOME=${AIRLOCK_HOME:-$HOME/.local/state/airlock}
+TOOLS_DIR="$AIRLOCK_CACHE/tools"
+
+# Pinned tool versions (see docs/toolchain.md for why these).
+# shellcheck source=versions.env
+source "$AIRLOCK_ROOT/scripts/versions.env"
+
+export GOTOOLCHAIN=local
+export GOFLAGS=-buildvcs=false
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+info() { printf '    %s\n' "$*" >&2; }
+die() { printf 'airlock bootstrap: %s\n' "$*" >&2; exit 1; }
+
+tool_bin() { # tool_bin NAME VERSION -> path of the cached binary
+  printf '%s/%s-%s/bin/%s' "$TOOLS_DIR" "$1" "$2" "$1"
+}

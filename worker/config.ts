@@ -1,0 +1,85 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseWith } from '../model/parse';
+
+/**
+ * Every endpoint and directory airlock uses, from the environment, parsed once. Empty strings count as
+ * unset; numbers are coerced. Tests pass an object instead of touching process.env.
+ */
+const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7233');
+const url = z.url({ message: 'expected a URL, e.g. http://127.0.0.1:9090' });
+const optionalPath = z.string().min(1).optional();
+
+const envSchema = z.object({
+  AIRLOCK_HOME: optionalPath,
+  AIRLOCK_CACHE: optionalPath,
+  TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('airlock'),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_CERT: optionalPath,
+  TEMPORAL_TLS_KEY: optionalPath,
+  AIRLOCK_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  DOCKER_HOST: z.string().min(1).optional(),
+  AIRLOCK_REGISTRY: hostPort.default('127.0.0.1:5000'),
+  PROMETHEUS_URL: url.default('http://127.0.0.1:9090'),
+  PULUMI_BACKEND_URL: z.string().min(1).optional(),
+  PULUMI_CONFIG_PASSPHRASE: z.string().default('airlock-local'),
+  AIRLOCK_BASE_IMAGE: z.string().min(1).default('airlock/base:bookworm-1'),
+  AIRLOCK_ROUTER_IMAGE: z.string().min(1).default('airlock/router:bookworm-1'),
+  AIRLOCK_TEMPORAL_BIN: optionalPath,
+  AIRLOCK_PULUMI_BIN: optionalPath,
+  AIRLOCK_TRIVY_BIN: optionalPath,
+  /** Trivy vulnerability DB: `fixture` (the small DB built from test/fixtures, offline) or `online` (Trivy's own). */
+  AIRLOCK_TRIVY_DB: z.enum(['fixture', 'online']).default('fixture'),
+  AIRLOCK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type AirlockConfig = ReturnType<typeof loadConfig>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const e = parseWith(envSchema, cleaned, 'environment');
+  const home = e.AIRLOCK_HOME ?? join(env.HOME ?? homedir(), '.local', 'state', 'airlock');
+  const cache = e.AIRLOCK_CACHE ?? join(env.HOME ?? homedir(), '.cache', 'airlock');
+  return {
+    home,
+    cache,
+    logLevel: e.AIRLOCK_LOG_LEVEL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY ? { cert: e.TEMPORAL_TLS_CERT, key: e.TEMPORAL_TLS_KEY } : undefined,
+      uiPort: e.AIRLOCK_TEMPORAL_UI_PORT,
+      dbFile: join(home, 'temporal', 'temporal.db'),
+    },
+    docker: { host: e.DOCKER_HOST },
+    registry: e.AIRLOCK_REGISTRY,
+    prometheusUrl: e.PROMETHEUS_URL.replace(/\/$/, ''),
+    pulumi: {
+      backendUrl: e.PULUMI_BACKEND_URL ?? `file://${join(home, 'pulumi')}`,
+      passphrase: e.PULUMI_CONFIG_PASSPHRASE,
+      home: join(home, 'pulumi-home'),
+    },
+    images: { base: e.AIRLOCK_BASE_IMAGE, router: e.AIRLOCK_ROUTER_IMAGE },
+    tools: {
+      temporal: e.AIRLOCK_TEMPORAL_BIN,
+      pulumi: e.AIRLOCK_PULUMI_BIN,
+      trivy: e.AIRLOCK_TRIVY_BIN,
+    },
+    trivy: {
+      db: e.AIRLOCK_TRIVY_DB,
+      cacheDir: join(cache, 'trivy'),
+    },
+    dirs: {
+      logs: join(home, 'logs'),
+      run: join(home, 'run'),
+      evidence: join(home, 'evidence'),
+      workspaces: join(home, 'workspaces'),
+      keys: join(home, 'keys'),
+    },
+  };
+}
