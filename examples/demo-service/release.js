@@ -1,0 +1,9 @@
+// What this build of the demo service is. A commit that changes `fault` turns the release bad:
+//   'none'    healthy
+//   'errors'  30% of requests to / answer 500
+//   'latency' requests to / take 800 ms
+// (DEMO_FAULT in the environment overrides it, for trying things by hand.)
+module.exports = {
+  version: '1.0.0',
+  fault: 'none',
+};

@@ -1,0 +1,42 @@
+// The demo service airlock deploys: / (the work), /healthz, /version, /metrics (Prometheus text format).
+'use strict';
+
+const http = require('node:http');
+const release = require('./release');
+const { createMetrics } = require('./metrics');
+
+const port = Number(process.env.PORT || 8080);
+const fault = process.env.DEMO_FAULT || release.fault;
+const metrics = createMetrics(release.version);
+let served = 0;
+
+function work(res, done) {
+  served += 1;
+  if (fault === 'errors' && served % 10 < 3) return done(500, { error: 'injected failure' });
+  const reply = () => done(200, { hello: 'world', version: release.version });
+  if (fault === 'latency') setTimeout(reply, 800);
+  else reply();
+}
+
+const server = http.createServer((req, res) => {
+  const started = process.hrtime.bigint();
+  const path = (req.url || '/').split('?')[0];
+  const done = (code, body, type = 'application/json') => {
+    const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
+    res.writeHead(code, { 'content-type': type, 'x-demo-version': release.version });
+    res.end(text);
+    const known = ['/', '/healthz', '/version', '/metrics'].includes(path) ? path : 'other';
+    metrics.observe(known, code, Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  if (path === '/healthz') return done(200, { ok: true });
+  if (path === '/version') return done(200, { version: release.version, fault });
+  if (path === '/metrics') return done(200, metrics.render(), 'text/plain; version=0.0.4');
+  if (path === '/') return work(res, done);
+  return done(404, { error: 'not found' });
+});
+
+server.keepAliveTimeout = 5000;
+server.listen(port, () => console.log(`demo-service ${release.version} (fault: ${fault}) listening on :${port}`));
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, () => server.close(() => process.exit(0)));
+}
