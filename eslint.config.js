@@ -14,7 +14,7 @@ const forbiddenInWorkflows = [
 ];
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'examples/**', 'coverage/**', '*.js', 'bin/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'examples/**', 'coverage/**', '*.js', 'bin/**', 'test/support/*.js'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { probeAll } from '../../infra/local/probes';
+import { ensureService, processDirs, runBootstrap, SERVICES } from '../../infra/local/stack';
+import { stopProcess } from '../../infra/local/processes';
+import { loadConfig } from '../../worker/config';
+import { jsonFlag, parseCommandArgs } from '../args';
+import type { Command } from '../command';
+import { EXIT, ExitError, badInput } from '../errors';
+import { printJson, progress, table } from '../output';
+
+const usage = `usage: airlock dev up [--skip-bootstrap]
+       airlock dev status [--json]
+       airlock dev down [--docker]
+
+up      install and start the local stack: Debian packages, dockerd, Temporal/Pulumi/Trivy (built from
+        their Go modules), base images, then the Temporal dev server, the OCI registry and Prometheus.
+        Idempotent: what already runs is left alone.
+status  one line per component; exit 0 only when every component is ok.
+down    stop the services \`up\` started (by pid); data stays. --docker also stops a dockerd airlock started.`;
+
+async function up(argv: string[]): Promise<void> {
+  const args = parseCommandArgs('dev up', argv, { 'skip-bootstrap': { type: 'boolean', default: false } }, z.object({ 'skip-bootstrap': z.boolean(), positionals: z.array(z.string()).max(0) }));
+  const config = loadConfig();
+  const started = Date.now();
+  if (!args['skip-bootstrap']) await runBootstrap(config);
+  for (const name of SERVICES) {
+    const outcome = await ensureService(config, processDirs(config), name).catch((err: Error) => {
+      throw new ExitError(EXIT.failure, `airlock dev up: ${err.message}`);
+    });
+    progress(`    ${name}: ${outcome}`);
+  }
+  const status = await probeAll(config);
+  progress(table(['component', 'ok', 'version', 'endpoint / detail'], status.map((s) => [s.name, s.ok ? 'ok' : 'FAIL', s.version ?? '', s.detail ?? s.endpoint ?? ''])));
+  const bad = status.filter((s) => !s.ok);
+  if (bad.length) throw new ExitError(EXIT.failure, `airlock dev up: not ok: ${bad.map((s) => `${s.name} (${s.detail})`).join('; ')}`);
+  progress(`local stack ready in ${((Date.now() - started) / 1000).toFixed(1)}s (Temporal UI http://127.0.0.1:${config.temporal.uiPort})`);
+}
+
+async function status(argv: string[]): Promise<void> {
+  const args = parseCommandArgs('dev status', argv, jsonFlag, z.object({ json: z.boolean(), positionals: z.array(z.string()).max(0) }));
+  const all = await probeAll(loadConfig());
+  if (args.json) printJson(all);
+  else process.stdout.write(`${table(['component', 'ok', 'version', 'endpoint', 'detail'], all.map((s) => [s.name, s.ok ? 'ok' : 'FAIL', s.version ?? '', s.endpoint ?? '', s.detail ?? '']))}\n`);
+  const bad = all.filter((s) => !s.ok);
+  if (bad.length) throw new ExitError(EXIT.failure, args.json ? '' : `not ok: ${bad.map((s) => s.name).join(', ')}`);
+}
+
+async function down(argv: string[]): Promise<void> {
+  const args = parseCommandArgs('dev down', argv, { docker: { type: 'boolean', default: false } }, z.object({ docker: z.boolean(), positionals: z.array(z.string()).max(0) }));
+  const config = loadConfig();
+  const dirs = processDirs(config);
+  const names: string[] = [...SERVICES].reverse();
+  if (args.docker) names.push('dockerd');
+  for (const name of names) progress(`    ${name}: ${(await stopProcess(dirs, name)) ? 'stopped' : 'not started by airlock'}`);
+}
+
+export const devCommand: Command = {
+  name: 'dev',
+  summary: 'run the local stack: dev up | status | down',
+  usage,
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub === 'up') return up(rest);
+    if (sub === 'status') return status(rest);
+    if (sub === 'down') return down(rest);
+    throw badInput(`airlock dev: expected up, status or down, got ${sub ? `'${sub}'` : 'nothing'}`);
+  },
+};

@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createActivities } from '../activities';
+import { loadConfig } from './config';
+import { createAirlockWorker, installRuntime } from './worker';
+
+/**
+ * The worker process: registers airlock's workflows (prebuilt bundle when present) and activities on the
+ * task queue, and runs until SIGINT/SIGTERM, when it finishes in-flight tasks and exits.
+ */
+export async function runWorker(env: Record<string, string | undefined> = process.env): Promise<void> {
+  const config = loadConfig(env);
+  installRuntime(config);
+  const bundle = join(__dirname, '..', 'workflow-bundle.js');
+  const workflows = existsSync(bundle)
+    ? { workflowBundle: { codePath: bundle } }
+    : { workflowsPath: require.resolve('../workflows') };
+  const worker = await createAirlockWorker(config, workflows, createActivities(config));
+  await worker.run();
+}
+
+if (require.main === module) {
+  runWorker().catch((err) => {
+    process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'worker failed', error: String((err as Error)?.stack ?? err) })}\n`);
+    process.exitCode = 1;
+  });
+}

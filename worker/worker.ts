@@ -1,0 +1,34 @@
+import { Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { AirlockConfig } from './config';
+import { connectWorker } from './connection';
+import { jsonLogger } from './logger';
+
+let runtimeInstalled = false;
+
+/** Installs the structured logger once per process (Temporal's Runtime is a process singleton). */
+export function installRuntime(config: Pick<AirlockConfig, 'logLevel'>): void {
+  if (runtimeInstalled) return;
+  const level = config.logLevel.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  Runtime.install({ logger: jsonLogger(level) });
+  runtimeInstalled = true;
+}
+
+export type WorkflowSource = Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>;
+
+/** A worker on airlock's task queue with the given workflows and activities. */
+export async function createAirlockWorker(
+  config: AirlockConfig,
+  workflows: WorkflowSource,
+  activities: object,
+  extra: Partial<WorkerOptions> = {},
+): Promise<Worker> {
+  const connection = await connectWorker(config.temporal);
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...workflows,
+    activities,
+    ...extra,
+  });
+}
