@@ -3,6 +3,7 @@
 # with `docker import` as the base image (nodejs, ca-certificates, curl), then HAProxy installed into the
 # same rootfs and imported as the router image. Cached by tag; rebuilt only when missing.
 source "$(dirname "$0")/lib.sh"
+hold_lock images   # one build at a time, even when two bootstraps run at once
 BASE_IMAGE=${AIRLOCK_BASE_IMAGE:-airlock/base:bookworm-1}
 ROUTER_IMAGE=${AIRLOCK_ROUTER_IMAGE:-airlock/router:bookworm-1}
 MIRROR=${AIRLOCK_DEBIAN_MIRROR:-http://deb.debian.org/debian}

@@ -2,6 +2,7 @@
 # Builds the Temporal CLI, Pulumi CLI, Trivy and trivy-db from their Go modules at pinned versions
 # into $AIRLOCK_CACHE/tools/<name>-<version>/bin. A tool already built is reused; nothing else is touched.
 source "$(dirname "$0")/lib.sh"
+hold_lock tools   # one build at a time, even when two bootstraps run at once
 command -v go >/dev/null || die "go is not installed: install Go >= 1.26 (https://go.dev/dl) and re-run"
 
 build_with_module() { # NAME VERSION PKG REQUIRE... -- extra go build flags via env LDFLAGS/TAGS/EXTRA_ENV

@@ -21,3 +21,12 @@ die() { printf 'airlock bootstrap: %s\n' "$*" >&2; exit 1; }
 tool_bin() { # tool_bin NAME VERSION -> path of the cached binary
   printf '%s/%s-%s/bin/%s' "$TOOLS_DIR" "$1" "$2" "$1"
 }
+
+hold_lock() { # hold_lock NAME: serialise concurrent bootstraps on this machine (released at exit)
+  mkdir -p "$AIRLOCK_CACHE"
+  exec {lock_fd}>"$AIRLOCK_CACHE/.$1.lock"
+  if ! flock -n "$lock_fd"; then
+    info "another airlock bootstrap is building $1; waiting for it"
+    flock "$lock_fd"
+  fi
+}
