@@ -9,6 +9,10 @@ export interface BuildResult {
   durationMs: number;
   /** true when the release id was already built and pushed (idempotent re-run) */
   reused: boolean;
+  /** Full commit id the image was built from (label org.opencontainers.image.revision). */
+  revision?: string;
+  /** The final stage's FROM, recorded as label dev.airlock.base-image (the policy's base image allowlist). */
+  baseImage?: string;
 }
 
 /** `repo@sha256:...` from an image reference and a digest. */

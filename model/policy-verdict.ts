@@ -1,17 +1,41 @@
+import type { RiskLevel } from './risk';
+
 // Result of evaluating airlock.policy.yaml against a scan summary and a risk assessment (a pure function).
+export type ViolationSeverity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+
 export interface PolicyViolation {
+  /** Rule id, e.g. `vulnerabilities.max-severity`, `secrets`, `dockerfile.non-root`, `freeze-window`. */
   rule: string;
-  severity: 'critical' | 'high' | 'medium' | 'low' | 'info';
+  severity: ViolationSeverity;
   detail: string;
+  /** false: reported only (a warning); the verdict is blocked by blocking violations alone. */
   blocking: boolean;
+  /** What the violation is about (CVE/GHSA id, check id, secret rule id, license id): the key exceptions match. */
+  subject?: string;
+}
+
+export interface AppliedException {
+  id: string;
+  owner: string;
+  reason: string;
+  expires: string;
+  /** The findings this exception let pass, e.g. `GHSA-... in lodash@4.17.20`. */
+  covered: string[];
 }
 
 export interface PolicyVerdict {
   allowed: boolean;
+  /** Blocking first, then by severity. */
   violations: PolicyViolation[];
-  exceptionsApplied: { id: string; owner: string; reason: string; expires: string }[];
-  /** sha256 of the policy file's bytes */
+  exceptionsApplied: AppliedException[];
+  /** sha256 of the policy file's bytes (`sha256:<hex>`) */
   policyDigest: string;
   /** security_requirements that airlock cannot check from a scan: reported, not enforced */
   notVerifiable: string[];
+  /** The `now` the verdict was computed for (exception expiry and freeze windows depend on it). */
+  evaluatedAt: string;
+  action: 'deploy' | 'rollback';
+  environment?: string;
+  /** The approvals the risk level needs under this policy (present when a risk assessment was given). */
+  approvals?: { level: RiskLevel; required: number; from: string[]; atLeast: Record<string, number>; timeoutMs: number };
 }

@@ -1,25 +1,84 @@
-// Summary of a Trivy scan that goes into the workflow (full reports stay in the evidence store).
-export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'UNKNOWN';
+import { z } from 'zod';
 
-export interface VulnerabilityFinding {
-  id: string; // CVE or GHSA id
-  pkg: string;
-  installed: string;
-  fixed?: string;
-  severity: Severity;
-  target: string;
+// Summary of a Trivy scan that goes into the workflow (full reports stay in the evidence store).
+// The schema is the edge for `airlock policy check --scan summary.json`.
+
+export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'] as const;
+export const severitySchema = z.enum(SEVERITIES);
+export type Severity = z.output<typeof severitySchema>;
+
+const sha256Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 hex digits>');
+
+export const vulnerabilityFindingSchema = z.object({
+  id: z.string().min(1), // CVE or GHSA id
+  pkg: z.string(),
+  installed: z.string(),
+  fixed: z.string().optional(),
+  severity: severitySchema,
+  target: z.string(),
+  title: z.string().optional(),
+});
+export type VulnerabilityFinding = z.output<typeof vulnerabilityFindingSchema>;
+
+/** Rule id and location only: the secret value never leaves the scanner's report. */
+export const secretFindingSchema = z.object({
+  ruleId: z.string().min(1),
+  category: z.string(),
+  title: z.string().optional(),
+  severity: severitySchema,
+  target: z.string(),
+  line: z.number().int(),
+});
+export type SecretFinding = z.output<typeof secretFindingSchema>;
+
+export const misconfigurationSchema = z.object({
+  id: z.string().min(1), // e.g. DS002
+  severity: severitySchema,
+  title: z.string(),
+  target: z.string(),
+});
+export type MisconfigurationFinding = z.output<typeof misconfigurationSchema>;
+
+export const licenseFindingSchema = z.object({
+  name: z.string().min(1), // SPDX id as Trivy reports it
+  pkg: z.string(),
+  severity: severitySchema,
+  category: z.string().optional(),
+});
+export type LicenseFinding = z.output<typeof licenseFindingSchema>;
+
+const counts = z.object({ CRITICAL: z.number(), HIGH: z.number(), MEDIUM: z.number(), LOW: z.number(), UNKNOWN: z.number() });
+
+export const scanSummarySchema = z.object({
+  image: z.string().regex(/@sha256:[0-9a-f]{64}$/, 'must be pinned by digest (repo@sha256:...)'), // image@digest scanned
+  vulnerabilities: z.object({
+    counts,
+    findings: z.array(vulnerabilityFindingSchema),
+    /** Findings left out of `findings` to keep the summary small (lowest severities first); counts include them. */
+    omitted: z.number().int().min(0).optional(),
+  }),
+  secrets: z.array(secretFindingSchema),
+  misconfigurations: z.array(misconfigurationSchema),
+  licenses: z.array(licenseFindingSchema),
+  /** Base image recorded by airlock's build (label dev.airlock.base-image); absent for images built elsewhere. */
+  baseImage: z.string().optional(),
+  /** sha256 digests of the redacted JSON report and the CycloneDX SBOM in the evidence store. */
+  reportDigest: sha256Digest,
+  sbomDigest: sha256Digest,
+  trivyVersion: z.string(),
+  dbMode: z.enum(['fixture', 'online']),
+  /** Trivy DB build time (metadata.json UpdatedAt): part of the cache key. */
+  dbUpdatedAt: z.string().optional(),
+  /** true when served from the scan cache (same digest, DB and options). */
+  cached: z.boolean().optional(),
+});
+export type ScanSummary = z.output<typeof scanSummarySchema>;
+
+export function emptyCounts(): Record<Severity, number> {
+  return { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 };
 }
 
-export interface ScanSummary {
-  image: string; // image@digest scanned
-  vulnerabilities: { counts: Record<Severity, number>; findings: VulnerabilityFinding[] };
-  /** Rule ids and locations only: the secret value never leaves the scanner's report. */
-  secrets: { ruleId: string; category: string; severity: Severity; target: string; line: number }[];
-  misconfigurations: { id: string; severity: Severity; title: string; target: string }[];
-  licenses: { name: string; pkg: string; severity: Severity }[];
-  /** sha256 digests of the full JSON report and the CycloneDX SBOM in the evidence store. */
-  reportDigest: string;
-  sbomDigest: string;
-  trivyVersion: string;
-  dbMode: 'fixture' | 'online';
+/** Higher is worse; UNKNOWN ranks lowest. */
+export function severityRank(s: Severity): number {
+  return { UNKNOWN: 0, LOW: 1, MEDIUM: 2, HIGH: 3, CRITICAL: 4 }[s];
 }

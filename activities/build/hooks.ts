@@ -1,0 +1,37 @@
+import { Context } from '@temporalio/activity';
+import { InvalidInputError as ModelInvalidInputError } from '../../model/parse';
+import { InvalidInputError, withFailures } from '../errors';
+
+/** Structured logger: the activity logger inside a worker, a console-backed one in the CLI. */
+export interface StageLogger {
+  debug(message: string, meta?: Record<string, unknown>): void;
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+}
+
+/** How long-running stage code reports progress and learns it is cancelled, inside or outside an activity. */
+export interface StageHooks {
+  heartbeat?: (details: Record<string, unknown>) => void;
+  signal?: AbortSignal;
+}
+
+export const silentLogger: StageLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined };
+
+/**
+ * Turns stage code into an activity: hooks and logger come from the activity Context (heartbeats,
+ * cancellation), schema errors become non-retryable InvalidInputError failures, AirlockErrors typed failures.
+ */
+export function stageActivity<A, R>(
+  log: StageLogger | undefined,
+  fn: (input: A, hooks: StageHooks, log: StageLogger) => Promise<R>,
+): (input: A) => Promise<R> {
+  return withFailures(async (input: A) => {
+    const ctx = Context.current();
+    try {
+      return await fn(input, { heartbeat: (d) => ctx.heartbeat(d), signal: ctx.cancellationSignal }, log ?? ctx.log);
+    } catch (err) {
+      if (err instanceof ModelInvalidInputError) throw new InvalidInputError(err.message, { source: err.source, lines: err.lines });
+      throw err;
+    }
+  });
+}

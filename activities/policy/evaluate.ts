@@ -1,0 +1,77 @@
+import { activeFreezeWindow, approvalRule, policyDurationMs, type Policy } from '../../model/policy';
+import type { PolicyVerdict, PolicyViolation, ViolationSeverity } from '../../model/policy-verdict';
+import type { RiskAssessment } from '../../model/risk';
+import type { ScanSummary } from '../../model/scan';
+import { applyExceptions } from './exceptions';
+import { baseImageRules, dockerfileRules, licenseRules, secretRules, vulnerabilityRules, type Candidate } from './gate-rules';
+import { requirementChecks } from './security-requirements';
+
+/** A parsed policy file and the sha256 of its bytes. */
+export interface LoadedPolicy {
+  policy: Policy;
+  /** `sha256:<hex>` of the file's bytes */
+  digest: string;
+  /** Where it came from (a path), for messages. */
+  source: string;
+}
+
+export interface EvaluationContext {
+  environment?: string;
+  /** Freeze windows block forward deploys, never rollbacks. */
+  action?: 'deploy' | 'rollback';
+}
+
+const ORDER: ViolationSeverity[] = ['critical', 'high', 'medium', 'low', 'info'];
+
+/**
+ * The policy gate: a pure function of the policy, the scan summary, the risk assessment (optional) and
+ * the time. Exceptions apply until they expire; freeze windows block deploys but not rollbacks.
+ */
+export function evaluatePolicy(
+  loaded: LoadedPolicy,
+  scan: ScanSummary,
+  risk: RiskAssessment | undefined,
+  now: Date,
+  context: EvaluationContext = {},
+): PolicyVerdict {
+  const { policy } = loaded;
+  const action = context.action ?? 'deploy';
+  const req = requirementChecks(policy.security_requirements);
+  const candidates: Candidate[] = [
+    ...vulnerabilityRules(policy.gates, scan),
+    ...secretRules(policy.gates, req, scan),
+    ...dockerfileRules(policy.gates, scan),
+    ...licenseRules(policy.gates, scan),
+    ...baseImageRules(policy.gates, scan),
+    ...freezeRule(policy, context.environment, action, now),
+  ];
+  const { violations, applied } = applyExceptions(policy, now, candidates);
+  violations.sort((a, b) => Number(b.blocking) - Number(a.blocking) || ORDER.indexOf(a.severity) - ORDER.indexOf(b.severity));
+  return {
+    allowed: !violations.some((v) => v.blocking),
+    violations,
+    exceptionsApplied: applied,
+    policyDigest: loaded.digest,
+    notVerifiable: req.notVerifiable,
+    evaluatedAt: now.toISOString(),
+    action,
+    ...(context.environment !== undefined ? { environment: context.environment } : {}),
+    ...(risk
+      ? { approvals: { level: risk.level, ...approvalRule(policy, risk.level), timeoutMs: policyDurationMs(policy.approvals.timeout) } }
+      : {}),
+  };
+}
+
+function freezeRule(policy: Policy, environment: string | undefined, action: 'deploy' | 'rollback', now: Date): Candidate[] {
+  if (action === 'rollback') return [];
+  const w = activeFreezeWindow(policy, environment, now);
+  if (!w) return [];
+  const violation: PolicyViolation = {
+    rule: 'freeze-window',
+    severity: 'high',
+    blocking: true,
+    subject: w.name,
+    detail: `deploys to ${environment ?? 'this environment'} are frozen by window "${w.name}"${w.reason ? ` (${w.reason})` : ''}; rollbacks stay allowed`,
+  };
+  return [{ violation }];
+}

@@ -1,0 +1,163 @@
+import { matchesGlob, type Gates, type PolicySeverity } from '../../model/policy';
+import type { PolicyViolation, ViolationSeverity } from '../../model/policy-verdict';
+import { severityRank, type ScanSummary, type Severity } from '../../model/scan';
+import { normalizeId, type Subject } from './exceptions';
+import type { RequirementChecks } from './security-requirements';
+
+/** A violation before exceptions are applied; `subject` is what an exception may match. */
+export interface Candidate {
+  violation: PolicyViolation;
+  subject?: Subject;
+}
+
+const toViolationSeverity = (s: Severity): ViolationSeverity => (s === 'UNKNOWN' ? 'info' : (s.toLowerCase() as ViolationSeverity));
+const rankOfPolicy = (s: PolicySeverity | 'none'): number => (s === 'none' ? -1 : severityRank(s.toUpperCase() as Severity));
+
+/** Trivy's Dockerfile checks behind the named gates. */
+export const NON_ROOT_CHECK = 'DS002';
+export const HEALTHCHECK_CHECK = 'DS026';
+
+export function vulnerabilityRules(gates: Gates, scan: ScanSummary): Candidate[] {
+  const g = gates.vulnerabilities;
+  const max = rankOfPolicy(g.maxSeverity);
+  const out: Candidate[] = [];
+  const seen = new Set<string>();
+  for (const f of scan.vulnerabilities.findings) {
+    const key = `${f.id} ${f.pkg}@${f.installed}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const fixable = f.fixed !== undefined && f.fixed !== '';
+    const aboveMax = severityRank(f.severity) > max && !(g.ignoreUnfixed && !fixable);
+    const fixableBlocked = fixable && g.failOnFixable.includes(f.severity.toLowerCase() as PolicySeverity);
+    if (!aboveMax && !fixableBlocked) continue;
+    const label = `${f.id} in ${f.pkg}@${f.installed}`;
+    const why = aboveMax
+      ? `${f.severity} is above the allowed ${g.maxSeverity}`
+      : `${f.severity} with a fix available (${f.fixed}) must be fixed`;
+    out.push({
+      violation: {
+        rule: aboveMax ? 'vulnerabilities.max-severity' : 'vulnerabilities.fixable',
+        severity: toViolationSeverity(f.severity),
+        blocking: true,
+        subject: f.id,
+        detail: `${label} (${f.target})${fixable ? `, fixed in ${f.fixed}` : ', no fix yet'}: ${why}`,
+      },
+      subject: { id: f.id, pkg: f.pkg, label },
+    });
+  }
+  // Findings left out of the summary cannot be excepted one by one: count them against the gate.
+  if ((scan.vulnerabilities.omitted ?? 0) > 0) {
+    for (const sev of ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'] as const) {
+      const listed = scan.vulnerabilities.findings.filter((f) => f.severity === sev).length;
+      const missing = scan.vulnerabilities.counts[sev] - listed;
+      if (missing > 0 && severityRank(sev) > max)
+        out.push({
+          violation: {
+            rule: 'vulnerabilities.max-severity',
+            severity: toViolationSeverity(sev),
+            blocking: true,
+            detail: `${missing} more ${sev} findings are not listed in the summary (see the full report): above the allowed ${g.maxSeverity}`,
+          },
+        });
+    }
+  }
+  return out;
+}
+
+export function secretRules(gates: Gates, req: RequirementChecks, scan: ScanSummary): Candidate[] {
+  return scan.secrets.flatMap((s): Candidate[] => {
+    const privateKey = s.ruleId === 'private-key' || s.category === 'AsymmetricPrivateKey';
+    const rule = !gates.secrets.allowed
+      ? 'secrets'
+      : privateKey && req.privateKeysBlock
+        ? 'security.encryption_in_transit'
+        : !privateKey && req.credentialsBlock
+          ? 'security.authentication'
+          : undefined;
+    const where = `${s.target}:${s.line}`;
+    return [
+      {
+        violation: {
+          rule: rule ?? 'secrets',
+          severity: toViolationSeverity(s.severity),
+          blocking: rule !== undefined,
+          subject: s.ruleId,
+          detail: `secret found by rule ${s.ruleId}${s.title ? ` (${s.title})` : ''} in ${where}`,
+        },
+        subject: { id: s.ruleId, label: `${s.ruleId} in ${where}` },
+      },
+    ];
+  });
+}
+
+export function dockerfileRules(gates: Gates, scan: ScanSummary): Candidate[] {
+  const g = gates.dockerfile;
+  const deny = new Set(g.deny.map(normalizeId));
+  return scan.misconfigurations.map((m): Candidate => {
+    const id = normalizeId(m.id);
+    const rule =
+      id === normalizeId(NON_ROOT_CHECK) && g.requireNonRoot
+        ? 'dockerfile.non-root'
+        : id === normalizeId(HEALTHCHECK_CHECK) && g.requireHealthcheck
+          ? 'dockerfile.healthcheck'
+          : deny.has(id)
+            ? 'dockerfile.deny'
+            : severityRank(m.severity) > rankOfPolicy(g.maxSeverity)
+              ? 'dockerfile.max-severity'
+              : undefined;
+    return {
+      violation: {
+        rule: rule ?? 'dockerfile.advisory',
+        severity: toViolationSeverity(m.severity),
+        blocking: rule !== undefined,
+        subject: m.id,
+        detail: `${m.id} ${m.title} (${m.target})`,
+      },
+      subject: { id: m.id, label: `${m.id} in ${m.target}` },
+    };
+  });
+}
+
+export function licenseRules(gates: Gates, scan: ScanSummary): Candidate[] {
+  const deny = new Set(gates.licenses.deny.map((l) => l.toLowerCase()));
+  return scan.licenses
+    .filter((l) => deny.has(l.name.toLowerCase()))
+    .map((l) => ({
+      violation: {
+        rule: 'licenses.deny',
+        severity: 'high' as const,
+        blocking: true,
+        subject: l.name,
+        detail: `${l.pkg} is licensed ${l.name}, which the policy denies`,
+      },
+      subject: { id: l.name, pkg: l.pkg, label: `${l.name} in ${l.pkg}` },
+    }));
+}
+
+export function baseImageRules(gates: Gates, scan: ScanSummary): Candidate[] {
+  const allow = gates.baseImages.allow;
+  if (allow.length === 0) return [];
+  if (scan.baseImage === undefined)
+    return [
+      {
+        violation: {
+          rule: 'base-image.allow',
+          severity: 'high',
+          blocking: true,
+          detail: `the image does not record its base image (built outside airlock?); allowed: ${allow.join(', ')}`,
+        },
+      },
+    ];
+  if (allow.some((p) => matchesGlob(p, scan.baseImage!))) return [];
+  return [
+    {
+      violation: {
+        rule: 'base-image.allow',
+        severity: 'high',
+        blocking: true,
+        subject: scan.baseImage,
+        detail: `base image ${scan.baseImage} is not in the allowlist (${allow.join(', ')})`,
+      },
+    },
+  ];
+}

@@ -1,0 +1,304 @@
+import { z } from 'zod';
+import type { RiskLevel } from './risk';
+
+/**
+ * `airlock.policy.yaml`: policy as code, kept in the service repo, its sha256 recorded with every verdict.
+ * Strict like the manifest (unknown keys are errors). Keys are camelCase like airlock.yaml, except the
+ * `security_requirements` block, whose names come from the product brief. Documented in docs/policy.md.
+ * Sandbox-safe: the workflow may call the helpers at the bottom (freeze windows, approval rules).
+ */
+
+export const POLICY_FILE = 'airlock.policy.yaml';
+
+const lower = ['critical', 'high', 'medium', 'low'] as const;
+export const policySeveritySchema = z.enum(lower);
+export type PolicySeverity = z.output<typeof policySeveritySchema>;
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'must be a lowercase slug (letters, digits, dashes)');
+
+/** Durations for human-scale waits: 90s, 30m, 24h, 7d. */
+export const policyDurationSchema = z.string().regex(/^\d+(s|m|h|d)$/, 'must be a duration like 30m, 24h or 7d');
+
+/** ISO date (`2026-12-31`, valid through the end of that day UTC) or an ISO date-time with offset. */
+const dateOrDateTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+  error: 'must be a date (2026-12-31) or an ISO date-time (2026-12-31T18:00:00Z)',
+});
+
+// --- security_requirements (product brief) -------------------------------------------------------------
+export const securityRequirementsSchema = z
+  .object({
+    authentication: z.enum(['mandatory', 'optional']).optional(),
+    encryption_at_rest: z.enum(['required', 'optional']).optional(),
+    encryption_in_transit: z.enum(['required', 'optional']).optional(),
+    input_validation: z.enum(['strict', 'basic', 'none']).optional(),
+    error_handling: z.enum(['secure', 'default']).optional(),
+    logging: z.enum(['comprehensive', 'basic', 'none']).optional(),
+  })
+  .strict();
+export type SecurityRequirements = z.output<typeof securityRequirementsSchema>;
+
+// --- gates ----------------------------------------------------------------------------------------------
+export const gatesSchema = z
+  .object({
+    vulnerabilities: z
+      .object({
+        /** Highest severity allowed; a finding above it blocks. `none` allows no finding at all. */
+        maxSeverity: z.enum([...lower, 'none']).default('high'),
+        /** A finding at one of these severities with a fixed version available blocks, whatever maxSeverity says. */
+        failOnFixable: z.array(policySeveritySchema).default(['critical', 'high']),
+        /** Findings without a fixed version do not count against maxSeverity (they are still reported). */
+        ignoreUnfixed: z.boolean().default(false),
+      })
+      .strict()
+      .default({ maxSeverity: 'high', failOnFixable: ['critical', 'high'], ignoreUnfixed: false }),
+    secrets: z
+      .object({ allowed: z.boolean().default(false) })
+      .strict()
+      .default({ allowed: false }),
+    dockerfile: z
+      .object({
+        /** The image must set a non-root USER (Trivy check DS002). */
+        requireNonRoot: z.boolean().default(true),
+        /** The image must define a HEALTHCHECK (Trivy check DS026). */
+        requireHealthcheck: z.boolean().default(false),
+        /** Further Trivy Dockerfile check ids that block (e.g. DS001 `latest` tag). */
+        deny: z.array(z.string().regex(/^[A-Z]+-?\d+$/, 'must be a Trivy check id like DS001')).default([]),
+        /** Any other misconfiguration above this severity blocks; `critical` never blocks by severity. */
+        maxSeverity: policySeveritySchema.default('critical'),
+      })
+      .strict()
+      .default({ requireNonRoot: true, requireHealthcheck: false, deny: [], maxSeverity: 'critical' }),
+    licenses: z
+      .object({
+        /** SPDX ids (as Trivy reports them) that may not ship. */
+        deny: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ deny: [] }),
+    baseImages: z
+      .object({
+        /** Allowed base images (the final stage's FROM); `*` matches any characters. Empty: any base. */
+        allow: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ allow: [] }),
+  })
+  .strict();
+export type Gates = z.output<typeof gatesSchema>;
+
+// --- exceptions -----------------------------------------------------------------------------------------
+export const exceptionSchema = z
+  .object({
+    /** What is excepted: a CVE/GHSA id, a Trivy check id (DS026), a secret rule id or a license id. */
+    id: z.string().min(1),
+    owner: z.string().min(1),
+    reason: z.string().min(1),
+    /** Exceptions always expire; an expired one stops applying (and is reported). */
+    expires: dateOrDateTime,
+    /** Optional scope: only findings in these packages (vulnerabilities, licenses). */
+    packages: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+export type PolicyException = z.output<typeof exceptionSchema>;
+
+// --- approvers and approvals ----------------------------------------------------------------------------
+/**
+ * An ed25519 public key: the 32 raw bytes, written as 64 hex digits or as standard base64 (44 characters
+ * with padding, 43 without). Nothing else (no PEM, no SSH format).
+ */
+export const publicKeySchema = z
+  .string()
+  .refine((k) => decodePublicKey(k) !== undefined, 'must be an ed25519 public key: 32 bytes as 64 hex digits or base64');
+
+export const approverSchema = z.object({ id: z.string().min(1), publicKey: publicKeySchema }).strict();
+export type Approver = z.output<typeof approverSchema>;
+
+export const approverGroupSchema = z
+  .object({ members: z.array(approverSchema).min(1, 'a group needs at least one member') })
+  .strict()
+  .superRefine((g, ctx) => {
+    const seen = new Set<string>();
+    g.members.forEach((m, i) => {
+      if (seen.has(m.id)) ctx.addIssue({ code: 'custom', path: ['members', i, 'id'], message: `duplicate member ${m.id}` });
+      seen.add(m.id);
+    });
+  });
+
+export const approvalRuleSchema = z
+  .object({
+    /** Distinct approvals needed; 0 = automatic (recorded as a decision with its reasons). */
+    required: z.number().int().min(0).max(10),
+    /** Groups whose members may approve; default: every group. */
+    from: z.array(slug).optional(),
+    /** Minimum approvals from particular groups, e.g. { security: 1 }. */
+    atLeast: z.record(slug, z.number().int().min(1)).default({}),
+  })
+  .strict()
+  .refine((r) => Object.values(r.atLeast).reduce((a, b) => a + b, 0) <= r.required, {
+    message: 'atLeast asks for more approvals than required',
+    path: ['atLeast'],
+  });
+export type ApprovalRule = z.output<typeof approvalRuleSchema>;
+
+export const approvalsSchema = z
+  .object({
+    /** How long a pipeline waits for approvals before it expires. */
+    timeout: policyDurationSchema.default('24h'),
+    low: approvalRuleSchema.default({ required: 0, atLeast: {} }),
+    medium: approvalRuleSchema.default({ required: 1, atLeast: {} }),
+    high: approvalRuleSchema.default({ required: 2, atLeast: {} }),
+  })
+  .strict();
+
+// --- freeze windows -------------------------------------------------------------------------------------
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a UTC time HH:MM (00:00 to 24:00)');
+
+export const freezeWindowSchema = z
+  .object({
+    name: z.string().min(1),
+    reason: z.string().optional(),
+    /** Environments frozen; default: all. */
+    environments: z.array(slug).optional(),
+    /** A one-off window: both start and end. */
+    start: z.iso.datetime({ offset: true, error: 'must be an ISO date-time like 2026-12-20T00:00:00Z' }).optional(),
+    end: z.iso.datetime({ offset: true, error: 'must be an ISO date-time like 2027-01-04T00:00:00Z' }).optional(),
+    /** A weekly window in UTC; when end <= start it runs past midnight into the next day. */
+    weekly: z.object({ days: z.array(z.enum(DAYS)).min(1), start: clock, end: clock }).strict().optional(),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    const oneOff = w.start !== undefined || w.end !== undefined;
+    if (oneOff && w.weekly) ctx.addIssue({ code: 'custom', message: 'give either start/end or weekly, not both' });
+    else if (!oneOff && !w.weekly) ctx.addIssue({ code: 'custom', message: 'give start and end, or weekly' });
+    else if (oneOff && (w.start === undefined || w.end === undefined))
+      ctx.addIssue({ code: 'custom', path: [w.start === undefined ? 'start' : 'end'], message: 'a one-off window needs both start and end' });
+    else if (w.start && w.end && Date.parse(w.end) <= Date.parse(w.start))
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
+  });
+export type FreezeWindow = z.output<typeof freezeWindowSchema>;
+
+// --- the file -------------------------------------------------------------------------------------------
+export const policySchema = z
+  .object({
+    version: z.literal(1, { error: 'must be 1 (the only policy format so far)' }).default(1),
+    security_requirements: securityRequirementsSchema.default({}),
+    gates: gatesSchema.default(gatesSchema.parse({})),
+    exceptions: z.array(exceptionSchema).default([]),
+    approverGroups: z.record(slug, approverGroupSchema).default({}),
+    approvals: approvalsSchema.default(approvalsSchema.parse({})),
+    freezeWindows: z.array(freezeWindowSchema).default([]),
+    /** Risk weights and levels: the risk engine's schema (model/change.ts riskPolicySchema) parses this. */
+    risk: z.unknown().optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => checkApprovals(p, ctx));
+export type Policy = z.output<typeof policySchema>;
+
+type ApprovalSections = { approverGroups: Record<string, { members: Approver[] }>; approvals: z.output<typeof approvalsSchema> };
+
+function checkApprovals(p: ApprovalSections, ctx: z.RefinementCtx): void {
+  const groups = p.approverGroups;
+  const keys = new Map<string, string>();
+  for (const [name, g] of Object.entries(groups)) {
+    g.members.forEach((m, i) => {
+      const prior = keys.get(m.id);
+      if (prior !== undefined && prior !== normalizedKey(m.publicKey))
+        ctx.addIssue({ code: 'custom', path: ['approverGroups', name, 'members', i, 'publicKey'], message: `${m.id} has a different key in another group` });
+      keys.set(m.id, normalizedKey(m.publicKey));
+    });
+  }
+  for (const level of ['low', 'medium', 'high'] as const) {
+    const rule = p.approvals[level];
+    const path = ['approvals', level];
+    const from = rule.from ?? Object.keys(groups);
+    for (const [i, g] of (rule.from ?? []).entries())
+      if (!groups[g]) ctx.addIssue({ code: 'custom', path: [...path, 'from', i], message: `no approver group named ${g}` });
+    for (const g of Object.keys(rule.atLeast)) {
+      if (!groups[g]) ctx.addIssue({ code: 'custom', path: [...path, 'atLeast', g], message: `no approver group named ${g}` });
+      else if (!from.includes(g)) ctx.addIssue({ code: 'custom', path: [...path, 'atLeast', g], message: `${g} is not in from` });
+    }
+    const eligible = new Set(from.flatMap((g) => groups[g]?.members.map((m) => m.id) ?? []));
+    if (rule.required > eligible.size)
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'required'],
+        message: `needs ${rule.required} distinct approvers but the eligible groups have ${eligible.size} members`,
+      });
+  }
+}
+
+// --- helpers (pure; usable from workflows) --------------------------------------------------------------
+
+/** The 32 key bytes, or undefined when `key` is neither 64 hex digits nor base64 of 32 bytes. */
+export function decodePublicKey(key: string): Uint8Array | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(key)) {
+    const out = new Uint8Array(32);
+    for (let i = 0; i < 32; i++) out[i] = parseInt(key.slice(i * 2, i * 2 + 2), 16);
+    return out;
+  }
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(key)) {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const bits = key.replace(/=$/, '').split('').map((c) => alphabet.indexOf(c));
+    const out = new Uint8Array(32);
+    let acc = 0;
+    let n = 0;
+    let o = 0;
+    for (const v of bits) {
+      acc = (acc << 6) | v;
+      n += 6;
+      if (n >= 8) {
+        n -= 8;
+        if (o < 32) out[o++] = (acc >> n) & 0xff;
+      }
+      acc &= (1 << n) - 1;
+    }
+    return acc === 0 ? out : undefined; // the 2 spare bits of the last character must be zero
+  }
+  return undefined;
+}
+
+const normalizedKey = (key: string): string =>
+  Array.from(decodePublicKey(key) ?? [], (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** Milliseconds of a policy duration (`24h`). */
+export function policyDurationMs(d: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(d);
+  if (!m) throw new RangeError(`not a duration: ${d}`);
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+/** Approval rule for a risk level, with `from` resolved to the group names. */
+export function approvalRule(policy: Policy, level: RiskLevel): { required: number; from: string[]; atLeast: Record<string, number> } {
+  const rule = policy.approvals[level];
+  return { required: rule.required, from: rule.from ?? Object.keys(policy.approverGroups), atLeast: rule.atLeast };
+}
+
+/** End of validity of an exception: a date-only `expires` lasts through that day (UTC). */
+export function exceptionExpiresAt(e: PolicyException): number {
+  return /^\d{4}-\d{2}-\d{2}$/.test(e.expires) ? Date.parse(`${e.expires}T00:00:00Z`) + 86_400_000 : Date.parse(e.expires);
+}
+
+/** The freeze window that covers `environment` at `now`, if any. Freezes block forward deploys only. */
+export function activeFreezeWindow(policy: Policy, environment: string | undefined, now: Date): FreezeWindow | undefined {
+  const t = now.getTime();
+  return policy.freezeWindows.find((w) => {
+    if (w.environments && (environment === undefined || !w.environments.includes(environment))) return false;
+    if (w.start && w.end) return t >= Date.parse(w.start) && t < Date.parse(w.end);
+    if (!w.weekly) return false;
+    const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3));
+    const [start, end] = [minutes(w.weekly.start), minutes(w.weekly.end)];
+    const nowMin = now.getUTCHours() * 60 + now.getUTCMinutes();
+    const today = DAYS[now.getUTCDay()]!;
+    const yesterday = DAYS[(now.getUTCDay() + 6) % 7]!;
+    if (end > start) return w.weekly.days.includes(today) && nowMin >= start && nowMin < end;
+    // wraps past midnight: the evening part belongs to `today`, the early-morning part to `yesterday`
+    return (w.weekly.days.includes(today) && nowMin >= start) || (w.weekly.days.includes(yesterday) && nowMin < end);
+  });
+}
+
+/** `*` glob match over the whole string (base image allowlist). */
+export function matchesGlob(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(value);
+}
