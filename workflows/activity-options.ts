@@ -1,0 +1,64 @@
+import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import type * as errors from '../activities/errors';
+import type { PipelineActivities } from '../model/activities';
+import { durationMs, type AnalysisSettings } from '../model/manifest';
+
+// Activity options per stage: explicit timeouts everywhere, heartbeats for the long ones, retries decided
+// by error class (activities/errors.ts; the list is type-checked against the classes that are not retryable).
+
+type NonRetryable = {
+  [K in keyof typeof errors]: (typeof errors)[K] extends abstract new (...args: never[]) => { readonly retryable: false } ? K : never;
+}[keyof typeof errors];
+
+export const NON_RETRYABLE = [
+  'ImageBuildError',
+  'PolicyViolationError',
+  'InvalidInputError',
+  'DeployProgramError',
+  'GitError',
+] as const satisfies readonly NonRetryable[];
+
+const retry = (maximumAttempts: number): RetryPolicy => ({
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts,
+  nonRetryableErrorTypes: [...NON_RETRYABLE],
+});
+
+const quick = proxyActivities<PipelineActivities>({ startToCloseTimeout: '2m', retry: retry(5) });
+const build = proxyActivities<PipelineActivities>({ startToCloseTimeout: '30m', heartbeatTimeout: '1m', retry: retry(3) });
+const scan = proxyActivities<PipelineActivities>({ startToCloseTimeout: '15m', heartbeatTimeout: '1m', retry: retry(5) });
+const deploy = proxyActivities<PipelineActivities>({ startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry: retry(5) });
+/** Compensations keep trying longer: giving up leaves an environment half rolled back. */
+const undo = proxyActivities<PipelineActivities>({ startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry: retry(20) });
+
+export const stages = {
+  readPolicySnapshot: quick.readPolicySnapshot,
+  analyzeChange: quick.analyzeChange,
+  scoreRisk: quick.scoreRisk,
+  evaluatePolicy: quick.evaluatePolicy,
+  buildImage: build.buildImage,
+  scanImage: scan.scanImage,
+};
+
+export const rolloutActivities = {
+  deployCandidate: deploy.deployCandidate,
+  shiftTraffic: deploy.shiftTraffic,
+  promote: deploy.promote,
+};
+
+export const compensations = {
+  shiftTraffic: undo.shiftTraffic,
+  rollback: undo.rollback,
+};
+
+/** One analysis run takes checks x interval; the timeout leaves room for slow queries. */
+export function analysisActivity(settings: AnalysisSettings): PipelineActivities['analyze'] {
+  const interval = durationMs(settings.interval);
+  return proxyActivities<PipelineActivities>({
+    startToCloseTimeout: settings.checks * interval + 5 * 60_000,
+    heartbeatTimeout: Math.max(2 * interval, 30_000),
+    retry: retry(3),
+  }).analyze;
+}

@@ -1,0 +1,90 @@
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { reviewApproval, tally, type ApprovalRecord, type ApprovalReceipt, type Decision } from '../model/approval';
+import type { Outcome, PolicySnapshot } from '../model/pipeline';
+import type { RiskLevel } from '../model/risk';
+import { approveUpdate, promoteUpdate, rejectUpdate } from './messages';
+import { abortedFailure, enterStage, type GateInfo, type PipelineContext } from './state';
+
+const refuse = (message: string) => ApplicationFailure.create({ type: 'ApprovalRefused', message, nonRetryable: true });
+
+/** Validator: throws (synchronously, nothing recorded) unless this decision may be taken now. */
+function validate(ctx: PipelineContext, decision: Decision, payload: unknown): ApprovalRecord {
+  const gate = ctx.gate;
+  const { stage } = ctx.state;
+  const waiting = decision === 'promote' ? (stage === 'deploy' || stage === 'analysis') && !ctx.promoteBy : gate?.open;
+  if (!gate || !waiting)
+    throw refuse(`pipeline ${ctx.pipelineId} is not ${decision === 'promote' ? 'in analysis' : 'waiting for approval'} (stage: ${stage})`);
+  const subject = { pipelineId: ctx.pipelineId, imageDigest: gate.imageDigest, decision };
+  const review = reviewApproval({ ...gate, authors: ctx.authors, subject }, payload);
+  if (!review.ok) throw refuse(review.reason);
+  const a = payload as { approver: string; signature: string; comment?: string };
+  return { approver: a.approver, decision, groups: review.approver.groups, at: new Date().toISOString(), signature: a.signature, comment: a.comment };
+}
+
+function receipt(ctx: PipelineContext, decision: Decision): ApprovalReceipt {
+  const t = tally(ctx.gate!.rule, ctx.gate!.decisions);
+  return { accepted: true, decision, approvals: t.approvals, needed: t.needed, missingGroups: t.missingGroups };
+}
+
+/** Registered at start, so an early approval gets a clear "not waiting" instead of "unknown update". */
+export function registerApprovalHandlers(ctx: PipelineContext): void {
+  for (const [def, decision] of [
+    [approveUpdate, 'approve'],
+    [rejectUpdate, 'reject'],
+  ] as const) {
+    setHandler(
+      def,
+      (approval) => {
+        ctx.gate!.decisions.push(validate(ctx, decision, approval));
+        return receipt(ctx, decision);
+      },
+      { validator: (approval) => void validate(ctx, decision, approval) },
+    );
+  }
+  setHandler(
+    promoteUpdate,
+    (approval) => {
+      ctx.promoteBy = validate(ctx, 'promote', approval);
+      ctx.gate!.decisions.push(ctx.promoteBy);
+      ctx.analysisScope?.cancel();
+      return receipt(ctx, 'promote');
+    },
+    { validator: (approval) => void validate(ctx, 'promote', approval) },
+  );
+}
+
+/**
+ * The risk-routed gate. Low (a level needing no approval) passes at once, recorded with its reasons;
+ * otherwise waits, as a durable timer, for the approvals the level needs, a rejection, a newer commit,
+ * an abort or the policy's timeout. Returns the outcome when the pipeline must stop here.
+ */
+export async function approvalGate(
+  ctx: PipelineContext,
+  g: { snapshot: PolicySnapshot; level: RiskLevel; imageDigest: string },
+): Promise<Outcome | undefined> {
+  enterStage(ctx, 'approval');
+  const rule = g.snapshot.levels[g.level];
+  const gate: GateInfo = (ctx.gate = { ...g, rule, open: false, decisions: [] });
+  const { state } = ctx;
+  state.approval = { needed: rule.approvals, require: rule.require, groups: rule.groups, decisions: gate.decisions };
+  if (tally(rule, []).satisfied) {
+    const reasons = [`risk ${g.level} (score ${state.risk?.score ?? 0})`, ...(state.risk?.reasons ?? []), `policy ${g.snapshot.source}: no approval needed at ${g.level}`];
+    gate.decisions.push({ approver: 'airlock', decision: 'approve', groups: [], at: new Date().toISOString(), automatic: true, reasons });
+    return undefined;
+  }
+  const timeoutMs = g.snapshot.approvalTimeoutMs;
+  state.approval.deadline = new Date(Date.now() + timeoutMs).toISOString();
+  gate.open = true;
+  const rejected = () => gate.decisions.find((d) => d.decision === 'reject');
+  await condition(
+    () => !!ctx.abort || !!rejected() || tally(rule, gate.decisions).satisfied || !!ctx.lock.supersededBy,
+    timeoutMs,
+  );
+  gate.open = false;
+  if (ctx.abort) throw abortedFailure(ctx.abort);
+  const no = rejected();
+  if (no) return { kind: 'rejected', by: no.approver, comment: no.comment };
+  if (tally(rule, gate.decisions).satisfied) return undefined;
+  if (ctx.lock.supersededBy) return { kind: 'superseded', by: ctx.lock.supersededBy };
+  return { kind: 'expired', afterMs: timeoutMs };
+}

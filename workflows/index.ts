@@ -1,0 +1,6 @@
+// The workflow bundle's entry (every exported function is a workflow type) and what clients import.
+export { deploymentPipeline } from './pipeline';
+export { environmentLock, type LockInit } from './lock';
+export * from './messages';
+export type { LockRequest, LockState, LockRunRef } from './lock-queue';
+export { SEARCH_KEYS, searchAttributeKeys, initialSearchAttributes } from './search-attributes';

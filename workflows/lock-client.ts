@@ -1,0 +1,72 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  ParentClosePolicy,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { lockWorkflowId, type Outcome } from '../model/pipeline';
+import { environmentLock } from './lock';
+import type { LockRequest } from './lock-queue';
+import { lockReleaseSignal, lockRequestSignal } from './messages';
+import { abortedFailure, enterStage, type PipelineContext } from './state';
+
+/** Start the lock with our request, or signal the running one; retry if it ends in between. */
+async function requestLock(ctx: PipelineContext, request: LockRequest): Promise<void> {
+  const { service, environment } = ctx.input;
+  const workflowId = lockWorkflowId(service, environment);
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    try {
+      await startChild(environmentLock, {
+        workflowId,
+        args: [{ service, environment, requests: [request] }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        cancellationType: ChildWorkflowCancellationType.ABANDON,
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(lockRequestSignal, request);
+      return;
+    } catch (err) {
+      log.info('lock workflow ended between start and signal; trying again', { attempt, error: String(err) });
+    }
+  }
+  throw ApplicationFailure.create({ type: 'LockUnavailable', message: `cannot reach ${workflowId}`, nonRetryable: true });
+}
+
+/**
+ * Waits for this environment's lock. Returns `superseded` if a newer pipeline queued first; throws
+ * PipelineAborted on abort. The lock is held through approval and rollout, released by releaseLock.
+ */
+export async function acquireLock(ctx: PipelineContext, leaseMs: number): Promise<Outcome | undefined> {
+  enterStage(ctx, 'lock');
+  ctx.lock.requested = true;
+  const { workflowId: pipelineId, runId } = workflowInfo();
+  await requestLock(ctx, { pipelineId, runId, headCommit: ctx.input.headCommit, leaseMs });
+  await condition(() => ctx.lock.granted || ctx.lock.supersededBy !== undefined || ctx.abort !== undefined);
+  if (ctx.abort) throw abortedFailure(ctx.abort);
+  if (ctx.lock.supersededBy) return { kind: 'superseded', by: ctx.lock.supersededBy };
+  return undefined;
+}
+
+/** Always runs (also after cancellation); a lock that is gone needs no release. */
+export async function releaseLock(ctx: PipelineContext): Promise<void> {
+  if (!ctx.lock.requested) return;
+  const { workflowId: pipelineId, runId } = workflowInfo();
+  const lockId = lockWorkflowId(ctx.input.service, ctx.input.environment);
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      await getExternalWorkflowHandle(lockId).signal(lockReleaseSignal, { pipelineId, runId });
+    } catch (err) {
+      log.warn('lock release not delivered (lock gone)', { lockId, error: String(err) });
+    }
+  });
+}

@@ -1,0 +1,56 @@
+// Pure state of the per-environment lock (workflows/lock.ts). One holder; waiters in arrival order.
+// A newer request supersedes every older waiter (deploying an older commit after a newer one would undo
+// it) and asks the holder to step aside; the holder obeys only while it waits for approval, so the
+// queue holds at most one waiter behind a deploying holder.
+
+/** One pipeline run (a re-run of the same commit is a new run with the same pipeline id). */
+export interface LockRunRef {
+  pipelineId: string;
+  runId: string;
+}
+
+export interface LockRequest extends LockRunRef {
+  headCommit: string;
+  /** Upper bound on how long the holder may keep the lock (approval timeout + rollout budget). */
+  leaseMs: number;
+}
+
+export interface LockHolder extends LockRequest {
+  grantedAtMs: number;
+}
+
+export interface LockQueue {
+  holder?: LockHolder;
+  queue: LockRequest[];
+}
+
+export interface LockState extends LockQueue {
+  service: string;
+  environment: string;
+}
+
+export const sameRun = (a: LockRunRef, b: LockRunRef): boolean => a.pipelineId === b.pipelineId && a.runId === b.runId;
+
+/** Adds a request; returns the runs to notify as superseded (older waiters are dropped from the queue). */
+export function enqueue(q: LockQueue, req: LockRequest): { next: LockQueue; supersede: LockRequest[] } {
+  if ((q.holder && sameRun(q.holder, req)) || q.queue.some((r) => sameRun(r, req))) return { next: q, supersede: [] };
+  const supersede = [...(q.holder ? [q.holder] : []), ...q.queue];
+  return { next: { holder: q.holder, queue: [req] }, supersede };
+}
+
+/** Removes a run, whether it holds the lock or waits. Unknown runs are ignored (release is idempotent). */
+export function release(q: LockQueue, run: LockRunRef): LockQueue {
+  return {
+    holder: q.holder && sameRun(q.holder, run) ? undefined : q.holder,
+    queue: q.queue.filter((r) => !sameRun(r, run)),
+  };
+}
+
+/** Grants the lock to the first waiter when it is free. */
+export function grantNext(q: LockQueue, nowMs: number): LockQueue {
+  const [first, ...rest] = q.queue;
+  if (q.holder || !first) return q;
+  return { holder: { ...first, grantedAtMs: nowMs }, queue: rest };
+}
+
+export const isIdle = (q: LockQueue): boolean => !q.holder && q.queue.length === 0;

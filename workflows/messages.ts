@@ -1,0 +1,50 @@
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Approval, ApprovalReceipt } from '../model/approval';
+import { pipelineId } from '../model/names';
+import type { PipelineInput, PipelineState } from '../model/pipeline';
+import type { LockRequest, LockState, LockRunRef } from './lock-queue';
+import { initialSearchAttributes } from './search-attributes';
+
+// Wire names of every message airlock's workflows accept. The CLI imports this module: renaming a
+// definition breaks running pipelines and saved histories, so names only ever get added.
+
+/** Signed approval (ed25519 over {pipeline id, image digest, "approve"}); the validator rejects bad ones. */
+export const approveUpdate = defineUpdate<ApprovalReceipt, [Approval]>('approve');
+/** Signed rejection: the pipeline ends `rejected`, nothing is deployed. */
+export const rejectUpdate = defineUpdate<ApprovalReceipt, [Approval]>('reject');
+/** Signed by an approver during analysis: skip the remaining analysis and promote. */
+export const promoteUpdate = defineUpdate<ApprovalReceipt, [Approval]>('promote');
+
+export interface AbortRequest {
+  by: string;
+  reason: string;
+}
+/** Stop now: roll back if anything was deployed, else end `failed` with cause PipelineAborted. */
+export const abortSignal = defineSignal<[AbortRequest]>('abort');
+
+export const stateQuery = defineQuery<PipelineState>('state');
+
+// Per-environment lock protocol (workflows/lock.ts <-> workflows/lock-client.ts).
+export const lockRequestSignal = defineSignal<[LockRequest]>('lockRequest');
+export const lockReleaseSignal = defineSignal<[LockRunRef]>('lockRelease');
+export const lockGrantedSignal = defineSignal<[]>('lockGranted');
+/** Sent by the lock to older pipelines when a newer one queues; only a waiting pipeline obeys. */
+export const supersededSignal = defineSignal<[{ by: string }]>('superseded');
+export const lockStateQuery = defineQuery<LockState>('lockState');
+
+/**
+ * How to start a pipeline (spread into `client.workflow.start(deploymentPipeline, ...)`): the same commit
+ * for the same env attaches to the running pipeline (USE_EXISTING: no second pipeline, no second build);
+ * once closed, the same commit may run again (ALLOW_DUPLICATE), e.g. after it expired.
+ */
+export function pipelineStartOptions(input: PipelineInput, taskQueue: string) {
+  return {
+    taskQueue,
+    workflowId: pipelineId(input.service, input.environment, input.headCommit),
+    args: [input] as [PipelineInput],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    typedSearchAttributes: initialSearchAttributes(input),
+  };
+}

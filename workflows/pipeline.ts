@@ -1,0 +1,73 @@
+import { allHandlersFinished, CancellationScope, condition } from '@temporalio/workflow';
+import { pinned } from '../model/build';
+import type { Outcome, PipelineInput, PipelineResult } from '../model/pipeline';
+import { stages as act } from './activity-options';
+import { approvalGate, registerApprovalHandlers } from './approval-gate';
+import { acquireLock, releaseLock } from './lock-client';
+import { causeOf, findingsSummary, lockLeaseMs, policySummary, routeRisk } from './plan';
+import { rollout } from './rollout';
+import { upsertRiskLevel } from './search-attributes';
+import { createContext, finish, stage, type PipelineContext } from './state';
+
+/**
+ * One change from trigger to promoted or rolled back. Workflow id `airlock/<service>/<env>/<headCommit>`
+ * (model/names.ts pipelineId); started with conflict policy USE_EXISTING so a re-trigger attaches.
+ * Every outcome, `failed` included, is returned as a PipelineResult (the CLI maps it to an exit code);
+ * a thrown non-Temporal error is a bug and retries the workflow task until the code is fixed.
+ */
+export async function deploymentPipeline(input: PipelineInput): Promise<PipelineResult> {
+  const ctx = createContext(input);
+  registerApprovalHandlers(ctx);
+  let outcome: Outcome;
+  try {
+    outcome = await run(ctx);
+  } catch (err) {
+    const cause = causeOf(err);
+    outcome =
+      cause.type === 'PolicyViolationError'
+        ? { kind: 'blocked_by_policy', violations: [cause.message] }
+        : { kind: 'failed', stage: ctx.state.stage, cause };
+  }
+  await CancellationScope.nonCancellable(async () => {
+    await releaseLock(ctx);
+    finish(ctx, outcome);
+    await condition(allHandlersFinished);
+  });
+  return { pipelineId: ctx.pipelineId, releaseId: ctx.target.releaseId, outcome };
+}
+
+async function run(ctx: PipelineContext): Promise<Outcome> {
+  const { input, state } = ctx;
+  const key = { releaseId: ctx.target.releaseId };
+  const { repo, baseCommit, headCommit, serviceDir, policyPath } = input;
+
+  const snapshot = await stage(ctx, 'change-analysis', () => act.readPolicySnapshot({ ...key, repo, commit: baseCommit, path: policyPath }));
+  const change = await stage(ctx, 'change-analysis', () => act.analyzeChange({ ...key, repo, baseCommit, headCommit, serviceDir, policyPath }));
+  ctx.authors = [...new Set([input.author, ...change.authors])];
+
+  const assessment = await stage(ctx, 'risk', () =>
+    act.scoreRisk({ ...key, repo, baseCommit, headCommit, policyPath, analysisDigest: change.analysisDigest }),
+  );
+  const risk = (state.risk = routeRisk(assessment, change));
+  upsertRiskLevel(risk.level);
+
+  const build = await stage(ctx, 'build', () => act.buildImage({ ...key, repo, commit: headCommit, service: input.service, serviceDir }));
+  const image = (state.image = pinned(build.image, build.digest));
+
+  const scan = await stage(ctx, 'scan', () => act.scanImage({ ...key, image }));
+  state.findings = findingsSummary(scan);
+
+  const verdict = await stage(ctx, 'policy', () =>
+    act.evaluatePolicy({ ...key, environment: input.environment, policy: { repo, commit: baseCommit, path: policyPath }, scan, risk: assessment }),
+  );
+  state.policy = policySummary(verdict);
+  if (!verdict.allowed) return { kind: 'blocked_by_policy', violations: state.policy.violations };
+
+  const waited = await acquireLock(ctx, lockLeaseMs(snapshot.approvalTimeoutMs, input.rollout, input.analysis));
+  if (waited) return waited;
+
+  const decided = await approvalGate(ctx, { snapshot, level: risk.level, imageDigest: build.digest });
+  if (decided) return decided;
+
+  return rollout(ctx, image);
+}

@@ -1,0 +1,83 @@
+import type { ChangeSummary } from '../model/activities';
+import type { AnalysisSettings, RolloutSettings } from '../model/manifest';
+import { durationMs } from '../model/manifest';
+import type { FailureCause, PipelineState } from '../model/pipeline';
+import type { PolicyVerdict } from '../model/policy-verdict';
+import type { RiskAssessment } from '../model/risk';
+import type { ScanSummary } from '../model/scan';
+
+// Pure decisions of the pipeline (unit-tested in test/unit/pipeline-plan.test.ts).
+
+export interface RolloutStep {
+  /** candidate's share of user traffic at this step */
+  weight: number;
+  analyze: boolean;
+}
+
+/** Canary: analyze at every weight. Blue-green: analyze the idle colour (no user traffic), then switch at once. */
+export function rolloutPlan(r: RolloutSettings): RolloutStep[] {
+  if (r.strategy === 'canary') return r.steps.map((weight) => ({ weight, analyze: true }));
+  return [
+    { weight: 0, analyze: true },
+    { weight: 100, analyze: false },
+  ];
+}
+
+/** The scorer's verdict, raised to high when the change touches the gates that judge it. */
+export function routeRisk(risk: RiskAssessment, change: ChangeSummary): NonNullable<PipelineState['risk']> {
+  const reasons = risk.signals.map((s) => `${s.kind} (+${s.weight}): ${s.reason}`);
+  if (!change.touchesGates || risk.level === 'high') return { score: risk.score, level: risk.level, reasons };
+  return {
+    score: risk.score,
+    level: 'high',
+    reasons: [...reasons, 'the change edits airlock.policy.yaml or airlock.yaml: a change to its own gates is always high risk'],
+  };
+}
+
+export function findingsSummary(scan: ScanSummary): NonNullable<PipelineState['findings']> {
+  return {
+    vulnerabilities: { ...scan.vulnerabilities.counts },
+    secrets: scan.secrets.length,
+    misconfigurations: scan.misconfigurations.length,
+    licenses: scan.licenses.length,
+    reportDigest: scan.reportDigest,
+  };
+}
+
+export function policySummary(v: PolicyVerdict): NonNullable<PipelineState['policy']> {
+  return {
+    allowed: v.allowed,
+    policyDigest: v.policyDigest,
+    violations: v.violations.filter((x) => x.blocking).map((x) => `${x.rule} (${x.severity}): ${x.detail}`),
+  };
+}
+
+/** How long a holder may keep the environment lock: the approval window plus a generous rollout budget. */
+export function lockLeaseMs(approvalTimeoutMs: number, rollout: RolloutSettings, analysis: AnalysisSettings): number {
+  const steps = rolloutPlan(rollout).length;
+  const perStep = analysis.checks * durationMs(analysis.interval) + 10 * 60_000;
+  return approvalTimeoutMs + steps * perStep + 30 * 60_000;
+}
+
+interface FailureLike {
+  type?: unknown;
+  name?: unknown;
+  message?: unknown;
+  cause?: unknown;
+}
+
+/**
+ * The business cause of a failure: the first ApplicationFailure `type` down the cause chain
+ * (ActivityFailure -> ApplicationFailure), else the innermost error's name (e.g. TimeoutFailure).
+ */
+export function causeOf(err: unknown): FailureCause {
+  let node = err as FailureLike | undefined;
+  let last: FailureLike | undefined;
+  for (let depth = 0; node && typeof node === 'object' && depth < 10; depth++) {
+    if (typeof node.type === 'string' && node.type) return { type: node.type, message: String(node.message ?? '') };
+    last = node;
+    node = node.cause as FailureLike | undefined;
+  }
+  if (!last) return { type: 'Error', message: String(err) };
+  return { type: typeof last.name === 'string' ? last.name : 'Error', message: String(last.message ?? '') };
+}

@@ -1,0 +1,92 @@
+import { ApplicationFailure, log, setHandler, upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
+import type { TargetRef } from '../model/activities';
+import type { ApprovalRecord } from '../model/approval';
+import { releaseId } from '../model/names';
+import type { LevelRule, Outcome, PipelineInput, PipelineState, PolicySnapshot, Stage } from '../model/pipeline';
+import type { RiskLevel } from '../model/risk';
+import { abortSignal, lockGrantedSignal, stateQuery, supersededSignal, type AbortRequest } from './messages';
+import { initialSearchAttributes, upsertOutcome, upsertStage } from './search-attributes';
+
+/** What the approval validators need once the gate has opened (kept afterwards for `promote`). */
+export interface GateInfo {
+  snapshot: PolicySnapshot;
+  level: RiskLevel;
+  rule: LevelRule;
+  imageDigest: string;
+  open: boolean;
+  decisions: ApprovalRecord[];
+}
+
+/** Everything one pipeline run knows; handlers write to it, the stages read it. */
+export interface PipelineContext {
+  input: PipelineInput;
+  pipelineId: string;
+  target: TargetRef;
+  state: PipelineState;
+  /** input author + every commit author in base..head */
+  authors: string[];
+  lock: { requested: boolean; granted: boolean; supersededBy?: string };
+  abort?: AbortRequest;
+  gate?: GateInfo;
+  promoteBy?: ApprovalRecord;
+  /** a candidate exists: failures from here on roll back */
+  deployed: boolean;
+  /** why compensations run (the rollback activity records it) */
+  rollbackReason?: string;
+  /** the running analysis, cancelled by abort and promote */
+  analysisScope?: CancellationScope;
+}
+
+export function createContext(input: PipelineInput): PipelineContext {
+  const pipelineId = workflowInfo().workflowId;
+  const target = { releaseId: releaseId(input.service, input.environment, input.headCommit), service: input.service, environment: input.environment };
+  const state: PipelineState = {
+    pipelineId,
+    releaseId: target.releaseId,
+    service: input.service,
+    environment: input.environment,
+    headCommit: input.headCommit,
+    author: input.author,
+    stage: 'change-analysis',
+    traffic: 0,
+    analysis: [],
+    compensations: [],
+  };
+  const ctx: PipelineContext = { input, pipelineId, target, state, authors: [input.author], lock: { requested: false, granted: false }, deployed: false };
+  setHandler(stateQuery, () => state);
+  setHandler(lockGrantedSignal, () => void (ctx.lock.granted = true));
+  setHandler(supersededSignal, ({ by }) => void (ctx.lock.supersededBy ??= by));
+  setHandler(abortSignal, (req) => {
+    if (ctx.abort || state.stage === 'promote' || state.stage === 'done') return log.info('abort ignored', { stage: state.stage, ...req });
+    ctx.abort = req;
+    ctx.analysisScope?.cancel();
+  });
+  upsertSearchAttributes(initialSearchAttributes(input));
+  upsertStage(state.stage);
+  return ctx;
+}
+
+export function enterStage(ctx: PipelineContext, stage: Stage): void {
+  if (ctx.state.stage === stage) return;
+  ctx.state.stage = stage;
+  upsertStage(stage);
+  log.info('stage', { stage });
+}
+
+export function abortedFailure(req: AbortRequest): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'PipelineAborted', message: `aborted by ${req.by}: ${req.reason}`, nonRetryable: true });
+}
+
+/** Runs one stage's work unless an abort came in first. */
+export async function stage<T>(ctx: PipelineContext, name: Stage, work: () => Promise<T>): Promise<T> {
+  if (ctx.abort) throw abortedFailure(ctx.abort);
+  enterStage(ctx, name);
+  return work();
+}
+
+export function finish(ctx: PipelineContext, outcome: Outcome): void {
+  ctx.state.outcome = outcome;
+  ctx.state.stage = 'done';
+  upsertOutcome(outcome.kind);
+  log.info('pipeline finished', { outcome });
+}
