@@ -1,4 +1,7 @@
 // Deploy and analysis results on a deploy target (issue "Immutable deploy, canary analysis and rollback").
+import { z } from 'zod';
+import { environmentSchema, manifestSchema, type EnvironmentSettings, type Manifest, type RolloutSettings } from './manifest';
+import { releaseId as releaseIdOf, stackName } from './names';
 
 export interface DeployedRelease {
   releaseId: string;
@@ -8,7 +11,7 @@ export interface DeployedRelease {
 
 /** One analysis measurement: what was queried, what came back, what it was compared with. */
 export interface Measurement {
-  metric: string; // e.g. success-rate, latency-p95-ms
+  metric: string; // e.g. success-rate, latency-p95-ms, success-rate-drop
   step: number; // traffic weight of the candidate when measured
   value: number | null; // null = no data
   threshold: number;
@@ -16,6 +19,8 @@ export interface Measurement {
   passed: boolean;
   at: string; // ISO time the measurement was taken (activity clock)
   query: string; // the PromQL
+  /** 1-based index of the check (one check = one interval) this measurement belongs to. */
+  check?: number;
 }
 
 export interface AnalysisVerdict {
@@ -24,4 +29,161 @@ export interface AnalysisVerdict {
   measurements: Measurement[];
   /** When failed: the metric that failed and its measured value, e.g. "success-rate 0.71 < 0.99". */
   reason?: string;
+  /** Checks taken and how many of them failed (a check fails when any of its measurements fails). */
+  checks?: number;
+  failedChecks?: number;
+  /** The analysis settings the verdict was reached with (interval, failureLimit, thresholds, loadRps). */
+  settings?: Record<string, unknown>;
+  /** Synthetic load driven during the analysis: per URL, requests sent and answers by status. */
+  load?: { url: string; rps: number; sent: number; byStatus: Record<string, number>; errors: number }[];
+}
+
+// ---- activity inputs (validated at the activity edge; workflows pass them typed) ----
+
+const digestRef = z
+  .string()
+  .regex(/^[a-z0-9.:/_-]+@sha256:[0-9a-f]{64}$/, 'must be an image pinned by digest: <repository>@sha256:<64 hex>');
+
+export const releaseRefSchema = z
+  .object({
+    releaseId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,80}$/, 'must be a lowercase slug'),
+    image: digestRef,
+  })
+  .strict();
+export type ReleaseRef = z.output<typeof releaseRefSchema>;
+
+/** Where a release goes: the service's run settings and one environment's settings from airlock.yaml. */
+export const deployTargetSchema = z
+  .object({
+    service: manifestSchema.shape.service,
+    environment: z.string().regex(/^[a-z0-9][a-z0-9-]{0,20}$/, 'environment names are lowercase slugs'),
+    run: manifestSchema.shape.run,
+    settings: environmentSchema,
+  })
+  .strict();
+export type DeployTarget = z.output<typeof deployTargetSchema>;
+
+export const deployRequestSchema = z.object({ target: deployTargetSchema, release: releaseRefSchema }).strict();
+export type DeployRequest = z.output<typeof deployRequestSchema>;
+
+export const shiftRequestSchema = z
+  .object({ target: deployTargetSchema, releaseId: z.string().min(1), weight: z.number().int().min(0).max(100) })
+  .strict();
+export type ShiftRequest = z.output<typeof shiftRequestSchema>;
+
+export const analyzeRequestSchema = z
+  .object({ target: deployTargetSchema, releaseId: z.string().min(1), step: z.number().int().min(0).max(100) })
+  .strict();
+export type AnalyzeRequest = z.output<typeof analyzeRequestSchema>;
+
+export const releaseActionSchema = z
+  .object({ target: deployTargetSchema, releaseId: z.string().min(1), reason: z.string().optional() })
+  .strict();
+/** Input of promote and rollback. */
+export type ReleaseAction = z.output<typeof releaseActionSchema>;
+
+export const targetRequestSchema = z.object({ target: deployTargetSchema }).strict();
+export type TargetRequest = z.output<typeof targetRequestSchema>;
+
+// ---- state of one (service, env), as the stack's outputs say ----
+
+export interface RouterEndpoints {
+  /** User traffic, stable published port from the manifest: http://127.0.0.1:<routerPort> */
+  url: string;
+  /** Candidate only (blue-green analysis, smoke tests): http://127.0.0.1:<port> */
+  previewUrl: string;
+  /** HAProxy Prometheus exporter: http://127.0.0.1:<port>/metrics */
+  metricsUrl: string;
+  /** HAProxy runtime API (TCP): 127.0.0.1:<port> */
+  adminAddress: string;
+  container: string;
+}
+
+export interface ReleaseRecord {
+  releaseId: string;
+  image: string;
+  /** When it became stable (activity clock, ISO). */
+  promotedAt: string;
+}
+
+export interface EnvironmentState {
+  service: string;
+  environment: string;
+  stack: string;
+  router: RouterEndpoints | null;
+  stable: DeployedRelease | null;
+  candidate: (DeployedRelease & { weight: number }) | null;
+  /** Releases that were stable, newest first (the current stable included). */
+  history: ReleaseRecord[];
+}
+
+export interface DeployCandidateResult {
+  release: DeployedRelease;
+  /** The release serving users meanwhile; null on the first deploy of an environment. */
+  stable: DeployedRelease | null;
+  router: RouterEndpoints;
+  /** true when this call found the candidate already deployed (a retried activity). */
+  reused: boolean;
+  /** true when the release already is the stable one: nothing to roll out. */
+  alreadyStable: boolean;
+}
+
+export interface ShiftResult {
+  releaseId: string;
+  weight: number;
+  /** HAProxy server weights that give that split. */
+  servers: Record<string, number>;
+}
+
+export interface PromoteResult {
+  stable: DeployedRelease;
+  /** Release ids whose containers were drained and destroyed. */
+  removed: string[];
+  reused: boolean;
+}
+
+export interface RollbackResult {
+  /** The release serving 100% again (null when there was none: a first deploy rolled back). */
+  stable: DeployedRelease | null;
+  removed: string[];
+  /** Milliseconds from the start of the rollback until the router sent no traffic to the candidate. */
+  trafficRestoredMs: number;
+  reused: boolean;
+}
+
+// ---- pure helpers shared by workflows and activities ----
+
+/** Release id of an image deployed without a commit (airlock deploy --image): from its digest. */
+export function releaseIdForImage(service: string, environment: string, image: string): string {
+  const hex = /@sha256:([0-9a-f]{64})$/.exec(image)?.[1];
+  if (!hex) throw new RangeError(`not an image pinned by digest: ${image}`);
+  return releaseIdOf(service, environment, hex);
+}
+
+/** Names of a release's containers (and its router servers): `<releaseId>-<n>`, n from 1. */
+export function releaseContainerNames(releaseId: string, replicas: number): string[] {
+  return Array.from({ length: replicas }, (_, i) => `${releaseId}-${i + 1}`);
+}
+
+export const routerContainerName = (service: string, environment: string): string => `${stackName(service, environment)}-router`;
+export const networkName = (service: string, environment: string): string => `airlock-${stackName(service, environment)}`;
+
+/** Replicas of the service in one environment: the environment's override, else the service's. */
+export const replicasOf = (target: Pick<DeployTarget, 'run' | 'settings'>): number => target.settings.replicas ?? target.run.replicas;
+
+/**
+ * The traffic steps a rollout walks through. Canary: its weights (the last is 100). Blue-green: one
+ * analysis step at weight 0 (the candidate is reached through the preview port only), then the switch.
+ */
+export function rolloutSteps(rollout: RolloutSettings): number[] {
+  return rollout.strategy === 'canary' ? [...rollout.steps] : [0];
+}
+
+/** DeployTarget for one environment of a parsed manifest. */
+export function deployTargetOf(manifest: Manifest, environment: string): DeployTarget {
+  const settings: EnvironmentSettings | undefined = manifest.environments[environment];
+  if (!settings) {
+    throw new RangeError(`environment ${environment} is not in the manifest (known: ${Object.keys(manifest.environments).join(', ')})`);
+  }
+  return { service: manifest.service, environment, run: manifest.run, settings };
 }

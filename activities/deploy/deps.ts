@@ -1,0 +1,57 @@
+import { Context } from '@temporalio/activity';
+import { createStackDriver, type StackDriver } from '../../infra/deploy/stack';
+import { prometheusTargetsDir } from '../../infra/local/stack';
+import type { AirlockConfig } from '../../worker/config';
+import { createPrometheusClient, type PrometheusClient } from '../monitor/prometheus';
+
+/** What deploy and monitor activities are built with (style.md: activities by a factory with injected clients). */
+export interface DeployDeps {
+  config: AirlockConfig;
+  driver?: StackDriver;
+  prometheus?: PrometheusClient;
+  /** Heartbeat with progress details; defaults to the Temporal activity context when in a worker. */
+  heartbeat?: (details: unknown) => void;
+  /** Cancellation-aware sleep; defaults to the activity context's, else a timer. */
+  sleep?: (ms: number) => Promise<void>;
+  log?: { info(message: string, meta?: Record<string, unknown>): void; warn(message: string, meta?: Record<string, unknown>): void };
+  now?: () => Date;
+}
+
+export type ResolvedDeps = Required<DeployDeps>;
+
+const inActivity = (): Context | undefined => {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+};
+
+export function resolveDeps(deps: DeployDeps): ResolvedDeps {
+  return {
+    config: deps.config,
+    driver: deps.driver ?? createStackDriver(deps.config),
+    prometheus: deps.prometheus ?? createPrometheusClient(deps.config.prometheusUrl),
+    heartbeat: deps.heartbeat ?? ((details) => inActivity()?.heartbeat(details)),
+    sleep: deps.sleep ?? ((ms) => inActivity()?.sleep(ms) ?? new Promise((r) => setTimeout(r, ms))),
+    log: deps.log ?? {
+      info: (message, meta) => inActivity()?.log.info(message, meta),
+      warn: (message, meta) => inActivity()?.log.warn(message, meta),
+    },
+    now: deps.now ?? (() => new Date()),
+  };
+}
+
+/** The Prometheus file_sd file of one environment. */
+export const targetsFile = (config: AirlockConfig, stack: string): string => `${prometheusTargetsDir(config)}/${stack}.json`;
+
+/** Runs `fn`, heartbeating `details` every `everyMs` meanwhile (Pulumi can be quiet while containers get healthy). */
+export async function withHeartbeat<T>(deps: Pick<ResolvedDeps, 'heartbeat'>, details: () => unknown, fn: () => Promise<T>, everyMs = 2000): Promise<T> {
+  deps.heartbeat(details());
+  const timer = setInterval(() => deps.heartbeat(details()), everyMs);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}

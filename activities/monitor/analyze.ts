@@ -1,0 +1,80 @@
+import { analyzeRequestSchema, type AnalysisVerdict, type AnalyzeRequest, type Measurement } from '../../model/deploy';
+import { durationMs } from '../../model/manifest';
+import { parseWith } from '../../model/parse';
+import type { ResolvedDeps } from '../deploy/deps';
+import { DeployProgramError } from '../errors';
+import { startLoad, type LoadRun, type LoadStats } from './load';
+import { latencyQuery, successRateQuery, type LatencySource, type MetricScope } from './promql';
+import { decide, measure, type CheckReading } from './verdict';
+
+/** Shortest PromQL window: with a 1 s scrape interval, three samples. */
+export const MIN_WINDOW_SECONDS = 3;
+
+/**
+ * Canary analysis of one step, like Argo Rollouts / Flagger with Prometheus as the provider: every
+ * interval, read the candidate's success rate and latency (and the stable release's over the same
+ * window), compare with the manifest's thresholds, and fail as soon as `failureLimit` checks failed.
+ * Drives synthetic load through the router meanwhile (`loadRps`): at step 0 (blue-green) through the
+ * preview port, which reaches the candidate alone. Every measurement is in the verdict.
+ */
+export function analyze(deps: ResolvedDeps) {
+  return async (input: AnalyzeRequest): Promise<AnalysisVerdict> => {
+    const req = parseWith(analyzeRequestSchema, input, 'analyze input');
+    const { service, environment } = req.target;
+    const settings = req.target.settings.analysis;
+    const out = await deps.driver.outputs(service, environment);
+    const state = out?.state;
+    if (!out || !state?.router) throw new DeployProgramError(`${service}/${environment} is not deployed: nothing to analyze`);
+    const release = [state.candidate, state.stable].find((r) => r?.releaseId === req.releaseId);
+    if (!release) throw new DeployProgramError(`release ${req.releaseId} is not deployed in ${service}/${environment}`);
+    const stableId = state.stable && state.stable.releaseId !== req.releaseId ? state.stable.releaseId : null;
+    const releaseSpec = [out.spec.candidate, out.spec.stable].find((r) => r?.releaseId === req.releaseId);
+    const latencySource: LatencySource = releaseSpec?.metricsPath ? 'app-histogram' : 'router-average';
+
+    const intervalMs = durationMs(settings.interval);
+    const windowS = Math.max(MIN_WINDOW_SECONDS, Math.ceil(intervalMs / 1000));
+    const scope = (releaseId: string): MetricScope => ({ service, environment, releaseId });
+    const queries = {
+      successRate: successRateQuery(scope(req.releaseId), windowS),
+      latency: latencyQuery(scope(req.releaseId), windowS, latencySource),
+      stableSuccessRate: stableId ? successRateQuery(scope(stableId), windowS) : undefined,
+      stableLatency: stableId ? latencyQuery(scope(stableId), windowS, latencySource) : undefined,
+    };
+
+    const urls = req.step > 0 ? [state.router.url] : [state.router.previewUrl, ...(stableId ? [state.router.url] : [])];
+    const maxMs = settings.checks * intervalMs + 30_000;
+    const loads: LoadRun[] = settings.loadRps > 0 ? urls.map((u) => startLoad(u, settings.loadRps, maxMs)) : [];
+    const checks: Measurement[][] = [];
+    let verdict: ReturnType<typeof decide> | undefined;
+    let load: LoadStats[] = [];
+    try {
+      for (let check = 1; check <= settings.checks && !verdict?.done; check++) {
+        await deps.sleep(intervalMs);
+        const p = deps.prometheus;
+        const [sr, lat, ssr, slat] = await Promise.all([
+          p.scalar(queries.successRate),
+          p.scalar(queries.latency),
+          queries.stableSuccessRate ? p.scalar(queries.stableSuccessRate) : null,
+          queries.stableLatency ? p.scalar(queries.stableLatency) : null,
+        ]);
+        const reading: CheckReading = {
+          check,
+          step: req.step,
+          at: deps.now().toISOString(),
+          candidate: { successRate: sr, latencyMs: lat },
+          stable: stableId ? { successRate: ssr, latencyMs: slat } : null,
+          queries: { successRate: queries.successRate, latency: queries.latency, stableSuccessRate: queries.stableSuccessRate },
+          latencySource,
+        };
+        checks.push(measure(reading, settings));
+        verdict = decide(req.step, checks, settings);
+        deps.heartbeat({ phase: 'analysis', releaseId: req.releaseId, step: req.step, check, verdict: verdict.verdict });
+        deps.log.info('analysis check', { releaseId: req.releaseId, step: req.step, check, successRate: sr, latencyMs: lat, stableSuccessRate: ssr });
+      }
+    } finally {
+      load = await Promise.all(loads.map((l) => l.stop()));
+    }
+    const { done: _done, ...result } = verdict ?? decide(req.step, checks, settings);
+    return { ...result, settings: { ...settings, windowSeconds: windowS, latencySource, stableReleaseId: stableId }, load };
+  };
+}

@@ -1,0 +1,5 @@
+export { analyze } from './analyze';
+export { startLoad, type LoadStats } from './load';
+export { createPrometheusClient, type PrometheusClient } from './prometheus';
+export { latencyQuery, requestRateQuery, successRateQuery } from './promql';
+export { decide, measure } from './verdict';

@@ -1,0 +1,47 @@
+/**
+ * PromQL of canary analysis. Router metrics come from HAProxy's exporter (per server; a release's
+ * servers are `<releaseId>-<n>`, in the `app` and `preview` backends); latency percentiles from the
+ * app's own `http_request_duration_seconds` histogram when it exposes metrics, since HAProxy 2.6 has no
+ * latency histograms (only an average over the last 1024 requests, used when the app has none).
+ */
+export interface MetricScope {
+  service: string;
+  environment: string;
+  releaseId: string;
+}
+
+export type LatencySource = 'app-histogram' | 'router-average';
+
+const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+/** RE2 escaping for a literal inside a regex matcher (release ids are slugs, but be safe). */
+const reLiteral = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&');
+
+function routerSelector(scope: MetricScope, extra = ''): string {
+  return `airlock_service="${esc(scope.service)}",airlock_env="${esc(scope.environment)}",airlock_role="router",proxy=~"app|preview",server=~"${reLiteral(scope.releaseId)}-[0-9]+"${extra}`;
+}
+
+/** PromQL range of a window in whole seconds. */
+export const range = (windowSeconds: number): string => `${Math.max(1, Math.round(windowSeconds))}s`;
+
+/** Requests per second the release's servers answered over the window. */
+export function requestRateQuery(scope: MetricScope, windowSeconds: number): string {
+  return `sum(rate(haproxy_server_http_responses_total{${routerSelector(scope)}}[${range(windowSeconds)}]))`;
+}
+
+/** Share of the release's responses that were not 5xx (nor `other`), 0..1; NaN (no data) without requests. */
+export function successRateQuery(scope: MetricScope, windowSeconds: number): string {
+  const w = range(windowSeconds);
+  return (
+    `sum(rate(haproxy_server_http_responses_total{${routerSelector(scope, ',code=~"1xx|2xx|3xx|4xx"')}}[${w}]))` +
+    ` / sum(rate(haproxy_server_http_responses_total{${routerSelector(scope)}}[${w}]))`
+  );
+}
+
+/** p95 latency in milliseconds (app histogram), or the router's average response time (no histogram). */
+export function latencyQuery(scope: MetricScope, windowSeconds: number, source: LatencySource): string {
+  if (source === 'router-average') {
+    return `max(haproxy_server_response_time_average_seconds{${routerSelector(scope)}}) * 1000`;
+  }
+  const sel = `airlock_service="${esc(scope.service)}",airlock_env="${esc(scope.environment)}",airlock_release="${esc(scope.releaseId)}"`;
+  return `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[${range(windowSeconds)}]))) * 1000`;
+}

@@ -1,0 +1,41 @@
+import type { ReleaseRecord } from '../../model/deploy';
+
+/** One release's containers in the stack. Settings are fixed when the release is deployed: a later
+ * manifest change applies to the next release, never to running containers. */
+export interface ReleaseSpec {
+  releaseId: string;
+  image: string; // image@digest
+  replicas: number;
+  port: number;
+  healthPath: string;
+  /** Path of the app's Prometheus metrics, or null when it has none. */
+  metricsPath: string | null;
+  env: Record<string, string>;
+}
+
+/**
+ * Desired state of one (service, env) stack: the input of the Pulumi program. Every deploy activity
+ * reads the previous spec from the stack's outputs, derives the next one with a pure plan function
+ * (plan.ts) and runs `up` with it.
+ */
+export interface StackSpec {
+  service: string;
+  environment: string;
+  stack: string;
+  routerImage: string;
+  routerPort: number;
+  /** The router's health check of every server (the newest manifest's `run.health`). */
+  healthPath: string;
+  stable: ReleaseSpec | null;
+  candidate: ReleaseSpec | null;
+  /** Share of user traffic the candidate receives, 0..100. */
+  candidateWeight: number;
+  /** Releases that were stable, newest first. */
+  history: ReleaseRecord[];
+  /** Prometheus file_sd file for this environment. */
+  targetsFile: string;
+  healthIntervalMs: number;
+}
+
+/** How many past releases the stack remembers for `airlock rollback --to`. */
+export const HISTORY_LIMIT = 20;

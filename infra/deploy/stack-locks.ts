@@ -1,0 +1,46 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Pulumi's file backend locks a stack with `.pulumi/locks/organization/<project>/<stack>/<id>.json`
+ * ({pid, hostname, ...} of the CLI holding it). A CLI killed with its worker leaves its lock behind and
+ * every later update fails as "concurrent". A lock whose process is gone on this host is stale.
+ */
+export interface LockContent {
+  pid: number;
+  hostname: string;
+}
+
+export function isStale(lock: LockContent, host: string, alive: (pid: number) => boolean): boolean {
+  return lock.hostname === host && !alive(lock.pid);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the stale locks of a stack; returns the files removed. */
+export function clearStaleLocks(backendDir: string, project: string, stack: string): string[] {
+  const dir = join(backendDir, '.pulumi', 'locks', 'organization', project, stack);
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    const path = join(dir, file);
+    try {
+      const lock = JSON.parse(readFileSync(path, 'utf8')) as LockContent;
+      if (isStale(lock, hostname(), processAlive)) {
+        rmSync(path, { force: true });
+        removed.push(path);
+      }
+    } catch {
+      /* unreadable or already gone: leave it to Pulumi */
+    }
+  }
+  return removed;
+}

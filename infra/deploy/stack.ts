@@ -1,0 +1,175 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConcurrentUpdateError as PulumiConcurrentUpdateError, LocalWorkspace, PulumiCommand, StackNotFoundError, type Stack } from '@pulumi/pulumi/automation';
+import { stackName } from '../../model/names';
+import type { AirlockConfig } from '../../worker/config';
+import { projectRoot, resolveTool } from '../local/tools';
+import { createReleaseProgram, type StackOutputs } from './program';
+import type { StackSpec } from './spec';
+import { clearStaleLocks } from './stack-locks';
+
+/**
+ * Runs the release program of one (service, env) with the Pulumi Automation API on the configured backend
+ * (a local file backend under AIRLOCK_HOME by default, passphrase secrets provider). The program is
+ * inline; dynamic providers run in Pulumi's `pulumi-resource-pulumi-nodejs` plugin, found on PATH.
+ */
+export const PULUMI_PROJECT = 'airlock';
+
+export class StackLockedError extends Error {
+  override readonly name = 'StackLockedError';
+}
+export class StackOperationError extends Error {
+  override readonly name = 'StackOperationError';
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+  }
+}
+export class DockerDownError extends Error {
+  override readonly name = 'DockerDownError';
+}
+
+export interface StackProgress {
+  /** A line of Pulumi's output (heartbeat with it). */
+  onOutput?: (line: string) => void;
+}
+
+export interface StackDriver {
+  /** `pulumi up` with the spec; returns the program's outputs. */
+  up(spec: StackSpec, progress?: StackProgress): Promise<StackOutputs & { durationMs: number; changes: Record<string, number> }>;
+  /** The last outputs of the stack, or null when it does not exist or never ran. */
+  outputs(service: string, environment: string): Promise<StackOutputs | null>;
+  /** Destroys every resource of the stack and removes the stack. */
+  destroy(service: string, environment: string, progress?: StackProgress): Promise<void>;
+  /** The stack's checkpoint (resources with their outputs), for comparing with `docker ps`. */
+  exportState(service: string, environment: string): Promise<{ resources?: { type: string; urn: string; id?: string; outputs?: Record<string, unknown> }[] }>;
+}
+
+type DriverConfig = Pick<AirlockConfig, 'home' | 'cache' | 'tools' | 'pulumi' | 'docker'>;
+
+function backendDir(url: string): string | undefined {
+  return url.startsWith('file://') ? fileURLToPath(url) : undefined;
+}
+
+export function createStackDriver(config: DriverConfig): StackDriver {
+  let command: Promise<PulumiCommand> | undefined;
+  const pulumiCommand = () => (command ??= PulumiCommand.get({ root: dirname(dirname(resolveTool(config, 'pulumi'))), skipVersionCheck: true }));
+  const root = projectRoot();
+  const nodeModules = join(root, 'node_modules');
+  const envVars: Record<string, string> = {
+    PULUMI_BACKEND_URL: config.pulumi.backendUrl,
+    PULUMI_CONFIG_PASSPHRASE: config.pulumi.passphrase,
+    PULUMI_HOME: config.pulumi.home,
+    PULUMI_SKIP_UPDATE_CHECK: 'true',
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: 'true',
+    PULUMI_SKIP_CHECKPOINTS: 'false',
+    // The dynamic provider plugin ships in @pulumi/pulumi; its code `require`s dockerode from here.
+    PATH: `${join(nodeModules, '@pulumi', 'pulumi')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    NODE_PATH: nodeModules,
+    ...(config.docker.host ? { DOCKER_HOST: config.docker.host } : {}),
+  };
+
+  async function workspace(name: string, program: () => Promise<object>, create: boolean): Promise<Stack> {
+    const workDir = join(config.home, 'pulumi-work', name);
+    mkdirSync(workDir, { recursive: true });
+    mkdirSync(config.pulumi.home, { recursive: true });
+    const dir = backendDir(config.pulumi.backendUrl);
+    if (dir) mkdirSync(dir, { recursive: true });
+    const args = { stackName: name, projectName: PULUMI_PROJECT, program };
+    const opts = {
+      workDir,
+      pulumiHome: config.pulumi.home,
+      pulumiCommand: await pulumiCommand(),
+      envVars,
+      projectSettings: { name: PULUMI_PROJECT, runtime: 'nodejs' as const, backend: { url: config.pulumi.backendUrl } },
+    };
+    return create ? LocalWorkspace.createOrSelectStack(args, opts) : LocalWorkspace.selectStack(args, opts);
+  }
+
+  /** Runs op; a lock left by a dead process (a killed worker) is cleared once and op retried. */
+  async function locked<T>(name: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (!(err instanceof PulumiConcurrentUpdateError)) throw translate(err);
+      const dir = backendDir(config.pulumi.backendUrl);
+      if (dir && clearStaleLocks(dir, PULUMI_PROJECT, name).length > 0) {
+        try {
+          return await op();
+        } catch (again) {
+          throw translate(again);
+        }
+      }
+      throw translate(err);
+    }
+  }
+
+  return {
+    async up(spec, progress) {
+      const started = Date.now();
+      const stack = await workspace(spec.stack, createReleaseProgram(spec), true);
+      const result = await locked(spec.stack, () => stack.up({ color: 'never', onOutput: progress?.onOutput, suppressProgress: true }));
+      const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value])) as unknown as StackOutputs;
+      return { ...outputs, durationMs: Date.now() - started, changes: (result.summary.resourceChanges ?? {}) as Record<string, number> };
+    },
+
+    async outputs(service, environment) {
+      const name = stackName(service, environment);
+      let stack: Stack;
+      try {
+        stack = await workspace(name, async () => ({}), false);
+      } catch (err) {
+        if (err instanceof StackNotFoundError) return null;
+        throw translate(err);
+      }
+      const out = await stack.outputs().catch((err: unknown) => {
+        throw translate(err);
+      });
+      if (!out.spec || !out.state) return null;
+      return { spec: out.spec.value, state: out.state.value } as StackOutputs;
+    },
+
+    async destroy(service, environment, progress) {
+      const name = stackName(service, environment);
+      let stack: Stack;
+      try {
+        stack = await workspace(name, async () => ({}), false);
+      } catch (err) {
+        if (err instanceof StackNotFoundError) return;
+        throw translate(err);
+      }
+      await locked(name, () => stack.destroy({ color: 'never', onOutput: progress?.onOutput }));
+      await stack.workspace.removeStack(name);
+    },
+
+    async exportState(service, environment) {
+      const stack = await workspace(stackName(service, environment), async () => ({}), false);
+      const deployment = await stack.exportStack();
+      return deployment.deployment as Awaited<ReturnType<StackDriver['exportState']>>;
+    },
+  };
+}
+
+const DOCKER_DOWN = /(connect ENOENT|ECONNREFUSED).*docker\.sock|Cannot connect to the Docker daemon|connect ENOENT \/var\/run\/docker\.sock/;
+
+/** Pulumi's errors as the driver's: locked (retry later), Docker down (retry later), program failed. */
+export function translate(err: unknown): Error {
+  if (err instanceof PulumiConcurrentUpdateError) return new StackLockedError(`the stack is being updated by another operation: ${lastLines(err.message, 3)}`);
+  const message = err instanceof Error ? err.message : String(err);
+  if (DOCKER_DOWN.test(message)) return new DockerDownError(`Docker is not reachable: ${lastLines(message, 3)}`);
+  return new StackOperationError(`pulumi operation failed: ${diagnostics(message)}`, message);
+}
+
+const lastLines = (text: string, n: number) => text.trim().split('\n').slice(-n).join(' | ');
+
+/** The lines of Pulumi's output that say what failed (the "error:" diagnostics), else its last lines. */
+export function diagnostics(output: string): string {
+  const lines = output.split('\n').map((l) => l.trim());
+  const errors = lines.filter((l) => /^error:/.test(l) && !/update failed$/.test(l));
+  const unique = [...new Set(errors.map((l) => l.replace(/^error:\s*/, '')))];
+  return unique.length ? unique.join(' | ').slice(0, 2000) : lastLines(output, 5).slice(0, 2000);
+}

@@ -1,0 +1,97 @@
+import * as pulumi from '@pulumi/pulumi';
+import { dockerClient, ensureImage, hasLabels, inspectOrNull, networkAddress, publishedPort, removeContainer, waitHealthy } from '../docker/ops';
+import { changedKeys } from './inputs';
+
+/**
+ * One container of a release, from `image@digest`. Immutable: any change of its inputs replaces it
+ * (a release is new containers, never a patched one). Creation is idempotent by name: a container left
+ * by an interrupted update (same name and labels) is adopted, anything else under that name replaced.
+ */
+export interface ReleaseContainerInputs {
+  name: string;
+  image: string;
+  network: string;
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  port: number;
+  healthPath: string;
+  healthIntervalMs: number;
+  healthTimeoutMs: number;
+}
+
+export interface ReleaseContainerOutputs extends ReleaseContainerInputs {
+  containerId: string;
+  address: string;
+  hostPort: number;
+}
+
+const IMMUTABLE = ['name', 'image', 'network', 'labels', 'env', 'port', 'healthPath', 'healthIntervalMs'] as const;
+
+async function createReleaseContainer(inputs: ReleaseContainerInputs): Promise<pulumi.dynamic.CreateResult<ReleaseContainerOutputs>> {
+  const docker = dockerClient();
+  const existing = await inspectOrNull(docker, inputs.name);
+  const adopt = existing && existing.Config.Image === inputs.image && hasLabels(existing, inputs.labels);
+  if (existing && !adopt) await removeContainer(docker, inputs.name, 1);
+  if (!adopt) {
+    await ensureImage(docker, inputs.image);
+    const ns = (ms: number) => ms * 1_000_000;
+    const created = await docker.createContainer({
+      name: inputs.name,
+      Image: inputs.image,
+      Labels: inputs.labels,
+      Env: Object.entries({ ...inputs.env, PORT: String(inputs.port) }).map(([k, v]) => `${k}=${v}`),
+      ExposedPorts: { [`${inputs.port}/tcp`]: {} },
+      Healthcheck: {
+        Test: ['CMD', 'curl', '-fsS', '-o', '/dev/null', '--max-time', '2', `http://127.0.0.1:${inputs.port}${inputs.healthPath}`],
+        Interval: ns(inputs.healthIntervalMs),
+        Timeout: ns(2000),
+        Retries: 3,
+        StartPeriod: ns(30_000),
+      },
+      HostConfig: {
+        NetworkMode: inputs.network,
+        RestartPolicy: { Name: 'unless-stopped' },
+        // Published on loopback only, on a port Docker picks: Prometheus scrapes the app's metrics here.
+        PortBindings: { [`${inputs.port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        Init: true,
+      },
+    });
+    await created.start();
+  } else if (!existing.State.Running) {
+    await docker.getContainer(inputs.name).start();
+  }
+  try {
+    await waitHealthy(docker, inputs.name, inputs.healthTimeoutMs);
+  } catch (err) {
+    await removeContainer(docker, inputs.name, 1); // nothing half-made stays behind
+    throw err;
+  }
+  const info = await docker.getContainer(inputs.name).inspect();
+  return {
+    id: inputs.name,
+    outs: { ...inputs, containerId: info.Id, address: networkAddress(info, inputs.network), hostPort: publishedPort(info, inputs.port) },
+  };
+}
+
+const releaseContainerProvider: pulumi.dynamic.ResourceProvider<ReleaseContainerInputs, ReleaseContainerOutputs> = {
+  create: (inputs) => createReleaseContainer(inputs),
+  async diff(_id, olds, news) {
+    const replaces = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, IMMUTABLE);
+    // Names are derived from the release id, so a replacement must free the name first.
+    return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+  },
+  async delete(id) {
+    await removeContainer(dockerClient(), id, 5);
+  },
+};
+
+export class ReleaseContainer extends pulumi.dynamic.Resource {
+  declare readonly containerId: pulumi.Output<string>;
+  declare readonly address: pulumi.Output<string>;
+  declare readonly hostPort: pulumi.Output<number>;
+  declare readonly name: pulumi.Output<string>;
+
+  constructor(name: string, args: { [K in keyof ReleaseContainerInputs]: pulumi.Input<ReleaseContainerInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+    super(releaseContainerProvider, name, { ...args, containerId: undefined, address: undefined, hostPort: undefined }, opts, 'airlock', 'ReleaseContainer');
+  }
+}
