@@ -35,3 +35,15 @@ export function stageActivity<A, R>(
     }
   });
 }
+
+/** A logger for the CLI: one `message key=value ...` line per entry at or above `level`. */
+export function lineLogger(write: (line: string) => void, level: 'debug' | 'info' | 'warn' | 'error' = 'info'): StageLogger {
+  const rank = { debug: 0, info: 1, warn: 2, error: 3 }[level];
+  const line = (prefix: string, message: string, meta?: Record<string, unknown>) =>
+    write(`${prefix}${message}${meta ? Object.entries(meta).map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('') : ''}`);
+  return {
+    debug: (m, meta) => (rank <= 0 ? line('    ', m, meta) : undefined),
+    info: (m, meta) => (rank <= 1 ? line('    ', m, meta) : undefined),
+    warn: (m, meta) => (rank <= 2 ? line('    warning: ', m, meta) : undefined),
+  };
+}

@@ -14,10 +14,10 @@ export interface RequirementChecks {
 
 const NOT_VERIFIABLE: Record<keyof SecurityRequirements, string> = {
   authentication:
-    'whether every endpoint requires authentication needs a test of the running service (checked here: no credentials baked into the image)',
+    'whether every endpoint requires authentication needs a test of the running service; checked here: no credentials baked into the image',
   encryption_at_rest: 'storage encryption is configured outside the image',
   encryption_in_transit:
-    'TLS termination and certificate checks happen outside the image (checked here: no private keys baked into the image)',
+    'TLS termination and certificate checks happen outside the image; checked here: no private keys baked into the image',
   input_validation: 'input validation needs tests of the running service',
   error_handling: 'error handling needs tests of the running service',
   logging: 'log coverage needs the running service and its log pipeline',
@@ -36,7 +36,7 @@ export function requirementChecks(req: SecurityRequirements): RequirementChecks 
   const notVerifiable: string[] = [];
   for (const key of Object.keys(NOT_VERIFIABLE) as (keyof SecurityRequirements)[]) {
     const value = req[key];
-    if (value && ENFORCED[key].includes(value)) notVerifiable.push(`${key}: ${value}: not verifiable here (${NOT_VERIFIABLE[key]})`);
+    if (value && ENFORCED[key].includes(value)) notVerifiable.push(`${key}: ${value}: not verifiable here: ${NOT_VERIFIABLE[key]}`);
   }
   return {
     credentialsBlock: req.authentication === 'mandatory',

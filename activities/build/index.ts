@@ -1,0 +1,24 @@
+import type Docker from 'dockerode';
+import type { BuildResult } from '../../model/build';
+import type { AirlockConfig } from '../../worker/config';
+import { buildImage, type BuildRequest } from './build-image';
+import { stageActivity, type StageLogger } from './hooks';
+
+export { buildImage, LABELS, type BuildRequest } from './build-image';
+export { loadManifest, parseManifest } from './load-manifest';
+
+export interface BuildActivityDeps {
+  docker: Docker;
+  config: Pick<AirlockConfig, 'registry'>;
+  /** Default: the activity logger. */
+  log?: StageLogger;
+}
+
+/** The build stage as an activity: heartbeats the current Dockerfile step, cancellable. */
+export function createBuildActivities(deps: BuildActivityDeps) {
+  return {
+    buildImage: stageActivity(deps.log, (req: BuildRequest, hooks, log): Promise<BuildResult> =>
+      buildImage({ docker: deps.docker, registry: deps.config.registry, log }, req, hooks),
+    ),
+  };
+}

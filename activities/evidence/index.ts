@@ -1,0 +1,1 @@
+export { evidencePath, hasEvidence, putEvidence, readEvidence, sha256 } from './store';

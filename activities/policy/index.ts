@@ -1,0 +1,52 @@
+import { posix } from 'node:path';
+import { POLICY_FILE } from '../../model/policy';
+import type { PolicyVerdict } from '../../model/policy-verdict';
+import { InvalidInputError } from '../../model/parse';
+import type { RiskAssessment } from '../../model/risk';
+import type { ScanSummary } from '../../model/scan';
+import { readAtCommit } from '../build/git-source';
+import { stageActivity, type StageLogger } from '../build/hooks';
+import { evaluatePolicy as evaluate, type EvaluationContext, type LoadedPolicy } from './evaluate';
+import { loadPolicy, parsePolicy } from './load-policy';
+
+export { evaluatePolicy as evaluatePolicyPure, type LoadedPolicy } from './evaluate';
+export { loadPolicy, parsePolicy } from './load-policy';
+
+/** Where the policy comes from: a file on the worker, or the file in the service repo at the commit. */
+export type PolicySource = { file: string } | { repo: string; commit: string; path?: string };
+
+export interface EvaluatePolicyInput extends EvaluationContext {
+  policy: PolicySource;
+  scan: ScanSummary;
+  risk?: RiskAssessment;
+  /** ISO time to evaluate at (the workflow's clock); default: now. */
+  now?: string;
+}
+
+export async function readPolicy(source: PolicySource): Promise<LoadedPolicy> {
+  if ('file' in source) return loadPolicy(source.file);
+  const path = source.path ?? POLICY_FILE;
+  const bytes = await readAtCommit(source.repo, source.commit, posix.normalize(path));
+  const where = `${path} at ${source.commit.slice(0, 12)}`;
+  if (!bytes) throw new InvalidInputError(where, ['(file): not in the commit (the pipeline needs the service repo to carry its policy)']);
+  return parsePolicy(bytes, where);
+}
+
+export interface PolicyActivityDeps {
+  log?: StageLogger;
+}
+
+/** The policy gate as an activity: reads the policy, evaluates it (pure), returns the verdict. */
+export function createPolicyActivities(deps: PolicyActivityDeps = {}) {
+  return {
+    evaluatePolicy: stageActivity(deps.log, async (input: EvaluatePolicyInput, _hooks, log): Promise<PolicyVerdict> => {
+      const loaded = await readPolicy(input.policy);
+      const verdict = evaluate(loaded, input.scan, input.risk, input.now ? new Date(input.now) : new Date(), {
+        ...(input.environment !== undefined ? { environment: input.environment } : {}),
+        ...(input.action ? { action: input.action } : {}),
+      });
+      log.info('policy evaluated', { allowed: verdict.allowed, violations: verdict.violations.length, policyDigest: verdict.policyDigest });
+      return verdict;
+    }),
+  };
+}
