@@ -1,0 +1,103 @@
+import { execFile, spawn } from 'node:child_process';
+import { GitError } from '../errors';
+
+/**
+ * Runs git with an argument array (never a shell) in `repo`. Config that would change the output we parse
+ * (pagers, colours, external diff drivers, quoted paths) is pinned with `-c`.
+ */
+const PINNED = ['-c', 'core.quotePath=false', '-c', 'color.ui=never', '-c', 'core.pager=cat', '--no-pager'];
+const MAX_BUFFER = 512 * 1024 * 1024;
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** Runs git and returns its output whatever the exit code (for commands whose exit code is an answer). */
+export function gitRaw(repo: string, args: string[], configArgs: string[] = []): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      [...PINNED, ...configArgs, ...args],
+      { cwd: repo, maxBuffer: MAX_BUFFER, encoding: 'utf8', env: gitEnv() },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') {
+          const why = err.code === 'ENOENT' ? 'git is not installed or not on PATH (install git)' : err.message;
+          reject(new GitError(`cannot run git in ${repo}: ${why}`, { repo }));
+          return;
+        }
+        resolve({ stdout, stderr, code: err ? Number(err.code) : 0 });
+      },
+    );
+  });
+}
+
+/** Runs git and returns stdout; a non-zero exit is a GitError carrying git's own message. */
+export async function git(repo: string, args: string[], configArgs: string[] = []): Promise<string> {
+  const result = await gitRaw(repo, args, configArgs);
+  if (result.code !== 0) {
+    throw new GitError(`git ${args[0]} failed in ${repo}: ${firstLines(result.stderr)}`, { repo, args, exitCode: result.code });
+  }
+  return result.stdout;
+}
+
+/**
+ * `git cat-file --batch` for many object ids in one process. Returns the contents by id; ids git does not
+ * have are absent from the map.
+ */
+export function readObjects(repo: string, ids: string[]): Promise<Map<string, Buffer>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return Promise.resolve(new Map());
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', [...PINNED, 'cat-file', '--batch'], { cwd: repo, env: gitEnv() });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', (err) => reject(new GitError(`cannot run git cat-file in ${repo}: ${err.message}`, { repo })));
+    child.on('close', (code) => {
+      if (code !== 0) {
+        reject(new GitError(`git cat-file failed in ${repo}: ${firstLines(stderr)}`, { repo, exitCode: code }));
+        return;
+      }
+      try {
+        resolve(parseBatch(Buffer.concat(chunks)));
+      } catch (err) {
+        reject(new GitError(`cannot read git cat-file output in ${repo}: ${(err as Error).message}`, { repo }));
+      }
+    });
+    child.stdin.on('error', () => undefined); // git exiting early is reported by 'close'
+    child.stdin.end(unique.join('\n') + '\n');
+  });
+}
+
+/** Parses `git cat-file --batch` output: `<id> <type> <size>\n<content>\n` or `<id> missing\n` per object. */
+export function parseBatch(out: Buffer): Map<string, Buffer> {
+  const objects = new Map<string, Buffer>();
+  let pos = 0;
+  while (pos < out.length) {
+    const eol = out.indexOf(0x0a, pos);
+    if (eol < 0) throw new Error('truncated header');
+    const header = out.toString('utf8', pos, eol).split(' ');
+    pos = eol + 1;
+    if (header[1] === 'missing' || header[1] === 'ambiguous') continue;
+    const size = Number(header[2]);
+    if (!header[0] || !Number.isInteger(size)) throw new Error(`bad header: ${header.join(' ')}`);
+    objects.set(header[0], out.subarray(pos, pos + size));
+    pos += size + 1;
+  }
+  return objects;
+}
+
+function gitEnv(): NodeJS.ProcessEnv {
+  // No prompts, no locale-dependent messages, no repository selected from the caller's environment.
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', LANG: 'C' };
+  for (const key of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_EXTERNAL_DIFF']) delete env[key];
+  return env;
+}
+
+function firstLines(text: string): string {
+  const lines = text.trim().split('\n').filter(Boolean);
+  return lines.slice(0, 3).join(' / ') || 'no message';
+}
