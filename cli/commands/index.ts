@@ -2,6 +2,7 @@ import type { Command } from '../command';
 import { buildCommand } from './build';
 import { devCommand } from './dev';
 import { policyCommand } from './policy';
+import { riskCommand } from './risk';
 import { scanCommand } from './scan';
 import { workerCommand } from './worker';
 
@@ -12,4 +13,5 @@ export const commands: Command[] = [
   buildCommand,
   scanCommand,
   policyCommand,
+  riskCommand,
 ];
