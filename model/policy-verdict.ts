@@ -37,5 +37,5 @@ export interface PolicyVerdict {
   action: 'deploy' | 'rollback';
   environment?: string;
   /** The approvals the risk level needs under this policy (present when a risk assessment was given). */
-  approvals?: { level: RiskLevel; required: number; from: string[]; atLeast: Record<string, number>; timeoutMs: number };
+  approvals?: { level: RiskLevel; required: number; from: string[]; require: string[]; timeoutMs: number };
 }

@@ -110,7 +110,15 @@ export const publicKeySchema = z
   .string()
   .refine((k) => decodePublicKey(k) !== undefined, 'must be an ed25519 public key: 32 bytes as 64 hex digits or base64');
 
-export const approverSchema = z.object({ id: z.string().min(1), publicKey: publicKeySchema }).strict();
+export const approverSchema = z
+  .object({
+    /** Who signs: the name used with `airlock approve --as`. */
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/, 'must be a user name or e-mail without spaces'),
+    publicKey: publicKeySchema,
+    /** Other identities of the same person (git author e-mails): an author cannot approve under any of them. */
+    aliases: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
 export type Approver = z.output<typeof approverSchema>;
 
 export const approverGroupSchema = z
@@ -130,23 +138,22 @@ export const approvalRuleSchema = z
     required: z.number().int().min(0).max(10),
     /** Groups whose members may approve; default: every group. */
     from: z.array(slug).optional(),
-    /** Minimum approvals from particular groups, e.g. { security: 1 }. */
-    atLeast: z.record(slug, z.number().int().min(1)).default({}),
+    /** Groups that must each be represented among the approvers, e.g. [security] for high risk. */
+    require: z.array(slug).default([]),
   })
   .strict()
-  .refine((r) => Object.values(r.atLeast).reduce((a, b) => a + b, 0) <= r.required, {
-    message: 'atLeast asks for more approvals than required',
-    path: ['atLeast'],
-  });
+  .refine((r) => r.require.length <= r.required, { message: 'requires more groups than approvals', path: ['require'] });
 export type ApprovalRule = z.output<typeof approvalRuleSchema>;
 
 export const approvalsSchema = z
   .object({
-    /** How long a pipeline waits for approvals before it expires. */
-    timeout: policyDurationSchema.default('24h'),
-    low: approvalRuleSchema.default({ required: 0, atLeast: {} }),
-    medium: approvalRuleSchema.default({ required: 1, atLeast: {} }),
-    high: approvalRuleSchema.default({ required: 2, atLeast: {} }),
+    /** How long a pipeline waits for approvals before it expires (1s to 30d). */
+    timeout: policyDurationSchema
+      .refine((d) => !/^\d+(s|m|h|d)$/.test(d) || (policyDurationMs(d) >= 1000 && policyDurationMs(d) <= 30 * 86_400_000), 'must be between 1s and 30d')
+      .default('24h'),
+    low: approvalRuleSchema.default({ required: 0, require: [] }),
+    medium: approvalRuleSchema.default({ required: 1, require: [] }),
+    high: approvalRuleSchema.default({ required: 2, require: [] }),
   })
   .strict();
 
@@ -214,10 +221,10 @@ function checkApprovals(p: ApprovalSections, ctx: z.RefinementCtx): void {
     const from = rule.from ?? Object.keys(groups);
     for (const [i, g] of (rule.from ?? []).entries())
       if (!groups[g]) ctx.addIssue({ code: 'custom', path: [...path, 'from', i], message: `no approver group named ${g}` });
-    for (const g of Object.keys(rule.atLeast)) {
-      if (!groups[g]) ctx.addIssue({ code: 'custom', path: [...path, 'atLeast', g], message: `no approver group named ${g}` });
-      else if (!from.includes(g)) ctx.addIssue({ code: 'custom', path: [...path, 'atLeast', g], message: `${g} is not in from` });
-    }
+    rule.require.forEach((g, i) => {
+      if (!groups[g]) ctx.addIssue({ code: 'custom', path: [...path, 'require', i], message: `no approver group named ${g}` });
+      else if (!from.includes(g)) ctx.addIssue({ code: 'custom', path: [...path, 'require', i], message: `${g} is not in from` });
+    });
     const eligible = new Set(from.flatMap((g) => groups[g]?.members.map((m) => m.id) ?? []));
     // Without any approver group nobody can approve: medium/high changes then wait and expire (documented).
     if (Object.keys(groups).length > 0 && rule.required > eligible.size)
@@ -259,7 +266,8 @@ export function decodePublicKey(key: string): Uint8Array | undefined {
   return undefined;
 }
 
-const normalizedKey = (key: string): string =>
+/** The key as 64 lowercase hex digits (the form approvals are verified with). */
+export const normalizedKey = (key: string): string =>
   Array.from(decodePublicKey(key) ?? [], (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** Milliseconds of a policy duration (`24h`). */
@@ -270,9 +278,9 @@ export function policyDurationMs(d: string): number {
 }
 
 /** Approval rule for a risk level, with `from` resolved to the group names. */
-export function approvalRule(policy: Policy, level: RiskLevel): { required: number; from: string[]; atLeast: Record<string, number> } {
+export function approvalRule(policy: Policy, level: RiskLevel): { required: number; from: string[]; require: string[] } {
   const rule = policy.approvals[level];
-  return { required: rule.required, from: rule.from ?? Object.keys(policy.approverGroups), atLeast: rule.atLeast };
+  return { required: rule.required, from: rule.from ?? Object.keys(policy.approverGroups), require: rule.require };
 }
 
 /** End of validity of an exception: a date-only `expires` lasts through that day (UTC). */

@@ -27,6 +27,8 @@ export interface BuildRequest {
   environment?: string;
   /** Overrides the release id derived from service, environment and commit. */
   releaseId?: string;
+  /** When given (the pipeline's service), the manifest must name the same service. */
+  service?: string;
 }
 
 export interface BuildDeps {
@@ -60,6 +62,8 @@ export async function buildImage(deps: BuildDeps, req: BuildRequest, hooks: Stag
   const manifestText = await readAtCommit(repo, commit, at(MANIFEST_FILE));
   if (!manifestText) throw missingManifest(`service directory ${where}`);
   const manifest = parseManifest(manifestText.toString('utf8'), `${at(MANIFEST_FILE)} at ${commit.slice(0, 12)}`);
+  if (req.service !== undefined && req.service !== manifest.service)
+    throw new InvalidInputError(`${MANIFEST_FILE} at ${where}`, [`service: is ${manifest.service}, but the pipeline deploys ${req.service}`]);
   const environments = Object.keys(manifest.environments);
   const environment = req.environment ?? environments[0]!;
   if (!environments.includes(environment))

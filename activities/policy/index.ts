@@ -8,9 +8,12 @@ import { readAtCommit } from '../build/git-source';
 import { stageActivity, type StageLogger } from '../build/hooks';
 import { evaluatePolicy as evaluate, type EvaluationContext, type LoadedPolicy } from './evaluate';
 import { loadPolicy, parsePolicy } from './load-policy';
+import { policySnapshot } from './snapshot';
+import type { PolicySnapshot } from '../../model/pipeline';
 
 export { evaluatePolicy as evaluatePolicyPure, type LoadedPolicy } from './evaluate';
 export { loadPolicy, parsePolicy } from './load-policy';
+export { policySnapshot } from './snapshot';
 
 /** Where the policy comes from: a file on the worker, or the file in the service repo at the commit. */
 export type PolicySource = { file: string } | { repo: string; commit: string; path?: string };
@@ -36,9 +39,18 @@ export interface PolicyActivityDeps {
   log?: StageLogger;
 }
 
-/** The policy gate as an activity: reads the policy, evaluates it (pure), returns the verdict. */
+const describeSource = (s: PolicySource): string => ('file' in s ? s.file : `git:${s.repo}@${s.commit}:${s.path ?? POLICY_FILE}`);
+
+/**
+ * The policy stage as activities: `evaluatePolicy` reads the policy, evaluates it (pure) and returns the
+ * verdict; `readPolicySnapshot` returns the approval rules the pipeline waits on (read at the BASE commit).
+ */
 export function createPolicyActivities(deps: PolicyActivityDeps = {}) {
   return {
+    readPolicySnapshot: stageActivity(deps.log, async (input: { repo: string; commit: string; path: string }): Promise<PolicySnapshot> => {
+      const source: PolicySource = { repo: input.repo, commit: input.commit, path: input.path };
+      return policySnapshot(await readPolicy(source), describeSource(source));
+    }),
     evaluatePolicy: stageActivity(deps.log, async (input: EvaluatePolicyInput, _hooks, log): Promise<PolicyVerdict> => {
       const loaded = await readPolicy(input.policy);
       const verdict = evaluate(loaded, input.scan, input.risk, input.now ? new Date(input.now) : new Date(), {

@@ -48,7 +48,7 @@ function render(v: PolicyVerdict): string {
   for (const x of v.violations) out.push(`  ${x.blocking ? 'block' : 'warn '} ${x.severity.padEnd(8)} ${x.rule}: ${x.detail}`);
   for (const e of v.exceptionsApplied) out.push(`  excepted ${e.id} (owner ${e.owner}, until ${e.expires}): ${e.covered.join(', ')}`);
   for (const n of v.notVerifiable) out.push(`  note: ${n}`);
-  if (v.approvals) out.push(`  approvals for ${v.approvals.level} risk: ${v.approvals.required} from ${v.approvals.from.join(', ') || '(no groups)'}${Object.keys(v.approvals.atLeast).length ? `, at least ${Object.entries(v.approvals.atLeast).map(([g, n]) => `${n} from ${g}`).join(', ')}` : ''}`);
+  if (v.approvals) out.push(`  approvals for ${v.approvals.level} risk: ${v.approvals.required} from ${v.approvals.from.join(', ') || '(no groups)'}${v.approvals.require.length ? `, at least one from each of ${v.approvals.require.join(', ')}` : ''}`);
   return out.join('\n');
 }
 

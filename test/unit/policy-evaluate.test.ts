@@ -199,9 +199,9 @@ describe('evaluatePolicy', () => {
     const keyB = Buffer.alloc(32, 2).toString('hex');
     const p = policy({
       approverGroups: { developers: { members: [{ id: 'ann', publicKey: keyA }] }, security: { members: [{ id: 'sam', publicKey: keyB }] } },
-      approvals: { timeout: '2h', high: { required: 2, atLeast: { security: 1 } } },
+      approvals: { timeout: '2h', high: { required: 2, require: ['security'] } },
     });
-    expect(evaluatePolicy(p, scan(), risk, NOW).approvals).toEqual({ level: 'high', required: 2, from: ['developers', 'security'], atLeast: { security: 1 }, timeoutMs: 7_200_000 });
+    expect(evaluatePolicy(p, scan(), risk, NOW).approvals).toEqual({ level: 'high', required: 2, from: ['developers', 'security'], require: ['security'], timeoutMs: 7_200_000 });
     expect(evaluatePolicy(p, scan(), { ...risk, level: 'low' }, NOW).approvals).toMatchObject({ level: 'low', required: 0 });
   });
 

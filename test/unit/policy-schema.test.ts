@@ -64,7 +64,7 @@ approverGroups:
 approvals:
   timeout: 4h
   medium: { required: 1 }
-  high: { required: 2, from: [developers, security], atLeast: { security: 1 } }
+  high: { required: 2, from: [developers, security], require: [security] }
 freezeWindows:
   - { name: year-end, start: "2026-12-20T00:00:00Z", end: "2027-01-04T00:00:00Z", environments: [production] }
   - name: friday-evening
@@ -73,7 +73,7 @@ risk:
   weights: { auth: 30 }
 `;
     const p = parseWith(policySchema, parseYaml(yaml, 'airlock.policy.yaml'), 'airlock.policy.yaml');
-    expect(approvalRule(p, 'high')).toEqual({ required: 2, from: ['developers', 'security'], atLeast: { security: 1 } });
+    expect(approvalRule(p, 'high')).toEqual({ required: 2, from: ['developers', 'security'], require: ['security'] });
     expect(approvalRule(p, 'medium').from).toEqual(['developers', 'security']);
     expect(policyDurationMs(p.approvals.timeout)).toBe(4 * 3_600_000);
     expect(p.risk).toEqual({ weights: { auth: 30 } });
@@ -87,7 +87,7 @@ risk:
         gates: { vulnerabilities: { maxSeverity: 'severe' }, dockerfile: { deny: ['no-root'] } },
         exceptions: [{ id: 'CVE-1', owner: 'a', reason: 'r', expires: 'next week' }],
         approverGroups: { security: { members: [{ id: 'carol', publicKey: 'not-a-key' }] } },
-        approvals: { timeout: '1 day', high: { required: 2, atLeast: { sec: 1 } } },
+        approvals: { timeout: '1 day', high: { required: 2, require: ['sec'] } },
         freezeWindows: [{ name: 'x', start: '2026-12-20T00:00:00Z' }, { name: 'y' }],
       }),
     ).toEqual(
@@ -106,14 +106,15 @@ risk:
 
   it('checks approval rules against the approver groups', () => {
     const only = { members: [{ id: 'carol', publicKey: b64(key()) }] };
-    expect(lines({ approverGroups: { security: only }, approvals: { high: { required: 2, atLeast: { sec: 1 } } } })).toEqual([
-      'approvals.high.atLeast.sec: no approver group named sec',
+    expect(lines({ approverGroups: { security: only }, approvals: { high: { required: 2, require: ['sec'] } } })).toEqual([
+      'approvals.high.require.0: no approver group named sec',
       'approvals.high.required: needs 2 distinct approvers but the eligible groups have 1 members',
     ]);
     expect(lines({ approverGroups: { security: only }, approvals: { medium: { required: 1, from: ['devs'] } } })).toContain(
       'approvals.medium.from.0: no approver group named devs',
     );
-    expect(lines({ approvals: { high: { required: 1, atLeast: { security: 2 } } } })).toContain('approvals.high.atLeast: atLeast asks for more approvals than required');
+    expect(lines({ approvals: { high: { required: 1, require: ['security', 'dev'] } } })).toContain('approvals.high.require: requires more groups than approvals');
+    expect(lines({ approvals: { timeout: '31d' } })).toEqual(['approvals.timeout: must be between 1s and 30d']);
     const a = key();
     expect(
       lines({
