@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Benchmarks (`npm run bench [-- NAME...]`): each bench/NAME.ts prints its figures, a baseline measured
+# in the same run and the ratio to its target. They need the local stack, which this starts first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run --silent build
+node dist/cli/main.js dev up
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+  for f in bench/*.ts; do names+=("$(basename "$f" .ts)"); done
+fi
+for name in "${names[@]}"; do
+  echo "==> bench/$name" >&2
+  node "dist/bench/$name.js"
+done
