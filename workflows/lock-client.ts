@@ -16,25 +16,28 @@ import type { LockRequest } from './lock-queue';
 import { lockReleaseSignal, lockRequestSignal } from './messages';
 import { abortedFailure, enterStage, type PipelineContext } from './state';
 
-/** Start the lock with our request, or signal the running one; retry if it ends in between. */
-async function requestLock(ctx: PipelineContext, request: LockRequest): Promise<void> {
+/**
+ * Starts the lock with us as holder (free lock: granted in one round trip), or queues in the running
+ * one; tries again if the lock ends in between. Returns whether we hold it already.
+ */
+async function requestLock(ctx: PipelineContext, request: LockRequest): Promise<boolean> {
   const { service, environment } = ctx.input;
   const workflowId = lockWorkflowId(service, environment);
   for (let attempt = 1; attempt <= 5; attempt++) {
     try {
       await startChild(environmentLock, {
         workflowId,
-        args: [{ service, environment, requests: [request] }],
+        args: [{ service, environment, holder: { ...request, grantedAtMs: Date.now() }, requests: [] }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         cancellationType: ChildWorkflowCancellationType.ABANDON,
       });
-      return;
+      return true;
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
     try {
       await getExternalWorkflowHandle(workflowId).signal(lockRequestSignal, request);
-      return;
+      return false;
     } catch (err) {
       log.info('lock workflow ended between start and signal; trying again', { attempt, error: String(err) });
     }
@@ -50,7 +53,7 @@ export async function acquireLock(ctx: PipelineContext, leaseMs: number): Promis
   enterStage(ctx, 'lock');
   ctx.lock.requested = true;
   const { workflowId: pipelineId, runId } = workflowInfo();
-  await requestLock(ctx, { pipelineId, runId, headCommit: ctx.input.headCommit, leaseMs });
+  if (await requestLock(ctx, { pipelineId, runId, headCommit: ctx.input.headCommit, leaseMs })) ctx.lock.granted = true;
   await condition(() => ctx.lock.granted || ctx.lock.supersededBy !== undefined || ctx.abort !== undefined);
   if (ctx.abort) throw abortedFailure(ctx.abort);
   if (ctx.lock.supersededBy) return { kind: 'superseded', by: ctx.lock.supersededBy };

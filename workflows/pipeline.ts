@@ -41,8 +41,13 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   const key = { releaseId: ctx.target.releaseId };
   const { repo, baseCommit, headCommit, serviceDir, policyPath } = input;
 
-  const snapshot = await stage(ctx, 'change-analysis', () => act.readPolicySnapshot({ ...key, repo, commit: baseCommit, path: policyPath }));
-  const change = await stage(ctx, 'change-analysis', () => act.analyzeChange({ ...key, repo, baseCommit, headCommit, serviceDir, policyPath }));
+  // the policy snapshot comes from the BASE commit: the change under review cannot name its own approvers
+  const [snapshot, change] = await stage(ctx, 'change-analysis', () =>
+    Promise.all([
+      act.readPolicySnapshot({ ...key, repo, commit: baseCommit, path: policyPath }),
+      act.analyzeChange({ ...key, repo, baseCommit, headCommit, serviceDir, policyPath }),
+    ]),
+  );
   ctx.authors = [...new Set([input.author, ...change.authors])];
 
   const assessment = await stage(ctx, 'risk', () =>

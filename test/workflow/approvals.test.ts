@@ -1,0 +1,92 @@
+import { SEARCH_KEYS } from '../../workflows';
+import { startHarness, type Harness } from './support/harness';
+import { scenarios } from './support/scenarios';
+
+// Risk-routed, signed approvals on the real dev server (mocked activities).
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+}, 180_000);
+afterAll(async () => h?.env.teardown());
+
+const PRE_DEPLOY = ['readPolicySnapshot', 'analyzeChange', 'scoreRisk', 'buildImage', 'scanImage', 'evaluatePolicy'];
+const ROLLOUT = ['deployCandidate', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'promote'];
+const sorted = (names: string[]) => [...names].sort();
+
+test('low risk is approved automatically, with its reasons, and promoted', async () => {
+  const run = await scenarios['low-auto-promote'](h);
+  expect(run.results[0]!.outcome).toMatchObject({ kind: 'promoted' });
+  expect(sorted(run.mocks.names().slice(0, 2))).toEqual(sorted(PRE_DEPLOY.slice(0, 2))); // read in parallel
+  expect(run.mocks.names().slice(2)).toEqual([...PRE_DEPLOY.slice(2), ...ROLLOUT]);
+  expect(run.mocks.names()).not.toContain('rollback');
+  const [auto] = run.states[0]!.approval!.decisions;
+  expect(auto).toMatchObject({ approver: 'airlock', decision: 'approve', automatic: true });
+  expect(auto!.reasons!.join('\n')).toMatch(/risk low \(score 10\)[\s\S]*no approval needed at low/);
+
+  const desc = await h.env.client.workflow.getHandle(run.results[0]!.pipelineId).describe();
+  const sa = desc.typedSearchAttributes;
+  expect([SEARCH_KEYS.service, SEARCH_KEYS.environment, SEARCH_KEYS.stage, SEARCH_KEYS.riskLevel, SEARCH_KEYS.outcome, SEARCH_KEYS.author].map((k) => sa.get(k))).toEqual([
+    'low-auto-promote',
+    'prod',
+    'done',
+    'low',
+    'promoted',
+    'dana',
+  ]);
+  expect(sa.get(SEARCH_KEYS.commit)).toBe(run.states[0]!.headCommit);
+});
+
+test('medium risk: the validator refuses self, outsider, unknown and bad signatures; one approval promotes', async () => {
+  const run = await scenarios['medium-one-approval'](h);
+  const r = run.refusals;
+  expect(r.self).toMatch(/"dana" is an author of this change and cannot approve it/);
+  expect(r.outsider).toMatch(/"olga" \(groups: ops\) is not in a group that may approve a medium-risk change \(needs: dev, security\)/);
+  expect(r.badSignature).toMatch(/signature of "alice" does not verify/);
+  expect(r.unknown).toMatch(/unknown approver "mallory"/);
+  expect(r.wrongDecision).toMatch(/does not verify .*decision approve/);
+  expect(r.promoteEarly).toMatch(/is not in analysis \(stage: approval\)/);
+  expect(run.receipts[0]).toEqual({ accepted: true, decision: 'approve', approvals: 1, needed: 1, missingGroups: [] });
+  expect(run.results[0]!.outcome).toMatchObject({ kind: 'promoted' });
+  // refused updates leave no trace: only alice's approval is recorded
+  expect(run.states[0]!.approval!.decisions.map((d) => d.approver)).toEqual(['alice']);
+  expect(run.mocks.names()).toContain('promote');
+});
+
+test('a change to the policy file is high risk: one approval is not enough, security must approve', async () => {
+  const run = await scenarios['high-two-approvals'](h);
+  const [afterOne, final] = run.states;
+  expect(afterOne!.stage).toBe('approval');
+  expect(afterOne!.risk!.level).toBe('high');
+  expect(afterOne!.risk!.reasons.join('\n')).toMatch(/airlock\.policy\.yaml/);
+  expect(run.receipts[0]).toMatchObject({ approvals: 1, needed: 2, missingGroups: ['security'] });
+  expect(run.refusals.twice).toMatch(/"alice" already decided/);
+  expect(run.refusals.noSecurity).toMatch(/needs an approval from security; "bob" \(dev\) cannot fill the remaining slot/);
+  expect(run.receipts[1]).toMatchObject({ approvals: 2, needed: 2, missingGroups: [] });
+  expect(final!.approval!.decisions.map((d) => [d.approver, d.groups])).toEqual([
+    ['alice', ['dev']],
+    ['sam', ['security']],
+  ]);
+  expect(run.results[0]!.outcome.kind).toBe('promoted');
+});
+
+test('a signed rejection ends the pipeline as rejected; nothing is deployed', async () => {
+  const run = await scenarios.rejected(h);
+  expect(run.results[0]!.outcome).toEqual({ kind: 'rejected', by: 'bob' });
+  expect(run.mocks.names()).toEqual(expect.arrayContaining(PRE_DEPLOY));
+  expect(run.mocks.names()).not.toContain('deployCandidate');
+});
+
+test('no approval within the timeout: expired, nothing deployed', async () => {
+  const run = await scenarios.expired(h);
+  expect(run.results[0]!.outcome).toEqual({ kind: 'expired', afterMs: 1500 });
+  expect(run.mocks.names()).not.toContain('deployCandidate');
+  expect(run.states[0]!.approval!.deadline).toBeDefined();
+});
+
+test('a policy block never reaches the lock or deploy', async () => {
+  const run = await scenarios['blocked-by-policy'](h);
+  expect(run.results[0]!.outcome).toEqual({ kind: 'blocked_by_policy', violations: ['secrets.none (critical): aws-access-key-id in /app/config.js:3'] });
+  expect(sorted(run.mocks.names())).toEqual(sorted(PRE_DEPLOY));
+  expect(run.states[0]!.approval).toBeUndefined();
+});

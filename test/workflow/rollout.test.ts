@@ -1,0 +1,67 @@
+import { startHarness, type Harness } from './support/harness';
+import { scenarios } from './support/scenarios';
+
+// Canary / blue-green rollout, analysis, abort, promote and the rollback saga (mocked activities).
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+}, 180_000);
+afterAll(async () => h?.env.teardown());
+
+test('failed analysis at a canary step: compensations run newest-first, traffic back, candidate destroyed', async () => {
+  const run = await scenarios['analysis-fails-rollback'](h);
+  expect(run.results[0]!.outcome).toEqual({ kind: 'rolled_back', reason: 'success-rate 0.71 < 0.99', step: 50 });
+  expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(50)', 'analyze(50)', 'shiftTraffic(0)']);
+  expect(run.mocks.names().slice(-2)).toEqual(['shiftTraffic', 'rollback']);
+  expect(run.mocks.names()).not.toContain('promote');
+  expect(run.states[0]!.compensations).toEqual(['restore-traffic', 'rollback']);
+  expect(run.states[0]!.traffic).toBe(0);
+  expect(run.states[0]!.analysis.map((a) => a.verdict)).toEqual(['pass', 'fail']);
+  const rollback = run.mocks.calls.find((c) => c.name === 'rollback')!;
+  expect(rollback.input).toMatchObject({ reason: 'success-rate 0.71 < 0.99', releaseId: run.results[0]!.releaseId });
+});
+
+test('an error after traffic moved rolls back', async () => {
+  const run = await scenarios['error-after-traffic-rollback'](h);
+  expect(run.results[0]!.outcome).toMatchObject({
+    kind: 'rolled_back',
+    cause: { type: 'DeployProgramError', message: 'router rejected weight 50: backend down' },
+  });
+  expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(50)', 'shiftTraffic(0)']);
+  expect(run.mocks.names().slice(-2)).toEqual(['shiftTraffic', 'rollback']);
+  // non-retryable: tried once
+  expect(run.mocks.calls.filter((c) => c.name === 'shiftTraffic' && c.input.weight === 50)).toHaveLength(1);
+});
+
+test('abort during analysis cancels it and rolls back at once', async () => {
+  const started = Date.now();
+  const run = await scenarios['abort-during-analysis'](h);
+  expect(Date.now() - started).toBeLessThan(50_000); // the 60 s analysis was cut short
+  expect(run.results[0]!.outcome).toMatchObject({ kind: 'rolled_back', reason: 'aborted by alice: error rate climbing on the dashboard' });
+  expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(0)']);
+  expect(run.mocks.names()).not.toContain('promote');
+  expect(run.mocks.names().at(-1)).toBe('rollback');
+});
+
+test('promote (signed, not by the author) skips the remaining analysis', async () => {
+  const run = await scenarios['promote-skips-analysis'](h);
+  expect(run.refusals.authorPromotes).toMatch(/"dana" is an author of this change and cannot promote it/);
+  expect(run.receipts[0]).toMatchObject({ accepted: true, decision: 'promote' });
+  expect(run.results[0]!.outcome.kind).toBe('promoted');
+  expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(100)']);
+  expect(run.states[0]!.approval!.decisions.at(-1)).toMatchObject({ approver: 'alice', decision: 'promote' });
+});
+
+test('blue-green: the idle colour is analysed, then traffic switches at once', async () => {
+  const run = await scenarios['blue-green'](h);
+  expect(run.results[0]!.outcome.kind).toBe('promoted');
+  expect(run.mocks.steps()).toEqual(['analyze(0)', 'shiftTraffic(100)']);
+});
+
+test('a failed deploy cleans up the candidate and ends failed, stable untouched', async () => {
+  const run = await scenarios['deploy-fails'](h);
+  expect(run.results[0]!.outcome).toEqual({ kind: 'failed', stage: 'deploy', cause: { type: 'DeployProgramError', message: 'port 8080 already allocated' } });
+  expect(run.mocks.names().slice(-2)).toEqual(['deployCandidate', 'rollback']);
+  expect(run.mocks.steps()).toEqual([]);
+});

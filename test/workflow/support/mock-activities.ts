@@ -1,0 +1,115 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { PipelineActivities, PipelineActivityName } from '../../../model/activities';
+import type { AnalysisVerdict } from '../../../model/deploy';
+import type { PolicySnapshot } from '../../../model/pipeline';
+import type { RiskLevel } from '../../../model/risk';
+import { snapshot as defaultSnapshot } from './fixtures';
+
+// Mocked activities (the real ones are other issues) that behave like the real contract: each side
+// effect is keyed by its idempotency key and applied once, however often the activity is called.
+
+export interface Call {
+  name: PipelineActivityName;
+  input: Record<string, unknown>;
+  attempt: number;
+}
+
+export interface MockOptions {
+  snapshot?: PolicySnapshot;
+  risk?: RiskLevel;
+  touchesGates?: boolean;
+  authors?: string[];
+  policyAllowed?: boolean;
+  /** verdict per canary weight (default pass) */
+  verdict?: (step: number) => 'pass' | 'fail';
+  /** how long analyze takes (heartbeating, cancellable) */
+  analyzeMs?: (step: number) => number;
+  /** throw from an activity: return an error for the calls that must fail */
+  fail?: Partial<Record<PipelineActivityName, (input: Record<string, unknown>, attempt: number) => Error | undefined>>;
+  /** runs inside the activity after its effect, before it answers (e.g. block until the worker is killed) */
+  during?: Partial<Record<PipelineActivityName, (input: Record<string, unknown>, attempt: number) => Promise<void>>>;
+}
+
+export const digestOf = (releaseId: string) => `sha256:${Buffer.from(releaseId).toString('hex').padEnd(64, '0').slice(0, 64)}`;
+
+export function nonRetryable(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+export async function heartbeatSleep(ms: number): Promise<void> {
+  const ctx = Context.current();
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    ctx.heartbeat();
+    await ctx.sleep(Math.min(100, end - Date.now()));
+  }
+}
+
+export function mockActivities(o: MockOptions = {}) {
+  const calls: Call[] = [];
+  /** applied side effects: key -> times applied (must stay 1) */
+  const effects = new Map<string, number>();
+  const results = new Map<string, unknown>();
+  const effect = <T>(key: string, make: () => T): T => {
+    if (!results.has(key)) {
+      results.set(key, make());
+      effects.set(key, (effects.get(key) ?? 0) + 1);
+    }
+    return results.get(key) as T;
+  };
+  const wrap = <K extends PipelineActivityName>(name: K, body: (input: any) => Promise<unknown> | unknown) =>
+    (async (input: Record<string, unknown>) => {
+      const attempt = Context.current().info.attempt;
+      calls.push({ name, input, attempt });
+      const err = o.fail?.[name]?.(input, attempt);
+      if (err) throw err;
+      const result = await body(input);
+      await o.during?.[name]?.(input, attempt);
+      return result;
+    }) as unknown as PipelineActivities[K];
+
+  const activities: PipelineActivities = {
+    readPolicySnapshot: wrap('readPolicySnapshot', () => o.snapshot ?? defaultSnapshot()),
+    analyzeChange: wrap('analyzeChange', () => ({
+      files: 3, additions: 20, deletions: 4, authors: o.authors ?? ['dana@example.com'], touchesGates: o.touchesGates ?? false, analysisDigest: 'sha256:' + 'cd'.repeat(32),
+    })),
+    scoreRisk: wrap('scoreRisk', () => {
+      const level = o.risk ?? 'low';
+      const score = { low: 10, medium: 45, high: 80 }[level];
+      return { score, level, signals: [{ kind: 'files', weight: score, reason: `${level} fixture change`, files: ['src/app.ts'] }], stats: { files: 3, additions: 20, deletions: 4 } };
+    }),
+    buildImage: wrap('buildImage', (i) =>
+      effect(`build:${i.releaseId}`, () => ({ image: `127.0.0.1:5000/${i.service}:${i.releaseId}`, digest: digestOf(i.releaseId), releaseId: i.releaseId, sizeBytes: 1, durationMs: 1, reused: false })),
+    ),
+    scanImage: wrap('scanImage', (i) => ({
+      image: i.image, vulnerabilities: { counts: { CRITICAL: 0, HIGH: 0, MEDIUM: 1, LOW: 2, UNKNOWN: 0 }, findings: [] }, secrets: [], misconfigurations: [], licenses: [],
+      reportDigest: 'sha256:' + 'e1'.repeat(32), sbomDigest: 'sha256:' + 'e2'.repeat(32), trivyVersion: '0.74.0', dbMode: 'fixture',
+    })),
+    evaluatePolicy: wrap('evaluatePolicy', () => ({
+      allowed: o.policyAllowed ?? true,
+      violations: o.policyAllowed === false ? [{ rule: 'secrets.none', severity: 'critical', detail: 'aws-access-key-id in /app/config.js:3', blocking: true }] : [],
+      exceptionsApplied: [], policyDigest: 'sha256:' + 'ab'.repeat(32), notVerifiable: [],
+    })),
+    deployCandidate: wrap('deployCandidate', (i) =>
+      effect(`deploy:${i.releaseId}`, () => ({ releaseId: i.releaseId, image: i.image, containers: [`${i.releaseId}-1`] })),
+    ),
+    shiftTraffic: wrap('shiftTraffic', (i) => void effect(`traffic:${i.releaseId}:${i.weight}`, () => i.weight)),
+    analyze: wrap('analyze', async (i): Promise<AnalysisVerdict> => {
+      await heartbeatSleep(o.analyzeMs?.(i.step) ?? 0);
+      const verdict = o.verdict?.(i.step) ?? 'pass';
+      const value = verdict === 'pass' ? 0.999 : 0.71;
+      return {
+        step: i.step, verdict,
+        measurements: [{ metric: 'success-rate', step: i.step, value, threshold: 0.99, passed: verdict === 'pass', at: new Date(0).toISOString(), query: 'sum(rate(...))' }],
+        ...(verdict === 'fail' ? { reason: `success-rate ${value} < 0.99` } : {}),
+      };
+    }),
+    promote: wrap('promote', (i) => void effect(`promote:${i.releaseId}`, () => true)),
+    rollback: wrap('rollback', (i) => void effect(`rollback:${i.releaseId}`, () => true)),
+  };
+  const names = (filter?: (c: Call) => boolean) => calls.filter(filter ?? (() => true)).map((c) => c.name);
+  const steps = () => calls.filter((c) => c.name === 'shiftTraffic' || c.name === 'analyze').map((c) => `${c.name}(${(c.input.weight ?? c.input.step) as number})`);
+  return { activities, calls, effects, names, steps };
+}
+export type Mocks = ReturnType<typeof mockActivities>;
