@@ -1,6 +1,6 @@
 // Deploy and analysis results on a deploy target (issue "Immutable deploy, canary analysis and rollback").
 import { z } from 'zod';
-import { environmentSchema, manifestSchema, type EnvironmentSettings, type Manifest, type RolloutSettings } from './manifest';
+import { analysisSchema, environmentSchema, manifestSchema, type EnvironmentSettings, type Manifest, type RolloutSettings } from './manifest';
 import { releaseId as releaseIdOf, stackName } from './names';
 
 export interface DeployedRelease {
@@ -63,27 +63,60 @@ export const deployTargetSchema = z
   .strict();
 export type DeployTarget = z.output<typeof deployTargetSchema>;
 
-export const deployRequestSchema = z.object({ target: deployTargetSchema, release: releaseRefSchema }).strict();
-export type DeployRequest = z.output<typeof deployRequestSchema>;
+const targetRefShape = {
+  releaseId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,80}$/, 'must be a lowercase slug'),
+  service: manifestSchema.shape.service,
+  environment: z.string().regex(/^[a-z0-9][a-z0-9-]{0,20}$/, 'environment names are lowercase slugs'),
+};
 
-export const shiftRequestSchema = z
-  .object({ target: deployTargetSchema, releaseId: z.string().min(1), weight: z.number().int().min(0).max(100) })
+/**
+ * deployCandidate's input (model/activities.ts PipelineActivities): the release and where its manifest
+ * is, either committed (`repo`, `commit`, `serviceDir`: the pipeline) or already parsed (`target`:
+ * `airlock deploy` and tests).
+ */
+export const deployCandidateInputSchema = z
+  .object({
+    ...targetRefShape,
+    image: digestRef,
+    repo: z.string().min(1).optional(),
+    commit: z.string().min(1).optional(),
+    serviceDir: z.string().optional(),
+    target: deployTargetSchema.optional(),
+  })
+  .strict()
+  .refine((v) => v.target !== undefined || (v.repo !== undefined && v.commit !== undefined && v.serviceDir !== undefined), {
+    message: 'needs either target, or repo, commit and serviceDir to read airlock.yaml from',
+  })
+  .refine((v) => !v.target || (v.target.service === v.service && v.target.environment === v.environment), {
+    message: 'target.service and target.environment must match service and environment',
+  });
+export type DeployCandidateInput = z.input<typeof deployCandidateInputSchema>;
+
+export const shiftInputSchema = z.object({ ...targetRefShape, weight: z.number().int().min(0).max(100) }).strict();
+export type ShiftInput = z.output<typeof shiftInputSchema>;
+
+export const analyzeInputSchema = z.object({ ...targetRefShape, step: z.number().int().min(0).max(100), settings: analysisSchema }).strict();
+export type AnalyzeInput = z.input<typeof analyzeInputSchema>;
+
+export const promoteInputSchema = z.object(targetRefShape).strict();
+export type PromoteInput = z.output<typeof promoteInputSchema>;
+
+export const rollbackInputSchema = z.object({ ...targetRefShape, reason: z.string().optional() }).strict();
+export type RollbackInput = z.output<typeof rollbackInputSchema>;
+
+/** `airlock rollback`: put a release of the history back (default: the one before the current stable). */
+export const restoreInputSchema = z
+  .object({
+    service: targetRefShape.service,
+    environment: targetRefShape.environment,
+    toReleaseId: z.string().min(1).optional(),
+    reason: z.string().optional(),
+  })
   .strict();
-export type ShiftRequest = z.output<typeof shiftRequestSchema>;
+export type RestoreInput = z.output<typeof restoreInputSchema>;
 
-export const analyzeRequestSchema = z
-  .object({ target: deployTargetSchema, releaseId: z.string().min(1), step: z.number().int().min(0).max(100) })
-  .strict();
-export type AnalyzeRequest = z.output<typeof analyzeRequestSchema>;
-
-export const releaseActionSchema = z
-  .object({ target: deployTargetSchema, releaseId: z.string().min(1), reason: z.string().optional() })
-  .strict();
-/** Input of promote and rollback. */
-export type ReleaseAction = z.output<typeof releaseActionSchema>;
-
-export const targetRequestSchema = z.object({ target: deployTargetSchema }).strict();
-export type TargetRequest = z.output<typeof targetRequestSchema>;
+export const environmentRefSchema = z.object({ service: targetRefShape.service, environment: targetRefShape.environment }).strict();
+export type EnvironmentRef = z.output<typeof environmentRefSchema>;
 
 // ---- state of one (service, env), as the stack's outputs say ----
 
@@ -117,8 +150,8 @@ export interface EnvironmentState {
   history: ReleaseRecord[];
 }
 
-export interface DeployCandidateResult {
-  release: DeployedRelease;
+/** deployCandidate's answer: the candidate release (a DeployedRelease) and its surroundings. */
+export interface DeployCandidateResult extends DeployedRelease {
   /** The release serving users meanwhile; null on the first deploy of an environment. */
   stable: DeployedRelease | null;
   router: RouterEndpoints;
@@ -138,6 +171,12 @@ export interface ShiftResult {
 export interface PromoteResult {
   stable: DeployedRelease;
   /** Release ids whose containers were drained and destroyed. */
+  removed: string[];
+  reused: boolean;
+}
+
+export interface RestoreResult {
+  stable: DeployedRelease;
   removed: string[];
   reused: boolean;
 }

@@ -1,37 +1,37 @@
 import { planDeploy } from '../../infra/deploy/plan';
 import { checkRouterPort } from '../../infra/deploy/preflight';
-import { deployRequestSchema, type DeployCandidateResult, type DeployRequest } from '../../model/deploy';
+import { deployCandidateInputSchema, type DeployCandidateInput, type DeployCandidateResult, type DeployedRelease } from '../../model/deploy';
 import { parseWith } from '../../model/parse';
 import type { ResolvedDeps } from './deps';
 import { applySpec, loadEnvironment } from './environment';
+import { targetAtCommit } from './manifest-at-commit';
+
+const plain = (r: DeployedRelease): DeployedRelease => ({ releaseId: r.releaseId, image: r.image, containers: r.containers });
 
 /**
  * Creates the candidate release's containers (from image@digest, healthy before this returns) next to
- * the stable release, with no user traffic yet. Idempotent by release id: a retry after the update
- * finished returns what is there; a retry after a worker died mid-update adopts the containers by name.
+ * the stable release, with no user traffic yet. Bad settings (port in use, schema) fail before anything
+ * is created. Idempotent by release id: a retry after the update finished returns what is there; a retry
+ * after a worker died mid-update adopts the containers it had created, by name.
  */
 export function deployCandidate(deps: ResolvedDeps) {
-  return async (input: DeployRequest): Promise<DeployCandidateResult> => {
-    const req = parseWith(deployRequestSchema, input, 'deployCandidate input');
-    const { spec, previous, state } = await loadEnvironment(deps, req.target);
-    const plan = planDeploy(spec, req.release, req.target);
-    const id = req.release.releaseId;
+  return async (input: DeployCandidateInput): Promise<DeployCandidateResult> => {
+    const req = parseWith(deployCandidateInputSchema, input, 'deployCandidate input');
+    const target = req.target ?? (await targetAtCommit(req.repo!, req.commit!, req.serviceDir!, req.environment));
+    const release = { releaseId: req.releaseId, image: req.image };
+    const { spec, previous, state } = await loadEnvironment(deps, req, target);
+    const plan = planDeploy(spec, release, target);
     if (plan.reused && state?.router) {
-      const alreadyStable = state.stable?.releaseId === id;
-      const release = alreadyStable ? state.stable : state.candidate;
-      if (release) return { release: { releaseId: release.releaseId, image: release.image, containers: release.containers }, stable: alreadyStable ? null : state.stable, router: state.router, reused: true, alreadyStable };
+      const alreadyStable = state.stable?.releaseId === req.releaseId;
+      const found = alreadyStable ? state.stable : state.candidate;
+      if (found) return { ...plain(found), stable: alreadyStable ? null : state.stable, router: state.router, reused: true, alreadyStable };
     }
     await checkRouterPort(spec.routerPort, !!state?.router && previous?.routerPort === spec.routerPort);
-    const out = await applySpec(deps, plan.spec, 'deploy-candidate', id);
+    const out = await applySpec(deps, plan.spec, 'deploy-candidate', req.releaseId);
     const { candidate, stable, router } = out.state;
-    const release = candidate?.releaseId === id ? candidate : stable;
-    if (!release || !router) throw new Error(`stack ${spec.stack} reports no release ${id} after the update`);
-    return {
-      release: { releaseId: release.releaseId, image: release.image, containers: release.containers },
-      stable: candidate?.releaseId === id ? stable : null,
-      router,
-      reused: plan.reused,
-      alreadyStable: candidate?.releaseId !== id,
-    };
+    const deployed = candidate?.releaseId === req.releaseId ? candidate : stable;
+    if (!deployed || !router) throw new Error(`stack ${spec.stack} reports no release ${req.releaseId} after the update`);
+    const alreadyStable = candidate?.releaseId !== req.releaseId;
+    return { ...plain(deployed), stable: alreadyStable ? null : stable, router, reused: plan.reused, alreadyStable };
   };
 }

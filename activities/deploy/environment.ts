@@ -1,26 +1,33 @@
 import { specForTarget } from '../../infra/deploy/plan';
 import type { StackOutputs } from '../../infra/deploy/program';
 import type { StackSpec } from '../../infra/deploy/spec';
-import type { DeployTarget, EnvironmentState } from '../../model/deploy';
+import type { DeployTarget, EnvironmentRef, EnvironmentState } from '../../model/deploy';
 import { stackName } from '../../model/names';
 import { targetsFile, withHeartbeat, type ResolvedDeps } from './deps';
 
 export interface LoadedEnvironment {
-  /** The spec the target asks for, with the releases the stack has now. */
+  /** The spec to start from: the last one, with the target's settings when a target is given. */
   spec: StackSpec;
   /** The spec of the last successful update, null for a new environment. */
   previous: StackSpec | null;
   state: EnvironmentState | null;
 }
 
-/** Reads the environment's stack outputs and derives the spec for `target`. */
-export async function loadEnvironment(deps: ResolvedDeps, target: DeployTarget): Promise<LoadedEnvironment> {
-  const out = await deps.driver.outputs(target.service, target.environment);
-  const spec = specForTarget(target, out?.spec ?? null, {
+/**
+ * Reads the environment's stack outputs. With a target (deploy), derives the spec it asks for; without
+ * (shift, promote, rollback), the last spec as it is, or null when the environment was never deployed.
+ */
+export async function loadEnvironment(deps: ResolvedDeps, ref: EnvironmentRef, target: DeployTarget): Promise<LoadedEnvironment>;
+export async function loadEnvironment(deps: ResolvedDeps, ref: EnvironmentRef): Promise<LoadedEnvironment | null>;
+export async function loadEnvironment(deps: ResolvedDeps, ref: EnvironmentRef, target?: DeployTarget): Promise<LoadedEnvironment | null> {
+  const out = await deps.driver.outputs(ref.service, ref.environment);
+  const previous = out?.spec ?? null;
+  if (!target) return previous ? { spec: previous, previous, state: out?.state ?? null } : null;
+  const spec = specForTarget(target, previous, {
     routerImage: deps.config.images.router,
     targetsFile: targetsFile(deps.config, stackName(target.service, target.environment)),
   });
-  return { spec, previous: out?.spec ?? null, state: out?.state ?? null };
+  return { spec, previous, state: out?.state ?? null };
 }
 
 /** `pulumi up` with the spec, heartbeating the phase and Pulumi's last output line. */

@@ -1,3 +1,4 @@
+import type { PipelineActivities } from '../../model/activities';
 import { analyze } from '../monitor/analyze';
 import { withFailures } from '../errors';
 import { deployCandidate } from './deploy-candidate';
@@ -9,12 +10,12 @@ import { rollback } from './rollback';
 import { shiftTraffic } from './shift-traffic';
 
 export type { DeployDeps } from './deps';
-export type { RestoreRequest, RestoreResult } from './restore';
 
 /**
- * The deploy stage's activities for the worker: deployCandidate, shiftTraffic, analyze, promote, rollback
- * (and restoreRelease / describeEnvironment for `airlock rollback`). Each leaves as a typed
- * ApplicationFailure: retryable when the stack is locked or Docker is down, not when the program fails.
+ * The deploy stage's activities for the worker, by wire name: deployCandidate, shiftTraffic, analyze,
+ * promote, rollback (model/activities.ts PipelineActivities), plus restoreRelease and describeEnvironment
+ * for `airlock rollback`. Each leaves as a typed ApplicationFailure: retryable when the stack is locked
+ * or Docker is down, not when the program fails or the input is bad.
  */
 export function createDeployActivities(deps: DeployDeps) {
   const d = resolveDeps(deps);
@@ -31,3 +32,9 @@ export function createDeployActivities(deps: DeployDeps) {
 }
 
 export type DeployActivities = ReturnType<typeof createDeployActivities>;
+
+type DeployContract = Pick<PipelineActivities, 'deployCandidate' | 'shiftTraffic' | 'analyze' | 'promote' | 'rollback'>;
+/** The contract, where it says Promise<void> accepting a result (the workflow may ignore it). */
+type AcceptingResults<T> = { [K in keyof T]: T[K] extends (...args: infer A) => Promise<void> ? (...args: A) => Promise<unknown> : T[K] };
+/** Compile-time check: these activities take the pipeline workflow's inputs. */
+export const satisfiesPipelineContract = (a: DeployActivities): AcceptingResults<DeployContract> => a;

@@ -1,10 +1,11 @@
 import { planPromote } from '../../infra/deploy/plan';
-import { serverWeights } from '../../infra/deploy/traffic';
-import { parseAdminAddress, setWeights, waitDrained } from '../../infra/haproxy/runtime-api';
-import { releaseActionSchema, releaseContainerNames, type PromoteResult, type ReleaseAction } from '../../model/deploy';
+import { parseAdminAddress, waitDrained } from '../../infra/haproxy/runtime-api';
+import { promoteInputSchema, releaseContainerNames, type PromoteInput, type PromoteResult } from '../../model/deploy';
 import { parseWith } from '../../model/parse';
+import { DeployProgramError } from '../errors';
 import type { ResolvedDeps } from './deps';
 import { applySpec, loadEnvironment } from './environment';
+import { routeNow, weightsOf } from './route-now';
 
 /** How long promotion waits for the old release's open requests to finish before destroying it. */
 export const DRAIN_TIMEOUT_MS = 10_000;
@@ -15,23 +16,23 @@ export const DRAIN_TIMEOUT_MS = 10_000;
  * again is a no-op.
  */
 export function promote(deps: ResolvedDeps) {
-  return async (input: ReleaseAction): Promise<PromoteResult> => {
-    const req = parseWith(releaseActionSchema, input, 'promote input');
-    const { spec, state } = await loadEnvironment(deps, req.target);
+  return async (input: PromoteInput): Promise<PromoteResult> => {
+    const req = parseWith(promoteInputSchema, input, 'promote input');
+    const env = await loadEnvironment(deps, req);
+    if (!env) throw new DeployProgramError(`${req.service}/${req.environment} is not deployed: nothing to promote`);
+    const { spec, state } = env;
     const plan = planPromote(spec, req.releaseId, deps.now().toISOString());
     const release = plan.spec.stable!;
-    const stableOut = { releaseId: release.releaseId, image: release.image, containers: releaseContainerNames(release.releaseId, release.replicas) };
-    if (plan.reused) return { stable: stableOut, removed: [], reused: true };
+    const stable = { releaseId: release.releaseId, image: release.image, containers: releaseContainerNames(release.releaseId, release.replicas) };
+    if (plan.reused) return { stable, removed: [], reused: true };
 
-    if (spec.stable && state?.router) {
-      const old = releaseContainerNames(spec.stable.releaseId, spec.stable.replicas);
-      const admin = parseAdminAddress(state.router.adminAddress);
+    if (spec.stable && (await routeNow(deps, state, weightsOf({ ...spec, candidateWeight: 100 })))) {
       deps.heartbeat({ phase: 'drain', releaseId: req.releaseId });
-      await setWeights(admin, serverWeights({ stable: old, candidate: stableOut.containers, candidatePercent: 100 }));
-      const left = await waitDrained(admin, old, DRAIN_TIMEOUT_MS);
+      const old = releaseContainerNames(spec.stable.releaseId, spec.stable.replicas);
+      const left = await waitDrained(parseAdminAddress(state!.router!.adminAddress), old, DRAIN_TIMEOUT_MS);
       if (left > 0) deps.log.warn('old release not drained in time, destroying it anyway', { sessions: left, release: spec.stable.releaseId });
     }
     const out = await applySpec(deps, plan.spec, 'promote', req.releaseId);
-    return { stable: out.state.stable ?? stableOut, removed: plan.removed, reused: false };
+    return { stable: out.state.stable ?? stable, removed: plan.removed, reused: false };
   };
 }

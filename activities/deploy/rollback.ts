@@ -1,43 +1,30 @@
 import { planRollback } from '../../infra/deploy/plan';
-import { serverWeights } from '../../infra/deploy/traffic';
-import { parseAdminAddress, setWeights } from '../../infra/haproxy/runtime-api';
-import { releaseActionSchema, releaseContainerNames, type ReleaseAction, type RollbackResult } from '../../model/deploy';
+import { rollbackInputSchema, type RollbackInput, type RollbackResult } from '../../model/deploy';
 import { parseWith } from '../../model/parse';
 import type { ResolvedDeps } from './deps';
 import { applySpec, loadEnvironment } from './environment';
+import { routeNow, weightsOf } from './route-now';
 
 /**
  * Takes the candidate out of user traffic at once (runtime API: milliseconds), then destroys its
- * containers (Pulumi). Idempotent: rolling back a release that is gone is a no-op.
+ * containers (stack update). Idempotent: nothing deployed, or a candidate already gone, is a no-op.
  */
 export function rollback(deps: ResolvedDeps) {
-  return async (input: ReleaseAction): Promise<RollbackResult> => {
-    const req = parseWith(releaseActionSchema, input, 'rollback input');
+  return async (input: RollbackInput): Promise<RollbackResult> => {
+    const req = parseWith(rollbackInputSchema, input, 'rollback input');
     const started = Date.now();
-    const { spec, state } = await loadEnvironment(deps, req.target);
+    const env = await loadEnvironment(deps, req);
+    if (!env) return { stable: null, removed: [], trafficRestoredMs: 0, reused: true };
+    const { spec, state } = env;
     const plan = planRollback(spec, req.releaseId);
-    const stable = state?.stable ?? null;
-    if (plan.reused) return { stable, removed: [], trafficRestoredMs: 0, reused: true };
+    if (plan.reused) return { stable: state?.stable ?? null, removed: [], trafficRestoredMs: 0, reused: true };
 
     let trafficRestoredMs = 0;
-    if (state?.router && spec.candidate) {
-      try {
-        await setWeights(
-          parseAdminAddress(state.router.adminAddress),
-          serverWeights({
-            stable: spec.stable ? releaseContainerNames(spec.stable.releaseId, spec.stable.replicas) : [],
-            candidate: releaseContainerNames(spec.candidate.releaseId, spec.candidate.replicas),
-            candidatePercent: 0,
-          }),
-        );
-        trafficRestoredMs = Date.now() - started;
-        deps.log.info('traffic back on the stable release', { releaseId: req.releaseId, ms: trafficRestoredMs, reason: req.reason });
-      } catch (err) {
-        deps.log.warn('could not move traffic through the runtime API; the stack update will', { error: (err as Error).message });
-      }
+    if (await routeNow(deps, state, weightsOf({ ...spec, candidateWeight: 0 }))) {
+      trafficRestoredMs = Date.now() - started;
+      deps.log.info('traffic back on the stable release', { releaseId: req.releaseId, ms: trafficRestoredMs, reason: req.reason });
     }
     const out = await applySpec(deps, plan.spec, 'rollback', req.releaseId);
-    if (!trafficRestoredMs) trafficRestoredMs = Date.now() - started;
-    return { stable: out.state.stable, removed: plan.removed, trafficRestoredMs, reused: false };
+    return { stable: out.state.stable, removed: plan.removed, trafficRestoredMs: trafficRestoredMs || Date.now() - started, reused: false };
   };
 }

@@ -1,4 +1,4 @@
-import { analyzeRequestSchema, type AnalysisVerdict, type AnalyzeRequest, type Measurement } from '../../model/deploy';
+import { analyzeInputSchema, type AnalysisVerdict, type AnalyzeInput, type Measurement } from '../../model/deploy';
 import { durationMs } from '../../model/manifest';
 import { parseWith } from '../../model/parse';
 import type { ResolvedDeps } from '../deploy/deps';
@@ -18,10 +18,9 @@ export const MIN_WINDOW_SECONDS = 3;
  * preview port, which reaches the candidate alone. Every measurement is in the verdict.
  */
 export function analyze(deps: ResolvedDeps) {
-  return async (input: AnalyzeRequest): Promise<AnalysisVerdict> => {
-    const req = parseWith(analyzeRequestSchema, input, 'analyze input');
-    const { service, environment } = req.target;
-    const settings = req.target.settings.analysis;
+  return async (input: AnalyzeInput): Promise<AnalysisVerdict> => {
+    const req = parseWith(analyzeInputSchema, input, 'analyze input');
+    const { service, environment, settings } = req;
     const out = await deps.driver.outputs(service, environment);
     const state = out?.state;
     if (!out || !state?.router) throw new DeployProgramError(`${service}/${environment} is not deployed: nothing to analyze`);

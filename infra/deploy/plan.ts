@@ -128,9 +128,10 @@ export function planRollback(spec: StackSpec, releaseId: string): Plan {
 /**
  * Puts a release from the history back as the stable release, at once (no analysis: this is the manual
  * rollback, allowed during freezes). Without `releaseId`, the release before the current stable one.
- * A candidate mid-rollout is removed too.
+ * A candidate mid-rollout is removed too. The restored release gets new containers with the settings of
+ * the release serving now (port, replicas, env).
  */
-export function planRestore(spec: StackSpec, releaseId: string | undefined, target: DeployTarget, now: string): Plan {
+export function planRestore(spec: StackSpec, releaseId: string | undefined, now: string): Plan {
   const record = releaseId ? spec.history.find((h) => h.releaseId === releaseId) : spec.history.find((h) => h.releaseId !== spec.stable?.releaseId);
   if (!record) {
     const known = spec.history.map((h) => h.releaseId).join(', ') || 'none';
@@ -139,9 +140,11 @@ export function planRestore(spec: StackSpec, releaseId: string | undefined, targ
     );
   }
   if (spec.stable?.releaseId === record.releaseId && !spec.candidate) return { spec, reused: true, removed: [] };
+  const template = spec.stable ?? spec.candidate;
+  if (!template) throw new PlanError(`${spec.stack} has no release running to take settings from`);
   const removed = [spec.stable?.releaseId, spec.candidate?.releaseId].filter((r): r is string => !!r && r !== record.releaseId);
-  const stable: ReleaseSpec =
-    spec.stable?.releaseId === record.releaseId ? spec.stable : releaseSpec(record, target);
+  const existing = [spec.stable, spec.candidate].find((r) => r?.releaseId === record.releaseId);
+  const stable: ReleaseSpec = existing ?? { ...template, releaseId: record.releaseId, image: record.image };
   return {
     spec: { ...spec, stable, candidate: null, candidateWeight: 0, history: remember(spec.history, { ...record, promotedAt: now }) },
     reused: false,

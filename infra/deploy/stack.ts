@@ -7,6 +7,7 @@ import type { AirlockConfig } from '../../worker/config';
 import { projectRoot, resolveTool } from '../local/tools';
 import { createReleaseProgram, type StackOutputs } from './program';
 import type { StackSpec } from './spec';
+import { readCheckpointOutputs } from './checkpoint';
 import { clearStaleLocks } from './stack-locks';
 
 /**
@@ -66,11 +67,23 @@ export function createStackDriver(config: DriverConfig): StackDriver {
     PULUMI_SKIP_UPDATE_CHECK: 'true',
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: 'true',
-    PULUMI_SKIP_CHECKPOINTS: 'false',
+    PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS: 'true',
     // The dynamic provider plugin ships in @pulumi/pulumi; its code `require`s dockerode from here.
     PATH: `${join(nodeModules, '@pulumi', 'pulumi')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     NODE_PATH: nodeModules,
     ...(config.docker.host ? { DOCKER_HOST: config.docker.host } : {}),
+  };
+
+  /** Stacks selected once per driver: later operations pass their program to `up` and skip `stack select`. */
+  const selected = new Map<string, Promise<Stack>>();
+  const cachedStack = (name: string, program: () => Promise<object>): Promise<Stack> => {
+    let s = selected.get(name);
+    if (!s) {
+      s = workspace(name, program, true);
+      selected.set(name, s);
+      s.catch(() => selected.delete(name));
+    }
+    return s;
   };
 
   async function workspace(name: string, program: () => Promise<object>, create: boolean): Promise<Stack> {
@@ -111,14 +124,30 @@ export function createStackDriver(config: DriverConfig): StackDriver {
   return {
     async up(spec, progress) {
       const started = Date.now();
-      const stack = await workspace(spec.stack, createReleaseProgram(spec), true);
-      const result = await locked(spec.stack, () => stack.up({ color: 'never', onOutput: progress?.onOutput, suppressProgress: true }));
+      const program = createReleaseProgram(spec);
+      const run = async () => {
+        const stack = await cachedStack(spec.stack, program);
+        return stack.up({ program, color: 'never', onOutput: progress?.onOutput, suppressProgress: true });
+      };
+      const result = await locked(spec.stack, async () => {
+        try {
+          return await run();
+        } catch (err) {
+          // The stack may have been removed by another process since it was selected: select it anew.
+          if (!(err instanceof StackNotFoundError) && !/no stack named/.test(String(err))) throw err;
+          selected.delete(spec.stack);
+          return run();
+        }
+      });
       const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value])) as unknown as StackOutputs;
       return { ...outputs, durationMs: Date.now() - started, changes: (result.summary.resourceChanges ?? {}) as Record<string, number> };
     },
 
     async outputs(service, environment) {
       const name = stackName(service, environment);
+      const dir = backendDir(config.pulumi.backendUrl);
+      const fast = dir ? readCheckpointOutputs(dir, PULUMI_PROJECT, name) : undefined;
+      if (fast !== undefined) return fast?.spec && fast.state ? ({ spec: fast.spec, state: fast.state } as StackOutputs) : null;
       let stack: Stack;
       try {
         stack = await workspace(name, async () => ({}), false);
@@ -142,6 +171,7 @@ export function createStackDriver(config: DriverConfig): StackDriver {
         if (err instanceof StackNotFoundError) return;
         throw translate(err);
       }
+      selected.delete(name);
       await locked(name, () => stack.destroy({ color: 'never', onOutput: progress?.onOutput }));
       await stack.workspace.removeStack(name);
     },

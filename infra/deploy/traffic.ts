@@ -10,8 +10,8 @@ export interface TrafficSplit {
 
 /**
  * Per-server HAProxy weights that split traffic `candidatePercent` / rest between the candidate's and
- * the stable release's servers, whatever their replica counts. The side with the larger per-server
- * share gets the maximum weight, so rounding stays small (1% to one of ten stable servers: 26 vs 256).
+ * the stable release's servers, whatever their replica counts: of all integer weights up to 256, the
+ * ones whose split is closest to the asked share (10% to one of two stable servers: 57 vs 256 each).
  * A side with a share above zero never rounds to 0; a side with no share gets 0 (no new requests).
  * Without a stable release the candidate gets everything as soon as its share is above zero.
  */
@@ -26,10 +26,20 @@ export function serverWeights(split: TrafficSplit): Record<string, number> {
   const perCandidate = candidate.length ? p / candidate.length : 0;
   const perStable = stable.length ? (1 - p) / stable.length : 0;
   const top = Math.max(perCandidate, perStable);
-  const scale = (share: number) => (share <= 0 || top <= 0 ? 0 : Math.max(1, Math.round((share / top) * MAX_SERVER_WEIGHT)));
+  const at = (scaleTo: number) => (share: number) => (share <= 0 || top <= 0 ? 0 : Math.max(1, Math.round((share / top) * scaleTo)));
+  // Integer weights cannot hit every split exactly: try every top weight and keep the closest split
+  // (ties to the larger weights, for finer later changes).
+  let best = { error: Infinity, stable: 0, candidate: 0 };
+  for (let scaleTo = MAX_SERVER_WEIGHT; scaleTo >= 1 && best.error > 0; scaleTo--) {
+    const ws = at(scaleTo)(perStable);
+    const wc = at(scaleTo)(perCandidate);
+    const total = ws * stable.length + wc * candidate.length;
+    const error = total === 0 ? 0 : Math.abs((wc * candidate.length) / total - p);
+    if (error < best.error - 1e-12) best = { error, stable: ws, candidate: wc };
+  }
   const weights: Record<string, number> = {};
-  for (const s of stable) weights[s] = scale(perStable);
-  for (const c of candidate) weights[c] = scale(perCandidate);
+  for (const s of stable) weights[s] = best.stable;
+  for (const c of candidate) weights[c] = best.candidate;
   return weights;
 }
 

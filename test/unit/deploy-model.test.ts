@@ -1,0 +1,114 @@
+import { clearStaleLocks, isStale } from '../../infra/deploy/stack-locks';
+import { readCheckpointOutputs } from '../../infra/deploy/checkpoint';
+import { diagnostics } from '../../infra/deploy/stack';
+import { canonicalJson, changedKeys } from '../../infra/providers/inputs';
+import { deployCandidateInputSchema, releaseContainerNames, releaseIdForImage, rolloutSteps } from '../../model/deploy';
+import { rolloutSchema } from '../../model/manifest';
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const digest = `sha256:${'ab'.repeat(32)}`;
+
+describe('release naming', () => {
+  it('derives the release id of an image from its digest, never the clock', () => {
+    expect(releaseIdForImage('demo', 'prod', `127.0.0.1:5000/demo@${digest}`)).toBe('demo-prod-abababababab');
+    expect(() => releaseIdForImage('demo', 'prod', '127.0.0.1:5000/demo:latest')).toThrow(/pinned by digest/);
+  });
+
+  it('names containers (and router servers) <release>-<n>', () => {
+    expect(releaseContainerNames('demo-prod-abc', 2)).toEqual(['demo-prod-abc-1', 'demo-prod-abc-2']);
+  });
+
+  it('walks canary steps, and one analysis at 0 for blue-green', () => {
+    expect(rolloutSteps(rolloutSchema.parse({ strategy: 'canary', steps: [5, 100] }))).toEqual([5, 100]);
+    expect(rolloutSteps(rolloutSchema.parse({ strategy: 'blue-green' }))).toEqual([0]);
+  });
+});
+
+describe('deployCandidate input', () => {
+  const base = { releaseId: 'demo-prod-abc', service: 'demo', environment: 'prod', image: `127.0.0.1:5000/demo@${digest}` };
+
+  it('needs the manifest from a commit or a parsed target', () => {
+    expect(deployCandidateInputSchema.safeParse(base).success).toBe(false);
+    expect(deployCandidateInputSchema.safeParse({ ...base, repo: '/r', commit: 'abc', serviceDir: 'svc' }).success).toBe(true);
+  });
+
+  it('refuses images not pinned by digest', () => {
+    const r = deployCandidateInputSchema.safeParse({ ...base, image: '127.0.0.1:5000/demo:1', repo: '/r', commit: 'c', serviceDir: '.' });
+    expect(r.success).toBe(false);
+  });
+
+  it('refuses an unknown rollout strategy and steps that do not end at 100', () => {
+    const target = (rollout: unknown) => ({
+      service: 'demo',
+      environment: 'prod',
+      run: { port: 8080, health: '/healthz', replicas: 1 },
+      settings: { routerPort: 18080, rollout },
+    });
+    const unknown = deployCandidateInputSchema.safeParse({ ...base, target: target({ strategy: 'yolo' }) });
+    expect(unknown.success).toBe(false);
+    const steps = deployCandidateInputSchema.safeParse({ ...base, target: target({ strategy: 'canary', steps: [10, 50] }) });
+    expect(steps.success).toBe(false);
+    expect(JSON.stringify(steps.error?.issues)).toContain('the last step weight must be 100');
+  });
+});
+
+describe('stale stack locks', () => {
+  it('are locks of this host whose process is gone', () => {
+    expect(isStale({ pid: 1, hostname: 'h' }, 'h', () => false)).toBe(true);
+    expect(isStale({ pid: 1, hostname: 'h' }, 'h', () => true)).toBe(false);
+    expect(isStale({ pid: 1, hostname: 'other' }, 'h', () => false)).toBe(false);
+  });
+
+  it('are removed from the file backend, live ones kept', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-locks-'));
+    const locks = join(dir, '.pulumi', 'locks', 'organization', 'airlock', 'demo-prod');
+    mkdirSync(locks, { recursive: true });
+    writeFileSync(join(locks, 'dead.json'), JSON.stringify({ pid: 2 ** 22 + 7, hostname: hostname() }));
+    writeFileSync(join(locks, 'live.json'), JSON.stringify({ pid: process.pid, hostname: hostname() }));
+    expect(clearStaleLocks(dir, 'airlock', 'demo-prod')).toEqual([join(locks, 'dead.json')]);
+    expect(existsSync(join(locks, 'live.json'))).toBe(true);
+  });
+});
+
+describe('checkpoint outputs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-ckpt-'));
+  const stacks = join(dir, '.pulumi', 'stacks', 'airlock');
+  mkdirSync(stacks, { recursive: true });
+  const ckpt = (outputs: unknown) => JSON.stringify({ version: 3, checkpoint: { stack: 'x', latest: { resources: [{ urn: 'u', type: 'pulumi:pulumi:Stack', outputs }] } } });
+
+  it('reads the stack outputs, plain or gzipped', () => {
+    writeFileSync(join(stacks, 'a.json'), ckpt({ spec: 1, state: 2 }));
+    writeFileSync(join(stacks, 'b.json.gz'), gzipSync(ckpt({ spec: 3 })));
+    expect(readCheckpointOutputs(dir, 'airlock', 'a')).toEqual({ spec: 1, state: 2 });
+    expect(readCheckpointOutputs(dir, 'airlock', 'b')).toEqual({ spec: 3 });
+  });
+
+  it('says null for a missing stack and undefined (ask the CLI) for a file it cannot read', () => {
+    expect(readCheckpointOutputs(dir, 'airlock', 'none')).toBeNull();
+    writeFileSync(join(stacks, 'half.json'), '{"checkpoint": {');
+    expect(readCheckpointOutputs(dir, 'airlock', 'half')).toBeUndefined();
+  });
+});
+
+describe('provider inputs', () => {
+  it('compare by canonical JSON, ignoring key order and the serialized provider', () => {
+    expect(canonicalJson({ b: 1, a: [{ y: 2, x: 1 }], __provider: 'code' })).toBe('{"a":[{"x":1,"y":2}],"b":1}');
+    expect(changedKeys({ a: { x: 1, y: 2 }, b: 1 }, { a: { y: 2, x: 1 }, b: 2 }, ['a', 'b'])).toEqual(['b']);
+  });
+});
+
+describe('pulumi diagnostics', () => {
+  it('keeps the error lines of a failed update', () => {
+    const out = [
+      'Updating (demo-prod):',
+      '  error: container demo-prod-abc-1 is unhealthy: curl: (7) Failed to connect',
+      '  error: update failed',
+      'Resources:',
+    ].join('\n');
+    expect(diagnostics(out)).toBe('container demo-prod-abc-1 is unhealthy: curl: (7) Failed to connect');
+    expect(diagnostics('a\nb\nc')).toBe('a | b | c');
+  });
+});
