@@ -317,8 +317,14 @@ export const riskPolicySchema = z
       .strict()
       .refine((t) => t.medium < t.high, { message: 'medium must be lower than high', path: ['high'] })
       .prefault({}),
-    /** Weight of each signal kind (0-100). The score is their sum, capped at 100. */
+    /** Weight of each signal kind (0-100). */
     weights: z.object(weightsShape).strict().prefault({}),
+    /**
+     * How much each signal after the strongest adds: score = strongest weight + stacking x (sum of the
+     * others), capped at 100. 0.25 keeps a feature with an endpoint, a query and new code medium while one
+     * security signal alone is high; 1 makes the score a plain sum.
+     */
+    stacking: z.number().min(0).max(1).default(0.25),
     /** Extra globs per category, after the built-in ones. */
     paths: z.object(pathsShape).strict().prefault({}),
     /** Changed lines (outside docs/styles/content/tests) where the size signal starts and reaches its full weight. */

@@ -30,6 +30,8 @@ export const riskStatsSchema = z
     directories: z.number().optional(),
     /** Files per path category (a file may count in several). */
     categories: z.record(z.string(), z.number()).optional(),
+    /** How the score was computed from the weights: `60 (auth) + 0.25 x 55 (others) = 74`. */
+    formula: z.string().optional(),
   })
   .passthrough();
 export type RiskStats = z.output<typeof riskStatsSchema>;

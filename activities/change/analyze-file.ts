@@ -9,7 +9,7 @@ import { isInertLanguage, isScript, languageOf } from './language';
 import type { FilePatch } from './patch';
 import { isSubmodule, type RawEntry } from './raw-diff';
 import { compareDeclarations, enclosingDeclaration, tsDeclarations, type Declaration } from './symbols-ts';
-import { definitionName, hasPatterns, patternSymbols } from './symbols-lite';
+import { contextName, definitionName, hasPatterns, patternSymbols } from './symbols-lite';
 
 /** Larger sources are not parsed (generated or minified code); their lines are still read. */
 export const MAX_PARSE_BYTES = 1024 * 1024;
@@ -104,7 +104,7 @@ function findSymbols(file: ChangedFile, language: string, patch: FilePatch | und
   if (!hasPatterns(language) || !patch) return none;
   const at = { added: new Map<number, string>(), removed: new Map<number, string>() };
   for (const hunk of patch.hunks) {
-    const ctxName = definitionName(language, hunk.context);
+    const ctxName = contextName(language, hunk);
     for (const side of ['added', 'removed'] as const) {
       let current = ctxName;
       for (const l of hunk[side]) {

@@ -53,9 +53,32 @@ function routeName(language: string, line: string): string | undefined {
     const [a = '', b = ''] = [m[1], m[2]];
     // Some patterns capture (method, path), others (path, method) or (path) only.
     const [method, routePath] = a.startsWith('/') || b === '' ? [b || 'ANY', a] : [a, b];
-    return `${/^Handle(Func)?$/.test(method) ? 'ANY' : method.toUpperCase()} ${routePath}`;
+    return `${/^(Handle(Func)?|route|Route|Request|any)$/.test(method) ? 'ANY' : method.toUpperCase()} ${routePath}`;
   }
   return undefined;
+}
+
+/**
+ * The function a hunk is inside, from git's hunk context: only when the hunk's first non-blank line is
+ * indented deeper than the definition (lines added after a function's end are not part of it).
+ */
+export function contextName(language: string, hunk: Hunk): string | undefined {
+  const name = definitionName(language, hunk.context);
+  if (!name) return undefined;
+  const first = [...hunk.removed, ...hunk.added].find((l) => l.text.trim() !== '');
+  if (!first) return undefined;
+  return indentation(first.text) > indentation(hunk.context) ? name : undefined;
+}
+
+/** Leading whitespace width, a tab counting 4. */
+function indentation(line: string): number {
+  let width = 0;
+  for (const c of line) {
+    if (c === ' ') width += 1;
+    else if (c === '\t') width += 4;
+    else break;
+  }
+  return width;
 }
 
 export function patternSymbols(language: string, hunks: Hunk[]): SymbolChange[] {
@@ -63,7 +86,7 @@ export function patternSymbols(language: string, hunks: Hunk[]): SymbolChange[] 
   const removed = new Map<string, SymbolChange['kind']>();
   const touched = new Set<string>();
   for (const hunk of hunks) {
-    const ctx = definitionName(language, hunk.context);
+    const ctx = contextName(language, hunk);
     if (ctx) touched.add(ctx);
     for (const [lines, into] of [[hunk.added, added], [hunk.removed, removed]] as const) {
       for (const { text } of lines) {

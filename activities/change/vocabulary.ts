@@ -46,10 +46,10 @@ export const VOCABULARY: Record<Topic, Vocabulary> = {
     phrases: /rate[_-]?limit|content[_-]security[_-]policy|x-frame-options|strict-transport-security|same[_-]?site|http[_-]?only|NODE_TLS_REJECT_UNAUTHORIZED|verify\s*=\s*False|check_hostname\s*=\s*False|\bsecure\s*:\s*false/i,
   },
   secrets: {
-    strong: words('apikey apikeys privatekey credential credentials vault keystore kms'),
-    weak: words('secret secrets'),
+    strong: words('apikey apikeys privatekey vault keystore kms'),
+    weak: words('secret secrets credential credentials'),
     phrases:
-      /api[_-]?key|private[_-]?key|client[_-]?secret|access[_-]?key|-----BEGIN [A-Z ]*PRIVATE KEY-----|\b(?:process\.env|os\.environ|os\.Getenv|ENV)\b.{0,40}(?:SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY)/i,
+      /api[_-]?key|private[_-]?key|client[_-]?secret|access[_-]?key|-----BEGIN [A-Z ]*PRIVATE KEY-----|\b(?:process\.env|os\.environ|os\.Getenv|ENV)\b[\w.[\]'"]{0,40}?(?:SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY)/i,
   },
 };
 

@@ -15,10 +15,12 @@ const LEVELS: readonly RiskLevel[] = ['low', 'medium', 'high'];
 
 /**
  * The risk of a change: a pure, deterministic function of the analysis and the policy. Every file is
- * classified by path rules and by what the analyzer found in it; each signal kind present adds its weight
- * once (its reason names the files, functions and lines that raised it); size and spread add a share of
- * theirs. The score is the sum capped at 100, the level comes from the thresholds, with two floors the
- * policy cannot lower: airlock's own files make a change high, an unclassifiable file makes it at least medium.
+ * classified by path rules and by what the analyzer found in it; each signal kind present counts once, with
+ * its policy weight (size with a share of its weight that grows with the line count), and its reason names
+ * the files, functions and lines that raised it. The score is the strongest weight plus `stacking` (0.25)
+ * times the others, capped at 100: a change is as risky as its riskiest aspect, and each further aspect adds
+ * a little. The level comes from the thresholds, with two floors the policy cannot lower: airlock's own
+ * files make a change high, an unclassifiable file makes it at least medium.
  * Docs, styles, content and tests raise nothing else, so a change that only touches them is low at any size.
  */
 export function scoreRisk(analysis: ChangeAnalysis, policy: RiskPolicy = defaultRiskPolicy()): RiskAssessment {
@@ -85,12 +87,17 @@ export function scoreRisk(analysis: ChangeAnalysis, policy: RiskPolicy = default
   }
   signals.sort((a, b) => b.weight - a.weight || SIGNAL_KINDS.indexOf(a.kind as SignalKind) - SIGNAL_KINDS.indexOf(b.kind as SignalKind));
 
-  let score = Math.min(100, Math.round(signals.reduce((n, s) => n + s.weight, 0)));
+  const [strongest, ...others] = signals;
+  const rest = others.reduce((n, s) => n + s.weight, 0);
+  let score = Math.min(100, Math.round((strongest?.weight ?? 0) + policy.stacking * rest));
+  let formula = strongest ? `${strongest.weight} (${strongest.kind}) + ${policy.stacking} x ${rest} (others) = ${score}` : '0 (no changes)';
   let level: RiskLevel = score >= policy.thresholds.high ? 'high' : score >= policy.thresholds.medium ? 'medium' : 'low';
   const floor: RiskLevel = found.has('airlock-config') ? 'high' : found.has('unknown') ? 'medium' : 'low';
   if (LEVELS.indexOf(floor) > LEVELS.indexOf(level)) {
     level = floor;
-    score = Math.max(score, floor === 'high' ? policy.thresholds.high : policy.thresholds.medium);
+    const raised = Math.max(score, floor === 'high' ? policy.thresholds.high : policy.thresholds.medium);
+    if (raised !== score) formula += `, raised to ${raised}: ${floorReason(floor)}`;
+    score = raised;
   }
 
   return {
@@ -107,8 +114,13 @@ export function scoreRisk(analysis: ChangeAnalysis, policy: RiskPolicy = default
       categories,
       binary: analysis.stats.binary,
       renamed: analysis.stats.renamed,
+      formula,
     },
   };
+}
+
+function floorReason(floor: RiskLevel): string {
+  return floor === 'high' ? "airlock's own files changed (always high)" : 'a file no rule classifies (unknown is at least medium)';
 }
 
 function lineCount(file: ChangedFile): string {
