@@ -36,7 +36,8 @@ export class RegistryClient {
     try {
       res = await fetch(url, { headers: { Accept: accept }, signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      const c = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = c?.code ?? c?.message ?? (err as Error).message;
       throw new RegistryError(`registry ${this.address} is not answering (${cause}): run \`npx airlock dev up\`, or set AIRLOCK_REGISTRY`, {
         registry: this.address,
       });

@@ -1,11 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { buildImage, LABELS } from '../../activities/build/build-image';
 import { silentLogger } from '../../activities/build/hooks';
 import { ImageBuildError } from '../../activities/errors';
 import { InvalidInputError } from '../../model/parse';
 import { commitChange, fixtureRepo, requireBuildComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 const config = testConfig();
 const docker = new Docker();
@@ -14,7 +15,12 @@ const deps = { docker, registry: config.registry, log: silentLogger };
 /** Files under /app in an image, listed by running it. */
 async function filesIn(image: string): Promise<string[]> {
   const chunks: Buffer[] = [];
-  const sink = new (require('node:stream').Writable)({ write(c: Buffer, _e: string, cb: () => void) { chunks.push(c); cb(); } });
+  const sink = new Writable({
+    write(c: Buffer, _e, cb) {
+      chunks.push(c);
+      cb();
+    },
+  });
   const [res, container] = await docker.run(image, ['sh', '-c', 'cd /app && find . -type f | sort'], sink, { Tty: true, User: 'root' });
   await container.remove();
   expect(res.StatusCode).toBe(0);
