@@ -98,12 +98,13 @@ export async function dockerContainers(docker: Docker, service: string, environm
 /** Container names the stack's checkpoint holds, by type. */
 export async function stackContainers(driver: StackDriver, service: string, environment: string): Promise<{ releases: string[]; routers: string[] }> {
   const state = await driver.exportState(service, environment);
-  const ids = (type: string) =>
+  // Dynamic resources are typed `pulumi-nodejs:dynamic/airlock:<Kind>`.
+  const ids = (kind: string) =>
     (state.resources ?? [])
-      .filter((r) => r.type === type)
+      .filter((r) => r.type.endsWith(`/airlock:${kind}`))
       .map((r) => String(r.id))
       .sort();
-  return { releases: ids('airlock:ReleaseContainer:ReleaseContainer'), routers: ids('airlock:RouterContainer:RouterContainer') };
+  return { releases: ids('ReleaseContainer'), routers: ids('RouterContainer') };
 }
 
 /** The router's servers: `backend/name weight`. */
