@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { deploymentPipeline, pipelineStartOptions } from '../../workflows';
+import { jsonFlag, parseCommandArgs } from '../args';
+import { withClient } from '../client';
+import type { Command } from '../command';
+import { printJson, progress } from '../output';
+import { ciContext } from '../pipeline/ci-context';
+import { exitCodeOf, describeOutcome } from '../pipeline/exit-code';
+import { pipelineInputFor } from '../pipeline/input';
+import { followPipeline } from '../pipeline/follow';
+import { ExitError } from '../errors';
+
+const options = {
+  repo: { type: 'string' },
+  'service-dir': { type: 'string' },
+  env: { type: 'string' },
+  commit: { type: 'string' },
+  base: { type: 'string' },
+  author: { type: 'string' },
+  policy: { type: 'string' },
+  wait: { type: 'boolean', default: false },
+  ...jsonFlag,
+} as const;
+
+const schema = z.object({
+  repo: z.string({ message: 'is required: the git repository to deploy from' }).min(1),
+  'service-dir': z.string().min(1).optional(),
+  env: z.string({ message: 'is required: the environment to deploy to' }).min(1),
+  commit: z.string().min(1).optional(),
+  base: z.string().min(1).optional(),
+  author: z.string().min(1).optional(),
+  policy: z.string().min(1).optional(),
+  wait: z.boolean(),
+  json: z.boolean(),
+  positionals: z.array(z.string()).max(0, 'takes no positional arguments'),
+});
+
+export const triggerCommand: Command = {
+  name: 'trigger',
+  summary: 'start (or attach to) the pipeline of a commit; --wait exits with its outcome',
+  usage: `usage: airlock trigger --repo <dir> --env <env> [--service-dir <subdir>] [--commit <rev>] [--base <rev>]
+                       [--author <id>] [--policy <path in repo>] [--wait] [--json]
+
+Reads GitHub Actions / GitLab CI variables when present (sha, before-sha, actor, run URL).
+--commit defaults to the CI sha or HEAD, --base to the commit's parent. Triggering a commit whose
+pipeline is running attaches to it. With --wait, exit codes: 0 promoted, 3 blocked by policy,
+4 rejected, 5 expired, 6 rolled back, 1 other failure; 2 is bad input.`,
+  async run(argv) {
+    const args = parseCommandArgs('trigger', argv, options, schema);
+    const input = await pipelineInputFor(
+      { repo: args.repo, serviceDir: args['service-dir'], env: args.env, commit: args.commit, base: args.base, author: args.author, policy: args.policy },
+      ciContext(process.env),
+    );
+    await withClient(async (client, config) => {
+      const opts = pipelineStartOptions(input, config.temporal.taskQueue);
+      const attached = await client.workflow
+        .getHandle(opts.workflowId)
+        .describe()
+        .then((d) => d.status.name === 'RUNNING', () => false);
+      const handle = await client.workflow.start(deploymentPipeline, opts);
+      const described = await handle.describe();
+      if (!args.json) progress(`${attached ? 'attached to running' : 'started'} pipeline ${opts.workflowId}\n  ${input.service} -> ${input.environment}, ${input.baseCommit.slice(0, 12)}..${input.headCommit.slice(0, 12)} by ${input.author}`);
+      if (!args.wait) {
+        if (args.json) printJson({ pipelineId: opts.workflowId, runId: described.runId, attached });
+        return;
+      }
+      const result = await followPipeline(handle, { quiet: args.json });
+      if (args.json) printJson({ runId: described.runId, attached, ...result });
+      else progress(`outcome: ${describeOutcome(result.outcome)}`);
+      const code = exitCodeOf(result.outcome);
+      if (code !== 0) throw new ExitError(code, '');
+    });
+  },
+};

@@ -1,0 +1,73 @@
+import type { PipelineState } from '../../model/pipeline';
+import { describeOutcome } from '../pipeline/exit-code';
+import { table } from '../output';
+import type { Timeline } from './timeline';
+
+const secs = (ms?: number) => (ms === undefined ? '' : `${(ms / 1000).toFixed(1)}s`);
+const clock = (at?: string) => (at ? at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '');
+
+/** The readable `airlock history` timeline. */
+export function renderTimeline(tl: Timeline): string {
+  const out: string[] = [];
+  const i = tl.input;
+  out.push(`pipeline ${tl.pipelineId}  (${tl.status})`);
+  if (i) {
+    out.push(`  ${i.service} -> ${i.environment}  ${i.baseCommit.slice(0, 12)}..${i.headCommit.slice(0, 12)}  author ${i.author}  trigger ${i.trigger.ci}${i.trigger.runUrl ? ` ${i.trigger.runUrl}` : ''}`);
+  }
+  out.push(`  started ${clock(tl.startedAt)}${tl.closedAt ? `, closed ${clock(tl.closedAt)} (${secs(Date.parse(tl.closedAt) - Date.parse(tl.startedAt ?? tl.closedAt))})` : ''}`, '');
+  out.push(
+    table(
+      ['stage', 'started', 'took', 'result', 'attempts'],
+      tl.stages.map((s) => [s.activity, clock(s.startedAt), secs(s.durationMs), s.detail ? `${s.result}: ${s.detail}` : s.result, String(s.attempts ?? '')]),
+    ),
+  );
+  if (tl.risk) {
+    out.push('', `risk: ${tl.risk.level} (score ${tl.risk.score})`);
+    for (const r of tl.risk.reasons) out.push(`  - ${r}`);
+  }
+  if (tl.image) out.push('', `image: ${tl.image}`);
+  if (tl.scan) {
+    const v = Object.entries(tl.scan.vulnerabilities).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(', ');
+    out.push(`scan: vulnerabilities ${v}; secrets ${tl.scan.secrets.length}${tl.scan.secrets.length ? ` (${tl.scan.secrets.map((s) => `${s.ruleId} in ${s.target}`).join(', ')})` : ''}; misconfigurations ${tl.scan.misconfigurations.length ? tl.scan.misconfigurations.join(', ') : 'none'}`);
+    out.push(`  report sha256 ${tl.scan.reportDigest}, SBOM sha256 ${tl.scan.sbomDigest}`);
+  }
+  if (tl.policy) {
+    out.push(`policy: ${tl.policy.allowed ? 'allowed' : 'BLOCKED'} (policy sha256 ${tl.policy.policyDigest})`);
+    for (const v of tl.policy.violations) out.push(`  - ${v}`);
+    for (const x of tl.policy.exceptionsApplied) out.push(`  exception applied: ${x}`);
+  }
+  if (tl.decisions.length) {
+    out.push('', 'decisions:');
+    for (const d of tl.decisions)
+      out.push(`  ${clock(d.at)}  ${d.decision} by ${d.approver}${d.groups?.length ? ` (${d.groups.join(', ')})` : ''}  signature ${d.signature}${d.comment ? `  "${d.comment}"` : ''}${d.reasons ? `  ${d.reasons.join('; ')}` : ''}`);
+  }
+  for (const s of tl.signals) out.push(`signal ${s.name} at ${clock(s.at)}: ${JSON.stringify(s.args[0] ?? '')}`);
+  if (tl.canary.length) {
+    out.push('', 'analysis:');
+    for (const v of tl.canary) {
+      out.push(`  at ${v.step}%: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`);
+      for (const m of v.measurements)
+        out.push(`    ${clock(m.at)}  ${m.metric} = ${m.value ?? 'no data'} (threshold ${m.threshold}${m.stableValue !== undefined ? `, stable ${m.stableValue ?? 'no data'}` : ''}) ${m.passed ? 'ok' : 'FAIL'}`);
+    }
+  }
+  if (tl.result) out.push('', `outcome: ${describeOutcome(tl.result.outcome)}`);
+  return out.join('\n');
+}
+
+/** The readable `airlock status`. */
+export function renderState(s: PipelineState, status: string): string {
+  const out = [`pipeline ${s.pipelineId}  (${status})`, `  ${s.service} -> ${s.environment}  commit ${s.headCommit.slice(0, 12)}  author ${s.author}`, `  stage: ${s.stage}`];
+  if (s.risk) out.push(`  risk: ${s.risk.level} (score ${s.risk.score})${s.risk.reasons.length ? `: ${s.risk.reasons.slice(0, 3).join('; ')}` : ''}`);
+  if (s.image) out.push(`  image: ${s.image}`);
+  if (s.findings) out.push(`  findings: ${Object.entries(s.findings.vulnerabilities).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(', ')}; secrets ${s.findings.secrets}; misconfigurations ${s.findings.misconfigurations}`);
+  if (s.policy) out.push(`  policy: ${s.policy.allowed ? 'allowed' : `blocked: ${s.policy.violations.join('; ')}`}`);
+  if (s.approval)
+    out.push(
+      `  approvals: ${s.approval.decisions.filter((d) => d.decision === 'approve').length}/${s.approval.needed}${s.approval.require.length ? ` (needs ${s.approval.require.join(', ')})` : ''}${s.approval.deadline ? `, deadline ${s.approval.deadline}` : ''}`,
+      ...s.approval.decisions.map((d) => `    ${d.decision} by ${d.approver}${d.automatic ? ' (automatic)' : ''} at ${d.at}${d.comment ? `: ${d.comment}` : ''}`),
+    );
+  out.push(`  traffic to candidate: ${s.traffic}%`);
+  for (const v of s.analysis) out.push(`  analysis at ${v.step}%: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`);
+  if (s.outcome) out.push(`  outcome: ${describeOutcome(s.outcome)}`);
+  return out.join('\n');
+}

@@ -1,0 +1,222 @@
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import { verifyApproval, type Approval, type Decision } from '../../model/approval';
+import type { BuildResult } from '../../model/build';
+import type { AnalysisVerdict } from '../../model/deploy';
+import type { PipelineInput, PipelineResult, PolicySnapshot } from '../../model/pipeline';
+import type { PolicyVerdict } from '../../model/policy-verdict';
+import type { RiskAssessment } from '../../model/risk';
+import type { ScanSummary } from '../../model/scan';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+const EventType = {
+  started: 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
+} as const;
+
+/** One activity execution as the history shows it. */
+export interface StageEntry {
+  activity: string;
+  startedAt: string;
+  durationMs?: number;
+  result: 'completed' | 'failed' | 'timed-out' | 'canceled' | 'running';
+  attempts?: number;
+  detail?: string;
+}
+
+export interface DecisionEntry {
+  decision: Decision | 'automatic-approve';
+  approver: string;
+  at: string;
+  comment?: string;
+  groups?: string[];
+  /** verified: the signature checks against the approver's key in the base commit's policy. */
+  signature: 'verified' | 'invalid' | 'unknown-approver' | 'not-signed';
+  reasons?: string[];
+}
+
+export interface SignalEntry {
+  name: string;
+  at: string;
+  args: unknown[];
+}
+
+/** The audit view of one pipeline, built only from its workflow history. */
+export interface Timeline {
+  pipelineId: string;
+  runId?: string;
+  status: 'running' | 'completed' | 'failed' | 'terminated' | 'canceled' | 'timed-out' | 'continued';
+  startedAt?: string;
+  closedAt?: string;
+  input?: PipelineInput;
+  stages: StageEntry[];
+  risk?: Pick<RiskAssessment, 'score' | 'level'> & { reasons: string[] };
+  image?: string;
+  scan?: { vulnerabilities: Record<string, number>; secrets: { ruleId: string; target: string }[]; misconfigurations: string[]; reportDigest: string; sbomDigest: string };
+  policy?: { allowed: boolean; policyDigest: string; violations: string[]; exceptionsApplied: string[] };
+  decisions: DecisionEntry[];
+  signals: SignalEntry[];
+  canary: AnalysisVerdict[];
+  result?: PipelineResult;
+}
+
+const iso = (t: temporal.api.history.v1.IHistoryEvent['eventTime']): string =>
+  t ? new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString() : '';
+
+function decode(payloads: { payloads?: Payload[] | null } | null | undefined): unknown[] {
+  return (payloads?.payloads ?? []).map((p) => {
+    try {
+      return defaultPayloadConverter.fromPayload(p);
+    } catch {
+      return '(undecodable payload)';
+    }
+  });
+}
+
+const typeName = (e: HistoryEvent): string => {
+  const t = e.eventType as unknown;
+  return typeof t === 'string' ? t : String(t);
+};
+
+/** Builds the timeline. Events may come from `handle.fetchHistory()` or a saved history JSON. */
+export function buildTimeline(pipelineId: string, events: HistoryEvent[]): Timeline {
+  const tl: Timeline = { pipelineId, status: 'running', stages: [], decisions: [], signals: [], canary: [] };
+  const scheduled = new Map<string, { entry: StageEntry; name: string }>();
+  let snapshot: PolicySnapshot | undefined;
+  let build: BuildResult | undefined;
+  const updates = new Map<string, { name: string; approval: Approval; at: string }>();
+
+  const complete = (id: unknown, result: StageEntry['result'], at: string, detail?: string) => {
+    const s = scheduled.get(String(id));
+    if (!s) return undefined;
+    s.entry.result = result;
+    s.entry.durationMs = Date.parse(at) - Date.parse(s.entry.startedAt);
+    if (detail) s.entry.detail = detail;
+    return s;
+  };
+
+  for (const e of events) {
+    const at = iso(e.eventTime);
+    if (e.workflowExecutionStartedEventAttributes) {
+      tl.startedAt = at;
+      tl.runId = e.workflowExecutionStartedEventAttributes.originalExecutionRunId ?? undefined;
+      tl.input = decode(e.workflowExecutionStartedEventAttributes.input)[0] as PipelineInput;
+    } else if (e.activityTaskScheduledEventAttributes) {
+      const name = e.activityTaskScheduledEventAttributes.activityType?.name ?? '?';
+      const entry: StageEntry = { activity: name, startedAt: at, result: 'running' };
+      tl.stages.push(entry);
+      scheduled.set(String(e.eventId), { entry, name });
+    } else if (e.activityTaskStartedEventAttributes) {
+      const a = e.activityTaskStartedEventAttributes;
+      const s = scheduled.get(String(a.scheduledEventId));
+      if (s) s.entry.attempts = a.attempt ?? 1;
+    } else if (e.activityTaskCompletedEventAttributes) {
+      const a = e.activityTaskCompletedEventAttributes;
+      const s = complete(a.scheduledEventId, 'completed', at);
+      if (s) absorbResult(tl, s.name, decode(a.result)[0], (v) => (snapshot = v), (v) => (build = v));
+    } else if (e.activityTaskFailedEventAttributes) {
+      const f = e.activityTaskFailedEventAttributes.failure;
+      complete(e.activityTaskFailedEventAttributes.scheduledEventId, 'failed', at, `${f?.applicationFailureInfo?.type ?? 'Error'}: ${f?.message ?? ''}`);
+    } else if (e.activityTaskTimedOutEventAttributes) {
+      complete(e.activityTaskTimedOutEventAttributes.scheduledEventId, 'timed-out', at);
+    } else if (e.activityTaskCanceledEventAttributes) {
+      complete(e.activityTaskCanceledEventAttributes.scheduledEventId, 'canceled', at);
+    } else if (e.workflowExecutionUpdateAcceptedEventAttributes) {
+      const req = e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest;
+      const name = req?.input?.name ?? '?';
+      const approval = decode(req?.input?.args)[0] as Approval;
+      updates.set(req?.meta?.updateId ?? String(e.eventId), { name, approval, at });
+    } else if (e.workflowExecutionUpdateCompletedEventAttributes) {
+      const a = e.workflowExecutionUpdateCompletedEventAttributes;
+      const u = updates.get(a.meta?.updateId ?? '');
+      if (u && !a.outcome?.failure) tl.decisions.push(decisionEntry(pipelineId, u.name as Decision, u.approval, u.at, snapshot, build));
+    } else if (e.workflowExecutionSignaledEventAttributes) {
+      const a = e.workflowExecutionSignaledEventAttributes;
+      if (!a.signalName?.startsWith('lock')) tl.signals.push({ name: a.signalName ?? '?', at, args: decode(a.input) });
+    } else if (e.workflowExecutionCompletedEventAttributes) {
+      tl.status = 'completed';
+      tl.closedAt = at;
+      tl.result = decode(e.workflowExecutionCompletedEventAttributes.result)[0] as PipelineResult;
+    } else if (e.workflowExecutionFailedEventAttributes) {
+      tl.status = 'failed';
+      tl.closedAt = at;
+    } else if (e.workflowExecutionTerminatedEventAttributes) {
+      tl.status = 'terminated';
+      tl.closedAt = at;
+    } else if (e.workflowExecutionCanceledEventAttributes) {
+      tl.status = 'canceled';
+      tl.closedAt = at;
+    } else if (e.workflowExecutionTimedOutEventAttributes) {
+      tl.status = 'timed-out';
+      tl.closedAt = at;
+    } else if (typeName(e) === EventType.started) {
+      tl.startedAt = at;
+    }
+  }
+  // A level that needs no approval was passed automatically: the policy snapshot and the risk say so.
+  if (tl.risk && snapshot && snapshot.levels[tl.risk.level].approvals === 0 && tl.stages.some((s) => s.activity === 'deployCandidate')) {
+    tl.decisions.unshift({
+      decision: 'automatic-approve',
+      approver: 'airlock',
+      at: tl.stages.find((s) => s.activity === 'evaluatePolicy')?.startedAt ?? tl.startedAt ?? '',
+      signature: 'not-signed',
+      reasons: [`risk ${tl.risk.level} (score ${tl.risk.score})`, `policy ${snapshot.source}: no approval needed at ${tl.risk.level}`],
+    });
+  }
+  return tl;
+}
+
+function decisionEntry(pipelineId: string, decision: Decision, a: Approval, at: string, snapshot?: PolicySnapshot, build?: BuildResult): DecisionEntry {
+  const groups = snapshot ? Object.entries(snapshot.groups).filter(([, m]) => m.some((x) => x.id === a.approver)).map(([g]) => g) : [];
+  const key = snapshot ? Object.values(snapshot.groups).flat().find((m) => m.id === a.approver)?.publicKey : undefined;
+  const signature: DecisionEntry['signature'] = !a.signature
+    ? 'not-signed'
+    : !key
+      ? 'unknown-approver'
+      : verifyApproval(key, a.signature, { pipelineId, imageDigest: build?.digest ?? '', decision })
+        ? 'verified'
+        : 'invalid';
+  return { decision, approver: a.approver, at, groups, signature, ...(a.comment ? { comment: a.comment } : {}) };
+}
+
+function absorbResult(tl: Timeline, activity: string, value: unknown, setSnapshot: (s: PolicySnapshot) => void, setBuild: (b: BuildResult) => void): void {
+  switch (activity) {
+    case 'readPolicySnapshot':
+      setSnapshot(value as PolicySnapshot);
+      break;
+    case 'scoreRisk': {
+      const r = value as RiskAssessment;
+      tl.risk = { score: r.score, level: r.level, reasons: r.signals.map((s) => `${s.reason} (+${s.weight})`) };
+      break;
+    }
+    case 'buildImage': {
+      const b = value as BuildResult;
+      setBuild(b);
+      tl.image = `${b.image.replace(/:[^/:]+$/, '')}@${b.digest}`;
+      break;
+    }
+    case 'scanImage': {
+      const s = value as ScanSummary;
+      tl.scan = {
+        vulnerabilities: s.vulnerabilities.counts,
+        secrets: s.secrets.map((x) => ({ ruleId: x.ruleId, target: `${x.target}:${x.line}` })),
+        misconfigurations: s.misconfigurations.map((m) => m.id),
+        reportDigest: s.reportDigest,
+        sbomDigest: s.sbomDigest,
+      };
+      break;
+    }
+    case 'evaluatePolicy': {
+      const p = value as PolicyVerdict;
+      tl.policy = {
+        allowed: p.allowed,
+        policyDigest: p.policyDigest,
+        violations: p.violations.map((v) => `${v.rule}: ${v.detail}${v.blocking ? '' : ' (not blocking)'}`),
+        exceptionsApplied: p.exceptionsApplied.map((x) => `${x.id} (owner ${x.owner}, expires ${x.expires})`),
+      };
+      break;
+    }
+    case 'analyze':
+      tl.canary.push(value as AnalysisVerdict);
+      break;
+  }
+}

@@ -1,0 +1,69 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { PipelineResult, PipelineState } from '../../model/pipeline';
+import { stateQuery } from '../../workflows/messages';
+import { progress } from '../output';
+
+export interface FollowOptions {
+  quiet?: boolean;
+  pollMs?: number;
+}
+
+/** Lines describing what changed between two states (stage, risk, findings, approvals, traffic, analysis). */
+export function describeProgress(prev: PipelineState | undefined, next: PipelineState, started: number, now: number): string[] {
+  const t = `[${((now - started) / 1000).toFixed(1).padStart(5)}s]`;
+  const lines: string[] = [];
+  if (prev?.stage !== next.stage) lines.push(`${t} stage ${next.stage}`);
+  if (!prev?.risk && next.risk) lines.push(`${t}   risk ${next.risk.level} (${next.risk.score}): ${next.risk.reasons.slice(0, 3).join('; ')}`);
+  if (!prev?.image && next.image) lines.push(`${t}   image ${next.image}`);
+  if (!prev?.findings && next.findings) {
+    const v = Object.entries(next.findings.vulnerabilities).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s.toLowerCase()}`);
+    lines.push(`${t}   scan: ${v.length ? v.join(', ') : 'no'} vulnerabilities, ${next.findings.secrets} secrets, ${next.findings.misconfigurations} misconfigurations`);
+  }
+  if (!prev?.policy && next.policy) lines.push(`${t}   policy ${next.policy.allowed ? 'allowed' : `BLOCKED: ${next.policy.violations.join('; ')}`}`);
+  const before = prev?.approval?.decisions.length ?? 0;
+  for (const d of next.approval?.decisions.slice(before) ?? [])
+    lines.push(`${t}   ${d.automatic ? 'auto-approved' : `${d.decision} by ${d.approver}`}${d.reasons?.length ? `: ${d.reasons.join('; ')}` : ''}${d.comment ? `: ${d.comment}` : ''}`);
+  if (prev && prev.traffic !== next.traffic) lines.push(`${t}   traffic to candidate ${next.traffic}%`);
+  for (const v of next.analysis.slice(prev?.analysis.length ?? 0))
+    lines.push(`${t}   analysis at ${v.step}%: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`);
+  return lines;
+}
+
+/** Hint printed once when a pipeline waits for people. */
+export function approvalHint(state: PipelineState): string | undefined {
+  const a = state.approval;
+  if (state.stage !== 'approval' || !a || a.needed === 0) return undefined;
+  const groups = a.groups.length ? ` from ${a.groups.join(' or ')}` : '';
+  const req = a.require.length ? `, at least one from ${a.require.join(', ')}` : '';
+  return `waiting for ${a.needed} approval(s)${groups}${req}${a.deadline ? ` until ${a.deadline}` : ''}:\n    airlock approve ${state.pipelineId} --as <identity> [--comment ...]\n    airlock reject ${state.pipelineId} --as <identity> --reason ...`;
+}
+
+/** Polls the state query, printing progress, until the pipeline ends; returns its result. */
+export async function followPipeline(handle: WorkflowHandle, opts: FollowOptions = {}): Promise<PipelineResult> {
+  const started = Date.now();
+  let prev: PipelineState | undefined;
+  let hinted = false;
+  let done = false;
+  const result = handle.result().finally(() => {
+    done = true;
+  }) as Promise<PipelineResult>;
+  while (!done) {
+    const state = await handle.query(stateQuery).catch(() => undefined);
+    if (state && !opts.quiet) {
+      for (const line of describeProgress(prev, state, started, Date.now())) progress(line);
+      const hint = approvalHint(state);
+      if (hint && !hinted) {
+        progress(hint);
+        hinted = true;
+      }
+    }
+    prev = state ?? prev;
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, opts.pollMs ?? 1000))]);
+  }
+  const final = await result;
+  if (!opts.quiet) {
+    const last = await handle.query(stateQuery).catch(() => undefined);
+    if (last) for (const line of describeProgress(prev, last, started, Date.now())) progress(line);
+  }
+  return final;
+}
