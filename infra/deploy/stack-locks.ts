@@ -16,12 +16,18 @@ export function isStale(lock: LockContent, host: string, alive: (pid: number) =>
   return lock.hostname === host && !alive(lock.pid);
 }
 
+/** Whether pid runs (a zombie, killed but not yet reaped, does not). */
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc: trust kill(0)
   }
 }
 

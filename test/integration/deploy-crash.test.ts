@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { releaseIdForImage, type DeployTarget } from '../../model/deploy';
+import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, dockerContainers, expectStackMatchesDocker, freePort, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
+
+// A worker killed during deployCandidate (its Pulumi CLI and provider plugin with it), then the activity
+// retried by a new worker: exactly one set of candidate containers, and the stack agrees with Docker.
+const ENV = 'production';
+const service = uniqueService('crash');
+let kit: DeployTestKit;
+let target: DeployTarget;
+
+beforeAll(async () => {
+  kit = await deployTestKit();
+  target = demoTarget(service, ENV, await freePort(), { replicas: 2 });
+});
+afterAll(async () => {
+  if (kit) await destroyEnvironment(kit, service, ENV);
+});
+
+/** Every process descended from pid (the Pulumi CLI, the provider plugin in its own process group...). */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const found: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, pp] of parent) if (pp === p) (found.push(child), walk(child));
+  };
+  walk(pid);
+  return found;
+}
+
+/** Calls an activity the way Temporal retries it: again after a retryable failure (a locked stack). */
+async function withRetries<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || (err as { nonRetryable?: boolean }).nonRetryable !== false) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+function startWorker(verb: string, input: unknown): ChildProcess {
+  return spawn(process.execPath, [join(__dirname, 'deploy-worker-runner.js'), verb, JSON.stringify(input)], {
+    detached: true, // its own process group: killing it takes the Pulumi CLI and plugins down too
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('killing the worker during deployCandidate and retrying ends with one set of candidate containers', async () => {
+  const v1 = await buildDemoImage(kit, '1.0.0', 'none');
+  const v2 = await buildDemoImage(kit, '2.0.0', 'none');
+  const ref = (image: string) => ({ releaseId: releaseIdForImage(service, ENV, image), service, environment: ENV });
+  await kit.activities.deployCandidate({ ...ref(v1), image: v1, target });
+  await kit.activities.promote(ref(v1));
+
+  const input = { ...ref(v2), image: v2, target };
+  const worker = startWorker('deployCandidate', input);
+  let stderr = '';
+  worker.stderr!.on('data', (d) => (stderr += String(d)));
+  const exited = new Promise<number | null>((resolve) => worker.on('exit', (code, signal) => resolve(signal ? null : code)));
+  // Kill it once the first candidate container exists: the update is in the middle of creating them.
+  await waitFor(
+    'the first candidate container',
+    async () => ((await dockerContainers(kit.docker, service, ENV)).releases.includes(`${ref(v2).releaseId}-1`) ? true : undefined),
+    120_000,
+  ).catch((err) => {
+    throw new Error(`${(err as Error).message}; worker said: ${stderr}`);
+  });
+  const family = descendants(worker.pid!);
+  process.kill(-worker.pid!, 'SIGKILL');
+  for (const pid of family) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  expect(await exited).toBeNull();
+  // The killed CLI left its lock behind: the retry must see it is stale (its process is gone) and go on.
+  const lockDir = join(fileURLToPath(kit.config.pulumi.backendUrl), '.pulumi', 'locks', 'organization', 'airlock', `${service}-${ENV}`);
+  expect(readdirSync(lockDir).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+
+  // A new worker retries the same activity (same release id), as Temporal would after the heartbeat timeout.
+  const retried = await withRetries(() => kit.activities.deployCandidate(input));
+  expect(retried.releaseId).toBe(ref(v2).releaseId);
+  const containers = (await dockerContainers(kit.docker, service, ENV)).releases;
+  expect(containers.filter((c) => c.startsWith(ref(v2).releaseId))).toEqual([`${ref(v2).releaseId}-1`, `${ref(v2).releaseId}-2`]);
+  const state = await expectStackMatchesDocker(kit, service, ENV);
+  expect(state.candidate?.releaseId).toBe(ref(v2).releaseId);
+  expect(await sample(state.router!.previewUrl, 4)).toEqual({ '2.0.0': 4 });
+  expect(await sample(state.router!.url, 4)).toEqual({ '1.0.0': 4 });
+
+  // And once more: idempotent.
+  expect(await kit.activities.deployCandidate(input)).toMatchObject({ reused: true });
+});
