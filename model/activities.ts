@@ -60,14 +60,18 @@ export interface PipelineActivities {
   ): Promise<PolicyVerdict>;
   /** Creates the candidate's containers (no user traffic yet). Reads the manifest at `commit`. */
   deployCandidate(input: TargetRef & RepoRef & { serviceDir: string; image: string }): Promise<DeployedRelease>;
-  /** Sets the candidate's share of traffic, 0..100; 0 sends everything back to stable. */
-  shiftTraffic(input: TargetRef & { weight: number }): Promise<void>;
+  /**
+   * Sets the candidate's share of traffic, 0..100; 0 sends everything back to stable. The results of
+   * shiftTraffic, promote and rollback are not read by the workflow: they are recorded in the history
+   * (the audit trail) as returned, e.g. model/deploy.ts ShiftResult.
+   */
+  shiftTraffic(input: TargetRef & { weight: number }): Promise<unknown>;
   /** One analysis run at the current weight: `settings.checks` measurements `settings.interval` apart. */
   analyze(input: TargetRef & { step: number; settings: AnalysisSettings }): Promise<AnalysisVerdict>;
   /** Candidate becomes stable: drain and destroy the previous release. */
-  promote(input: TargetRef): Promise<void>;
+  promote(input: TargetRef): Promise<unknown>;
   /** Traffic to stable, destroy the candidate. Idempotent: nothing deployed is a no-op. */
-  rollback(input: TargetRef & { reason: string }): Promise<void>;
+  rollback(input: TargetRef & { reason: string }): Promise<unknown>;
 }
 
 export type PipelineActivityName = keyof PipelineActivities;

@@ -1,5 +1,5 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import { reviewApproval, tally, type ApprovalRecord, type ApprovalReceipt, type Decision } from '../model/approval';
+import { findApprover, reviewApproval, tally, type Approval, type ApprovalRecord, type ApprovalReceipt, type Decision } from '../model/approval';
 import type { Outcome, PolicySnapshot } from '../model/pipeline';
 import type { RiskLevel } from '../model/risk';
 import { approveUpdate, promoteUpdate, rejectUpdate } from './messages';
@@ -7,8 +7,11 @@ import { abortedFailure, enterStage, type GateInfo, type PipelineContext } from 
 
 const refuse = (message: string) => ApplicationFailure.create({ type: 'ApprovalRefused', message, nonRetryable: true });
 
-/** Validator: throws (synchronously, nothing recorded) unless this decision may be taken now. */
-function validate(ctx: PipelineContext, decision: Decision, payload: unknown): ApprovalRecord {
+/**
+ * Validator: throws (synchronously, nothing recorded) unless this decision may be taken now. Validators
+ * do not run on replay, so the signature is checked here only; handlers just record.
+ */
+function validate(ctx: PipelineContext, decision: Decision, payload: unknown): void {
   const gate = ctx.gate;
   const { stage } = ctx.state;
   const waiting = decision === 'promote' ? (stage === 'deploy' || stage === 'analysis') && !ctx.promoteBy : gate?.open;
@@ -17,8 +20,12 @@ function validate(ctx: PipelineContext, decision: Decision, payload: unknown): A
   const subject = { pipelineId: ctx.pipelineId, imageDigest: gate.imageDigest, decision };
   const review = reviewApproval({ ...gate, authors: ctx.authors, subject }, payload);
   if (!review.ok) throw refuse(review.reason);
-  const a = payload as { approver: string; signature: string; comment?: string };
-  return { approver: a.approver, decision, groups: review.approver.groups, at: new Date().toISOString(), signature: a.signature, comment: a.comment };
+}
+
+/** Handler side: the validated decision as it goes into the state (and so the history). */
+function record(ctx: PipelineContext, decision: Decision, a: Approval): ApprovalRecord {
+  const groups = findApprover(ctx.gate!.snapshot, a.approver)?.groups ?? [];
+  return { approver: a.approver, decision, groups, at: new Date().toISOString(), signature: a.signature, comment: a.comment };
 }
 
 function receipt(ctx: PipelineContext, decision: Decision): ApprovalReceipt {
@@ -35,21 +42,21 @@ export function registerApprovalHandlers(ctx: PipelineContext): void {
     setHandler(
       def,
       (approval) => {
-        ctx.gate!.decisions.push(validate(ctx, decision, approval));
+        ctx.gate!.decisions.push(record(ctx, decision, approval));
         return receipt(ctx, decision);
       },
-      { validator: (approval) => void validate(ctx, decision, approval) },
+      { validator: (approval) => validate(ctx, decision, approval) },
     );
   }
   setHandler(
     promoteUpdate,
     (approval) => {
-      ctx.promoteBy = validate(ctx, 'promote', approval);
+      ctx.promoteBy = record(ctx, 'promote', approval);
       ctx.gate!.decisions.push(ctx.promoteBy);
       ctx.analysisScope?.cancel();
       return receipt(ctx, 'promote');
     },
-    { validator: (approval) => void validate(ctx, 'promote', approval) },
+    { validator: (approval) => validate(ctx, 'promote', approval) },
   );
 }
 

@@ -7,9 +7,9 @@ import { causeOf } from './plan';
  * newest-first, not cancellable, each undo's own failure logged and returned while the others still run.
  */
 export class Saga {
-  private readonly undo: { name: string; run: () => Promise<void> }[] = [];
+  private readonly undo: { name: string; run: () => Promise<unknown> }[] = [];
 
-  add(name: string, run: () => Promise<void>): void {
+  add(name: string, run: () => Promise<unknown>): void {
     this.undo.push({ name, run });
   }
 

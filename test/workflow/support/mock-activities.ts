@@ -58,14 +58,16 @@ export function mockActivities(o: MockOptions = {}) {
     }
     return results.get(key) as T;
   };
-  const wrap = <K extends PipelineActivityName>(name: K, body: (input: any) => Promise<unknown> | unknown) =>
-    (async (input: Record<string, unknown>) => {
+  type Input<K extends PipelineActivityName> = Parameters<PipelineActivities[K]>[0];
+  const wrap = <K extends PipelineActivityName>(name: K, body: (input: Input<K>) => Promise<unknown> | unknown) =>
+    (async (input: Input<K>) => {
       const attempt = Context.current().info.attempt;
-      calls.push({ name, input, attempt });
-      const err = o.fail?.[name]?.(input, attempt);
+      const raw = input as unknown as Record<string, unknown>;
+      calls.push({ name, input: raw, attempt });
+      const err = o.fail?.[name]?.(raw, attempt);
       if (err) throw err;
       const result = await body(input);
-      await o.during?.[name]?.(input, attempt);
+      await o.during?.[name]?.(raw, attempt);
       return result;
     }) as unknown as PipelineActivities[K];
 

@@ -1,0 +1,44 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startHarness, type Harness } from './support/harness';
+import { historyToJson } from './support/history-json';
+import { concurrencyScenarios, scenarios, type ScenarioRun } from './support/scenarios';
+
+/**
+ * Re-records test/fixtures/histories: runs every path of the pipeline on a fresh dev server and saves the
+ * histories the replay test (replay.test.ts) replays. Run after a deliberate, patched() workflow change:
+ *
+ *   npx jest -c test/workflow/record-histories.config.js
+ *
+ * Keep the old files of a path while running pipelines may still have them (they must keep replaying).
+ */
+export const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
+
+const all: Record<string, (h: Harness) => Promise<ScenarioRun>> = { ...scenarios, ...concurrencyScenarios };
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+}, 180_000);
+afterAll(async () => h?.env.teardown());
+
+/** file -> workflow id: replay runs each history under its own id (the signed subject includes it). */
+const ids: Record<string, string> = {};
+
+test.each(Object.keys(all))('record %s', async (name) => {
+  const run = await all[name]!(h);
+  mkdirSync(HISTORIES, { recursive: true });
+  for (const rec of run.recorded) {
+    const history = await h.env.client.workflow.getHandle(rec.workflowId, rec.runId).fetchHistory();
+    writeFileSync(join(HISTORIES, `${rec.name}.json`), historyToJson(history));
+    ids[`${rec.name}.json`] = rec.workflowId;
+  }
+  expect(run.recorded.length).toBeGreaterThan(0);
+});
+
+afterAll(() => {
+  const path = join(HISTORIES, 'workflow-ids.json');
+  const old = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>) : {};
+  const merged = { ...old, ...ids };
+  writeFileSync(path, `${JSON.stringify(Object.fromEntries(Object.entries(merged).sort()), null, 2)}\n`);
+});
