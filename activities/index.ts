@@ -1,9 +1,11 @@
+import { dockerClient } from '../infra/local/probes';
 import type { AirlockConfig } from '../worker/config';
+import { createPipelineActivities } from './pipeline';
 
 /**
- * Every activity the worker registers, built from injected clients. Each stage folder contributes a
- * factory (createBuildActivities, createScanActivities, ...); they are wired in here.
+ * Every activity the worker registers, built from injected clients (style.md): the pipeline's stages
+ * from each stage folder, adapted to the workflow's contract in ./pipeline.ts.
  */
-export function createActivities(_config: AirlockConfig): Record<string, (...args: never[]) => Promise<unknown>> {
-  return {};
+export function createActivities(config: AirlockConfig) {
+  return createPipelineActivities({ config, docker: dockerClient(config) });
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { probeAll } from '../../infra/local/probes';
 import { ensureService, processDirs, runBootstrap, SERVICES } from '../../infra/local/stack';
 import { stopProcess } from '../../infra/local/processes';
-import { loadConfig } from '../../worker/config';
+import { loadConfig, type AirlockConfig } from '../../worker/config';
 import { jsonFlag, parseCommandArgs } from '../args';
 import type { Command } from '../command';
 import { EXIT, ExitError, badInput } from '../errors';
@@ -18,11 +18,10 @@ up      install and start the local stack: Debian packages, dockerd, Temporal/Pu
 status  one line per component; exit 0 only when every component is ok.
 down    stop the services \`up\` started (by pid); data stays. --docker also stops a dockerd airlock started.`;
 
-async function up(argv: string[]): Promise<void> {
-  const args = parseCommandArgs('dev up', argv, { 'skip-bootstrap': { type: 'boolean', default: false } }, z.object({ 'skip-bootstrap': z.boolean(), positionals: z.array(z.string()).max(0) }));
-  const config = loadConfig();
+/** `dev up` as a function (the demo and the test command reuse it): bootstrap, services, all-ok check. */
+export async function bringUp(config: AirlockConfig, opts: { bootstrap: boolean }): Promise<void> {
   const started = Date.now();
-  if (!args['skip-bootstrap']) await runBootstrap(config);
+  if (opts.bootstrap) await runBootstrap(config);
   for (const name of SERVICES) {
     const outcome = await ensureService(config, processDirs(config), name).catch((err: Error) => {
       throw new ExitError(EXIT.failure, `airlock dev up: ${err.message}`);
@@ -34,6 +33,11 @@ async function up(argv: string[]): Promise<void> {
   const bad = status.filter((s) => !s.ok);
   if (bad.length) throw new ExitError(EXIT.failure, `airlock dev up: not ok: ${bad.map((s) => `${s.name} (${s.detail})`).join('; ')}`);
   progress(`local stack ready in ${((Date.now() - started) / 1000).toFixed(1)}s (Temporal UI http://127.0.0.1:${config.temporal.uiPort})`);
+}
+
+async function up(argv: string[]): Promise<void> {
+  const args = parseCommandArgs('dev up', argv, { 'skip-bootstrap': { type: 'boolean', default: false } }, z.object({ 'skip-bootstrap': z.boolean(), positionals: z.array(z.string()).max(0) }));
+  await bringUp(loadConfig(), { bootstrap: !args['skip-bootstrap'] });
 }
 
 async function status(argv: string[]): Promise<void> {

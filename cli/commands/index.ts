@@ -2,6 +2,7 @@ import type { Command } from '../command';
 import { abortCommand } from './abort';
 import { approveCommand, promoteCommand, rejectCommand } from './approve';
 import { buildCommand } from './build';
+import { demoCommand } from './demo';
 import { devCommand } from './dev';
 import { historyCommand, listCommand, statusCommand } from './inspect';
 import { keysCommand } from './keys';
@@ -26,6 +27,7 @@ export const commands: Command[] = [
   buildCommand,
   scanCommand,
   policyCommand,
+  demoCommand,
   devCommand,
   workerCommand,
 ];

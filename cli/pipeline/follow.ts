@@ -6,6 +6,8 @@ import { progress } from '../output';
 export interface FollowOptions {
   quiet?: boolean;
   pollMs?: number;
+  /** Called with every state seen (the demo's approvers act on it). */
+  onState?: (state: PipelineState) => Promise<void>;
 }
 
 /** Lines describing what changed between two states (stage, risk, findings, approvals, traffic, analysis). */
@@ -57,6 +59,7 @@ export async function followPipeline(handle: WorkflowHandle, opts: FollowOptions
         hinted = true;
       }
     }
+    if (state && opts.onState) await opts.onState(state);
     prev = state ?? prev;
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, opts.pollMs ?? 1000))]);
   }

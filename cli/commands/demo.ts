@@ -1,0 +1,77 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { publicKeyOf } from '../../model/approval';
+import { createActivities } from '../../activities';
+import { loadConfig } from '../../worker/config';
+import { createAirlockWorker, installRuntime } from '../../worker/worker';
+import { parseCommandArgs } from '../args';
+import { withClient } from '../client';
+import type { Command } from '../command';
+import { DEMO_ENV, runScenario, SCENARIOS, type ScenarioRun } from '../demo/scenarios';
+import { DEMO_PEOPLE, DemoRepo } from '../demo/repo';
+import { EXIT, ExitError } from '../errors';
+import { buildTimeline } from '../history/timeline';
+import { renderTimeline } from '../history/render';
+import { createKey, keyFile, readKey } from '../keys';
+import { progress, table } from '../output';
+import { bringUp } from './dev';
+
+const keyFor = (dir: string, who: string) => (existsSync(keyFile(dir, who)) ? publicKeyOf(readKey(dir, who)) : createKey(dir, who));
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'the main job: set up the local stack and run four pipelines end to end',
+  usage: `usage: airlock demo [--skip-bootstrap]
+
+Sets up the local stack (airlock dev up), starts a worker, makes a git repository from
+examples/demo-service and runs four changes through the pipeline to the ${DEMO_ENV} environment:
+  1. a docs change        low risk, automatic approval, canary, promoted
+  2. a new endpoint       medium risk, waits for an approver (alice signs), promoted
+  3. a bad release        canary analysis sees 30% errors, rolled back automatically
+  4. a planted secret     Trivy finds it, blocked by policy
+then prints a summary and the audit history of the approved pipeline. Re-running it works.`,
+  async run(argv) {
+    const args = parseCommandArgs('demo', argv, { 'skip-bootstrap': { type: 'boolean', default: false } }, z.object({ 'skip-bootstrap': z.boolean(), positionals: z.array(z.string()).max(0) }));
+    const config = loadConfig();
+    progress('== setting up the local stack (airlock dev up)');
+    await bringUp(config, { bootstrap: !args['skip-bootstrap'] });
+
+    const keys = { alice: keyFor(config.dirs.keys, DEMO_PEOPLE.approver), sam: keyFor(config.dirs.keys, DEMO_PEOPLE.security) };
+    const runDir = join(config.home, 'demo', new Date().toISOString().replace(/[:.]/g, '-'));
+    mkdirSync(runDir, { recursive: true });
+    const repo = DemoRepo.create(join(runDir, 'demo-service'), keys);
+    progress(`== demo repository ${repo.dir} (author ${DEMO_PEOPLE.author.email}; approvers ${DEMO_PEOPLE.approver} [developers], ${DEMO_PEOPLE.security} [security])`);
+
+    installRuntime({ logLevel: 'warn' });
+    const bundle = join(__dirname, '..', '..', 'workflow-bundle.js');
+    const worker = await createAirlockWorker(config, existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }, createActivities(config));
+    const runs: ScenarioRun[] = [];
+    await worker.runUntil(
+      withClient(async (client) => {
+        let lastGood = repo.head();
+        for (const scenario of SCENARIOS) {
+          const run = await runScenario(client, config, repo, scenario);
+          runs.push(run);
+          progress(`   -> ${run.detail} in ${(run.leadTimeMs / 1000).toFixed(1)}s`);
+          if (run.outcome === 'promoted') lastGood = repo.head();
+          else repo.resetTo(lastGood); // the next change starts from what runs in production
+        }
+        progress('\n== summary');
+        process.stdout.write(
+          `${table(
+            ['pipeline', 'change', 'risk', 'outcome', 'expected', 'lead time'],
+            runs.map((r) => [r.pipelineId, r.title, r.risk, r.outcome, r.expected, `${(r.leadTimeMs / 1000).toFixed(1)}s`]),
+          )}\n`,
+        );
+        const approved = runs[1]!;
+        progress(`\n== airlock history ${approved.pipelineId}`);
+        const history = await client.workflow.getHandle(approved.pipelineId).fetchHistory();
+        process.stdout.write(`${renderTimeline(buildTimeline(approved.pipelineId, history.events ?? []))}\n`);
+      }, config),
+    );
+    const wrong = runs.filter((r) => r.outcome !== r.expected);
+    if (wrong.length) throw new ExitError(EXIT.failure, `demo: ${wrong.map((r) => `${r.title} ended ${r.outcome}, expected ${r.expected} (${r.detail})`).join('; ')}`);
+    progress('\ndemo complete: every pipeline ended as expected');
+  },
+};

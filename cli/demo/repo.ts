@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../infra/local/tools';
+
+/** The people of the demo: one developer who writes the changes, two approvers. */
+export const DEMO_PEOPLE = {
+  author: { name: 'Dana Developer', email: 'dana@example.com' },
+  approver: 'alice',
+  security: 'sam',
+} as const;
+
+/** A git repository made from examples/demo-service, with the demo's policy and its own history. */
+export class DemoRepo {
+  constructor(readonly dir: string) {}
+
+  static create(dir: string, keys: { alice: string; sam: string }): DemoRepo {
+    mkdirSync(dir, { recursive: true });
+    cpSync(join(projectRoot(), 'examples', 'demo-service'), dir, { recursive: true });
+    writeFileSync(join(dir, 'airlock.policy.yaml'), demoPolicy(keys));
+    const repo = new DemoRepo(dir);
+    repo.git(['init', '-q', '-b', 'main']);
+    repo.commit('demo-service: first release');
+    return repo;
+  }
+
+  git(args: string[]): string {
+    const a = DEMO_PEOPLE.author;
+    return execFileSync('git', ['-C', this.dir, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, GIT_AUTHOR_NAME: a.name, GIT_AUTHOR_EMAIL: a.email, GIT_COMMITTER_NAME: a.name, GIT_COMMITTER_EMAIL: a.email },
+    }).trim();
+  }
+
+  /** Commits everything in the work tree; returns the commit id. */
+  commit(message: string): string {
+    this.git(['add', '-A']);
+    this.git(['commit', '-q', '-m', message]);
+    return this.head();
+  }
+
+  head(): string {
+    return this.git(['rev-parse', 'HEAD']);
+  }
+
+  /** Moves the branch back to `commit` (the last good release), keeping history simple for the next change. */
+  resetTo(commit: string): void {
+    this.git(['reset', '-q', '--hard', commit]);
+  }
+
+  edit(file: string, change: (text: string) => string): void {
+    const path = join(this.dir, file);
+    writeFileSync(path, change(readFileSync(path, 'utf8')));
+  }
+}
+
+function demoPolicy(keys: { alice: string; sam: string }): string {
+  return `# The demo's policy (format: docs/policy.md). Read at the BASE commit of every change.
+version: 1
+gates:
+  vulnerabilities: { maxSeverity: high, failOnFixable: [critical, high] }
+  secrets: { allowed: false }
+  dockerfile: { requireNonRoot: true }
+  baseImages: { allow: ["airlock/base:*"] }
+approverGroups:
+  developers:
+    members:
+      - { id: ${DEMO_PEOPLE.approver}, publicKey: ${keys.alice} }
+  security:
+    members:
+      - { id: ${DEMO_PEOPLE.security}, publicKey: ${keys.sam} }
+approvals:
+  timeout: 10m
+  low: { required: 0 }
+  medium: { required: 1 }
+  high: { required: 2, require: [security] }
+`;
+}

@@ -1,0 +1,112 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { signApproval } from '../../model/approval';
+import type { OutcomeKind, PipelineResult, PipelineState } from '../../model/pipeline';
+import { deploymentPipeline, pipelineStartOptions } from '../../workflows';
+import { approveUpdate } from '../../workflows/messages';
+import type { AirlockConfig } from '../../worker/config';
+import { readKey } from '../keys';
+import { progress } from '../output';
+import { ciContext } from '../pipeline/ci-context';
+import { describeOutcome } from '../pipeline/exit-code';
+import { followPipeline } from '../pipeline/follow';
+import { pipelineInputFor } from '../pipeline/input';
+import { DEMO_PEOPLE, type DemoRepo } from './repo';
+
+export const DEMO_ENV = 'production';
+
+export interface Scenario {
+  title: string;
+  expect: OutcomeKind;
+  /** Makes the change in the repo; the demo commits it. */
+  change(repo: DemoRepo): string;
+}
+
+export interface ScenarioRun {
+  title: string;
+  pipelineId: string;
+  risk: string;
+  outcome: OutcomeKind;
+  expected: OutcomeKind;
+  leadTimeMs: number;
+  detail: string;
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    title: '1. docs change',
+    expect: 'promoted',
+    change: (repo) => {
+      repo.edit('README.md', (t) => `${t}\n## Operating notes\n\nThe service answers on / and reports its version on /version.\n`);
+      return 'docs: operating notes';
+    },
+  },
+  {
+    title: '2. new endpoint',
+    expect: 'promoted',
+    change: (repo) => {
+      repo.edit('server.js', (t) =>
+        t.replace(
+          "  if (path === '/') return work(res, done);",
+          "  if (path === '/') return work(res, done);\n  if (path === '/hello') return done(200, { hello: new URL(req.url || '/', 'http://x').searchParams.get('name') || 'world' });",
+        ),
+      );
+      repo.edit('release.js', (t) => t.replace(/version: '[^']+'/, "version: '1.1.0'"));
+      return 'feat: GET /hello endpoint';
+    },
+  },
+  {
+    title: '3. bad release',
+    expect: 'rolled_back',
+    change: (repo) => {
+      repo.edit('release.js', (t) => t.replace(/version: '[^']+'/, "version: '1.2.0'").replace(/fault: '[^']+'/, "fault: 'errors'"));
+      return 'perf: new request path (secretly fails 30% of requests)';
+    },
+  },
+  {
+    title: '4. planted secret',
+    expect: 'blocked_by_policy',
+    change: (repo) => {
+      repo.edit('server.js', (t) => `// temporary: call the GitHub API for release notes\nconst GITHUB_TOKEN = 'ghp_kDOmnf3SZt6dQWWPxiWYXzZ2DL9zzkarWJEw';\n${t}`);
+      return 'feat: release notes from GitHub';
+    },
+  },
+];
+
+/** The demo's approvers: approve whatever waits for them, as a person reading the evidence would. */
+function demoApprovers(client: Client, config: AirlockConfig, handle: WorkflowHandle) {
+  const done = new Set<string>();
+  return async (state: PipelineState) => {
+    const a = state.approval;
+    if (state.stage !== 'approval' || !a || a.needed === 0 || !state.image) return;
+    const approvers = a.require.includes('security') ? [DEMO_PEOPLE.security, DEMO_PEOPLE.approver] : [DEMO_PEOPLE.approver];
+    for (const who of approvers.slice(0, a.needed)) {
+      if (done.has(who)) continue;
+      done.add(who);
+      const signature = signApproval(readKey(config.dirs.keys, who), { pipelineId: state.pipelineId, imageDigest: state.image.split('@')[1]!, decision: 'approve' });
+      progress(`          ${who} reviews risk ${state.risk?.level} (${state.risk?.reasons.slice(0, 2).join('; ')}) and approves`);
+      await handle.executeUpdate(approveUpdate, { args: [{ approver: who, signature, comment: 'demo: evidence reviewed' }] });
+    }
+  };
+}
+
+/** Commits the scenario's change and runs its pipeline to the end, as `airlock trigger --wait` would. */
+export async function runScenario(client: Client, config: AirlockConfig, repo: DemoRepo, s: Scenario): Promise<ScenarioRun> {
+  const message = s.change(repo);
+  const commit = repo.commit(message);
+  progress(`\n== ${s.title}: "${message}" (${commit.slice(0, 12)})`);
+  const started = Date.now();
+  const input = await pipelineInputFor({ repo: repo.dir, env: DEMO_ENV, commit }, { ...ciContext({}), ci: 'airlock-demo' });
+  const handle = await client.workflow.start(deploymentPipeline, pipelineStartOptions(input, config.temporal.taskQueue));
+  progress(`   pipeline ${handle.workflowId}`);
+  const result: PipelineResult = await followPipeline(handle, { onState: demoApprovers(client, config, handle) });
+  const state = await handle.query<PipelineState>('state');
+  return {
+    title: s.title,
+    pipelineId: handle.workflowId,
+    risk: state.risk ? `${state.risk.level} (${state.risk.score})` : '-',
+    outcome: result.outcome.kind,
+    expected: s.expect,
+    leadTimeMs: Date.now() - started,
+    detail: describeOutcome(result.outcome),
+  };
+}
