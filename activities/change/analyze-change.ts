@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import picomatch from 'picomatch';
 import { GATE_FILE_GLOBS, type ChangeAnalysis, type ChangedFile } from '../../model/change';
+import { globToRegExp } from '../risk/glob';
 import { analyzeFile, type FileAnalysis } from './analyze-file';
 import { where } from './file-context';
 import { git, gitRaw, readObjects } from './git';
@@ -18,7 +18,8 @@ export type AnalyzeChangeInput = RangeInput;
 /** Options every diff shares, so the raw listing and the patch pair files the same way whatever the user's git config. */
 const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-relative', '--submodule=short', '--ignore-submodules=none', '-M'];
 const MAX_HOSTS_CHECKED = 50;
-const isGateFile = picomatch([...GATE_FILE_GLOBS], { dot: true, nocase: true });
+const GATE_FILES = GATE_FILE_GLOBS.map(globToRegExp);
+const isGateFile = (file: string): boolean => GATE_FILES.some((re) => re.test(file));
 
 /**
  * Analyzes the change from `base` to `head` of a git repository: the tree difference between the two

@@ -4,7 +4,8 @@
  * `[section]` headers; .env and properties files by the key on the line. Heuristic, not a parser: it must
  * also work on files that are invalid or templated.
  */
-const KEY = /^\s*(?:-\s+)?["']?([\w.$@/-]+)["']?\s*[:=]/;
+/** `key:` (YAML/JSON: a colon then a space or the end) or `key =` (TOML/INI/.env); `- "8080:80"` is no key. */
+const KEY = /^\s*(?:-\s+)?["']?([\w.$@/-]+)["']?\s*(?::(?=\s|$)|=)/;
 const SECTION = /^\s*\[+\s*([^\]]+?)\s*\]+\s*$/;
 
 export function keyPaths(text: string, language: string): string[][] {

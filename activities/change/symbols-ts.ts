@@ -29,11 +29,16 @@ function scriptKind(fileName: string): ts.ScriptKind {
 }
 
 export function tsDeclarations(text: string, fileName: string): Declaration[] {
-  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, scriptKind(fileName));
+  const script = scriptKind(fileName);
+  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, script);
+  const jsx = script === ts.ScriptKind.TSX || script === ts.ScriptKind.JSX;
+  const tokens = scanTokens(text, jsx ? ts.LanguageVariant.JSX : ts.LanguageVariant.Standard);
   const found: Omit<Declaration, 'key'>[] = [];
   const lineOf = (pos: number) => sf.getLineAndCharacterOfPosition(pos).line + 1;
-  const add = (node: ts.Node, name: string, kind: Declaration['kind'], fingerprint = tokens(node, sf)) =>
-    found.push({ name, kind, fingerprint, start: lineOf(node.getStart(sf)), end: lineOf(node.end) });
+  const add = (node: ts.Node, name: string, kind: Declaration['kind'], fingerprint?: string) => {
+    const start = node.getStart(sf);
+    found.push({ name, kind, fingerprint: fingerprint ?? tokensIn(tokens, start, node.end), start: lineOf(start), end: lineOf(node.end) });
+  };
 
   for (const stmt of sf.statements) {
     if (ts.isFunctionDeclaration(stmt)) {
@@ -137,9 +142,13 @@ function collectCallRoutes(node: ts.Node, sf: ts.SourceFile, add: (node: ts.Node
     const method = node.expression.name.text.toLowerCase();
     if (HTTP_METHODS.has(method)) {
       let routePath = stringArg(node.arguments[0]);
-      const receiver = node.expression.expression;
-      if (routePath === undefined && ts.isCallExpression(receiver) && ts.isPropertyAccessExpression(receiver.expression) && receiver.expression.name.text === 'route') {
-        routePath = stringArg(receiver.arguments[0]);
+      // app.route('/x').get(a).put(b): walk down the chain of method calls to the route('/x') call.
+      let receiver = node.expression.expression;
+      while (routePath === undefined && ts.isCallExpression(receiver) && ts.isPropertyAccessExpression(receiver.expression)) {
+        const name = receiver.expression.name.text;
+        if (name === 'route') routePath = stringArg(receiver.arguments[0]);
+        else if (!HTTP_METHODS.has(name.toLowerCase())) break;
+        receiver = receiver.expression.expression;
       }
       if (routePath !== undefined && (routePath.startsWith('/') || routePath === '*')) {
         add(node, `${method === 'del' ? 'DELETE' : method.toUpperCase()} ${routePath}`);
@@ -172,18 +181,67 @@ function decoratorRoutes(member: ts.ClassElement, prefix: string): string[] {
   return [`${found.name.toUpperCase()} ${prefix + sub || '/'}`];
 }
 
-/** The node's tokens joined by spaces: equal for two versions that differ only in comments and layout. */
-function tokens(node: ts.Node, sf: ts.SourceFile): string {
-  const parts: string[] = [];
-  const visit = (n: ts.Node): void => {
-    if (n.kind >= ts.SyntaxKind.FirstJSDocNode && n.kind <= ts.SyntaxKind.LastJSDocNode) return;
-    const children = n.getChildren(sf);
-    if (children.length === 0) {
-      if (n.kind !== ts.SyntaxKind.EndOfFileToken) parts.push(n.getText(sf));
-      return;
+interface Token {
+  pos: number;
+  text: string;
+}
+
+/**
+ * Every token of the file with its position, comments and whitespace skipped: one scan per file (the
+ * compiler's own scanner, re-scanning template continuations and regular expressions as the parser does).
+ * A declaration's fingerprint is the tokens inside its span, so two versions that differ only in comments
+ * and layout have equal fingerprints.
+ */
+function scanTokens(text: string, variant: ts.LanguageVariant): Token[] {
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, true, variant, text);
+  const tokens: Token[] = [];
+  const templates: number[] = []; // open braces inside each pending template substitution
+  let prev = ts.SyntaxKind.Unknown;
+  for (let kind = scanner.scan(); kind !== ts.SyntaxKind.EndOfFileToken; kind = scanner.scan()) {
+    if (kind === ts.SyntaxKind.TemplateHead) templates.push(0);
+    else if (kind === ts.SyntaxKind.OpenBraceToken && templates.length) templates[templates.length - 1]!++;
+    else if (kind === ts.SyntaxKind.CloseBraceToken && templates.length) {
+      if (templates[templates.length - 1] === 0) {
+        kind = scanner.reScanTemplateToken(false);
+        if (kind === ts.SyntaxKind.TemplateTail) templates.pop();
+      } else templates[templates.length - 1]!--;
+    } else if ((kind === ts.SyntaxKind.SlashToken || kind === ts.SyntaxKind.SlashEqualsToken) && !endsOperand(prev)) {
+      kind = scanner.reScanSlashToken();
     }
-    for (const c of children) visit(c);
-  };
-  visit(node);
+    tokens.push({ pos: scanner.getTokenStart(), text: scanner.getTokenText() });
+    prev = kind;
+  }
+  return tokens;
+}
+
+/** Whether a `/` after this token is a division (else it starts a regular expression). */
+function endsOperand(kind: ts.SyntaxKind): boolean {
+  return (
+    kind === ts.SyntaxKind.Identifier ||
+    kind === ts.SyntaxKind.CloseParenToken ||
+    kind === ts.SyntaxKind.CloseBracketToken ||
+    kind === ts.SyntaxKind.CloseBraceToken ||
+    kind === ts.SyntaxKind.PlusPlusToken ||
+    kind === ts.SyntaxKind.MinusMinusToken ||
+    kind === ts.SyntaxKind.ThisKeyword ||
+    kind === ts.SyntaxKind.SuperKeyword ||
+    kind === ts.SyntaxKind.TrueKeyword ||
+    kind === ts.SyntaxKind.FalseKeyword ||
+    kind === ts.SyntaxKind.NullKeyword ||
+    (kind >= ts.SyntaxKind.FirstLiteralToken && kind <= ts.SyntaxKind.LastTemplateToken)
+  );
+}
+
+/** The tokens in [start, end) joined by spaces. */
+function tokensIn(tokens: Token[], start: number, end: number): string {
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tokens[mid]!.pos < start) lo = mid + 1;
+    else hi = mid;
+  }
+  const parts: string[] = [];
+  for (let i = lo; i < tokens.length && tokens[i]!.pos < end; i++) parts.push(tokens[i]!.text);
   return parts.join(' ');
 }

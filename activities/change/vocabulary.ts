@@ -56,16 +56,17 @@ export const VOCABULARY: Record<Topic, Vocabulary> = {
 /** Lower-case words of a line or identifier: identifiers split at camelCase, digits kept, whole identifiers too. */
 export function wordsOf(text: string): Set<string> {
   const out = new Set<string>();
-  for (const ident of text.split(/[^A-Za-z0-9]+/)) {
-    if (!ident) continue;
-    out.add(ident.toLowerCase());
-    const parts = ident
-      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-      .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-      .split(' ');
-    if (parts.length > 1) for (const p of parts) out.add(p.toLowerCase());
-  }
+  for (const ident of text.split(/[^A-Za-z0-9]+/)) if (ident) for (const w of partsOf(ident)) out.add(w);
   return out;
+}
+
+function partsOf(ident: string): string[] {
+  const whole = ident.toLowerCase();
+  const parts = ident
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(' ');
+  return parts.length > 1 ? [whole, ...parts.map((p) => p.toLowerCase())] : [whole];
 }
 
 export interface TopicHit {
@@ -74,25 +75,45 @@ export interface TopicHit {
   word: string;
 }
 
+interface IdentifierTopics {
+  strong: TopicHit[];
+  weak: TopicHit[];
+}
+
+/** Identifiers repeat a lot across a diff: their topics are computed once (bounded cache, same answers). */
+const identifierCache = new Map<string, IdentifierTopics>();
+
+function identifierTopics(ident: string): IdentifierTopics {
+  let cached = identifierCache.get(ident);
+  if (cached) return cached;
+  cached = { strong: [], weak: [] };
+  for (const word of partsOf(ident)) {
+    for (const topic of TOPICS) {
+      const v = VOCABULARY[topic];
+      if (v.strong.test(word)) cached.strong.push({ topic, word });
+      else if (v.weak?.test(word)) cached.weak.push({ topic, word });
+    }
+  }
+  if (identifierCache.size > 50_000) identifierCache.clear();
+  identifierCache.set(ident, cached);
+  return cached;
+}
+
 /**
  * Topics a text mentions. `weakCounts` says whether weak words count here (removed lines, key paths,
- * symbol names). One hit per topic, the first found.
+ * symbol names). One hit per topic: a phrase first, then the first word in the text.
  */
-export function topicsIn(text: string, weakCounts: boolean, wordSet = wordsOf(text)): TopicHit[] {
-  const hits: TopicHit[] = [];
+export function topicsIn(text: string, weakCounts: boolean): TopicHit[] {
+  const found = new Map<Topic, string>();
   for (const topic of TOPICS) {
-    const v = VOCABULARY[topic];
-    const phrase = v.phrases?.exec(text)?.[0];
-    let word = phrase;
-    if (!word) {
-      for (const w of wordSet) {
-        if (v.strong.test(w) || (weakCounts && v.weak?.test(w))) {
-          word = w;
-          break;
-        }
-      }
-    }
-    if (word) hits.push({ topic, word });
+    const phrase = VOCABULARY[topic].phrases?.exec(text)?.[0];
+    if (phrase) found.set(topic, phrase);
   }
-  return hits;
+  for (const ident of text.split(/[^A-Za-z0-9]+/)) {
+    if (!ident) continue;
+    const topics = identifierTopics(ident);
+    for (const hit of topics.strong) if (!found.has(hit.topic)) found.set(hit.topic, hit.word);
+    if (weakCounts) for (const hit of topics.weak) if (!found.has(hit.topic)) found.set(hit.topic, hit.word);
+  }
+  return TOPICS.filter((t) => found.has(t)).map((topic) => ({ topic, word: found.get(topic)! }));
 }

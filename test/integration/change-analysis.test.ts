@@ -1,3 +1,4 @@
+import { symlinkSync } from 'node:fs';
 import { analyzeChange } from '../../activities/change';
 import type { ChangedFile } from '../../model/change';
 import { TempRepo } from './change-repo';
@@ -193,7 +194,7 @@ test('a file replaced by a symlink is a type change', async () => {
   repo.at(base);
   repo.write({ 'data/seed.json': null });
   repo.git('rm', '-q', '--cached', 'data/seed.json');
-  require('node:fs').symlinkSync('../requirements.txt', `${repo.dir}/data/seed.json`);
+  symlinkSync('../requirements.txt', `${repo.dir}/data/seed.json`);
   const head = repo.commit('symlink');
   const analysis = await analyzeChange({ repo: repo.dir, base, head });
   expect(file(analysis.files, 'data/seed.json')).toMatchObject({ status: 'type-changed', additions: 1, deletions: 1 });

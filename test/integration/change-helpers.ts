@@ -28,7 +28,6 @@ export class ServiceRepo {
     const head = this.repo.commit('change', files, options.author);
     const analysis = await analyzeChange({ repo: this.repo.dir, base: this.base, head });
     const risk = scoreRisk(analysis, options.policy);
-    if (process.env.AIRLOCK_EXPLAIN) process.stdout.write(`${explain(risk)}\n\n`);
     return { analysis, risk, head };
   }
 
