@@ -4,7 +4,7 @@ import { parseWith } from '../../model/parse';
 import type { ResolvedDeps } from '../deploy/deps';
 import { DeployProgramError } from '../errors';
 import { startLoad, type LoadRun, type LoadStats } from './load';
-import { latencyQuery, successRateQuery, type LatencySource, type MetricScope } from './promql';
+import { appScrapesQuery, latencyQuery, routerSeriesQuery, successRateQuery, type LatencySource, type MetricScope } from './promql';
 import { decide, measure, type CheckReading } from './verdict';
 
 /** Shortest PromQL window: with a 1 s scrape interval, three samples. */
@@ -46,7 +46,9 @@ export function analyze(deps: ResolvedDeps) {
     const checks: Measurement[][] = [];
     let verdict: ReturnType<typeof decide> | undefined;
     let load: LoadStats[] = [];
+    let warmupMs = 0;
     try {
+      warmupMs = await waitForMetrics(deps, scope(req.releaseId), latencySource, Math.max(10_000, 2 * intervalMs));
       for (let check = 1; check <= settings.checks && !verdict?.done; check++) {
         await deps.sleep(intervalMs);
         const p = deps.prometheus;
@@ -74,6 +76,27 @@ export function analyze(deps: ResolvedDeps) {
       load = await Promise.all(loads.map((l) => l.stop()));
     }
     const { done: _done, ...result } = verdict ?? decide(req.step, checks, settings);
-    return { ...result, settings: { ...settings, windowSeconds: windowS, latencySource, stableReleaseId: stableId }, load };
+    return { ...result, settings: { ...settings, windowSeconds: windowS, latencySource, stableReleaseId: stableId, warmupMs }, load };
   };
+}
+
+/**
+ * Waits (bounded) until Prometheus sees the release: the router exports its servers and, when the app has
+ * metrics, its targets were scraped twice. A release deployed a moment ago is not yet discovered
+ * (file_sd refresh + scrape interval); judging it then would fail it for "no data". Past the bound the
+ * checks run anyway and a release that never shows up fails on no data. Returns the time waited.
+ */
+async function waitForMetrics(deps: ResolvedDeps, scope: MetricScope, source: LatencySource, maxMs: number): Promise<number> {
+  const started = Date.now();
+  const ready = async () => {
+    const router = await deps.prometheus.scalar(routerSeriesQuery(scope));
+    if (!router) return false;
+    if (source !== 'app-histogram') return true;
+    return ((await deps.prometheus.scalar(appScrapesQuery(scope))) ?? 0) >= 2;
+  };
+  while (!(await ready()) && Date.now() - started < maxMs) {
+    deps.heartbeat({ phase: 'analysis-warmup', releaseId: scope.releaseId });
+    await deps.sleep(250);
+  }
+  return Date.now() - started;
 }

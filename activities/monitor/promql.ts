@@ -45,3 +45,13 @@ export function latencyQuery(scope: MetricScope, windowSeconds: number, source: 
   const sel = `airlock_service="${esc(scope.service)}",airlock_env="${esc(scope.environment)}",airlock_release="${esc(scope.releaseId)}"`;
   return `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[${range(windowSeconds)}]))) * 1000`;
 }
+
+/** Series the router exports for the release (> 0 once Prometheus has scraped the router since the release was added). */
+export function routerSeriesQuery(scope: MetricScope): string {
+  return `count(haproxy_server_http_responses_total{${routerSelector(scope)}})`;
+}
+
+/** Fewest scrapes of any of the release's app targets over the last 10 s (rate needs two). */
+export function appScrapesQuery(scope: MetricScope): string {
+  return `min(count_over_time(up{airlock_service="${esc(scope.service)}",airlock_env="${esc(scope.environment)}",airlock_release="${esc(scope.releaseId)}"}[10s]))`;
+}

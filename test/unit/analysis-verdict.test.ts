@@ -1,5 +1,5 @@
 import { decide, describeFailure, measure, type CheckReading } from '../../activities/monitor/verdict';
-import { latencyQuery, requestRateQuery, successRateQuery } from '../../activities/monitor/promql';
+import { appScrapesQuery, latencyQuery, requestRateQuery, routerSeriesQuery, successRateQuery } from '../../activities/monitor/promql';
 import { analysisSchema } from '../../model/manifest';
 
 const settings = analysisSchema.parse({ interval: '2s', checks: 3, failureLimit: 2 });
@@ -81,6 +81,11 @@ describe('PromQL', () => {
       'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{airlock_service="demo",airlock_env="prod",airlock_release="demo-prod-abc123"}[4s]))) * 1000',
     );
     expect(latencyQuery(scope, 4, 'router-average')).toMatch(/^max\(haproxy_server_response_time_average_seconds\{.*\}\) \* 1000$/);
+  });
+
+  it('asks whether Prometheus sees the release yet (router series, two app scrapes)', () => {
+    expect(routerSeriesQuery(scope)).toMatch(/^count\(haproxy_server_http_responses_total\{.*server=~"demo-prod-abc123-\[0-9\]\+"\}\)$/);
+    expect(appScrapesQuery(scope)).toBe('min(count_over_time(up{airlock_service="demo",airlock_env="prod",airlock_release="demo-prod-abc123"}[10s]))');
   });
 
   it('escapes quotes and regex characters', () => {
