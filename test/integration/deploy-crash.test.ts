@@ -33,7 +33,11 @@ function descendants(pid: number): number[] {
   }
   const found: number[] = [];
   const walk = (p: number) => {
-    for (const [child, pp] of parent) if (pp === p) (found.push(child), walk(child));
+    for (const [child, pp] of parent) {
+      if (pp !== p) continue;
+      found.push(child);
+      walk(child);
+    }
   };
   walk(pid);
   return found;
