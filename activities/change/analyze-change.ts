@@ -84,11 +84,12 @@ async function readTexts(repo: string, entries: RawEntry[]): Promise<Map<string,
 async function addExternalHosts(repo: string, base: string, analyses: FileAnalysis[]): Promise<void> {
   const candidates = [...new Set(analyses.flatMap((a) => a.newHosts.map((h) => h.host)))].sort().slice(0, MAX_HOSTS_CHECKED);
   if (candidates.length === 0) return;
-  const grep = await gitRaw(repo, ['grep', '-o', '-h', '-I', '-F', ...candidates.flatMap((h) => ['-e', h]), base, '--']);
+  // `:(top)`: the whole tree, also when --repo is a subdirectory of the repository (git grep defaults to the cwd).
+  const grep = await gitRaw(repo, ['grep', '-o', '-h', '-I', '-F', ...candidates.flatMap((h) => ['-e', h]), base, '--', ':(top)']);
   const known = new Set(grep.code === 0 ? grep.stdout.split('\n').map((s) => s.trim().toLowerCase()) : []);
   for (const a of analyses) {
     for (const use of a.newHosts) {
-      if (known.has(use.host) || !candidates.includes(use.host)) continue;
+      if (known.has(use.host)) continue; // hosts past the check limit count as new: unknown is not safe
       const what = use.webhook ? 'new webhook to outside host' : 'new outside host';
       addFinding(a.file, { kind: 'external-integration', detail: `${what} ${use.host}: ${where(use.line)}`, line: use.line.line, symbol: use.line.symbol });
     }
@@ -96,7 +97,7 @@ async function addExternalHosts(repo: string, base: string, analyses: FileAnalys
 }
 
 function addFinding(file: ChangedFile, finding: ChangedFile['findings'][number]): void {
-  if (file.findings.filter((f) => f.kind === finding.kind).length >= 5) file.notes.push(`more: ${finding.detail}`);
+  if (file.findings.filter((f) => f.kind === finding.kind).length >= 5) file.notes.push(`not listed: ${finding.detail}`);
   else file.findings.push(finding);
 }
 

@@ -26,7 +26,7 @@ export const VOCABULARY: Record<Topic, Vocabulary> = {
       authenticat\\w* authoriz\\w* authoris\\w* unauthoriz\\w* unauthenticated
       password\\w* passwd passphrase bcrypt impersonat\\w* reauth\\w*`),
     weak: words(`auth authn authz login logout signin signout signon token tokens session sessions cookie cookies bearer principal role roles
-      permission permissions acl acls admin admins isadmin superuser claim claims identity`),
+      permission permissions acl acls isadmin superuser claim claims identity`),
   },
   payments: {
     strong: words(`payment payments pay payout payouts charge charges charged refund refunds refunded stripe paypal
@@ -42,7 +42,7 @@ export const VOCABULARY: Record<Topic, Vocabulary> = {
     strong: words(`csrf xsrf csurf cors helmet csp xss sanitize\\w* sanitise\\w* dompurify ratelimit\\w* throttle\\w*
       firewall waf hsts samesite httponly rejectunauthorized insecureskipverify allowlist denylist whitelist
       blacklist nosniff captcha recaptcha hcaptcha`),
-    weak: words('escape escaping validate validation validator secure security trusted origin origins referer referrer'),
+    weak: words('validate validation validator secure security trusted origin origins referer referrer'),
     phrases: /rate[_-]?limit|content[_-]security[_-]policy|x-frame-options|strict-transport-security|same[_-]?site|http[_-]?only|NODE_TLS_REJECT_UNAUTHORIZED|verify\s*=\s*False|check_hostname\s*=\s*False|\bsecure\s*:\s*false/i,
   },
   secrets: {

@@ -200,6 +200,17 @@ test('a file replaced by a symlink is a type change', async () => {
   expect(file(analysis.files, 'data/seed.json')).toMatchObject({ status: 'type-changed', additions: 1, deletions: 1 });
 });
 
+test('--repo may be a subdirectory (a service in a monorepo): the whole change is analyzed', async () => {
+  repo.at(base);
+  const head = repo.commit('webhook', {
+    'src/hooks.ts': "export const notify = () => fetch('https://hooks.partner.io/x');\n",
+    'app/views.py': repo.read('app/views.py').replace('return "ok"', 'return "OK"'),
+  });
+  const analysis = await analyzeChange({ repo: `${repo.dir}/app`, base, head });
+  expect(analysis.files.map((f) => f.path)).toEqual(['app/views.py', 'src/hooks.ts']);
+  expect(file(analysis.files, 'src/hooks.ts').findings.map((f) => f.kind)).toContain('external-integration');
+});
+
 test('the same commit as base and head is an empty change', async () => {
   const analysis = await analyzeChange({ repo: repo.dir, base, head: base });
   expect(analysis.files).toEqual([]);
