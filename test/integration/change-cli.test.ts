@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { riskCommand } from '../../cli/commands/risk';
 import { EXIT, ExitError } from '../../cli/errors';
@@ -13,6 +14,7 @@ import { SERVICE_FILES } from './change-service';
 let repo: TempRepo;
 let base: string;
 let head: string;
+const policies = mkdtempSync(path.join(os.tmpdir(), 'airlock-risk-policies-'));
 
 beforeAll(() => {
   repo = TempRepo.create();
@@ -21,7 +23,10 @@ beforeAll(() => {
     'src/services/format.ts': "export function formatCents(cents: number): string {\n  return `€${(cents / 100).toFixed(2)}`;\n}\n",
   });
 });
-afterAll(() => repo.remove());
+afterAll(() => {
+  repo.remove();
+  rmSync(policies, { recursive: true, force: true });
+});
 
 async function run(argv: string[]): Promise<{ stdout: string; error?: Error }> {
   let stdout = '';
@@ -40,7 +45,7 @@ async function run(argv: string[]): Promise<{ stdout: string; error?: Error }> {
 }
 
 function policyFile(name: string, text: string): string {
-  const file = path.join(repo.dir, '..', `${path.basename(repo.dir)}-${name}.yaml`);
+  const file = path.join(policies, `${name}.yaml`);
   writeFileSync(file, text);
   return file;
 }
