@@ -106,11 +106,12 @@ export async function probePulumi(config: AirlockConfig): Promise<ComponentStatu
 export async function probeTrivy(config: AirlockConfig): Promise<ComponentStatus> {
   const s = await probeTool(config, 'trivy', 'trivy', ['--version']);
   if (!s.ok) return s;
-  const db = join(config.trivy.cacheDir, 'db', 'trivy.db');
+  const cacheDir = join(config.trivy.cacheDir, config.trivy.db);
+  const db = join(cacheDir, 'db', 'trivy.db');
   if (config.trivy.db === 'fixture' && !existsSync(db)) {
-    return { ...s, ok: false, detail: `vulnerability DB missing at ${db} (run \`npx airlock dev up\`)` };
+    return { ...s, ok: false, detail: `fixture vulnerability DB missing at ${db} (run \`npx airlock dev up\`)` };
   }
-  return { ...s, detail: `db ${config.trivy.db} (${config.trivy.cacheDir})` };
+  return { ...s, detail: `db ${config.trivy.db} (${cacheDir})` };
 }
 
 async function probeImage(config: AirlockConfig, component: ComponentName, tag: string): Promise<ComponentStatus> {

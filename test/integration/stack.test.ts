@@ -108,7 +108,7 @@ test('pulumi: up and destroy an inline program with a dynamic resource on the lo
 test('trivy: scans the base image and writes a CycloneDX SBOM', async () => {
   const trivy = resolveTool(config, 'trivy');
   const out = mkdtempSync(join(tmpdir(), 'airlock-trivy-'));
-  const common = ['--cache-dir', config.trivy.cacheDir, '--skip-db-update', '--skip-java-db-update', '--skip-check-update', '--skip-version-check', '--disable-telemetry', '--offline-scan', '--quiet'];
+  const common = ['--cache-dir', join(config.trivy.cacheDir, config.trivy.db), '--skip-db-update', '--skip-java-db-update', '--skip-check-update', '--skip-version-check', '--disable-telemetry', '--offline-scan', '--quiet'];
   try {
     await run(trivy, ['image', ...common, '--scanners', 'vuln,secret', '--format', 'json', '--output', join(out, 'report.json'), config.images.base], { timeout: 240_000 });
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { ArtifactName: string; Results?: { Target: string }[] };
