@@ -18,10 +18,11 @@ export interface LockInit {
 }
 
 /**
- * One deployment at a time per (service, env). Started by the first pipeline that needs it (as an abandoned
- * child, with its request in the arguments: the workflow-side equivalent of signal-with-start), fed by
- * signals afterwards; it ends when idle and the next pipeline starts it again. A holder that vanished
- * (terminated) is dropped when a signal to it fails or when its lease runs out.
+ * One deployment at a time per (service, env). Started by the first pipeline that needs it, as an
+ * abandoned child with that pipeline as holder (the workflow-side equivalent of signal-with-start: a free
+ * lock is granted in one round trip), fed by signals afterwards; it ends when idle and the next pipeline
+ * starts it again. A holder that vanished (terminated) is dropped when a signal to it fails or when its
+ * lease runs out. See docs/architecture.md "Pipeline workflow".
  */
 export async function environmentLock(init: LockInit): Promise<void> {
   let q: LockQueue = { holder: init.holder, queue: [] };
