@@ -10,7 +10,9 @@ export type Severity = z.output<typeof severitySchema>;
 const sha256Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 hex digits>');
 
 export const vulnerabilityFindingSchema = z.object({
-  id: z.string().min(1), // CVE or GHSA id
+  id: z.string().min(1), // CVE or GHSA id (Trivy prefers the CVE when the advisory has one)
+  /** The same vulnerability's other ids, e.g. the GHSA id of a CVE (Trivy's VendorIDs). */
+  aliases: z.array(z.string()).optional(),
   pkg: z.string(),
   installed: z.string(),
   fixed: z.string().optional(),

@@ -26,6 +26,7 @@ cp -r "$src/ghsa" "$work/src/"
   || { tail -20 "$work/log" >&2; die "trivy-db build failed (log above)"; }
 [ -s "$work/db/trivy.db" ] && [ -s "$work/db/metadata.json" ] || { tail -20 "$work/log" >&2; die "trivy-db build wrote no trivy.db/metadata.json"; }
 echo "$stamp" >"$work/db/fixture.sha256"
+chmod 755 "$work/db"
 rm -rf "$out.old"
 if [ -d "$out" ]; then mv "$out" "$out.old"; fi
 mv "$work/db" "$out"

@@ -4,6 +4,8 @@ import { exceptionExpiresAt, type Policy, type PolicyException } from '../../mod
 /** What a finding is, for exception matching: its id (CVE, check, secret rule, license) and package. */
 export interface Subject {
   id: string;
+  /** Other ids of the same finding (a CVE's GHSA id): an exception may name any of them. */
+  aliases?: string[];
   pkg?: string;
   /** Human form for the verdict, e.g. `GHSA-xxxx in lodash@4.17.20`. */
   label: string;
@@ -16,7 +18,8 @@ export function normalizeId(id: string): string {
 }
 
 const covers = (e: PolicyException, s: Subject): boolean =>
-  normalizeId(e.id) === normalizeId(s.id) && (!e.packages || (s.pkg !== undefined && e.packages.includes(s.pkg)));
+  [s.id, ...(s.aliases ?? [])].some((id) => normalizeId(id) === normalizeId(e.id)) &&
+  (!e.packages || (s.pkg !== undefined && e.packages.includes(s.pkg)));
 
 /**
  * Applies the policy's exceptions at `now`: a matching, unexpired exception removes a blocking violation

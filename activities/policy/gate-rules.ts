@@ -30,7 +30,7 @@ export function vulnerabilityRules(gates: Gates, scan: ScanSummary): Candidate[]
     const aboveMax = severityRank(f.severity) > max && !(g.ignoreUnfixed && !fixable);
     const fixableBlocked = fixable && g.failOnFixable.includes(f.severity.toLowerCase() as PolicySeverity);
     if (!aboveMax && !fixableBlocked) continue;
-    const label = `${f.id} in ${f.pkg}@${f.installed}`;
+    const label = `${f.id}${f.aliases?.length ? ` (${f.aliases.join(', ')})` : ''} in ${f.pkg}@${f.installed}`;
     const why = aboveMax
       ? `${f.severity} is above the allowed ${g.maxSeverity}`
       : `${f.severity} with a fix available (${f.fixed}) must be fixed`;
@@ -42,7 +42,7 @@ export function vulnerabilityRules(gates: Gates, scan: ScanSummary): Candidate[]
         subject: f.id,
         detail: `${label} (${f.target})${fixable ? `, fixed in ${f.fixed}` : ', no fix yet'}: ${why}`,
       },
-      subject: { id: f.id, pkg: f.pkg, label },
+      subject: { id: f.id, ...(f.aliases ? { aliases: f.aliases } : {}), pkg: f.pkg, label },
     });
   }
   // Findings left out of the summary cannot be excepted one by one: count them against the gate.

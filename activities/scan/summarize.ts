@@ -18,6 +18,7 @@ export function summarize(report: TrivyReport, meta: SummaryMeta): ScanSummary {
       (r.Vulnerabilities ?? []).map(
         (v): VulnerabilityFinding => ({
           id: v.VulnerabilityID,
+          ...(v.VendorIDs?.length ? { aliases: v.VendorIDs } : {}),
           pkg: v.PkgName,
           installed: v.InstalledVersion,
           ...(v.FixedVersion ? { fixed: v.FixedVersion } : {}),

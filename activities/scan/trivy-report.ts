@@ -9,6 +9,7 @@ import { ScannerError } from '../errors';
  */
 const vulnerability = z.looseObject({
   VulnerabilityID: z.string().min(1),
+  VendorIDs: z.array(z.string()).nullish(),
   PkgName: z.string(),
   InstalledVersion: z.string(),
   FixedVersion: z.string().optional(),

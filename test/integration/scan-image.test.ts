@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { buildImage } from '../../activities/build/build-image';
@@ -10,6 +10,7 @@ import { scanImage } from '../../activities/scan/scan-image';
 import { trivyCacheDir } from '../../activities/scan/trivy-db';
 import { pinned } from '../../model/build';
 import type { ScanSummary } from '../../model/scan';
+import { airlock } from '../support/cli';
 import { fixtureRepo, requireBuildComponents, requireScanComponents, testConfig, uniqueService, type FixtureName } from '../fixtures/services/fixture-repo';
 
 const config = testConfig();
@@ -90,15 +91,16 @@ describe('scanImage with the real Trivy on real images', () => {
   it('reports the known-vulnerable package with its advisory id; an exception lets it pass until it expires', () => {
     const s = scans['vulnerable-package']!;
     expect(s.vulnerabilities.findings).toEqual([
-      expect.objectContaining({ id: 'GHSA-xvch-5gv4-984h', pkg: 'minimist', installed: '1.2.5', severity: 'CRITICAL', fixed: expect.stringContaining('1.2.6') }),
+      // Trivy names it by its CVE alias and keeps the GHSA id of the advisory it came from
+      expect.objectContaining({ id: 'CVE-2021-44906', aliases: ['GHSA-xvch-5gv4-984h'], pkg: 'minimist', installed: '1.2.5', severity: 'CRITICAL', fixed: '1.2.6, 0.2.4' }),
     ]);
     expect(s.vulnerabilities.counts.CRITICAL).toBe(1);
     expect(s.licenses).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'MIT', pkg: 'minimist' })]));
-    expect(evaluatePolicy(policy(), s, undefined, NOW).violations[0]).toMatchObject({ rule: 'vulnerabilities.max-severity', subject: 'GHSA-xvch-5gv4-984h', blocking: true });
+    expect(evaluatePolicy(policy(), s, undefined, NOW).violations[0]).toMatchObject({ rule: 'vulnerabilities.max-severity', subject: 'CVE-2021-44906', blocking: true });
     const withException = (expires: string) =>
       policy(`exceptions:\n  - { id: GHSA-xvch-5gv4-984h, owner: alice@example.com, reason: flags are ours only, expires: "${expires}", packages: [minimist] }\n`);
     const future = evaluatePolicy(withException('2026-07-01'), s, undefined, NOW);
-    expect(future).toMatchObject({ allowed: true, exceptionsApplied: [expect.objectContaining({ id: 'GHSA-xvch-5gv4-984h', covered: ['GHSA-xvch-5gv4-984h in minimist@1.2.5'] })] });
+    expect(future).toMatchObject({ allowed: true, exceptionsApplied: [expect.objectContaining({ id: 'GHSA-xvch-5gv4-984h', covered: ['CVE-2021-44906 (GHSA-xvch-5gv4-984h) in minimist@1.2.5'] })] });
     const expired = evaluatePolicy(withException('2026-06-01'), s, undefined, NOW);
     expect(expired.allowed).toBe(false);
     expect(expired.violations.map((x) => x.rule)).toEqual(['vulnerabilities.max-severity', 'exception.expired']);
@@ -107,11 +109,11 @@ describe('scanImage with the real Trivy on real images', () => {
   it('flags the image that runs as root (and has no HEALTHCHECK)', () => {
     const s = scans['runs-as-root']!;
     const ids = s.misconfigurations.map((m) => m.id);
-    expect(ids).toEqual(expect.arrayContaining(['DS002', 'DS026']));
+    expect(ids).toEqual(expect.arrayContaining(['DS-0002', 'DS-0026'])); // Trivy 0.74's ids for DS002 and DS026
     const v = evaluatePolicy(policy(), s, undefined, NOW);
     expect(v.allowed).toBe(false);
     expect(v.violations[0]).toMatchObject({ rule: 'dockerfile.non-root', blocking: true });
-    expect(v.violations.find((x) => x.subject === 'DS026')).toMatchObject({ rule: 'dockerfile.advisory', blocking: false });
+    expect(v.violations.find((x) => x.subject === 'DS-0026')).toMatchObject({ rule: 'dockerfile.advisory', blocking: false });
   });
 
   it('stores the redacted report and a CycloneDX SBOM content-addressed, and serves a rescan from the cache', async () => {
@@ -123,5 +125,25 @@ describe('scanImage with the real Trivy on real images', () => {
     expect(sbom.components).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'minimist', version: '1.2.5' })]));
     const again = await scanImage({ config, trivy, log }, { image: s.image });
     expect(again).toEqual({ ...s, cached: true });
+  });
+
+  it('airlock scan and airlock policy check, as a user runs them: the secret stays out of every output', () => {
+    const s = scans['planted-secret']!;
+    const env = { AIRLOCK_HOME: config.home, AIRLOCK_CACHE: config.cache, AIRLOCK_REGISTRY: config.registry };
+    const sbom = join(config.home, 'sbom.cdx.json');
+    const json = airlock(['scan', s.image, '--json', '--sbom', sbom], env);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ ...s, cached: true });
+    expect((JSON.parse(readFileSync(sbom, 'utf8')) as { bomFormat: string }).bomFormat).toBe('CycloneDX');
+    const human = airlock(['scan', s.image], env);
+    expect(human.stdout).toMatch(/secrets: 1\n {2}CRITICAL github-pat in \/app\/config\/deploy\.env:3/);
+    const summaryFile = join(config.home, 'scan.json');
+    writeFileSync(summaryFile, json.stdout);
+    const policyFile = join(config.home, 'airlock.policy.yaml');
+    writeFileSync(policyFile, 'gates: { secrets: { allowed: false } }\n');
+    const check = airlock(['policy', 'check', '--policy', policyFile, '--scan', summaryFile], env);
+    expect(check.code).toBe(3);
+    expect(check.stdout).toContain('block critical secrets: secret found by rule github-pat (GitHub Personal Access Token) in /app/config/deploy.env:3');
+    for (const out of [json, human, check]) expect(`${out.stdout}${out.stderr}`).not.toContain(token.slice(4));
   });
 });

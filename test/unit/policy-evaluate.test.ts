@@ -29,8 +29,10 @@ function scan(parts: Partial<ScanSummary> = {}): ScanSummary {
   };
 }
 
+// as Trivy reports it: named by the CVE alias, the GHSA id in aliases (Trivy's VendorIDs)
 const minimist: VulnerabilityFinding = {
-  id: 'GHSA-xvch-5gv4-984h',
+  id: 'CVE-2021-44906',
+  aliases: ['GHSA-xvch-5gv4-984h'],
   pkg: 'minimist',
   installed: '1.2.5',
   fixed: '1.2.6, 0.2.4',
@@ -103,9 +105,9 @@ describe('evaluatePolicy', () => {
     const v = evaluatePolicy(policy(), scan({ vulnerabilities: { counts: emptyCounts(), findings: [minimist, medium] } }), undefined, NOW);
     expect(v.allowed).toBe(false);
     expect(v.violations).toEqual([
-      expect.objectContaining({ rule: 'vulnerabilities.max-severity', severity: 'critical', blocking: true, subject: 'GHSA-xvch-5gv4-984h' }),
+      expect.objectContaining({ rule: 'vulnerabilities.max-severity', severity: 'critical', blocking: true, subject: 'CVE-2021-44906' }),
     ]);
-    expect(v.violations[0]!.detail).toBe('GHSA-xvch-5gv4-984h in minimist@1.2.5 (Node.js), fixed in 1.2.6, 0.2.4: CRITICAL is above the allowed high');
+    expect(v.violations[0]!.detail).toBe('CVE-2021-44906 (GHSA-xvch-5gv4-984h) in minimist@1.2.5 (Node.js), fixed in 1.2.6, 0.2.4: CRITICAL is above the allowed high');
     const fixable = evaluatePolicy(policy({ gates: { vulnerabilities: { maxSeverity: 'critical' } } }), scan({ vulnerabilities: { counts: emptyCounts(), findings: [minimist] } }), undefined, NOW);
     expect(rules(fixable)).toEqual(['vulnerabilities.fixable!']);
     const strict = evaluatePolicy(policy({ gates: { vulnerabilities: { maxSeverity: 'low', failOnFixable: [] } } }), scan({ vulnerabilities: { counts: emptyCounts(), findings: [medium] } }), undefined, NOW);
@@ -125,7 +127,7 @@ describe('evaluatePolicy', () => {
     expect(future.allowed).toBe(true);
     expect(future.violations).toEqual([]);
     expect(future.exceptionsApplied).toEqual([
-      { id: 'GHSA-xvch-5gv4-984h', owner: 'alice@example.com', reason: 'flags are ours only', expires: '2026-12-31', covered: ['GHSA-xvch-5gv4-984h in minimist@1.2.5'] },
+      { id: 'GHSA-xvch-5gv4-984h', owner: 'alice@example.com', reason: 'flags are ours only', expires: '2026-12-31', covered: ['CVE-2021-44906 (GHSA-xvch-5gv4-984h) in minimist@1.2.5'] },
     ]);
     const expired = evaluatePolicy(policy(exception('2026-06-14')), vulns, undefined, NOW);
     expect(expired.allowed).toBe(false);
@@ -134,6 +136,8 @@ describe('evaluatePolicy', () => {
     expect(expired.exceptionsApplied).toEqual([]);
     // a date-only expiry lasts through that day
     expect(evaluatePolicy(policy(exception('2026-06-15')), vulns, undefined, NOW).allowed).toBe(true);
+    // named by the CVE instead of the GHSA id: the same finding
+    expect(evaluatePolicy(policy({ exceptions: [{ ...exception('2026-12-31').exceptions[0]!, id: 'CVE-2021-44906' }] }), vulns, undefined, NOW).allowed).toBe(true);
     // scoped to other packages: does not apply
     expect(evaluatePolicy(policy(exception('2026-12-31', { packages: ['lodash'] })), vulns, undefined, NOW).allowed).toBe(false);
   });
