@@ -84,6 +84,12 @@ test('no approval within the timeout: expired, nothing deployed', async () => {
   expect(run.states[0]!.approval!.deadline).toBeDefined();
 });
 
+test('abort while waiting for approval ends the pipeline failed (PipelineAborted), nothing deployed', async () => {
+  const run = await scenarios['abort-at-approval'](h);
+  expect(run.results[0]!.outcome).toEqual({ kind: 'failed', stage: 'approval', cause: { type: 'PipelineAborted', message: 'aborted by sam: wrong branch' } });
+  expect(run.mocks.names()).not.toContain('deployCandidate');
+});
+
 test('a policy block never reaches the lock or deploy', async () => {
   const run = await scenarios['blocked-by-policy'](h);
   expect(run.results[0]!.outcome).toEqual({ kind: 'blocked_by_policy', violations: ['secrets.none (critical): aws-access-key-id in /app/config.js:3'] });

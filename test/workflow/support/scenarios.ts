@@ -109,6 +109,12 @@ export const scenarios = {
       await p.signal('abort', { by: 'alice', reason: 'error rate climbing on the dashboard' });
     }),
 
+  'abort-at-approval': (h: Harness) =>
+    single(h, 'abort-at-approval', { risk: 'medium' }, {}, async (p) => {
+      await waitForStage(p, 'approval');
+      await p.signal('abort', { by: 'sam', reason: 'wrong branch' });
+    }),
+
   'promote-skips-analysis': (h: Harness) =>
     single(h, 'promote-skips-analysis', { risk: 'low', analyzeMs: (step) => (step === 10 ? 60_000 : 0) }, {}, async (p, run) => {
       await waitForStage(p, 'analysis');
