@@ -7,8 +7,9 @@ import { applySpec, loadEnvironment } from './environment';
 import { routeNow, weightsOf } from './route-now';
 
 /**
- * Gives the candidate `weight` percent of user traffic: router weights through the runtime API at once
- * (no reload), then recorded in the stack. Weight 0 sends everything back to the stable release.
+ * Gives the candidate `weight` percent of user traffic; the stack update sets the router's weights
+ * through its runtime API (no reload). Less traffic for the candidate (0: everything back to stable, the
+ * compensation) goes to the router at once, before the update: a retreat must not wait for Pulumi.
  */
 export function shiftTraffic(deps: ResolvedDeps) {
   return async (input: ShiftInput): Promise<ShiftResult> => {
@@ -18,7 +19,7 @@ export function shiftTraffic(deps: ResolvedDeps) {
     const plan = planShift(env.spec, req.releaseId, req.weight);
     const servers = weightsOf(plan.spec);
     if (!plan.reused) {
-      await routeNow(deps, env.state, servers);
+      if (req.weight < env.spec.candidateWeight) await routeNow(deps, env.state, servers);
       await applySpec(deps, plan.spec, `shift-traffic-${req.weight}`, req.releaseId);
     }
     return { releaseId: req.releaseId, weight: req.weight, servers };
