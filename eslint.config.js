@@ -14,7 +14,7 @@ const forbiddenInWorkflows = [
 ];
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'examples/**', 'coverage/**', '*.js', 'bin/**', 'test/support/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'examples/**', 'coverage/**', '**/*.js', 'test/fixtures/services/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
