@@ -45,7 +45,7 @@ test('docker: builds and runs a container from the base image', async () => {
 });
 
 test('registry: pushes and pulls by digest', async () => {
-  const push = await docker.getImage(tag).push({});
+  const push = await docker.getImage(tag).push({ tag: tag.split(':').pop() });
   let digest: string | undefined;
   await new Promise<void>((resolve, reject) =>
     docker.modem.followProgress(push, (err) => (err ? reject(err) : resolve()), (e: { error?: string; aux?: { Digest?: string } }) => {
