@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const newScan: number[] = [];
   let last = first;
   for (let i = 1; i <= RUNS; i++) {
-    writeFileSync(join(repo, 'src', 'version.js'), `module.exports = { version: '${i}' };\n`);
+    writeFileSync(join(repo, 'src', 'version.js'), `module.exports = { version: 'bench-${i}' };\n`);
     git('-c', 'user.email=bench@airlock.invalid', '-c', 'user.name=bench', 'commit', '-q', '-am', `v${i}`);
     const [ms, r] = await timed(build);
     if (r.reused) throw new Error('a code change was not rebuilt');

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { BuildResult } from '../../model/build';
 import { MANIFEST_FILE } from '../../model/manifest';
@@ -12,7 +13,7 @@ import { dockerignorePathspecs, finalBaseImage } from './dockerfile';
 import { BuildLog, readEngineStream } from './docker-stream';
 import { ensureDocker, engineError } from './engine';
 import { archiveTree, pathInRepo, readAtCommit, resolveCommit, sourceOf } from './git-source';
-import type { StageHooks, StageLogger } from './hooks';
+import { keepBeating, type StageHooks, type StageLogger } from './hooks';
 import { missingManifest, parseManifest } from './load-manifest';
 import { RegistryClient } from './registry';
 
@@ -153,13 +154,18 @@ async function runBuild(
     throw engineError(err, 'docker build');
   }
   try {
-    await readEngineStream(stream as unknown as import('node:stream').Readable, (e) => {
-      const { newStep } = log.add(e);
-      if (newStep) {
-        hooks.heartbeat?.({ phase: 'build', step: newStep });
-        deps.log.debug('build step', { image, step: newStep });
-      }
-    });
+    await keepBeating(
+      hooks,
+      () => ({ phase: 'build', step: log.step }),
+      () =>
+        readEngineStream(stream as unknown as Readable, (e) => {
+          const { newStep } = log.add(e);
+          if (newStep) {
+            hooks.heartbeat?.({ phase: 'build', step: newStep });
+            deps.log.debug('build step', { image, step: newStep });
+          }
+        }),
+    );
   } catch (err) {
     throw engineError(err, 'docker build');
   }
@@ -185,16 +191,19 @@ async function push(deps: BuildDeps, image: string, tag: string, hooks: StageHoo
   }
   let digest: string | undefined;
   let error: string | undefined;
-  let last = 0;
+  let status = '';
   try {
-    await readEngineStream(stream as unknown as import('node:stream').Readable, (e) => {
-      if (e.error || e.errorDetail?.message) error ??= (e.errorDetail?.message ?? e.error ?? '').trim();
-      if (e.aux?.Digest) digest = e.aux.Digest;
-      if (Date.now() - last > 2000) {
-        last = Date.now();
-        hooks.heartbeat?.({ phase: 'push', image, status: e.status ?? '' });
-      }
-    });
+    await keepBeating(
+      hooks,
+      () => ({ phase: 'push', image, status }),
+      () =>
+        readEngineStream(stream as unknown as Readable, (e) => {
+          if (e.error || e.errorDetail?.message) error ??= (e.errorDetail?.message ?? e.error ?? '').trim();
+          if (e.aux?.Digest) digest = e.aux.Digest;
+          if (e.status) status = `${e.id ? `${e.id}: ` : ''}${e.status}`;
+        }),
+      5_000,
+    );
   } catch (err) {
     throw engineError(err, 'docker push');
   }

@@ -50,19 +50,22 @@ describe('buildImage as an activity', () => {
     expect(err.message).toMatch(/service: is act-bad-[0-9a-f]+, but the pipeline deploys another-service/);
   });
 
-  it('stops the build when the activity is cancelled', async () => {
+  it('keeps heartbeating through a long step, and stops the build when the activity is cancelled', async () => {
     const f = fixtureRepo('clean', { service: uniqueService('act-cancel') });
     const slow = 'FROM airlock/base:bookworm-1\nWORKDIR /app\nCOPY src/ ./src/\nRUN sleep 60\nCMD ["node", "src/server.js"]\n';
     const commit = commitChange(f, 'Dockerfile', slow);
     const env = new MockActivityEnvironment();
+    let sleeping = 0;
     env.on('heartbeat', (d: { step?: string }) => {
-      if (d.step?.includes('RUN sleep 60')) setTimeout(() => env.cancel(), 500);
+      // the first beat announces the step; the second can only come from the periodic heartbeat
+      if (d.step?.includes('RUN sleep 60') && ++sleeping === 2) env.cancel();
     });
     const { buildImage: activity } = createBuildActivities({ docker, config, log: silentLogger });
     const started = Date.now();
     const err = await env.run(activity, { repo: f.repo, serviceDir: f.serviceDir, commit }).catch((e: unknown) => e);
     expect(err).toBeDefined();
     expect(err).not.toHaveProperty('digest');
+    expect(sleeping).toBe(2);
     expect(Date.now() - started).toBeLessThan(45_000);
   });
 });
