@@ -104,6 +104,7 @@ export async function buildImage(deps: BuildDeps, req: BuildRequest, hooks: Stag
   const ignore = dockerignorePathspecs(dockerignore?.toString('utf8') ?? '');
   if (ignore.unsupported.length) deps.log.warn('.dockerignore patterns not applied', { patterns: ignore.unsupported });
 
+  hooks.signal?.throwIfAborted();
   const work = await mkdtemp(join(tmpdir(), 'airlock-build-'));
   try {
     const tar = join(work, 'context.tar');
@@ -113,6 +114,7 @@ export async function buildImage(deps: BuildDeps, req: BuildRequest, hooks: Stag
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+  hooks.signal?.throwIfAborted();
   const pushed = await push(deps, image, releaseId, hooks);
   const stored = await registry.lookup(manifest.service, releaseId);
   if (!stored) throw new RegistryError(`${image} was pushed but the registry does not list it`, { image });

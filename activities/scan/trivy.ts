@@ -57,6 +57,7 @@ export function sbomArgs(cacheDir: string, report: string, output: string): stri
  */
 export function runTrivy(bin: string, args: string[], hooks: StageHooks = {}, phase = 'scan'): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (hooks.signal?.aborted) return reject(abortReason(hooks.signal));
     const started = Date.now();
     const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRIVY_NO_PROGRESS: 'true' } });
     let stderr = '';
@@ -77,12 +78,14 @@ export function runTrivy(bin: string, args: string[], hooks: StageHooks = {}, ph
     child.on('close', (code, signal) => {
       done();
       if (code === 0) return resolve();
-      if (hooks.signal?.aborted) return reject(hooks.signal.reason instanceof Error ? hooks.signal.reason : new Error('scan cancelled'));
+      if (hooks.signal?.aborted) return reject(abortReason(hooks.signal));
       const tail = stderr.trim().split('\n').slice(-6).join('\n');
       reject(new ScannerError(`trivy ${args[0]} failed (${signal ?? `exit ${code}`}):\n${tail}`, { exitCode: code, signal, stderr: tail }));
     });
   });
 }
+
+const abortReason = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : new Error('scan cancelled'));
 
 const versions = new Map<string, Promise<string>>();
 

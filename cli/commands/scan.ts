@@ -2,12 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { lineLogger } from '../../activities/build/hooks';
 import { readEvidence, evidencePath } from '../../activities/evidence/store';
-import { scanImage } from '../../activities/scan';
-import { trivyBinary } from '../../activities/scan';
+import { scanImage, trivyBinary } from '../../activities/scan';
 import type { ScanSummary } from '../../model/scan';
 import { loadConfig } from '../../worker/config';
 import { jsonFlag, parseCommandArgs } from '../args';
 import type { Command } from '../command';
+import { EXIT, ExitError } from '../errors';
 import { printJson, progress, table } from '../output';
 import { stageExit } from './build';
 
@@ -59,7 +59,12 @@ export const scanCommand: Command = {
         { image: args.positionals[0] },
         { heartbeat: (d) => progress(`  ${String(d.phase)}${d.elapsedMs ? ` ${Math.round(Number(d.elapsedMs) / 1000)}s` : ''}`) },
       );
-      if (args.sbom) await writeFile(args.sbom, await readEvidence(config.dirs.evidence, summary.sbomDigest));
+      if (args.sbom) {
+        const sbom = await readEvidence(config.dirs.evidence, summary.sbomDigest);
+        await writeFile(args.sbom, sbom).catch((err: NodeJS.ErrnoException) => {
+          throw new ExitError(EXIT.failure, `airlock scan: cannot write the SBOM to ${args.sbom} (${err.code ?? err.message})`);
+        });
+      }
       if (args.json) printJson(summary);
       else process.stdout.write(`${render(summary, config.dirs.evidence)}\n`);
     } catch (err) {

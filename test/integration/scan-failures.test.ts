@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { silentLogger } from '../../activities/build/hooks';
 import { ScannerError } from '../../activities/errors';
 import { readEvidence } from '../../activities/evidence/store';
@@ -5,16 +6,21 @@ import { parseTrivyReport, redactReport } from '../../activities/scan/trivy-repo
 import { scanImage } from '../../activities/scan/scan-image';
 import { summarize } from '../../activities/scan/summarize';
 import { InvalidInputError } from '../../model/parse';
+import type { ScanSummary } from '../../model/scan';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import Docker from 'dockerode';
+import { createScanActivities } from '../../activities/scan';
 import { buildImage } from '../../activities/build/build-image';
 import { pinned } from '../../model/build';
-import { fixtureRepo, requireBuildComponents, requireScanComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
+import { commitChange, fixtureRepo, requireBuildComponents, requireScanComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
 
 const config = testConfig();
 const docker = new Docker();
 let trivy = '';
 let realReport = '';
 let image = '';
+let unscanned = '';
 
 beforeAll(async () => {
   await requireBuildComponents(config, docker);
@@ -24,6 +30,9 @@ beforeAll(async () => {
   image = pinned(built.image, built.digest);
   const s = await scanImage({ config, trivy, log: silentLogger }, { image });
   realReport = (await readEvidence(config.dirs.evidence, s.reportDigest)).toString('utf8');
+  const next = commitChange(f, 'src/version.js', "module.exports = { version: 'not scanned yet' };\n");
+  const rebuilt = await buildImage({ docker, registry: config.registry, log: silentLogger }, { repo: f.repo, serviceDir: f.serviceDir, commit: next });
+  unscanned = pinned(rebuilt.image, rebuilt.digest);
 });
 
 const mutate = (fn: (r: Record<string, unknown> & { Results: Record<string, unknown>[] }) => void): string => {
@@ -108,4 +117,41 @@ describe('scanner failures', () => {
     expect(err.message).toMatch(/scripts\/build-trivy-fixture-db\.sh/);
   });
 
+});
+
+describe('scanImage as an activity', () => {
+  const { scanImage: activity } = createScanActivities({ config, log: silentLogger });
+
+  it('serves a scanned digest from the cache', async () => {
+    const s = (await new MockActivityEnvironment().run(activity, { image })) as ScanSummary;
+    expect(s.cached).toBe(true);
+  });
+
+  it('leaves as typed failures: bad input non-retryable, a scanner failure retryable', async () => {
+    const bad = (await new MockActivityEnvironment().run(activity, { image: 'web:latest' }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(bad).toMatchObject({ type: 'InvalidInputError', nonRetryable: true });
+    const missing = image.replace(/@sha256:.*/, `@sha256:${'d'.repeat(64)}`);
+    const failed = (await new MockActivityEnvironment().run(activity, { image: missing }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(failed).toMatchObject({ type: 'ScannerError', nonRetryable: false });
+  });
+
+  it('heartbeats while Trivy runs and kills it when cancelled', async () => {
+    const env = new MockActivityEnvironment();
+    const beats: { phase?: string }[] = [];
+    env.on('heartbeat', (d: { phase?: string }) => {
+      beats.push(d);
+      if (beats.length === 1) setTimeout(() => env.cancel(), 1000); // Trivy is running by then
+    });
+    const err = await env.run(activity, { image: unscanned }).catch((e: unknown) => e);
+    expect(beats[0]).toMatchObject({ phase: 'scan', image: unscanned });
+    expect(err).toBeDefined();
+    expect(err).not.toHaveProperty('reportDigest');
+    const digest = unscanned.split('@')[1]!;
+    const running = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(digest));
+    expect(running).toEqual([]);
+    // nothing was cached: a later scan runs Trivy for real
+    const s = await scanImage({ config, trivy, log: silentLogger }, { image: unscanned });
+    expect(s.cached).toBe(false);
+    expect(s.vulnerabilities.counts.CRITICAL).toBe(1);
+  });
 });
