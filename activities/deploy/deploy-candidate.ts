@@ -1,8 +1,10 @@
 import { planDeploy } from '../../infra/deploy/plan';
 import { checkRouterPort } from '../../infra/deploy/preflight';
+import { StackOperationError } from '../../infra/deploy/stack';
 import { deployCandidateInputSchema, type DeployCandidateInput, type DeployCandidateResult, type DeployedRelease } from '../../model/deploy';
 import { parseWith } from '../../model/parse';
 import type { ResolvedDeps } from './deps';
+import { removeLeftovers } from './cleanup';
 import { applySpec, loadEnvironment } from './environment';
 import { targetAtCommit } from './manifest-at-commit';
 
@@ -27,7 +29,19 @@ export function deployCandidate(deps: ResolvedDeps) {
       if (found) return { ...plain(found), stable: alreadyStable ? null : state.stable, router: state.router, reused: true, alreadyStable };
     }
     await checkRouterPort(spec.routerPort, !!state?.router && previous?.routerPort === spec.routerPort);
-    const out = await applySpec(deps, plan.spec, 'deploy-candidate', req.releaseId);
+    let out;
+    try {
+      out = await applySpec(deps, plan.spec, 'deploy-candidate', req.releaseId);
+    } catch (err) {
+      // A release that fails to come up (never healthy, bad image) leaves nothing behind. A locked stack
+      // or a Docker engine that is down is retried instead: the retry finishes the job.
+      if (err instanceof StackOperationError) {
+        await removeLeftovers(deps, spec, req.releaseId).catch((cleanup: unknown) =>
+          deps.log.warn('cleanup after a failed deploy failed', { error: (cleanup as Error).message }),
+        );
+      }
+      throw err;
+    }
     const { candidate, stable, router } = out.state;
     const deployed = candidate?.releaseId === req.releaseId ? candidate : stable;
     if (!deployed || !router) throw new Error(`stack ${spec.stack} reports no release ${req.releaseId} after the update`);

@@ -2,6 +2,7 @@ import { planRollback } from '../../infra/deploy/plan';
 import { rollbackInputSchema, type RollbackInput, type RollbackResult } from '../../model/deploy';
 import { parseWith } from '../../model/parse';
 import type { ResolvedDeps } from './deps';
+import { removeLeftovers } from './cleanup';
 import { applySpec, loadEnvironment } from './environment';
 import { routeNow, weightsOf } from './route-now';
 
@@ -17,7 +18,11 @@ export function rollback(deps: ResolvedDeps) {
     if (!env) return { stable: null, removed: [], trafficRestoredMs: 0, reused: true };
     const { spec, state } = env;
     const plan = planRollback(spec, req.releaseId);
-    if (plan.reused) return { stable: state?.stable ?? null, removed: [], trafficRestoredMs: 0, reused: true };
+    if (plan.reused) {
+      // Not in the stack's spec, but a failed or interrupted deploy may have left containers of it.
+      const leftovers = await removeLeftovers(deps, spec, req.releaseId);
+      return { stable: state?.stable ?? null, removed: leftovers.length ? [req.releaseId] : [], trafficRestoredMs: 0, reused: true };
+    }
 
     let trafficRestoredMs = 0;
     if (await routeNow(deps, state, weightsOf({ ...spec, candidateWeight: 0 }))) {

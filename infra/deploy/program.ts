@@ -7,7 +7,7 @@ import { RouterContainer } from '../providers/router-container';
 import { RouterServers } from '../providers/router-servers';
 import { ScrapeTargets, type ScrapeTarget } from '../providers/scrape-targets';
 import { labelsFor } from './labels';
-import type { ReleaseSpec, StackSpec } from './spec';
+import { routerHealthPath, type ReleaseSpec, type StackSpec } from './spec';
 import { serverWeights } from './traffic';
 
 /** What the program exports: the spec it was run with (the next plan starts from it) and the state. */
@@ -29,7 +29,7 @@ export function createReleaseProgram(spec: StackSpec): () => Promise<StackOutput
     const labels = (role: 'release' | 'router' | 'network', releaseId?: string) => labelsFor(service, environment, stack, role, releaseId);
 
     const network = new DockerNetwork('network', { name: networkName(service, environment), labels: labels('network') });
-    const health = { path: spec.healthPath, intervalMs: spec.healthIntervalMs };
+    const health = { path: routerHealthPath(spec), intervalMs: spec.healthIntervalMs };
     const router = new RouterContainer('router', {
       name: routerContainerName(service, environment),
       image: spec.routerImage,

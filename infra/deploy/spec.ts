@@ -24,8 +24,6 @@ export interface StackSpec {
   stack: string;
   routerImage: string;
   routerPort: number;
-  /** The router's health check of every server (the newest manifest's `run.health`). */
-  healthPath: string;
   stable: ReleaseSpec | null;
   candidate: ReleaseSpec | null;
   /** Share of user traffic the candidate receives, 0..100. */
@@ -35,6 +33,15 @@ export interface StackSpec {
   /** Prometheus file_sd file for this environment. */
   targetsFile: string;
   healthIntervalMs: number;
+}
+
+/**
+ * The path the router's health checks use for every server (one per backend in HAProxy): the stable
+ * release's, else the candidate's. A candidate with another health path is still checked by Docker with
+ * its own; the router switches paths when it is promoted.
+ */
+export function routerHealthPath(spec: Pick<StackSpec, 'stable' | 'candidate'>): string {
+  return spec.stable?.healthPath ?? spec.candidate?.healthPath ?? '/';
 }
 
 /** How many past releases the stack remembers for `airlock rollback --to`. */

@@ -104,8 +104,12 @@ export function createStackDriver(config: DriverConfig): StackDriver {
     return create ? LocalWorkspace.createOrSelectStack(args, opts) : LocalWorkspace.selectStack(args, opts);
   }
 
-  /** Runs op; a lock left by a dead process (a killed worker) is cleared once and op retried. */
-  async function locked<T>(name: string, op: () => Promise<T>): Promise<T> {
+  /**
+   * Runs op; a lock left by a dead process (a killed worker) is cleared once and op retried. The killed
+   * update's pending operations are dropped too: creates of containers it may or may not have finished,
+   * which the retry adopts by name.
+   */
+  async function locked<T>(name: string, op: () => Promise<T>, stack?: () => Promise<Stack>): Promise<T> {
     try {
       return await op();
     } catch (err) {
@@ -113,6 +117,7 @@ export function createStackDriver(config: DriverConfig): StackDriver {
       const dir = backendDir(config.pulumi.backendUrl);
       if (dir && clearStaleLocks(dir, PULUMI_PROJECT, name).length > 0) {
         try {
+          if (stack) await dropPendingOperations(await stack());
           return await op();
         } catch (again) {
           throw translate(again);
@@ -150,7 +155,7 @@ export function createStackDriver(config: DriverConfig): StackDriver {
           selected.delete(spec.stack);
           return run();
         }
-      });
+      }, () => cachedStack(spec.stack, program));
       const read = dir ? readCheckpointOutputs(dir, PULUMI_PROJECT, spec.stack) : undefined;
       const raw = read ?? Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value]));
       if (!raw?.spec || !raw.state) throw new StackOperationError(`stack ${spec.stack} has no outputs after the update`, '');
@@ -197,6 +202,17 @@ export function createStackDriver(config: DriverConfig): StackDriver {
       return deployment.deployment as Awaited<ReturnType<StackDriver['exportState']>>;
     },
   };
+}
+
+/** Removes the pending operations an interrupted update left in the checkpoint; returns how many. */
+async function dropPendingOperations(stack: Stack): Promise<number> {
+  const exported = await stack.exportStack();
+  const deployment = exported.deployment as { pending_operations?: unknown[] };
+  const pending = deployment.pending_operations?.length ?? 0;
+  if (pending === 0) return 0;
+  delete deployment.pending_operations;
+  await stack.importStack(exported);
+  return pending;
 }
 
 /**

@@ -7,8 +7,12 @@ import { tarFiles } from './tar';
  * node_modules packages as `require` calls.
  */
 
-export class DockerOpError extends Error {
-  override readonly name = 'DockerOpError';
+/**
+ * A failed Docker operation. A plain Error with a name, not a subclass: Pulumi's closure serializer
+ * rewrites classes into functions, and an Error subclass then loses its message in the provider.
+ */
+export function dockerOpError(message: string): Error {
+  return Object.assign(new Error(message), { name: 'DockerOpError' });
 }
 
 /** A client for DOCKER_HOST (or the local socket), like the docker CLI. */
@@ -43,7 +47,7 @@ export async function ensureImage(docker: Docker, image: string): Promise<void> 
     let failure: string | undefined;
     docker.modem.followProgress(
       stream,
-      (err: Error | null) => (err ? reject(err) : failure ? reject(new DockerOpError(`pull ${image}: ${failure}`)) : resolve()),
+      (err: Error | null) => (err ? reject(err) : failure ? reject(dockerOpError(`pull ${image}: ${failure}`)) : resolve()),
       (event: { error?: string; errorDetail?: { message?: string } }) => {
         if (event.error) failure = event.errorDetail?.message ?? event.error;
       },
@@ -79,10 +83,10 @@ export async function waitHealthy(docker: Docker, name: string, timeoutMs: numbe
     if (health?.Status === 'healthy' || (!health && info.State.Running)) return;
     const why = () => health?.Log?.at(-1)?.Output?.trim() ?? 'no health output';
     if (!info.State.Running && !info.State.Restarting) {
-      throw new DockerOpError(`container ${name} exited (code ${info.State.ExitCode}) before it was healthy: ${await logTail(docker, name)}`);
+      throw dockerOpError(`container ${name} exited (code ${info.State.ExitCode}) before it was healthy: ${await logTail(docker, name)}`);
     }
-    if (health?.Status === 'unhealthy') throw new DockerOpError(`container ${name} is unhealthy: ${why()}`);
-    if (Date.now() >= deadline) throw new DockerOpError(`container ${name} was not healthy within ${timeoutMs} ms (${health?.Status ?? 'no health check'}: ${why()})`);
+    if (health?.Status === 'unhealthy') throw dockerOpError(`container ${name} is unhealthy: ${why()}`);
+    if (Date.now() >= deadline) throw dockerOpError(`container ${name} was not healthy within ${timeoutMs} ms (${health?.Status ?? 'no health check'}: ${why()})`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
@@ -106,14 +110,14 @@ export async function putFiles(docker: Docker, name: string, dir: string, files:
 /** Host port Docker published for a container port (`8080/tcp`), or throws. */
 export function publishedPort(info: Docker.ContainerInspectInfo, containerPort: number): number {
   const binding = info.NetworkSettings.Ports?.[`${containerPort}/tcp`]?.[0]?.HostPort;
-  if (!binding) throw new DockerOpError(`container ${info.Name.replace(/^\//, '')} publishes no host port for ${containerPort}/tcp`);
+  if (!binding) throw dockerOpError(`container ${info.Name.replace(/^\//, '')} publishes no host port for ${containerPort}/tcp`);
   return Number(binding);
 }
 
 /** The container's address on a network, or throws. */
 export function networkAddress(info: Docker.ContainerInspectInfo, network: string): string {
   const ip = info.NetworkSettings.Networks?.[network]?.IPAddress;
-  if (!ip) throw new DockerOpError(`container ${info.Name.replace(/^\//, '')} has no address on network ${network}`);
+  if (!ip) throw dockerOpError(`container ${info.Name.replace(/^\//, '')} has no address on network ${network}`);
   return ip;
 }
 

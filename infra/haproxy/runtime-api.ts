@@ -12,8 +12,9 @@ export interface AdminAddress {
   port: number;
 }
 
-export class RouterCommandError extends Error {
-  override readonly name = 'RouterCommandError';
+/** A refused or failed runtime API command (a plain Error with a name: see dockerOpError). */
+export function routerCommandError(message: string): Error {
+  return Object.assign(new Error(message), { name: 'RouterCommandError' });
 }
 
 export interface ServerState {
@@ -34,12 +35,12 @@ export function parseServersState(text: string): ServerState[] {
   const header = lines.find((l) => l.startsWith('# be_id'));
   if (!header) {
     if (lines.every((l) => l === '' || /^\d+$/.test(l))) return [];
-    throw new RouterCommandError(`unexpected answer to "show servers state": ${text.slice(0, 200)}`);
+    throw routerCommandError(`unexpected answer to "show servers state": ${text.slice(0, 200)}`);
   }
   const cols = header.slice(2).split(/\s+/);
   const col = (name: string) => {
     const i = cols.indexOf(name);
-    if (i < 0) throw new RouterCommandError(`"show servers state" has no column ${name}`);
+    if (i < 0) throw routerCommandError(`"show servers state" has no column ${name}`);
     return i;
   };
   const [be, name, addr, port, weight, admin, op] = ['be_name', 'srv_name', 'srv_addr', 'srv_port', 'srv_uweight', 'srv_admin_state', 'srv_op_state'].map(col) as [
@@ -104,9 +105,9 @@ export function runtimeCommand(address: AdminAddress, command: string, timeoutMs
   return new Promise((resolve, reject) => {
     let answer = '';
     const socket = net.connect(address.port, address.host, () => socket.end(`${command}\n`));
-    socket.setTimeout(timeoutMs, () => socket.destroy(new RouterCommandError(`router ${address.host}:${address.port}: no answer to "${command}" within ${timeoutMs} ms`)));
+    socket.setTimeout(timeoutMs, () => socket.destroy(routerCommandError(`router ${address.host}:${address.port}: no answer to "${command}" within ${timeoutMs} ms`)));
     socket.on('data', (d) => (answer += d.toString('utf8')));
-    socket.on('error', (e) => reject(new RouterCommandError(`router ${address.host}:${address.port}: ${command}: ${e.message}`)));
+    socket.on('error', (e) => reject(routerCommandError(`router ${address.host}:${address.port}: ${command}: ${e.message}`)));
     socket.on('close', () => resolve(answer));
   });
 }
@@ -115,7 +116,7 @@ export function runtimeCommand(address: AdminAddress, command: string, timeoutMs
 export async function runRuntimeCommands(address: AdminAddress, commands: string[]): Promise<void> {
   for (const command of commands) {
     const answer = await runtimeCommand(address, command);
-    if (!answerIsOk(command, answer)) throw new RouterCommandError(`router refused "${command}": ${answer.trim()}`);
+    if (!answerIsOk(command, answer)) throw routerCommandError(`router refused "${command}": ${answer.trim()}`);
   }
 }
 

@@ -46,7 +46,7 @@ async function createReleaseContainer(inputs: ReleaseContainerInputs): Promise<p
         Interval: ns(inputs.healthIntervalMs),
         Timeout: ns(2000),
         Retries: 3,
-        StartPeriod: ns(30_000),
+        StartPeriod: ns(15_000),
       },
       HostConfig: {
         NetworkMode: inputs.network,

@@ -113,9 +113,27 @@ test('killing the worker during deployCandidate and retrying ends with one set o
   expect(containers.filter((c) => c.startsWith(ref(v2).releaseId))).toEqual([`${ref(v2).releaseId}-1`, `${ref(v2).releaseId}-2`]);
   const state = await expectStackMatchesDocker(kit, service, ENV);
   expect(state.candidate?.releaseId).toBe(ref(v2).releaseId);
+  // The killed update's pending operations were dropped with its stale lock (the containers were adopted).
+  expect((await kit.driver.exportState(service, ENV)) as { pending_operations?: unknown[] }).not.toHaveProperty('pending_operations');
   expect(await sample(state.router!.previewUrl, 4)).toEqual({ '2.0.0': 4 });
   expect(await sample(state.router!.url, 4)).toEqual({ '1.0.0': 4 });
 
   // And once more: idempotent.
   expect(await kit.activities.deployCandidate(input)).toMatchObject({ reused: true });
+});
+
+test('a release that never gets healthy fails without retry and leaves no container behind', async () => {
+  const state = (await kit.driver.outputs(service, ENV))!.state;
+  if (state.candidate) await kit.activities.rollback({ releaseId: state.candidate.releaseId, service, environment: ENV, reason: 'next test' });
+  const v4 = await buildDemoImage(kit, '4.0.0', 'none');
+  const releaseId = releaseIdForImage(service, ENV, v4);
+  const sick: DeployTarget = { ...target, run: { ...target.run, health: '/missing' } }; // the app answers 404 there
+  const err = await kit.activities.deployCandidate({ releaseId, service, environment: ENV, image: v4, target: sick }).catch((e: unknown) => e);
+  expect(err).toMatchObject({ type: 'DeployProgramError', nonRetryable: true });
+  expect((err as Error).message).toMatch(new RegExp(`container ${releaseId}-\\d is unhealthy`));
+  expect((await dockerContainers(kit.docker, service, ENV)).releases.filter((c) => c.startsWith(releaseId))).toEqual([]);
+  const after = await expectStackMatchesDocker(kit, service, ENV);
+  expect(after.candidate).toBeNull();
+  expect(await sample(after.router!.url, 4)).toEqual({ '1.0.0': 4 });
+  expect(await kit.activities.rollback({ releaseId, service, environment: ENV, reason: 'compensation' })).toMatchObject({ reused: true, removed: [] });
 });

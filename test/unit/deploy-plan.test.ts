@@ -1,5 +1,5 @@
 import { PlanError, planDeploy, planPromote, planRestore, planRollback, planShift, specForTarget } from '../../infra/deploy/plan';
-import type { StackSpec } from '../../infra/deploy/spec';
+import { routerHealthPath, type StackSpec } from '../../infra/deploy/spec';
 import type { DeployTarget } from '../../model/deploy';
 import { environmentSchema } from '../../model/manifest';
 
@@ -25,7 +25,16 @@ describe('specForTarget', () => {
   it('takes router and health settings from the target and releases from the previous spec', () => {
     const prev = stableV1();
     const s = specForTarget(target({ routerPort: 19000 }), prev, env);
-    expect(s).toMatchObject({ stack: 'demo-prod', routerPort: 19000, healthPath: '/healthz', stable: prev.stable, history: prev.history });
+    expect(s).toMatchObject({ stack: 'demo-prod', routerPort: 19000, stable: prev.stable, history: prev.history });
+  });
+});
+
+describe('routerHealthPath', () => {
+  it("is the stable release's, else the candidate's", () => {
+    const stable = stableV1();
+    const mid = planDeploy(stable, v2, { ...target(), run: { ...target().run, health: '/ready' } }).spec;
+    expect(routerHealthPath(mid)).toBe('/healthz');
+    expect(routerHealthPath({ stable: null, candidate: mid.candidate })).toBe('/ready');
   });
 });
 
