@@ -73,6 +73,8 @@ async function main(): Promise<void> {
     rescan.push(ms);
   }
   rmSync(repo, { recursive: true, force: true });
+  for (const image of await docker.listImages())
+    for (const tag of image.RepoTags ?? []) if (tag.startsWith(`${config.registry}/${service}:`)) await docker.getImage(tag).remove().catch(() => undefined);
 
   const result = {
     machine: `${cpus().length} cores`,

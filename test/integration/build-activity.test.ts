@@ -9,13 +9,17 @@ import { silentLogger } from '../../activities/build/hooks';
 import { DockerUnavailableError, RegistryError } from '../../activities/errors';
 import type { BuildResult } from '../../model/build';
 import { InvalidInputError } from '../../model/parse';
-import { commitChange, fixtureRepo, requireBuildComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
+import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
 
 const config = testConfig();
 const docker = new Docker();
 
 beforeAll(async () => {
   await requireBuildComponents(config, docker);
+});
+
+afterAll(async () => {
+  await removeTestImages(docker, config.registry);
 });
 
 describe('buildImage as an activity', () => {

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { airlock } from '../support/cli';
-import { fixtureRepo, requireBuildComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
+import { fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
 import { join } from 'node:path';
 
 // The built command (dist/, `npm run build`), as a user runs it.
@@ -9,6 +9,10 @@ const env = { AIRLOCK_HOME: config.home, AIRLOCK_REGISTRY: config.registry };
 
 beforeAll(async () => {
   await requireBuildComponents(config, new Docker());
+});
+
+afterAll(async () => {
+  await removeTestImages(new Docker(), config.registry);
 });
 
 describe('airlock build', () => {

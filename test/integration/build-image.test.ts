@@ -6,7 +6,7 @@ import { buildImage, LABELS } from '../../activities/build/build-image';
 import { silentLogger } from '../../activities/build/hooks';
 import { ImageBuildError } from '../../activities/errors';
 import { InvalidInputError } from '../../model/parse';
-import { commitChange, fixtureRepo, requireBuildComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
+import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
 
 const config = testConfig();
 const docker = new Docker();
@@ -29,6 +29,10 @@ async function filesIn(image: string): Promise<string[]> {
 
 beforeAll(async () => {
   await requireBuildComponents(config, docker);
+});
+
+afterAll(async () => {
+  await removeTestImages(docker, config.registry);
 });
 
 describe('buildImage against the real engine and registry', () => {

@@ -13,7 +13,7 @@ import Docker from 'dockerode';
 import { createScanActivities } from '../../activities/scan';
 import { buildImage } from '../../activities/build/build-image';
 import { pinned } from '../../model/build';
-import { commitChange, fixtureRepo, requireBuildComponents, requireScanComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
+import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, requireScanComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
 
 const config = testConfig();
 const docker = new Docker();
@@ -33,6 +33,10 @@ beforeAll(async () => {
   const next = commitChange(f, 'src/version.js', "module.exports = { version: 'not scanned yet' };\n");
   const rebuilt = await buildImage({ docker, registry: config.registry, log: silentLogger }, { repo: f.repo, serviceDir: f.serviceDir, commit: next });
   unscanned = pinned(rebuilt.image, rebuilt.digest);
+});
+
+afterAll(async () => {
+  await removeTestImages(docker, config.registry);
 });
 
 const mutate = (fn: (r: Record<string, unknown> & { Results: Record<string, unknown>[] }) => void): string => {
