@@ -3,13 +3,14 @@ import { commands } from './commands';
 import { EXIT, ExitError } from './errors';
 
 function help(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+  const loaded = commands.map((c) => c.load());
+  const width = Math.max(...loaded.map((c) => c.name.length));
   return [
     'airlock: deployment pipelines on Temporal, from commit to promoted or rolled back',
     '',
     'usage: airlock <command> [options]   (airlock <command> --help for its options)',
     '',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...loaded.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
   ].join('\n');
 }
 
@@ -20,8 +21,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${help()}\n`);
     return name ? EXIT.ok : EXIT.badInput;
   }
-  const command = commands.find((c) => c.name === name);
   try {
+    const command = commands.find((c) => c.name === name)?.load();
     if (!command) throw new ExitError(EXIT.badInput, `airlock: unknown command '${name}' (airlock help lists them)`);
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(`${command.usage}\n`);

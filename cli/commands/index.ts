@@ -1,37 +1,27 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- synchronous lazy loading: each command module is required on first use */
 import type { Command } from '../command';
-import { abortCommand } from './abort';
-import { approveCommand, promoteCommand, rejectCommand } from './approve';
-import { buildCommand } from './build';
-import { demoCommand } from './demo';
-import { deployCommand } from './deploy';
-import { devCommand } from './dev';
-import { historyCommand, listCommand, statusCommand } from './inspect';
-import { keysCommand } from './keys';
-import { policyCommand } from './policy';
-import { riskCommand } from './risk';
-import { rollbackCommand } from './rollback';
-import { scanCommand } from './scan';
-import { triggerCommand } from './trigger';
-import { workerCommand } from './worker';
 
-/** Every `airlock <name>` command. Add one line per command. */
-export const commands: Command[] = [
-  triggerCommand,
-  deployCommand,
-  rollbackCommand,
-  approveCommand,
-  rejectCommand,
-  promoteCommand,
-  abortCommand,
-  statusCommand,
-  listCommand,
-  historyCommand,
-  keysCommand,
-  riskCommand,
-  buildCommand,
-  scanCommand,
-  policyCommand,
-  demoCommand,
-  devCommand,
-  workerCommand,
+/**
+ * Every `airlock <name>` command, loaded on first use: a command pulls in only its own dependencies
+ * (Pulumi alone takes seconds to load), so `airlock status` starts fast. Add one line per command.
+ */
+export const commands: { name: string; load: () => Command }[] = [
+  { name: 'trigger', load: () => require('./trigger').triggerCommand },
+  { name: 'deploy', load: () => require('./deploy').deployCommand },
+  { name: 'rollback', load: () => require('./rollback').rollbackCommand },
+  { name: 'approve', load: () => require('./approve').approveCommand },
+  { name: 'reject', load: () => require('./approve').rejectCommand },
+  { name: 'promote', load: () => require('./approve').promoteCommand },
+  { name: 'abort', load: () => require('./abort').abortCommand },
+  { name: 'status', load: () => require('./inspect').statusCommand },
+  { name: 'list', load: () => require('./inspect').listCommand },
+  { name: 'history', load: () => require('./inspect').historyCommand },
+  { name: 'keys', load: () => require('./keys').keysCommand },
+  { name: 'risk', load: () => require('./risk').riskCommand },
+  { name: 'build', load: () => require('./build').buildCommand },
+  { name: 'scan', load: () => require('./scan').scanCommand },
+  { name: 'policy', load: () => require('./policy').policyCommand },
+  { name: 'demo', load: () => require('./demo').demoCommand },
+  { name: 'dev', load: () => require('./dev').devCommand },
+  { name: 'worker', load: () => require('./worker').workerCommand },
 ];
