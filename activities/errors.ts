@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { InvalidInputError as InputSchemaError } from '../model/parse';
 
 /**
  * Errors activities throw. Retry is decided here, once: `toFailure` turns each into an ApplicationFailure
@@ -59,13 +60,17 @@ export function toFailure(err: AirlockError): ApplicationFailure {
   });
 }
 
-/** Wraps an activity so AirlockErrors leave it as typed ApplicationFailures; other errors stay retryable. */
+/**
+ * Wraps an activity so AirlockErrors leave it as typed ApplicationFailures, and a schema failure of an
+ * input (model/parse.ts) as a non-retryable InvalidInputError; other errors stay retryable.
+ */
 export function withFailures<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args: A) => {
     try {
       return await fn(...args);
     } catch (err) {
       if (err instanceof AirlockError) throw toFailure(err);
+      if (err instanceof InputSchemaError) throw toFailure(new InvalidInputError(err.message, { source: err.source, lines: err.lines }));
       throw err;
     }
   };

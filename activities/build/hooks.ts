@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { InvalidInputError as ModelInvalidInputError } from '../../model/parse';
-import { InvalidInputError, withFailures } from '../errors';
+import { withFailures } from '../errors';
 
 /** Structured logger: the activity logger inside a worker, a console-backed one in the CLI. */
 export interface StageLogger {
@@ -41,12 +40,7 @@ export function stageActivity<A, R>(
 ): (input: A) => Promise<R> {
   return withFailures(async (input: A) => {
     const ctx = Context.current();
-    try {
-      return await fn(input, { heartbeat: (d) => ctx.heartbeat(d), signal: ctx.cancellationSignal }, log ?? ctx.log);
-    } catch (err) {
-      if (err instanceof ModelInvalidInputError) throw new InvalidInputError(err.message, { source: err.source, lines: err.lines });
-      throw err;
-    }
+    return fn(input, { heartbeat: (d) => ctx.heartbeat(d), signal: ctx.cancellationSignal }, log ?? ctx.log);
   });
 }
 
