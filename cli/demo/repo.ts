@@ -10,15 +10,23 @@ export const DEMO_PEOPLE = {
   security: 'sam',
 } as const;
 
+export interface DemoRepoOptions {
+  /** More members of `developers` (the end-to-end tests add the author, to show self-approval is refused). */
+  developers?: { id: string; publicKey: string }[];
+  /** Edits before the first commit (the end-to-end tests add their own environment and router port). */
+  prepare?: (repo: DemoRepo) => void;
+}
+
 /** A git repository made from examples/demo-service, with the demo's policy and its own history. */
 export class DemoRepo {
   constructor(readonly dir: string) {}
 
-  static create(dir: string, keys: { alice: string; sam: string }): DemoRepo {
+  static create(dir: string, keys: { alice: string; sam: string }, opts: DemoRepoOptions = {}): DemoRepo {
     mkdirSync(dir, { recursive: true });
     cpSync(join(projectRoot(), 'examples', 'demo-service'), dir, { recursive: true });
-    writeFileSync(join(dir, 'airlock.policy.yaml'), demoPolicy(keys));
+    writeFileSync(join(dir, 'airlock.policy.yaml'), demoPolicy(keys, opts.developers ?? []));
     const repo = new DemoRepo(dir);
+    opts.prepare?.(repo);
     repo.git(['init', '-q', '-b', 'main']);
     repo.commit('demo-service: first release');
     return repo;
@@ -54,7 +62,8 @@ export class DemoRepo {
   }
 }
 
-function demoPolicy(keys: { alice: string; sam: string }): string {
+function demoPolicy(keys: { alice: string; sam: string }, developers: { id: string; publicKey: string }[]): string {
+  const more = developers.map((d) => `\n      - { id: ${JSON.stringify(d.id)}, publicKey: ${d.publicKey} }`).join('');
   return `# The demo's policy (format: docs/policy.md). Read at the BASE commit of every change.
 version: 1
 gates:
@@ -65,7 +74,7 @@ gates:
 approverGroups:
   developers:
     members:
-      - { id: ${DEMO_PEOPLE.approver}, publicKey: ${keys.alice} }
+      - { id: ${DEMO_PEOPLE.approver}, publicKey: ${keys.alice} }${more}
   security:
     members:
       - { id: ${DEMO_PEOPLE.security}, publicKey: ${keys.sam} }

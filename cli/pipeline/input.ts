@@ -34,7 +34,11 @@ export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Prom
     const baseCommit = await resolveCommit(repo, req.base ?? ci.before ?? `${headCommit}^`).catch(() => {
       throw badInput(`--base: ${req.base ?? `${headCommit.slice(0, 12)}^`} is not a commit in ${repo} (a shallow clone? fetch with depth 0)`);
     });
-    const serviceDir = (await pathInRepo(repo, resolve(repo, req.serviceDir ?? '.'))) || '.';
+    const serviceDir =
+      (await pathInRepo(repo, resolve(repo, req.serviceDir ?? '.')).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') throw badInput(`--service-dir: ${req.serviceDir} is not a directory of ${repo}`);
+        throw err;
+      })) || '.';
     const manifestPath = posix.join(serviceDir, MANIFEST_FILE);
     const text = await readAtCommit(repo, headCommit, manifestPath);
     if (!text) throw badInput(`${manifestPath} is not in commit ${headCommit.slice(0, 12)} of ${repo} (--service-dir names the directory that holds it)`);

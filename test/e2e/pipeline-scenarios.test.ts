@@ -1,0 +1,143 @@
+// The demo's four changes through the airlock CLI, as CI, approvers and auditors use it, on the real
+// stack (worker process, Temporal, Docker, registry, Trivy, Pulumi, HAProxy, Prometheus): a docs change
+// promoted on its own; a new endpoint that waits, is refused to its author, found by `list`, approved
+// through the official Temporal CLI and followed by a re-triggered `--wait`; a bad release rolled back;
+// a planted secret blocked.
+import { readFileSync } from 'node:fs';
+import { keyFile } from '../../cli/keys';
+import { SCENARIOS } from '../../cli/demo/scenarios';
+import { signApproval } from '../../model/approval';
+import type { Timeline } from '../../cli/history/timeline';
+import { signWithOpenssl, temporalCli } from '../support/e2e-approval';
+import { E2eWorld, PIPELINE_TIMEOUT_MS, sleep } from '../support/e2e-world';
+
+const [docs, endpoint, bad, secret] = SCENARIOS;
+let world: E2eWorld;
+let lastGood: string;
+const PIPELINE = PIPELINE_TIMEOUT_MS + 60_000;
+
+beforeAll(async () => {
+  world = await E2eWorld.create({ name: 'scenarios', environment: 'e2e-scenarios', routerPort: 18101, authorIsDeveloper: true });
+}, 300_000);
+
+afterAll(async () => {
+  await world?.tearDown();
+}, 300_000);
+
+const commitScenario = (s: (typeof SCENARIOS)[number]) => world.repo.commit(s.change(world.repo));
+
+test('a docs change: low risk, approved automatically, canary, promoted: trigger --wait exits 0', () => {
+  const commit = commitScenario(docs!);
+  const r = world.trigger('--wait');
+  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  expect(r.stderr).toContain(`started pipeline ${world.pipelineId(commit)}`);
+  expect(r.stderr).toMatch(/risk low/);
+  expect(r.stderr).toMatch(/auto-approved/);
+  expect(r.stderr).toMatch(/analysis at 50%: pass/);
+  expect(r.stderr).toMatch(/outcome: promoted 127\.0\.0\.1:5000\/demo@sha256:[0-9a-f]{64}/);
+  lastGood = commit;
+}, PIPELINE);
+
+describe('a new endpoint: medium risk, waits for one approver', () => {
+  let id: string;
+  let digest: string;
+
+  test('trigger without --wait exits 0 once started; the pipeline waits in stage approval', async () => {
+    const commit = commitScenario(endpoint!);
+    id = world.pipelineId(commit);
+    const r = world.trigger();
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    expect(r.stderr).toContain(`started pipeline ${id}`);
+    const state = await world.waitForState(id, (s) => s.stage === 'approval' || s.status !== 'RUNNING', 'waiting for approval');
+    expect(state).toMatchObject({ status: 'RUNNING', stage: 'approval', risk: { level: 'medium' }, approval: { needed: 1, decisions: [] } });
+    digest = state.image!.split('@')[1]!;
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  }, PIPELINE);
+
+  test('list --stage awaiting-approval finds it', async () => {
+    let rows: { pipelineId: string; stage: string; risk: string; author: string }[] = [];
+    for (let i = 0; i < 30 && !rows.some((row) => row.pipelineId === id); i++) {
+      if (i) await sleep(500); // visibility is eventually consistent
+      const r = world.cli(['list', '--stage', 'awaiting-approval', '--json']);
+      expect(r.code).toBe(0);
+      rows = JSON.parse(r.stdout) as typeof rows;
+    }
+    expect(rows.find((row) => row.pipelineId === id)).toMatchObject({ stage: 'approval', risk: 'medium', author: 'dana@example.com' });
+  });
+
+  test('its author cannot approve it: the validator refuses, exit != 0, one line', () => {
+    const r = world.cli(['approve', id, '--as', 'dana@example.com']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim()).toBe(`approve refused: "dana@example.com" is an author of this change and cannot approve it`);
+  });
+
+  test('approved through the official Temporal CLI (temporal workflow update execute)', () => {
+    const key = keyFile(world.config.dirs.keys, 'alice');
+    const signature = signWithOpenssl(key, id, digest);
+    // the README's openssl recipe signs the same bytes as airlock: ed25519 is deterministic
+    expect(signature).toBe(signApproval(readFileSync(key, 'utf8').trim(), { pipelineId: id, imageDigest: digest, decision: 'approve' }));
+    const payload = JSON.stringify({ approver: 'alice', signature, comment: 'approved with the temporal CLI' });
+    const r = temporalCli(world.config, ['workflow', 'update', 'execute', '--name', 'approve', '--workflow-id', id, '--input', payload]);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    expect(r.stdout).toMatch(/Result\s+map\[accepted:true approvals:1 decision:approve missingGroups:\[\] needed:1\]/);
+  });
+
+  test('the same commit triggered again with --wait attaches to the pipeline and exits 0 when promoted', () => {
+    const r = world.trigger('--wait');
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    expect(r.stderr).toContain(`attached to running pipeline ${id}`);
+    expect(r.stderr).toMatch(/outcome: promoted/);
+    lastGood = world.repo.head();
+  }, PIPELINE);
+
+  test('history --json has the approval with identity, comment and a verified signature', () => {
+    const r = world.cli(['history', id, '--json']);
+    expect(r.code).toBe(0);
+    const tl = JSON.parse(r.stdout) as Timeline;
+    expect(tl.status).toBe('completed');
+    expect(tl.decisions).toEqual([
+      expect.objectContaining({ decision: 'approve', approver: 'alice', groups: ['developers'], signature: 'verified', comment: 'approved with the temporal CLI' }),
+    ]);
+    expect(tl.risk?.level).toBe('medium');
+    expect(tl.result?.outcome.kind).toBe('promoted');
+    expect(tl.stages.map((s) => s.activity)).toEqual(expect.arrayContaining(['buildImage', 'scanImage', 'evaluatePolicy', 'deployCandidate', 'analyze', 'promote']));
+    const text = world.cli(['history', id]);
+    expect(text.stdout).toMatch(/approve by alice \(developers\)\s+signature verified/);
+  });
+
+  test('temporal workflow show --detailed names the stages (activity types) and the approval update', () => {
+    const r = temporalCli(world.config, ['workflow', 'show', '--workflow-id', id, '--detailed']);
+    expect(r.code).toBe(0);
+    for (const name of ['analyzeChange', 'scoreRisk', 'buildImage', 'scanImage', 'evaluatePolicy', 'deployCandidate', 'analyze', 'promote'])
+      expect(r.stdout).toContain(`activityType.name: ${name}\n`);
+    expect(r.stdout).toMatch(/acceptedRequest\.input\.name: approve\n/);
+  });
+});
+
+test(
+  'a bad release: approved, then the canary analysis fails and it is rolled back: trigger --wait exits 6',
+  async () => {
+    const id = world.pipelineId(commitScenario(bad!));
+    const waiting = world.cliAsync(world.triggerArgs('--wait'));
+    await world.waitForState(id, (s) => s.stage === 'approval' || s.status !== 'RUNNING', 'waiting for approval');
+    const approved = await world.cliAsync(['approve', id, '--as', 'alice', '--comment', 'looks fine to me']);
+    expect({ code: approved.code, stderr: approved.stderr }).toMatchObject({ code: 0 });
+    expect(approved.stdout).toBe('approve by alice accepted (1/1 approvals)\n');
+    const r = await waiting;
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 6 });
+    expect(r.stderr).toContain(`airlock approve ${id} --as <identity>`); // the hint while it waited
+    expect(r.stderr).toMatch(/approve by alice: looks fine to me/);
+    expect(r.stderr).toMatch(/analysis at 50%: fail/);
+    expect(r.stderr).toMatch(/outcome: rolled back at 50%/);
+    world.repo.resetTo(lastGood); // the next change starts from what runs
+  },
+  2 * PIPELINE,
+);
+
+test('a planted secret: Trivy finds it, blocked by policy: exit 3', () => {
+  commitScenario(secret!);
+  const r = world.trigger('--wait');
+  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 3 });
+  expect(r.stderr).toMatch(/1 secrets/);
+  expect(r.stderr).toMatch(/outcome: blocked by policy: .*secret/i);
+}, PIPELINE);

@@ -1,0 +1,74 @@
+// A worker killed with kill -9 (with its Pulumi child) in the middle of a pipeline's deploy, and a new
+// worker started: the pipeline completes, promoted, with one image for the release and one set of
+// containers, the same as Pulumi's state (no orphan from the interrupted attempt).
+import type { Timeline } from '../../cli/history/timeline';
+import { LABELS as IMAGE_LABELS } from '../../activities/build/build-image';
+import { createStackDriver } from '../../infra/deploy/stack';
+import { dockerClient } from '../../infra/local/probes';
+import { SCENARIOS } from '../../cli/demo/scenarios';
+import { E2eWorld, environmentContainers, PIPELINE_TIMEOUT_MS, SERVICE, sleep } from '../support/e2e-world';
+
+let world: E2eWorld;
+
+beforeAll(async () => {
+  world = await E2eWorld.create({ name: 'crash', environment: 'e2e-crash', routerPort: 18102 });
+}, 300_000);
+
+afterAll(async () => {
+  await world?.tearDown();
+}, 300_000);
+
+test(
+  'kill -9 of the worker during deploy, a new worker: promoted, one image, one set of containers',
+  async () => {
+    const commit = world.repo.commit(SCENARIOS[0]!.change(world.repo));
+    const id = world.pipelineId(commit);
+    const started = world.trigger();
+    expect({ code: started.code, stderr: started.stderr }).toMatchObject({ code: 0 });
+
+    const deploying = await world.waitForState(id, (s) => s.stage === 'deploy' || s.status !== 'RUNNING', 'deploying');
+    expect(deploying.stage).toBe('deploy');
+    await sleep(2000); // the worker has the deployCandidate activity in hand (it takes ~10 s)
+    const killed = world.worker!;
+    await killed.kill9();
+    expect(killed.alive).toBe(false);
+    await world.startWorker();
+
+    const r = world.trigger('--wait');
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    expect(r.stderr).toContain(`attached to running pipeline ${id}`);
+    expect(r.stderr).toMatch(/outcome: promoted/);
+
+    const tl = JSON.parse(world.cli(['history', id, '--json']).stdout) as Timeline;
+    const outcome = tl.result!.outcome;
+    if (outcome.kind !== 'promoted') throw new Error(`expected promoted, got ${JSON.stringify(outcome)}`);
+    const releaseId = tl.result!.releaseId;
+    const byActivity = (name: string) => tl.stages.filter((s) => s.activity === name);
+    // one build; the deploy that the kill interrupted ran again (attempt 2+) and completed
+    expect(byActivity('buildImage')).toEqual([expect.objectContaining({ result: 'completed', attempts: 1 })]);
+    expect(byActivity('deployCandidate')).toEqual([expect.objectContaining({ result: 'completed' })]);
+    expect(byActivity('deployCandidate')[0]!.attempts).toBeGreaterThanOrEqual(2);
+
+    // one image: one image in the engine labelled with the release, and the registry's tag is the promoted digest
+    const docker = dockerClient(world.config);
+    const images = await docker.listImages({ all: false, filters: { label: [`${IMAGE_LABELS.releaseId}=${releaseId}`] } });
+    expect(images).toHaveLength(1);
+    const tags = (await (await fetch(`http://${world.config.registry}/v2/${SERVICE}/tags/list`)).json()) as { tags: string[] };
+    expect(tags.tags.filter((t) => t === releaseId)).toHaveLength(1);
+    const head = await fetch(`http://${world.config.registry}/v2/${SERVICE}/manifests/${releaseId}`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
+    });
+    expect(`${world.config.registry}/${SERVICE}@${head.headers.get('docker-content-digest')}`).toBe(outcome.image);
+
+    // one set of containers: the release's replica and the router, exactly what Pulumi's state holds
+    const containers = await environmentContainers(world.config, world.environment);
+    expect(containers.releases.map((c) => c.release)).toEqual([releaseId]);
+    expect(containers.routers).toHaveLength(1);
+    const state = await createStackDriver(world.config).exportState(SERVICE, world.environment);
+    const inStack = (kind: string) => (state.resources ?? []).filter((res) => res.type.endsWith(`/airlock:${kind}`)).map((res) => String(res.id)).sort();
+    expect(inStack('ReleaseContainer')).toEqual(containers.releases.map((c) => c.name));
+    expect(inStack('RouterContainer')).toEqual(containers.routers);
+  },
+  2 * PIPELINE_TIMEOUT_MS,
+);

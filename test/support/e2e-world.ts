@@ -1,0 +1,218 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { targetsFile } from '../../activities/deploy/deps';
+import { DemoRepo } from '../../cli/demo/repo';
+import { LABELS } from '../../infra/deploy/labels';
+import { createStackDriver } from '../../infra/deploy/stack';
+import { dockerClient } from '../../infra/local/probes';
+import { stackName } from '../../model/names';
+import { lockWorkflowId, type PipelineState } from '../../model/pipeline';
+import type { AirlockConfig } from '../../worker/config';
+import { connectClient } from '../../worker/connection';
+import { airlock, type CliResult } from './cli';
+import { WorkerProcess } from './e2e-worker';
+import { requireComponents } from './stack';
+
+const BIN = join(__dirname, '..', '..', 'bin', 'airlock.js');
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * How long a test waits for one pipeline. ~1 min on an idle 2-core machine; the generous bound is for a
+ * machine shared with other test runs. Test timeouts are a multiple of it.
+ */
+export const PIPELINE_TIMEOUT_MS = 8 * 60_000;
+
+/** The demo's service name: every end-to-end test deploys examples/demo-service, each to its own environment. */
+export const SERVICE = 'demo';
+
+export interface WorldOptions {
+  /** Short name: the task queue, temp dirs and logs are named after it. */
+  name: string;
+  /** An environment only this test file deploys to (stack `demo-<environment>`). */
+  environment: string;
+  /** Its router's port on 127.0.0.1: unique per test file. */
+  routerPort: number;
+  /** Canary steps of the environment; default [50, 100]. */
+  steps?: number[];
+  /** Adds the author (dana@example.com) to the `developers` approver group, to show self-approval is refused. */
+  authorIsDeveloper?: boolean;
+}
+
+/** `airlock` with the test's task queue, run as a user would (the built CLI). */
+export type Cli = (args: string[], timeoutMs?: number) => CliResult;
+
+/**
+ * One test file's world on the real local stack: its own environment in a git repository made from
+ * examples/demo-service (cli/demo/repo.ts), approver keys in $AIRLOCK_HOME/keys, a worker process on a
+ * task queue of its own (so no other run takes its tasks), and a clean-up that leaves nothing behind.
+ */
+export class E2eWorld {
+  worker?: WorkerProcess;
+  private workers = 0;
+
+  private constructor(
+    readonly opts: WorldOptions,
+    readonly config: AirlockConfig,
+    readonly dir: string,
+    readonly repo: DemoRepo,
+    readonly env: Record<string, string>,
+    readonly keys: Record<string, string>,
+  ) {}
+
+  static async create(opts: WorldOptions): Promise<E2eWorld> {
+    const config = await requireComponents('docker', 'registry', 'temporal', 'prometheus', 'pulumi', 'trivy', 'base-image', 'router-image');
+    await cleanUpEnvironment(config, opts.environment);
+    const env = { TEMPORAL_TASK_QUEUE: `e2e-${opts.name}-${process.pid}-${Date.now().toString(36)}` };
+    const people = ['alice', 'sam', ...(opts.authorIsDeveloper ? ['dana@example.com'] : [])];
+    const keys = Object.fromEntries(people.map((id) => [id, approverKey(id)]));
+    const dir = mkdtempSync(join(tmpdir(), `airlock-e2e-${opts.name}-`));
+    const repo = DemoRepo.create(join(dir, 'demo-service'), { alice: keys.alice!, sam: keys.sam! }, {
+      developers: opts.authorIsDeveloper ? [{ id: 'dana@example.com', publicKey: keys['dana@example.com']! }] : [],
+      prepare: (r) => r.edit('airlock.yaml', (text) => `${text.trimEnd()}\n${environmentYaml(opts)}`),
+    });
+    const world = new E2eWorld(opts, config, dir, repo, env, keys);
+    await world.startWorker();
+    return world;
+  }
+
+  get environment(): string {
+    return this.opts.environment;
+  }
+
+  cli: Cli = (args, timeoutMs) => airlock(args, this.env, timeoutMs);
+
+  /** `airlock` without blocking the test's event loop (for polling while something else runs). */
+  cliAsync(args: string[], timeoutMs = PIPELINE_TIMEOUT_MS): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...this.env }, timeout: timeoutMs });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.once('error', reject);
+      child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
+  async startWorker(): Promise<WorkerProcess> {
+    this.workers += 1;
+    this.worker = await WorkerProcess.start(this.env, join(this.dir, `worker-${this.workers}.log`));
+    return this.worker;
+  }
+
+  /** The pipeline id of a commit in this world's environment. */
+  pipelineId(commit: string): string {
+    return `airlock/${SERVICE}/${this.environment}/${commit}`;
+  }
+
+  /** `airlock trigger --repo <repo> --env <env> ...`. */
+  trigger(...extra: string[]): CliResult {
+    return this.cli(this.triggerArgs(...extra), PIPELINE_TIMEOUT_MS);
+  }
+
+  triggerArgs(...extra: string[]): string[] {
+    return ['trigger', '--repo', this.repo.dir, '--env', this.environment, ...extra];
+  }
+
+  /** `airlock status <id> --json`, parsed (undefined while the pipeline cannot be queried). */
+  async status(id: string): Promise<(PipelineState & { status: string }) | undefined> {
+    const r = await this.cliAsync(['status', id, '--json']);
+    return r.code === 0 ? (JSON.parse(r.stdout) as PipelineState & { status: string }) : undefined;
+  }
+
+  /** Polls `airlock status --json` until `done(state)`; fails with the last state seen after `timeoutMs`. */
+  async waitForState(id: string, done: (s: PipelineState & { status: string }) => boolean, what: string, timeoutMs = PIPELINE_TIMEOUT_MS): Promise<PipelineState & { status: string }> {
+    const deadline = Date.now() + timeoutMs;
+    let last: (PipelineState & { status: string }) | undefined;
+    for (;;) {
+      last = (await this.status(id)) ?? last;
+      if (last && done(last)) return last;
+      if (Date.now() > deadline) throw new Error(`${id}: not ${what} after ${timeoutMs / 1000}s; last state: ${JSON.stringify(last)}`);
+      await sleep(300);
+    }
+  }
+
+  /** Stops the worker, terminates what is still running, destroys the environment, removes the repository. */
+  async tearDown(): Promise<void> {
+    await this.worker?.stop();
+    await cleanUpEnvironment(this.config, this.environment);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The environment a test adds to the demo's airlock.yaml: one replica, short analysis, its own router port. */
+function environmentYaml(o: WorldOptions): string {
+  return `  ${o.environment}:
+    routerPort: ${o.routerPort}
+    replicas: 1
+    rollout:
+      strategy: canary
+      steps: [${(o.steps ?? [50, 100]).join(', ')}]
+    analysis:
+      interval: 2s
+      checks: 2
+      failureLimit: 1
+      minSuccessRate: 0.99
+      maxLatencyP95Ms: 500
+      maxSuccessRateDrop: 0.02
+      loadRps: 20
+`;
+}
+
+/** The public key of an approver's key in $AIRLOCK_HOME/keys, created with `airlock keys create` when missing. */
+export function approverKey(identity: string): string {
+  const shown = airlock(['keys', 'show', '--as', identity, '--json']);
+  const r = shown.code === 0 ? shown : airlock(['keys', 'create', '--as', identity, '--json']);
+  if (r.code !== 0) throw new Error(`airlock keys create --as ${identity}: exit ${r.code}: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { publicKey: string }).publicKey;
+}
+
+async function withTemporal<T>(config: AirlockConfig, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connectClient(config.temporal);
+  try {
+    return await fn(client);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/**
+ * Leaves nothing of an environment: terminates its running pipelines and its lock, destroys its Pulumi
+ * stack, removes any container or network still labelled with it, and its Prometheus targets file.
+ * Runs before (leftovers of an interrupted run) and after each test file.
+ */
+export async function cleanUpEnvironment(config: AirlockConfig, environment: string): Promise<void> {
+  await withTemporal(config, async (client) => {
+    const query = `AirlockService = "${SERVICE}" AND AirlockEnvironment = "${environment}" AND ExecutionStatus = "Running"`;
+    for await (const w of client.workflow.list({ query })) await client.workflow.getHandle(w.workflowId, w.runId).terminate('end-to-end test clean-up').catch(() => undefined);
+    await client.workflow.getHandle(lockWorkflowId(SERVICE, environment)).terminate('end-to-end test clean-up').catch(() => undefined);
+  });
+  const stack = stackName(SERVICE, environment);
+  await createStackDriver(config)
+    .destroy(SERVICE, environment)
+    .catch(() => undefined);
+  const docker = dockerClient(config);
+  const label = { label: [`${LABELS.stack}=${stack}`] };
+  const containers = await docker.listContainers({ all: true, filters: label });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  const networks = await docker.listNetworks({ filters: label });
+  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  rmSync(targetsFile(config, stack), { force: true });
+}
+
+/** Containers of an environment by role (from Docker's labels), names sorted. */
+export async function environmentContainers(config: AirlockConfig, environment: string): Promise<{ releases: { name: string; release: string }[]; routers: string[] }> {
+  const docker = dockerClient(config);
+  const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${stackName(SERVICE, environment)}`] } });
+  const name = (c: (typeof list)[number]) => c.Names[0]!.replace(/^\//, '');
+  return {
+    releases: list
+      .filter((c) => c.Labels[LABELS.role] === 'release')
+      .map((c) => ({ name: name(c), release: c.Labels[LABELS.release] ?? '' }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    routers: list.filter((c) => c.Labels[LABELS.role] === 'router').map(name).sort(),
+  };
+}
