@@ -1,7 +1,9 @@
 /**
  * Benchmark of deploy, canary analysis and rollback on the real stack (Docker, HAProxy, Prometheus, Pulumi):
- *   - time to restore: from the bad release (30% errors) receiving traffic at the first canary step to the
- *     stable release serving 100% again (target p95 <= 30 s; Flagger's default is interval x threshold = minutes)
+ *   - time to restore: from the router giving the bad release (30% errors) traffic at the first canary step
+ *     to the router giving the stable release 100% again, read from HAProxy's runtime API every 20 ms
+ *     (target p95 <= 30 s; Flagger's default is interval x threshold = minutes); also counted from the
+ *     start of the shift activity, and as a client probing every 25 ms saw it
  *   - promote time of a good release (drain, then destroy the old one)
  *   - Pulumi `up` of an unchanged stack (target p50 <= 4 s)
  * p50/p95 over N runs (default 10; AIRLOCK_BENCH_RUNS). Run: `node dist/bench/deploy.js [--json]`.
@@ -16,6 +18,7 @@ import { buildImage } from '../activities/build/build-image';
 import { silentLogger } from '../activities/build/hooks';
 import { createDeployActivities } from '../activities/deploy';
 import { createStackDriver } from '../infra/deploy/stack';
+import { parseAdminAddress, showServers } from '../infra/haproxy/runtime-api';
 import { dockerClient } from '../infra/local/probes';
 import { projectRoot } from '../infra/local/tools';
 import { deployTargetOf, type DeployTarget } from '../model/deploy';
@@ -66,6 +69,36 @@ function watchRouter(url: string) {
   };
 }
 
+/** Polls the router's runtime API (every 20 ms): when the bad release's servers got user traffic weight, and lost it. */
+function watchWeights(adminAddress: string, releaseId: string) {
+  const admin = parseAdminAddress(adminAddress);
+  let on: number | undefined;
+  let off: number | undefined;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const at = Date.now();
+      try {
+        const weight = (await showServers(admin))
+          .filter((s) => s.backend === 'app' && s.name.startsWith(`${releaseId}-`))
+          .reduce((sum, s) => sum + s.weight, 0);
+        if (weight > 0 && on === undefined) on = at;
+        if (weight === 0 && on !== undefined && off === undefined) off = at;
+      } catch {
+        /* router busy: next poll */
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return { on, off };
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const docker = dockerClient(config);
@@ -98,6 +131,7 @@ async function main(): Promise<void> {
 
   const restore: number[] = [];
   const restoreObserved: number[] = [];
+  const restoreFromShift: number[] = [];
   const promoteMs: number[] = [];
   let errorsSeen = 0;
   let badAnswers = 0;
@@ -113,6 +147,7 @@ async function main(): Promise<void> {
       const badId = `${service}-${ENV}-bad${i}`;
       await acts.deployCandidate({ ...ref(badId), image: bad, target });
       const watcher = watchRouter(url);
+      const weights = watchWeights(d.router.adminAddress, badId);
       const t0 = Date.now();
       await acts.shiftTraffic({ ...ref(badId), weight: 10 });
       const t1 = Date.now();
@@ -122,13 +157,16 @@ async function main(): Promise<void> {
       const rb = await acts.rollback({ ...ref(badId), reason: verdict.reason });
       const restored = t2 + rb.trafficRestoredMs;
       const seen = await watcher.stop();
+      const { on, off } = await weights.stop();
+      if (on === undefined || off === undefined) throw new Error(`run ${i}: the router never gave the bad release traffic (${on}) or never took it back (${off})`);
       const fromBad = seen.filter((s) => s.server.startsWith(`${badId}-`));
-      restore.push(restored - t0);
+      restore.push(off - on);
+      restoreFromShift.push(restored - t0);
       // As a client saw it: from the first to the last answer of the bad release's servers.
       if (fromBad.length) restoreObserved.push(fromBad[fromBad.length - 1]!.at - fromBad[0]!.at);
       errorsSeen += seen.filter((s) => s.status >= 500).length;
       badAnswers += fromBad.length;
-      breakdown.push({ shift: t1 - t0, analysis: t2 - t1, rollbackToStable: restored - t2 });
+      breakdown.push({ shift: t1 - on, analysis: t2 - t1, rollbackToStable: off - t2 });
 
       // Promote time of a good release after its traffic moved to it.
       const goodId = `${service}-${ENV}-good${i}`;
@@ -138,7 +176,7 @@ async function main(): Promise<void> {
       await acts.promote(ref(goodId));
       promoteMs.push(Date.now() - tp);
       process.stderr.write(
-        `  run ${i}: restore ${restored - t0} ms (shift ${t1 - t0}, analysis ${t2 - t1}, back to stable ${restored - t2}; a client saw the bad release for ${restoreObserved.at(-1) ?? '-'} ms), promote ${promoteMs.at(-1)} ms\n`,
+        `  run ${i}: restore ${off - on} ms (router weight on -> off; shift finished +${t1 - on}, analysis ${t2 - t1}, back to stable ${off - t2}; from the shift's start ${restored - t0}; a client saw the bad release for ${restoreObserved.at(-1) ?? '-'} ms), promote ${promoteMs.at(-1)} ms\n`,
       );
     }
 
@@ -155,10 +193,11 @@ async function main(): Promise<void> {
       machine: `${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
       settings: { analysis: ANALYSIS, steps: [10], replicas: target.settings.replicas ?? target.run.replicas, prometheusScrape: '1s' },
       timeToRestoreMs: stats(restore),
+      fromShiftStartMs: stats(restoreFromShift),
       badReleaseSeenByClientMs: restoreObserved.length ? stats(restoreObserved) : null,
       client: { answersFromBadRelease: badAnswers, errorsSeen },
       restoreBreakdownP50Ms: {
-        shift: quantile(breakdown.map((b) => b.shift), 0.5),
+        shiftFinishing: quantile(breakdown.map((b) => b.shift), 0.5),
         analysis: quantile(breakdown.map((b) => b.analysis), 0.5),
         rollbackToStable: quantile(breakdown.map((b) => b.rollbackToStable), 0.5),
       },
@@ -174,10 +213,11 @@ async function main(): Promise<void> {
       process.stdout.write(
         [
           `deploy benchmark (${RUNS} runs, ${result.machine}; analysis every ${ANALYSIS.interval}, ${ANALYSIS.checks} checks, failureLimit ${ANALYSIS.failureLimit}, ${ANALYSIS.loadRps} rps synthetic load, first canary step 10%, ${result.settings.replicas} replicas)`,
-          line('time to restore (shift start -> stable 100%)', result.timeToRestoreMs, '  target p95 <= 30000'),
+          line('time to restore (bad gets traffic -> stable 100%)', result.timeToRestoreMs, '  target p95 <= 30000'),
+          line('  counted from the start of the shift activity', result.fromShiftStartMs),
           ...(result.badReleaseSeenByClientMs ? [line('  as a client saw it (first..last bad answer)', result.badReleaseSeenByClientMs)] : []),
           `    client probe every 25 ms: ${badAnswers} answers from the bad release, ${errorsSeen} errors in all runs`,
-          `    p50 breakdown: shift ${result.restoreBreakdownP50Ms.shift} ms, analysis ${result.restoreBreakdownP50Ms.analysis} ms, rollback to stable ${result.restoreBreakdownP50Ms.rollbackToStable} ms`,
+          `    p50 breakdown: shift update finishing ${result.restoreBreakdownP50Ms.shiftFinishing} ms, analysis ${result.restoreBreakdownP50Ms.analysis} ms, rollback to stable ${result.restoreBreakdownP50Ms.rollbackToStable} ms`,
           line('promote of a good release (drain + destroy)', result.promoteMs),
           line('pulumi up, no change', result.pulumiNoopUpMs, '  target p50 <= 4000'),
           ok ? 'targets met' : 'TARGETS MISSED',
