@@ -24,6 +24,7 @@ import type { RiskLevel } from '../model/risk';
 import { loadConfig } from '../worker/config';
 import { connectClient, connectWorker } from '../worker/connection';
 import { approveUpdate, deploymentPipeline, pipelineStartOptions, searchAttributeKeys, stateQuery } from '../workflows';
+import { workflowPreloadModules } from '../workflows/bundle-options';
 
 const RUNS = Number(process.env.AIRLOCK_BENCH_RUNS ?? 60);
 const PARKED = Number(process.env.AIRLOCK_BENCH_PARKED ?? 500);
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
   }
   const bundle: WorkflowBundleWithSourceMap = await bundleWorkflowCode({
     workflowsPath: join(projectRoot(), 'bench', 'workflows', 'index.ts'),
+    preloadModules: process.argv.includes('--no-preload') ? [] : workflowPreloadModules(join(projectRoot(), 'workflows', 'index.ts')),
     logger: new DefaultLogger('WARN'),
   });
   const mediumEnvs = new Set<string>();

@@ -3,7 +3,9 @@ import { analysisSchema, rolloutSchema } from './manifest';
 import { isSlug } from './names';
 import type { AnalysisVerdict } from './deploy';
 import type { RiskLevel } from './risk';
-import type { ApprovalRecord } from './approval';
+import type { ApprovalRecord } from './approval-rules';
+
+export { lockWorkflowId } from './lock';
 
 // Input, policy snapshot, live state and outcome of the deploymentPipeline workflow (workflows/pipeline.ts).
 // Wire types: they are in workflow histories, so fields are only ever added (optional), never renamed.
@@ -164,9 +166,4 @@ export interface PipelineState {
   analysis: AnalysisVerdict[];
   compensations: string[];
   outcome?: Outcome;
-}
-
-/** The per-(service, env) lock workflow's id; one deployment at a time per environment. */
-export function lockWorkflowId(service: string, environment: string): string {
-  return `airlock-lock/${service}/${environment}`;
 }

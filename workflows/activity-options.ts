@@ -1,7 +1,8 @@
 import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type * as errors from '../activities/errors';
 import type { PipelineActivities } from '../model/activities';
-import { durationMs, type AnalysisSettings } from '../model/manifest';
+import { durationMs } from '../model/duration';
+import type { AnalysisSettings } from '../model/manifest';
 
 // Activity options per stage: explicit timeouts everywhere, heartbeats for the long ones, retries decided
 // by error class (activities/errors.ts; the list is type-checked against the classes that are not retryable).

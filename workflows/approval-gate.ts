@@ -1,5 +1,5 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import { findApprover, reviewApproval, tally, type Approval, type ApprovalRecord, type ApprovalReceipt, type Decision } from '../model/approval';
+import { findApprover, reviewApproval, tally, type Approval, type ApprovalRecord, type ApprovalReceipt, type Decision } from '../model/approval-rules';
 import type { Outcome, PolicySnapshot } from '../model/pipeline';
 import type { RiskLevel } from '../model/risk';
 import { approveUpdate, promoteUpdate, rejectUpdate } from './messages';

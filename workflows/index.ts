@@ -2,5 +2,5 @@
 export { deploymentPipeline } from './pipeline';
 export { environmentLock, type LockInit } from './lock';
 export * from './messages';
-export type { LockRequest, LockState, LockRunRef } from './lock-queue';
+export { lockWorkflowId, type LockRequest, type LockState, type LockRunRef } from './lock-queue';
 export { SEARCH_KEYS, searchAttributeKeys, initialSearchAttributes } from './search-attributes';

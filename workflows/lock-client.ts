@@ -10,8 +10,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { lockWorkflowId, type Outcome } from '../model/pipeline';
+import type { Outcome } from '../model/pipeline';
 import { environmentLock } from './lock';
+import { lockWorkflowId } from '../model/lock';
 import type { LockRequest } from './lock-queue';
 import { lockReleaseSignal, lockRequestSignal } from './messages';
 import { abortedFailure, enterStage, type PipelineContext } from './state';

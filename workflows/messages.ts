@@ -1,6 +1,6 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Approval, ApprovalReceipt } from '../model/approval';
+import type { Approval, ApprovalReceipt } from '../model/approval-rules';
 import { pipelineId } from '../model/names';
 import type { PipelineInput, PipelineState } from '../model/pipeline';
 import type { LockRequest, LockState, LockRunRef } from './lock-queue';

@@ -1,6 +1,6 @@
 import type { ChangeSummary } from '../model/activities';
 import type { AnalysisSettings, RolloutSettings } from '../model/manifest';
-import { durationMs } from '../model/manifest';
+import { durationMs } from '../model/duration';
 import type { FailureCause, PipelineState } from '../model/pipeline';
 import type { PolicyVerdict } from '../model/policy-verdict';
 import type { RiskAssessment } from '../model/risk';

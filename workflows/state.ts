@@ -1,6 +1,6 @@
 import { ApplicationFailure, log, setHandler, upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { TargetRef } from '../model/activities';
-import type { ApprovalRecord } from '../model/approval';
+import type { ApprovalRecord } from '../model/approval-rules';
 import { releaseId } from '../model/names';
 import type { LevelRule, Outcome, PipelineInput, PipelineState, PolicySnapshot, Stage } from '../model/pipeline';
 import type { RiskLevel } from '../model/risk';

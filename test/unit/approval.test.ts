@@ -1,6 +1,8 @@
 import { bytesToHex, hexToBytes } from '@noble/curves/utils';
 import {
   approvalMessage,
+  approvalProblems,
+  approvalSchema,
   eligibleGroups,
   findApprover,
   isAuthor,
@@ -160,5 +162,26 @@ describe('policy snapshot schema', () => {
     const twoKeys = { ...base, groups: { dev: [member('bob')], ops: [{ ...member('bob'), publicKey: publicKeyOf(KEYS.sam) }] }, levels: { high: { approvals: 2, require: ['dev'] } } };
     expect(() => parseWith(policySnapshotSchema, twoKeys, 'policy snapshot')).toThrow(/groups\.ops\.0\.publicKey: bob has a different key in another group/);
     expect(() => parseWith(policySnapshotSchema, { ...base, levels: { medium: { approvals: 1, groups: ['qa'] } } }, 'policy snapshot')).toThrow(/levels\.medium: unknown group qa/);
+  });
+});
+
+describe('payload rules', () => {
+  test('the workflow-side check (approvalProblems) and the CLI schema (approvalSchema) agree', () => {
+    const good = payload('alice');
+    const samples: unknown[] = [
+      good,
+      { ...good, comment: 'ship it' },
+      { ...good, comment: 'x'.repeat(501) },
+      { ...good, approver: '' },
+      { ...good, approver: 'a'.repeat(101) },
+      { ...good, signature: good.signature.toUpperCase() },
+      { ...good, signature: good.signature.slice(2) },
+      { ...good, extra: true },
+      { approver: 'alice' },
+      null,
+      [],
+      'alice',
+    ];
+    for (const s of samples) expect([s, approvalProblems(s).length === 0]).toEqual([s, approvalSchema.safeParse(s).success]);
   });
 });

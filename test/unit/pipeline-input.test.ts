@@ -1,5 +1,6 @@
 import { parseWith } from '../../model/parse';
-import { lockWorkflowId, pipelineInputSchema } from '../../model/pipeline';
+import { pipelineInputSchema } from '../../model/pipeline';
+import { lockWorkflowId } from '../../workflows/lock-queue';
 
 const valid = {
   service: 'shop',

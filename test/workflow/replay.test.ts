@@ -1,8 +1,8 @@
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { installQuietRuntime, WORKFLOWS_PATH } from './support/harness';
+import { bundle, installQuietRuntime } from './support/harness';
 import { historyFromJson } from './support/history-json';
 import { concurrencyScenarios, scenarios } from './support/scenarios';
 
@@ -14,13 +14,11 @@ const IDS = 'workflow-ids.json';
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json') && f !== IDS).sort();
 const ids = JSON.parse(readFileSync(join(DIR, IDS), 'utf8')) as Record<string, string>;
 const load = (file: string) => ({ workflowId: ids[file] ?? file, history: historyFromJson(readFileSync(join(DIR, file), 'utf8')) });
-const quiet = new DefaultLogger('WARN');
-const bundle = (workflowsPath: string) => bundleWorkflowCode({ workflowsPath, logger: quiet });
 
 let current: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
   installQuietRuntime();
-  current = await bundle(WORKFLOWS_PATH);
+  current = await bundle();
 }, 120_000);
 
 test('every path of the pipeline has a saved history', () => {

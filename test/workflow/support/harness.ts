@@ -5,6 +5,7 @@ import { resolveTool } from '../../../infra/local/tools';
 import type { PipelineInput, PipelineState } from '../../../model/pipeline';
 import { loadConfig } from '../../../worker/config';
 import { deploymentPipeline, pipelineStartOptions, searchAttributeKeys, stateQuery } from '../../../workflows';
+import { workflowPreloadModules } from '../../../workflows/bundle-options';
 import type { Mocks } from './mock-activities';
 
 // One real Temporal dev server and one workflow bundle per test file; a fresh task queue per test.
@@ -34,10 +35,15 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
   });
 }
 
+/** Bundles a workflows module the way the worker does (shared model modules preloaded). */
+export function bundle(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, preloadModules: workflowPreloadModules(WORKFLOWS_PATH), logger: quiet });
+}
+
 export async function startHarness(): Promise<Harness> {
   installQuietRuntime();
-  const [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })]);
-  return { env, bundle };
+  const [env, code] = await Promise.all([startDevServer(), bundle()]);
+  return { env, bundle: code };
 }
 
 let queues = 0;

@@ -1,8 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ApprovalReceipt } from '../../../model/approval';
 import type { PipelineInput, PipelineResult, PipelineState } from '../../../model/pipeline';
-import { lockWorkflowId } from '../../../model/pipeline';
-import { approveUpdate, lockStateQuery, promoteUpdate, rejectUpdate, stateQuery, type LockState } from '../../../workflows';
+import { approveUpdate, lockStateQuery, lockWorkflowId, promoteUpdate, rejectUpdate, stateQuery, type LockState } from '../../../workflows';
 import { input, signed, snapshot, type Person } from './fixtures';
 import { createWorker, imageDigest, startPipeline, uniqueQueue, waitForStage, waitUntil, withWorker, type Harness, type PipelineHandle } from './harness';
 import { heartbeatSleep, mockActivities, nonRetryable, type MockOptions, type Mocks } from './mock-activities';

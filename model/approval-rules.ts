@@ -1,0 +1,182 @@
+import { ed25519 } from '@noble/curves/ed25519';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/curves/utils';
+import type { Approver, LevelRule, PolicySnapshot } from './pipeline';
+
+// Signed approvals: the bytes that are signed and the pure rules the workflow's update validators apply.
+// Sandbox-safe (@noble/curves is pure JS) and deliberately free of zod: workflow code imports this, and
+// in the reusable V8 context every cached workflow evaluates its modules afresh, so zod and schemas
+// would cost each parked pipeline about a megabyte (docs/architecture.md). The zod schema of the payload,
+// for the CLI, is in approval.ts, which re-exports all of this; a unit test keeps the two in step.
+
+export const DECISIONS = ['approve', 'reject', 'promote'] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+/** The update payload the CLI sends. */
+export interface Approval {
+  approver: string;
+  /** ed25519 signature (64 bytes, hex) over approvalMessage({pipelineId, imageDigest, decision}). */
+  signature: string;
+  comment?: string;
+}
+
+export const SIGNATURE_MESSAGE = 'must be a 64-byte ed25519 signature as 128 lowercase hex digits';
+
+/** `path: message` problems of an approval payload (the same rules as approvalSchema in approval.ts). */
+export function approvalProblems(payload: unknown): string[] {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return ['(root): expected an object'];
+  const p = payload as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof p.approver !== 'string' || p.approver.length < 1 || p.approver.length > 100) problems.push('approver: expected a name of 1 to 100 characters');
+  if (typeof p.signature !== 'string' || !/^[0-9a-f]{128}$/.test(p.signature)) problems.push(`signature: ${SIGNATURE_MESSAGE}`);
+  if (p.comment !== undefined && (typeof p.comment !== 'string' || p.comment.length > 500)) problems.push('comment: expected text of at most 500 characters');
+  const extra = Object.keys(p).filter((k) => !['approver', 'signature', 'comment'].includes(k));
+  if (extra.length) problems.push(`(root): unknown keys ${extra.join(', ')}`);
+  return problems;
+}
+
+/** What the signature covers. */
+export interface ApprovalSubject {
+  pipelineId: string;
+  imageDigest: string;
+  decision: Decision;
+}
+
+/** A decision as recorded in the workflow state (and so in the history). */
+export interface ApprovalRecord {
+  approver: string;
+  decision: Decision;
+  groups: string[];
+  at: string;
+  comment?: string;
+  signature?: string;
+  /** Low risk: airlock decided, with its reasons. */
+  automatic?: boolean;
+  reasons?: string[];
+}
+
+/** What the update returns to the approver. */
+export interface ApprovalReceipt {
+  accepted: true;
+  decision: Decision;
+  approvals: number;
+  needed: number;
+  missingGroups: string[];
+}
+
+const DOMAIN = 'airlock-approval-v1';
+
+/** The canonical bytes that are signed: a domain tag and a JSON array, so no field can run into another. */
+export function approvalMessage(s: ApprovalSubject): Uint8Array {
+  return utf8ToBytes(`${DOMAIN}\n${JSON.stringify([s.pipelineId, s.imageDigest, s.decision])}`);
+}
+
+export function signApproval(privateKeyHex: string, s: ApprovalSubject): string {
+  return bytesToHex(ed25519.sign(approvalMessage(s), hexToBytes(privateKeyHex)));
+}
+
+export function publicKeyOf(privateKeyHex: string): string {
+  return bytesToHex(ed25519.getPublicKey(hexToBytes(privateKeyHex)));
+}
+
+/** Strict RFC 8032 verification (no ZIP-215 leniency): one message, one valid signature encoding. */
+export function verifyApproval(publicKeyHex: string, signatureHex: string, s: ApprovalSubject): boolean {
+  try {
+    return ed25519.verify(hexToBytes(signatureHex), approvalMessage(s), hexToBytes(publicKeyHex), { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+export interface ResolvedApprover extends Approver {
+  groups: string[];
+}
+
+export function findApprover(snapshot: PolicySnapshot, id: string): ResolvedApprover | undefined {
+  let found: ResolvedApprover | undefined;
+  for (const [group, members] of Object.entries(snapshot.groups)) {
+    const m = members.find((a) => a.id === id);
+    if (m) found = found ? { ...found, groups: [...found.groups, group] } : { ...m, groups: [group] };
+  }
+  return found;
+}
+
+const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+export function isAuthor(approver: Approver, authors: readonly string[]): boolean {
+  return [approver.id, ...approver.aliases].some((name) => authors.some((author) => same(name, author)));
+}
+
+/** Groups whose members may decide at this level (all groups when the rule names none). */
+export function eligibleGroups(snapshot: PolicySnapshot, rule: LevelRule): string[] {
+  return rule.groups.length ? [...new Set([...rule.groups, ...rule.require])] : Object.keys(snapshot.groups);
+}
+
+export interface ApprovalTally {
+  approvals: number;
+  needed: number;
+  missingGroups: string[];
+  satisfied: boolean;
+}
+
+export function tally(rule: LevelRule, decisions: readonly ApprovalRecord[]): ApprovalTally {
+  const approvals = decisions.filter((d) => d.decision === 'approve');
+  const approvers = new Set(approvals.map((d) => d.approver));
+  const missingGroups = rule.require.filter((g) => !approvals.some((d) => d.groups.includes(g)));
+  return {
+    approvals: approvers.size,
+    needed: rule.approvals,
+    missingGroups,
+    satisfied: approvers.size >= rule.approvals && missingGroups.length === 0,
+  };
+}
+
+export interface ApprovalContext {
+  snapshot: PolicySnapshot;
+  rule: LevelRule;
+  level: string;
+  /** input author plus every commit author of base..head */
+  authors: readonly string[];
+  decisions: readonly ApprovalRecord[];
+  subject: ApprovalSubject;
+}
+
+export type Review = { ok: true; approver: ResolvedApprover } | { ok: false; reason: string };
+
+/**
+ * Why this approver may not take this decision, or the resolved approver. Checks, cheapest first: shape,
+ * unknown, author, group, already decided, useless approval (a required group is still missing and this
+ * approver cannot fill it), signature. Whether the pipeline is waiting is the caller's check.
+ */
+export function reviewApproval(ctx: ApprovalContext, payload: unknown): Review {
+  const problems = approvalProblems(payload);
+  if (problems.length) return { ok: false, reason: `invalid approval: ${problems.join('; ')}` };
+  const a = payload as Approval;
+  const { decision } = ctx.subject;
+  const approver = findApprover(ctx.snapshot, a.approver);
+  if (!approver) return { ok: false, reason: `unknown approver "${a.approver}": not in any group of the policy at ${ctx.snapshot.source}` };
+  if (isAuthor(approver, ctx.authors)) return { ok: false, reason: `"${a.approver}" is an author of this change and cannot ${decision} it` };
+  const eligible = eligibleGroups(ctx.snapshot, ctx.rule);
+  if (!approver.groups.some((g) => eligible.includes(g)))
+    return {
+      ok: false,
+      reason: `"${a.approver}" (groups: ${approver.groups.join(', ')}) is not in a group that may ${decision} a ${ctx.level}-risk change (needs: ${eligible.join(', ')})`,
+    };
+  if (decision !== 'promote' && ctx.decisions.some((d) => d.approver === a.approver))
+    return { ok: false, reason: `"${a.approver}" already decided on this pipeline` };
+  if (decision === 'approve') {
+    const t = tally(ctx.rule, ctx.decisions);
+    const slotsAfter = ctx.rule.approvals - t.approvals - 1;
+    const stillMissing = t.missingGroups.filter((g) => !approver.groups.includes(g));
+    if (stillMissing.length > Math.max(slotsAfter, 0))
+      return {
+        ok: false,
+        reason: `a ${ctx.level}-risk change needs an approval from ${stillMissing.join(', ')}; "${a.approver}" (${approver.groups.join(', ')}) cannot fill the remaining slot`,
+      };
+  }
+  if (!verifyApproval(approver.publicKey, a.signature, ctx.subject))
+    return {
+      ok: false,
+      reason: `signature of "${a.approver}" does not verify over {pipeline ${ctx.subject.pipelineId}, image ${ctx.subject.imageDigest}, decision ${decision}}`,
+    };
+  return { ok: true, approver };
+}
