@@ -86,7 +86,9 @@ export class WorkerProcess {
   async stop(graceMs = 30_000): Promise<void> {
     if (this.done) return;
     this.child.kill('SIGTERM');
-    const stopped = await Promise.race([this.exited.then(() => true), sleep(graceMs).then(() => false)]);
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([this.exited.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+    clearTimeout(timer);
     if (!stopped) await this.kill9();
   }
 }

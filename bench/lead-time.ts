@@ -1,0 +1,240 @@
+/**
+ * Commit-to-promoted lead time of the demo's low-risk change (a docs edit) on the real local stack, with
+ * the demo's production rollout and analysis settings (canary 10/50/100, 3 checks every 2 s per step) in
+ * an environment of its own. p50 over N runs (default 5; AIRLOCK_BENCH_RUNS) after one warm-up, with the
+ * breakdown per stage from the workflow history (cli/history/timeline.ts):
+ *   change (policy snapshot + change analysis), risk, build, scan, policy, deploy (candidate + traffic
+ *   shifts), analysis wait, promote, orchestration (the rest: trigger, queueing, workflow tasks, lock).
+ * Baseline in the same run, interleaved: a plain shell script doing the same work without a canary
+ * (docker build, docker push, trivy image with the same DB and offline flags, docker run, curl the
+ * health endpoint). Ratio = (airlock lead time - its configured analysis wait) / script time.
+ * Targets: lead time p50 <= 60 s, ratio <= 1.3.
+ * Run: `node dist/bench/lead-time.js [--json]` (after `npm run build` and `airlock dev up`).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { createActivities } from '../activities';
+import { targetsFile } from '../activities/deploy/deps';
+import { OFFLINE_FLAGS, SCANNERS } from '../activities/scan/trivy';
+import { trivyCacheDir } from '../activities/scan/trivy-db';
+import { DemoRepo } from '../cli/demo/repo';
+import { SCENARIOS } from '../cli/demo/scenarios';
+import { buildTimeline, type Timeline } from '../cli/history/timeline';
+import { createKey, keyFile, readKey } from '../cli/keys';
+import { ciContext } from '../cli/pipeline/ci-context';
+import { pipelineInputFor } from '../cli/pipeline/input';
+import { LABELS } from '../infra/deploy/labels';
+import { createStackDriver } from '../infra/deploy/stack';
+import { dockerClient } from '../infra/local/probes';
+import { resolveTool } from '../infra/local/tools';
+import { publicKeyOf } from '../model/approval';
+import { durationMs, manifestSchema, type EnvironmentSettings } from '../model/manifest';
+import { stackName } from '../model/names';
+import type { PipelineResult } from '../model/pipeline';
+import { loadConfig, type AirlockConfig } from '../worker/config';
+import { connectClient } from '../worker/connection';
+import { createAirlockWorker, installRuntime } from '../worker/worker';
+import { deploymentPipeline, pipelineStartOptions } from '../workflows';
+
+const RUNS = Math.max(5, Number(process.env.AIRLOCK_BENCH_RUNS ?? 5));
+const ENVIRONMENT = 'bench-lead';
+const ROUTER_PORT = Number(process.env.AIRLOCK_BENCH_ROUTER_PORT ?? 18110);
+const TARGETS = { leadTimeP50Ms: 60_000, ratio: 1.3 };
+const CATEGORIES = ['change', 'risk', 'build', 'scan', 'policy', 'deploy', 'analysisWait', 'promote', 'orchestration'] as const;
+type Category = (typeof CATEGORIES)[number];
+
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const p50 = (xs: number[]) => quantile(xs, 0.5);
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** The baseline: what a team would script without airlock, one step after the other. */
+const BASELINE_SCRIPT = `set -euo pipefail
+cd "$REPO"
+TAG="$REGISTRY/bench-baseline:$REV"
+docker build -q --label org.opencontainers.image.revision="$REV" -t "$TAG" . >/dev/null
+docker push -q "$TAG" >/dev/null
+IMAGE=$(docker inspect --format '{{index .RepoDigests 0}}' "$TAG")
+"$TRIVY" image --cache-dir "$TRIVY_CACHE" --format json --output "$OUT/report.json" \\
+  --scanners ${SCANNERS.scanners} --image-config-scanners ${SCANNERS.imageConfigScanners} --list-all-pkgs \\
+  --image-src remote --insecure --no-progress --quiet ${OFFLINE_FLAGS.join(' ')} "$IMAGE"
+docker run -d --name "$NAME" -p "127.0.0.1:$PORT:8080" "$IMAGE" >/dev/null
+for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" && exit 0; sleep 0.1; done
+echo "health check never passed" >&2; exit 1
+`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The demo's production environment under another name and router port: same rollout and analysis. */
+function addBenchEnvironment(repo: DemoRepo): void {
+  repo.edit('airlock.yaml', (text) => {
+    const doc = parse(text) as { environments: Record<string, Record<string, unknown>> };
+    doc.environments[ENVIRONMENT] = { ...doc.environments.production, routerPort: ROUTER_PORT };
+    return stringify(doc);
+  });
+}
+
+/** The analysis wait the manifest asks for: checks x interval at every canary step (one step for blue/green). */
+function configuredAnalysisWaitMs(env: EnvironmentSettings): number {
+  const steps = env.rollout.strategy === 'canary' ? env.rollout.steps.length : 1;
+  return steps * env.analysis.checks * durationMs(env.analysis.interval);
+}
+
+/** Time per category from the history: parallel activities count once (their span), retries included. */
+function breakdown(tl: Timeline, leadMs: number): Record<Category, number> {
+  const span = (names: string[]) => {
+    const st = tl.stages.filter((s) => names.includes(s.activity));
+    if (!st.length) return 0;
+    const start = Math.min(...st.map((s) => Date.parse(s.startedAt)));
+    const end = Math.max(...st.map((s) => Date.parse(s.startedAt) + (s.durationMs ?? 0)));
+    return end - start;
+  };
+  const sum = (names: string[]) => tl.stages.filter((s) => names.includes(s.activity)).reduce((t, s) => t + (s.durationMs ?? 0), 0);
+  const parts = {
+    change: span(['readPolicySnapshot', 'analyzeChange']),
+    risk: sum(['scoreRisk']),
+    build: sum(['buildImage']),
+    scan: sum(['scanImage']),
+    policy: sum(['evaluatePolicy']),
+    deploy: sum(['deployCandidate', 'shiftTraffic']),
+    analysisWait: sum(['analyze']),
+    promote: sum(['promote']),
+  };
+  const known = Object.values(parts).reduce((a, b) => a + b, 0);
+  return { ...parts, orchestration: leadMs - known };
+}
+
+function keyFor(config: AirlockConfig, who: string): string {
+  return existsSync(keyFile(config.dirs.keys, who)) ? publicKeyOf(readKey(config.dirs.keys, who)) : createKey(config.dirs.keys, who);
+}
+
+/** Removes what the benchmark deployed: the stack, anything still labelled with it, its scrape targets. */
+async function cleanUp(config: AirlockConfig): Promise<void> {
+  const stack = stackName('demo', ENVIRONMENT);
+  await createStackDriver(config)
+    .destroy('demo', ENVIRONMENT)
+    .catch((err: Error) => process.stderr.write(`destroy ${stack}: ${err.message}\n`));
+  const docker = dockerClient(config);
+  const label = { label: [`${LABELS.stack}=${stack}`] };
+  for (const c of await docker.listContainers({ all: true, filters: label })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const n of await docker.listNetworks({ filters: label })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  rmSync(targetsFile(config, stack), { force: true });
+}
+
+async function main(): Promise<void> {
+  const base = loadConfig();
+  const config = { ...base, temporal: { ...base.temporal, taskQueue: `bench-lead-${Date.now().toString(36)}` } };
+  const trivy = resolveTool(config, 'trivy');
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-lead-'));
+  await cleanUp(config);
+  const repo = DemoRepo.create(join(dir, 'demo-service'), { alice: keyFor(config, 'alice'), sam: keyFor(config, 'sam') }, { prepare: addBenchEnvironment });
+  const settings = manifestSchema.parse(parse(readFileSync(join(repo.dir, 'airlock.yaml'), 'utf8'))).environments[ENVIRONMENT]!;
+  const waitMs = configuredAnalysisWaitMs(settings);
+  const docs = SCENARIOS[0]!;
+
+  installRuntime({ logLevel: 'warn' });
+  const bundle = join(__dirname, '..', 'workflow-bundle.js');
+  const worker = await createAirlockWorker(config, existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') }, createActivities(config));
+  const client = await connectClient(config.temporal);
+
+  /** One docs change from commit to outcome, as `airlock trigger --wait` would run it. */
+  const pipeline = async (n: number) => {
+    docs.change(repo);
+    repo.edit('README.md', (t) => `${t}\n<!-- bench run ${n} -->\n`);
+    const commit = repo.commit(`docs: bench run ${n}`);
+    const committedAt = Date.now();
+    const input = await pipelineInputFor({ repo: repo.dir, env: ENVIRONMENT, commit }, ciContext({}));
+    const handle = await client.workflow.start(deploymentPipeline, pipelineStartOptions(input, config.temporal.taskQueue));
+    const result = (await handle.result()) as PipelineResult;
+    const leadMs = Date.now() - committedAt;
+    if (result.outcome.kind !== 'promoted') throw new Error(`run ${n}: ${handle.workflowId} ended ${JSON.stringify(result.outcome)}`);
+    const tl = buildTimeline(handle.workflowId, (await handle.fetchHistory()).events ?? []);
+    return { leadMs, parts: breakdown(tl, leadMs), risk: tl.risk?.level ?? '?' };
+  };
+
+  const baselinePort = await freePort();
+  const out = join(dir, 'baseline');
+  mkdirSync(out);
+  /** The plain script, timed; the container it started is removed afterwards (not timed). */
+  const baseline = (n: number) => {
+    const name = `airlock-bench-baseline-${process.pid}`;
+    const rev = execFileSync('git', ['-C', repo.dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const env = { ...process.env, REPO: repo.dir, REGISTRY: config.registry, REV: `${rev.slice(0, 12)}-${n}`, TRIVY: trivy, TRIVY_CACHE: trivyCacheDir(config), OUT: out, NAME: name, PORT: String(baselinePort) };
+    const t = performance.now();
+    const r = spawnSync('bash', ['-c', BASELINE_SCRIPT], { env, encoding: 'utf8' });
+    const ms = performance.now() - t;
+    spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
+    if (r.status !== 0) throw new Error(`baseline script failed (exit ${r.status}): ${r.stderr}`);
+    return ms;
+  };
+
+  const runs: Awaited<ReturnType<typeof pipeline>>[] = [];
+  const script: number[] = [];
+  try {
+    await worker.runUntil(async () => {
+      process.stderr.write(`warm-up: first deploy of ${ENVIRONMENT} (router, network) and a first baseline run\n`);
+      const warm = await pipeline(0);
+      process.stderr.write(`  warm-up lead time ${secs(warm.leadMs)}; baseline ${secs(baseline(0))}\n`);
+      for (let i = 1; i <= RUNS; i++) {
+        const run = await pipeline(i);
+        runs.push(run);
+        script.push(baseline(i));
+        process.stderr.write(`  run ${i}: lead time ${secs(run.leadMs)} (risk ${run.risk}), baseline script ${secs(script.at(-1)!)}  [load ${loadavg()[0]!.toFixed(1)}]\n`);
+      }
+    });
+  } finally {
+    await client.connection.close();
+    await cleanUp(config);
+    rmSync(dir, { recursive: true, force: true });
+    const docker = dockerClient(config);
+    for (const image of await docker.listImages({ filters: { reference: [`${config.registry}/bench-baseline`] } }))
+      for (const tag of image.RepoTags ?? []) await docker.getImage(tag).remove().catch(() => undefined);
+  }
+
+  const lead = p50(runs.map((r) => r.leadMs));
+  const scriptP50 = p50(script);
+  const ratio = (lead - waitMs) / scriptP50;
+  const parts = Object.fromEntries(CATEGORIES.map((c) => [c, Math.round(p50(runs.map((r) => r.parts[c])))])) as Record<Category, number>;
+  const result = {
+    machine: `${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}`,
+    runs: RUNS,
+    leadTimeMs: { p50: Math.round(lead), min: Math.round(Math.min(...runs.map((r) => r.leadMs))), max: Math.round(Math.max(...runs.map((r) => r.leadMs))) },
+    breakdownP50Ms: parts,
+    configuredAnalysisWaitMs: waitMs,
+    baselineScriptMs: { p50: Math.round(scriptP50), min: Math.round(Math.min(...script)), max: Math.round(Math.max(...script)) },
+    ratio: Math.round(ratio * 100) / 100,
+    targets: TARGETS,
+  };
+  const ok = lead <= TARGETS.leadTimeP50Ms && ratio <= TARGETS.ratio;
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ ...result, ok }, null, 2)}\n`);
+  else
+    process.stdout.write(
+      [
+        `lead-time benchmark: docs change, commit to promoted, ${RUNS} runs (${result.machine})`,
+        `  lead time p50 ${secs(lead)}  (min ${secs(result.leadTimeMs.min)}, max ${secs(result.leadTimeMs.max)}; target <= ${secs(TARGETS.leadTimeP50Ms)})`,
+        `  breakdown (p50 of each): ${CATEGORIES.map((c) => `${c} ${secs(parts[c])}`).join(', ')}`,
+        `  configured analysis wait ${secs(waitMs)} (${settings.rollout.strategy === 'canary' ? settings.rollout.steps.join('/') : 'blue-green'}, ${settings.analysis.checks} checks every ${settings.analysis.interval})`,
+        `  baseline script (build, push, trivy, run, curl) p50 ${secs(scriptP50)}  (min ${secs(result.baselineScriptMs.min)}, max ${secs(result.baselineScriptMs.max)})`,
+        `  ratio (lead time - analysis wait) / script = ${result.ratio}  (target <= ${TARGETS.ratio})`,
+        ok ? 'targets met' : 'TARGETS MISSED',
+      ].join('\n') + '\n',
+    );
+  if (!ok) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});
