@@ -61,11 +61,11 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
       }),
 
     deployCandidate: deploy.deployCandidate,
-    // The contract lets the workflow ignore these results; they still go into the history (the audit trail).
-    shiftTraffic: async (input) => void (await deploy.shiftTraffic(input)),
+    // The workflow does not read these results; they go into the history (the audit trail).
+    shiftTraffic: deploy.shiftTraffic,
     analyze: deploy.analyze,
-    promote: async (input) => void (await deploy.promote(input)),
-    rollback: async (input) => void (await deploy.rollback(input)),
+    promote: deploy.promote,
+    rollback: deploy.rollback,
   } satisfies PipelineActivities;
 
   return { ...activities, restoreRelease: deploy.restoreRelease, describeEnvironment: deploy.describeEnvironment };

@@ -1,6 +1,7 @@
 // The workflow bundle's entry (every exported function is a workflow type) and what clients import.
 export { deploymentPipeline } from './pipeline';
 export { environmentLock, type LockInit } from './lock';
+export { deployRelease, rollbackRelease } from './deploy-release';
 export * from './messages';
 export { lockWorkflowId, type LockRequest, type LockState, type LockRunRef } from './lock-queue';
 export { SEARCH_KEYS, searchAttributeKeys, initialSearchAttributes } from './search-attributes';
