@@ -116,6 +116,19 @@ function breakdown(tl: Timeline, leadMs: number): Record<Category, number> {
   return { ...parts, orchestration: leadMs - known };
 }
 
+/** Where orchestration time goes: trigger (commit to workflow start), lock + approval gate, closing, the rest (task gaps). */
+function orchestrationParts(tl: Timeline, committedAt: number, orchestrationMs: number): Record<'trigger' | 'lockAndGate' | 'close' | 'taskGaps', number> {
+  const end = (name: string) => {
+    const s = tl.stages.filter((x) => x.activity === name).at(-1);
+    return s ? Date.parse(s.startedAt) + (s.durationMs ?? 0) : NaN;
+  };
+  const start = (name: string) => Date.parse(tl.stages.find((x) => x.activity === name)?.startedAt ?? '');
+  const trigger = Date.parse(tl.startedAt ?? '') - committedAt;
+  const lockAndGate = start('deployCandidate') - end('evaluatePolicy');
+  const close = Date.parse(tl.closedAt ?? '') - end('promote');
+  return { trigger, lockAndGate, close, taskGaps: orchestrationMs - trigger - lockAndGate - close };
+}
+
 function keyFor(config: AirlockConfig, who: string): string {
   return existsSync(keyFile(config.dirs.keys, who)) ? publicKeyOf(readKey(config.dirs.keys, who)) : createKey(config.dirs.keys, who);
 }
@@ -161,7 +174,8 @@ async function main(): Promise<void> {
     const leadMs = Date.now() - committedAt;
     if (result.outcome.kind !== 'promoted') throw new Error(`run ${n}: ${handle.workflowId} ended ${JSON.stringify(result.outcome)}`);
     const tl = buildTimeline(handle.workflowId, (await handle.fetchHistory()).events ?? []);
-    return { leadMs, parts: breakdown(tl, leadMs), risk: tl.risk?.level ?? '?' };
+    const parts = breakdown(tl, leadMs);
+    return { leadMs, parts, orchestration: orchestrationParts(tl, committedAt, parts.orchestration), risk: tl.risk?.level ?? '?' };
   };
 
   const baselinePort = await freePort();
@@ -191,7 +205,8 @@ async function main(): Promise<void> {
         const run = await pipeline(i);
         runs.push(run);
         script.push(baseline(i));
-        process.stderr.write(`  run ${i}: lead time ${secs(run.leadMs)} (risk ${run.risk}), baseline script ${secs(script.at(-1)!)}  [load ${loadavg()[0]!.toFixed(1)}]\n`);
+        const line = CATEGORIES.map((c) => `${c} ${secs(run.parts[c])}`).join(' ');
+        process.stderr.write(`  run ${i}: lead time ${secs(run.leadMs)} (risk ${run.risk}; ${line}), baseline script ${secs(script.at(-1)!)}  [load ${loadavg()[0]!.toFixed(1)}]\n`);
       }
     });
   } finally {
@@ -207,11 +222,15 @@ async function main(): Promise<void> {
   const scriptP50 = p50(script);
   const ratio = (lead - waitMs) / scriptP50;
   const parts = Object.fromEntries(CATEGORIES.map((c) => [c, Math.round(p50(runs.map((r) => r.parts[c])))])) as Record<Category, number>;
+  const orchestration = Object.fromEntries(
+    (['trigger', 'lockAndGate', 'close', 'taskGaps'] as const).map((k) => [k, Math.round(p50(runs.map((r) => r.orchestration[k])))]),
+  ) as Record<keyof (typeof runs)[number]['orchestration'], number>;
   const result = {
     machine: `${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}`,
     runs: RUNS,
     leadTimeMs: { p50: Math.round(lead), min: Math.round(Math.min(...runs.map((r) => r.leadMs))), max: Math.round(Math.max(...runs.map((r) => r.leadMs))) },
     breakdownP50Ms: parts,
+    orchestrationP50Ms: orchestration,
     configuredAnalysisWaitMs: waitMs,
     baselineScriptMs: { p50: Math.round(scriptP50), min: Math.round(Math.min(...script)), max: Math.round(Math.max(...script)) },
     ratio: Math.round(ratio * 100) / 100,
@@ -225,6 +244,7 @@ async function main(): Promise<void> {
         `lead-time benchmark: docs change, commit to promoted, ${RUNS} runs (${result.machine})`,
         `  lead time p50 ${secs(lead)}  (min ${secs(result.leadTimeMs.min)}, max ${secs(result.leadTimeMs.max)}; target <= ${secs(TARGETS.leadTimeP50Ms)})`,
         `  breakdown (p50 of each): ${CATEGORIES.map((c) => `${c} ${secs(parts[c])}`).join(', ')}`,
+        `  orchestration (p50 of each): ${Object.entries(orchestration).map(([k, v]) => `${k} ${secs(v)}`).join(', ')}`,
         `  configured analysis wait ${secs(waitMs)} (${settings.rollout.strategy === 'canary' ? settings.rollout.steps.join('/') : 'blue-green'}, ${settings.analysis.checks} checks every ${settings.analysis.interval})`,
         `  baseline script (build, push, trivy, run, curl) p50 ${secs(scriptP50)}  (min ${secs(result.baselineScriptMs.min)}, max ${secs(result.baselineScriptMs.max)})`,
         `  ratio (lead time - analysis wait) / script = ${result.ratio}  (target <= ${TARGETS.ratio})`,

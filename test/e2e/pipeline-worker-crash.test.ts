@@ -28,7 +28,7 @@ test(
 
     const deploying = await world.waitForState(id, (s) => s.stage === 'deploy' || s.status !== 'RUNNING', 'deploying');
     expect(deploying.stage).toBe('deploy');
-    await sleep(2000); // the worker has the deployCandidate activity in hand (it takes ~10 s)
+    await sleep(1000); // the worker has the deployCandidate activity in hand (it takes ~10 s)
     const killed = world.worker!;
     await killed.kill9();
     expect(killed.alive).toBe(false);
@@ -44,10 +44,13 @@ test(
     if (outcome.kind !== 'promoted') throw new Error(`expected promoted, got ${JSON.stringify(outcome)}`);
     const releaseId = tl.result!.releaseId;
     const byActivity = (name: string) => tl.stages.filter((s) => s.activity === name);
-    // one build; the deploy that the kill interrupted ran again (attempt 2+) and completed
+    // one build, one deploy; the deploy activity the kill interrupted (deployCandidate, or the first
+    // traffic shift when the status poll was slow) ran again on the new worker and completed
     expect(byActivity('buildImage')).toEqual([expect.objectContaining({ result: 'completed', attempts: 1 })]);
     expect(byActivity('deployCandidate')).toEqual([expect.objectContaining({ result: 'completed' })]);
-    expect(byActivity('deployCandidate')[0]!.attempts).toBeGreaterThanOrEqual(2);
+    const retried = tl.stages.filter((s) => (s.attempts ?? 1) > 1);
+    expect(retried.length).toBeGreaterThanOrEqual(1);
+    expect(retried.map((s) => s.activity)).toEqual(retried.map(() => expect.stringMatching(/^(deployCandidate|shiftTraffic)$/)));
 
     // one image: one image in the engine labelled with the release, and the registry's tag is the promoted digest
     const docker = dockerClient(world.config);
