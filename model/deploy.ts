@@ -1,6 +1,6 @@
 // Deploy and analysis results on a deploy target (issue "Immutable deploy, canary analysis and rollback").
 import { z } from 'zod';
-import { analysisSchema, environmentSchema, manifestSchema, type EnvironmentSettings, type Manifest, type RolloutSettings } from './manifest';
+import { analysisSchema, environmentSchema, manifestSchema, type EnvironmentSettings, type Manifest } from './manifest';
 import { releaseId as releaseIdOf, stackName } from './names';
 
 export interface DeployedRelease {
@@ -214,9 +214,7 @@ export const replicasOf = (target: Pick<DeployTarget, 'run' | 'settings'>): numb
  * The traffic steps a rollout walks through. Canary: its weights (the last is 100). Blue-green: one
  * analysis step at weight 0 (the candidate is reached through the preview port only), then the switch.
  */
-export function rolloutSteps(rollout: RolloutSettings): number[] {
-  return rollout.strategy === 'canary' ? [...rollout.steps] : [0];
-}
+export { rolloutSteps } from './rollout';
 
 /** DeployTarget for one environment of a parsed manifest. */
 export function deployTargetOf(manifest: Manifest, environment: string): DeployTarget {

@@ -1,7 +1,9 @@
 import { CancellationScope, log, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { DeployActivities } from '../activities/deploy';
-import { rolloutSteps, type AnalysisVerdict, type DeployTarget, type RestoreInput, type RestoreResult } from '../model/deploy';
-import { durationMs, type AnalysisSettings } from '../model/manifest';
+import type { AnalysisVerdict, DeployTarget, RestoreInput, RestoreResult } from '../model/deploy';
+import { durationMs } from '../model/duration';
+import type { AnalysisSettings } from '../model/manifest';
+import { rolloutSteps } from '../model/rollout';
 import { NON_RETRYABLE } from './activity-options';
 import { causeOf } from './plan';
 
