@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { z } from 'zod';
 import { signApproval, type Decision } from '../../model/approval';
 import type { PipelineState } from '../../model/pipeline';
@@ -48,6 +48,8 @@ and that the pipeline is waiting; a refusal is printed as the pipeline gave it, 
           process.stdout.write(`${decision} by ${args.as} accepted (${receipt.approvals}/${receipt.needed} approvals${missing})\n`);
         } catch (err) {
           if (err instanceof WorkflowUpdateFailedError) throw new ExitError(EXIT.failure, `${decision} refused: ${err.cause?.message ?? err.message}`);
+          if (err instanceof WorkflowNotFoundError)
+            throw new ExitError(EXIT.failure, `${decision} refused: pipeline ${id} has ended${state.outcome ? ` (${state.outcome.kind})` : ''}; nothing waits for a decision`);
           throw err;
         }
       });
