@@ -17,7 +17,7 @@ let lastGood: string;
 const PIPELINE = PIPELINE_TIMEOUT_MS + 60_000;
 
 beforeAll(async () => {
-  world = await E2eWorld.create({ name: 'scenarios', environment: 'e2e-scenarios', routerPort: 18101, authorIsDeveloper: true });
+  world = await E2eWorld.create({ name: 'scenarios', authorIsDeveloper: true });
 }, 300_000);
 
 afterAll(async () => {

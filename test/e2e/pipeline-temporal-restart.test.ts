@@ -1,5 +1,6 @@
 // The Temporal dev server restarted while a pipeline waits for approval (its SQLite file keeps the
-// state): the pipeline is still waiting afterwards, the approval is accepted and it completes, promoted.
+// state): the pipeline is still waiting afterwards, the approval is accepted and it completes, promoted;
+// the `airlock trigger --wait` of a CI job that waited through the restart exits 0.
 // Only Temporal is restarted (registry and Prometheus keep running for other users of the stack).
 import { processDirs } from '../../infra/local/stack';
 import { stopProcess } from '../../infra/local/processes';
@@ -11,7 +12,7 @@ import { E2eWorld, PIPELINE_TIMEOUT_MS } from '../support/e2e-world';
 let world: E2eWorld;
 
 beforeAll(async () => {
-  world = await E2eWorld.create({ name: 'restart', environment: 'e2e-restart', routerPort: 18103 });
+  world = await E2eWorld.create({ name: 'restart' });
 }, 300_000);
 
 afterAll(async () => {
@@ -25,6 +26,11 @@ test(
     const started = world.trigger();
     expect({ code: started.code, stderr: started.stderr }).toMatchObject({ code: 0 });
     await world.waitForState(id, (s) => s.stage === 'approval' || s.status !== 'RUNNING', 'waiting for approval');
+    // a CI job waits on it meanwhile: it must ride out the restart
+    let attached: () => void = () => {};
+    const attaching = new Promise<void>((resolve) => (attached = resolve));
+    const ci = world.cliAsync(world.triggerArgs('--wait'), undefined, (stderr) => stderr.includes('waiting for 1 approval') && attached());
+    await Promise.race([attaching, ci]);
 
     const stopped = await stopProcess(processDirs(world.config), 'temporal');
     if (!stopped) throw new Error('Temporal was not started by `airlock dev up` (an external server): this test restarts the local one');
@@ -42,7 +48,7 @@ test(
     expect({ code: approved.code, stderr: approved.stderr }).toMatchObject({ code: 0 });
     expect(approved.stdout).toBe('approve by alice accepted (1/1 approvals)\n');
 
-    const r = world.trigger('--wait');
+    const r = await ci;
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     expect(r.stderr).toContain(`attached to running pipeline ${id}`);
     expect(r.stderr).toMatch(/outcome: promoted/);

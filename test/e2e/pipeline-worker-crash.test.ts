@@ -11,7 +11,7 @@ import { E2eWorld, environmentContainers, PIPELINE_TIMEOUT_MS, SERVICE, sleep } 
 let world: E2eWorld;
 
 beforeAll(async () => {
-  world = await E2eWorld.create({ name: 'crash', environment: 'e2e-crash', routerPort: 18102 });
+  world = await E2eWorld.create({ name: 'crash' });
 }, 300_000);
 
 afterAll(async () => {

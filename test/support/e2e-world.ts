@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { targetsFile } from '../../activities/deploy/deps';
 import { DemoRepo } from '../../cli/demo/repo';
 import { LABELS } from '../../infra/deploy/labels';
-import { createStackDriver } from '../../infra/deploy/stack';
+import { createStackDriver, PULUMI_PROJECT } from '../../infra/deploy/stack';
 import { dockerClient } from '../../infra/local/probes';
 import { stackName } from '../../model/names';
 import { lockWorkflowId, type PipelineState } from '../../model/pipeline';
@@ -29,16 +31,40 @@ export const PIPELINE_TIMEOUT_MS = 8 * 60_000;
 export const SERVICE = 'demo';
 
 export interface WorldOptions {
-  /** Short name: the task queue, temp dirs and logs are named after it. */
+  /**
+   * Short name of the test file (max 14 characters). The environment is `e2e-<name>-<pid>`: its own per
+   * run, so two runs of the same file at once (two people, or `npm test` next to a single file) do not
+   * share pipelines, lock or router; the task queue, temp dir and logs are named after it too.
+   */
   name: string;
-  /** An environment only this test file deploys to (stack `demo-<environment>`). */
-  environment: string;
-  /** Its router's port on 127.0.0.1: unique per test file. */
-  routerPort: number;
   /** Canary steps of the environment; default [50, 100]. */
   steps?: number[];
   /** Adds the author (dana@example.com) to the `developers` approver group, to show self-approval is refused. */
   authorIsDeveloper?: boolean;
+}
+
+/** Environments of runs of this helper: `e2e-<name>-<pid base 36>`. */
+const RUN_ENVIRONMENT = /^e2e-[a-z]+-([0-9a-z]+)$/;
+
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** A free TCP port on 127.0.0.1 (the kernel's pick) for the environment's router. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** `airlock` with the test's task queue, run as a user would (the built CLI). */
@@ -55,6 +81,7 @@ export class E2eWorld {
 
   private constructor(
     readonly opts: WorldOptions,
+    readonly environment: string,
     readonly config: AirlockConfig,
     readonly dir: string,
     readonly repo: DemoRepo,
@@ -64,34 +91,37 @@ export class E2eWorld {
 
   static async create(opts: WorldOptions): Promise<E2eWorld> {
     const config = await requireComponents('docker', 'registry', 'temporal', 'prometheus', 'pulumi', 'trivy', 'base-image', 'router-image');
-    await cleanUpEnvironment(config, opts.environment);
-    const env = { TEMPORAL_TASK_QUEUE: `e2e-${opts.name}-${process.pid}-${Date.now().toString(36)}` };
+    await sweepDeadRuns(config);
+    const environment = `e2e-${opts.name}-${process.pid.toString(36)}`;
+    if (!RUN_ENVIRONMENT.test(environment) || environment.length > 21) throw new Error(`e2e world name ${opts.name}: lowercase letters, at most 14`);
+    await cleanUpEnvironment(config, environment);
+    const routerPort = await freePort();
+    const env = { TEMPORAL_TASK_QUEUE: `${environment}-${Date.now().toString(36)}` };
     const people = ['alice', 'sam', ...(opts.authorIsDeveloper ? ['dana@example.com'] : [])];
     const keys = Object.fromEntries(people.map((id) => [id, approverKey(id)]));
     const dir = mkdtempSync(join(tmpdir(), `airlock-e2e-${opts.name}-`));
     const repo = DemoRepo.create(join(dir, 'demo-service'), { alice: keys.alice!, sam: keys.sam! }, {
       developers: opts.authorIsDeveloper ? [{ id: 'dana@example.com', publicKey: keys['dana@example.com']! }] : [],
-      prepare: (r) => r.edit('airlock.yaml', (text) => `${text.trimEnd()}\n${environmentYaml(opts)}`),
+      prepare: (r) => r.edit('airlock.yaml', (text) => `${text.trimEnd()}\n${environmentYaml(environment, routerPort, opts.steps ?? [50, 100])}`),
     });
-    const world = new E2eWorld(opts, config, dir, repo, env, keys);
+    const world = new E2eWorld(opts, environment, config, dir, repo, env, keys);
     await world.startWorker();
     return world;
-  }
-
-  get environment(): string {
-    return this.opts.environment;
   }
 
   cli: Cli = (args, timeoutMs) => airlock(args, this.env, timeoutMs);
 
   /** `airlock` without blocking the test's event loop (for polling while something else runs). */
-  cliAsync(args: string[], timeoutMs = PIPELINE_TIMEOUT_MS): Promise<CliResult> {
+  cliAsync(args: string[], timeoutMs = PIPELINE_TIMEOUT_MS, onStderr?: (soFar: string) => void): Promise<CliResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...this.env }, timeout: timeoutMs });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        onStderr?.(stderr);
+      });
       child.once('error', reject);
       child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     });
@@ -144,13 +174,13 @@ export class E2eWorld {
 }
 
 /** The environment a test adds to the demo's airlock.yaml: one replica, short analysis, its own router port. */
-function environmentYaml(o: WorldOptions): string {
-  return `  ${o.environment}:
-    routerPort: ${o.routerPort}
+function environmentYaml(environment: string, routerPort: number, steps: number[]): string {
+  return `  ${environment}:
+    routerPort: ${routerPort}
     replicas: 1
     rollout:
       strategy: canary
-      steps: [${(o.steps ?? [50, 100]).join(', ')}]
+      steps: [${steps.join(', ')}]
     analysis:
       interval: 2s
       checks: 2
@@ -201,6 +231,29 @@ export async function cleanUpEnvironment(config: AirlockConfig, environment: str
   const networks = await docker.listNetworks({ filters: label });
   await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
   rmSync(targetsFile(config, stack), { force: true });
+}
+
+/**
+ * Cleans up the environments of earlier runs whose process is gone (a run killed before its afterAll):
+ * found from Docker's labels, the Pulumi backend's stacks and Temporal's running pipelines.
+ */
+async function sweepDeadRuns(config: AirlockConfig): Promise<void> {
+  const found = new Set<string>();
+  const docker = dockerClient(config);
+  for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABELS.service}=${SERVICE}`] } })) found.add(c.Labels[LABELS.env] ?? '');
+  if (config.pulumi.backendUrl.startsWith('file://')) {
+    const stacks = join(fileURLToPath(config.pulumi.backendUrl), '.pulumi', 'stacks', PULUMI_PROJECT);
+    const prefix = `${SERVICE}-`;
+    if (existsSync(stacks)) for (const f of readdirSync(stacks)) if (f.startsWith(prefix) && f.endsWith('.json')) found.add(f.slice(prefix.length, -'.json'.length));
+  }
+  await withTemporal(config, async (client) => {
+    for await (const w of client.workflow.list({ query: `AirlockService = "${SERVICE}" AND ExecutionStatus = "Running"` }))
+      found.add(String((w.searchAttributes?.AirlockEnvironment as unknown[] | undefined)?.[0] ?? ''));
+  });
+  for (const environment of found) {
+    const pid = RUN_ENVIRONMENT.exec(environment)?.[1];
+    if (pid && !pidAlive(parseInt(pid, 36))) await cleanUpEnvironment(config, environment);
+  }
 }
 
 /** Containers of an environment by role (from Docker's labels), names sorted. */
