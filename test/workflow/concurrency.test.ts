@@ -1,5 +1,5 @@
 import { startHarness, type Harness } from './support/harness';
-import { concurrencyScenarios as scenarios } from './support/scenarios';
+import { concurrencyScenarios as scenarios } from './support/concurrency-scenarios';
 
 // Durability (worker restart), the per-environment lock, supersede and attach-on-retrigger.
 

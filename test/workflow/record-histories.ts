@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHarness, type Harness } from './support/harness';
 import { historyToJson } from './support/history-json';
-import { concurrencyScenarios, scenarios, type ScenarioRun } from './support/scenarios';
+import { concurrencyScenarios } from './support/concurrency-scenarios';
+import { scenarios, type ScenarioRun } from './support/scenarios';
 
 /**
  * Re-records test/fixtures/histories: runs every path of the pipeline on a fresh dev server and saves the

@@ -4,7 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundle, installQuietRuntime } from './support/harness';
 import { historyFromJson } from './support/history-json';
-import { concurrencyScenarios, scenarios } from './support/scenarios';
+import { concurrencyScenarios } from './support/concurrency-scenarios';
+import { scenarios } from './support/scenarios';
 
 // Every saved history (test/fixtures/histories, written by record-histories.ts) must replay on the
 // current workflow code: a change that breaks determinism fails here, before it breaks running pipelines.
