@@ -1,5 +1,5 @@
 import { dockerClient } from '../infra/local/probes';
-import type { AirlockConfig } from '../worker/config';
+import type { AirlockConfig } from '../infra/config';
 import { createPipelineActivities } from './pipeline';
 
 /**

@@ -4,7 +4,7 @@ import type { PipelineActivities } from '../model/activities';
 import type { ChangeAnalysis } from '../model/change';
 import { changeAnalysisSchema } from '../model/change';
 import { parseWith } from '../model/parse';
-import type { AirlockConfig } from '../worker/config';
+import type { AirlockConfig } from '../infra/config';
 import { createBuildActivities } from './build';
 import { createChangeActivities } from './change';
 import { createDeployActivities } from './deploy';

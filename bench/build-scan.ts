@@ -10,13 +10,13 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage } from '../activities/build/build-image';
-import { silentLogger } from '../activities/build/hooks';
+import { silentLogger } from '../activities/shared/stage';
 import { trivyBinary } from '../activities/scan';
 import { scanImage } from '../activities/scan/scan-image';
 import { dockerClient } from '../infra/local/probes';
 import { projectRoot } from '../infra/local/tools';
 import { pinned } from '../model/build';
-import { loadConfig } from '../worker/config';
+import { loadConfig } from '../infra/config';
 
 const RUNS = Number(process.env.AIRLOCK_BENCH_RUNS ?? 10);
 

@@ -35,8 +35,8 @@ import { publicKeyOf } from '../model/approval';
 import { durationMs, manifestSchema, type EnvironmentSettings } from '../model/manifest';
 import { stackName } from '../model/names';
 import type { PipelineResult } from '../model/pipeline';
-import { loadConfig, type AirlockConfig } from '../worker/config';
-import { connectClient } from '../worker/connection';
+import { loadConfig, type AirlockConfig } from '../infra/config';
+import { connectClient } from '../infra/temporal/connection';
 import { createAirlockWorker, installRuntime } from '../worker/worker';
 import { deploymentPipeline, pipelineStartOptions } from '../workflows';
 

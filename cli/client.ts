@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { connectClient } from '../worker/connection';
-import { loadConfig, type AirlockConfig } from '../worker/config';
+import { connectClient } from '../infra/temporal/connection';
+import { loadConfig, type AirlockConfig } from '../infra/config';
 import { EXIT, ExitError } from './errors';
 
 /** Runs `fn` with a Temporal client, closing the connection afterwards; an unreachable server is exit 1. */

@@ -1,7 +1,7 @@
 import type { BuildResult } from './build';
 import type { AnalysisVerdict, DeployedRelease } from './deploy';
 import type { AnalysisSettings } from './manifest';
-import type { PolicySnapshot } from './pipeline';
+import type { PolicySnapshot } from './policy-snapshot';
 import type { PolicyVerdict } from './policy-verdict';
 import type { RiskAssessment } from './risk';
 import type { ScanSummary } from './scan';

@@ -1,6 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/curves/utils';
-import type { Approver, LevelRule, PolicySnapshot } from './pipeline';
+import type { Approver, LevelRule, PolicySnapshot } from './policy-snapshot';
 
 // Signed approvals: the bytes that are signed and the pure rules the workflow's update validators apply.
 // Sandbox-safe (@noble/curves is pure JS) and deliberately free of zod: workflow code imports this, and

@@ -22,6 +22,11 @@ export function pipelineId(service: string, environment: string, headCommit: str
   return `airlock/${service}/${environment}/${headCommit}`;
 }
 
+/** The per-(service, env) lock workflow's id: one deployment at a time per environment. */
+export function lockWorkflowId(service: string, environment: string): string {
+  return `airlock-lock/${service}/${environment}`;
+}
+
 /** Release id: derived from service, env and commit, never from the clock. Short enough for a docker tag. */
 export function releaseId(service: string, environment: string, headCommit: string): string {
   return `${service}-${environment}-${headCommit.slice(0, 12)}`;

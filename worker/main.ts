@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createActivities } from '../activities';
-import { loadConfig } from './config';
+import { loadConfig } from '../infra/config';
 import { createAirlockWorker, installRuntime } from './worker';
 
 /**

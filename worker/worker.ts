@@ -1,6 +1,6 @@
 import { Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { AirlockConfig } from './config';
-import { connectWorker } from './connection';
+import type { AirlockConfig } from '../infra/config';
+import { connectWorker } from '../infra/temporal/connection';
 import { jsonLogger } from './logger';
 
 let runtimeInstalled = false;

@@ -1,6 +1,7 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { findApprover, reviewApproval, tally, type Approval, type ApprovalRecord, type ApprovalReceipt, type Decision } from '../model/approval-rules';
-import type { Outcome, PolicySnapshot } from '../model/pipeline';
+import type { Outcome } from '../model/pipeline';
+import type { PolicySnapshot } from '../model/policy-snapshot';
 import type { RiskLevel } from '../model/risk';
 import { approveUpdate, promoteUpdate, rejectUpdate } from './messages';
 import { abortedFailure, enterStage, type GateInfo, type PipelineContext } from './state';

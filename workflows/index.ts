@@ -3,5 +3,5 @@ export { deploymentPipeline } from './pipeline';
 export { environmentLock, type LockInit } from './lock';
 export { deployRelease, rollbackRelease } from './deploy-release';
 export * from './messages';
-export { lockWorkflowId, type LockRequest, type LockState, type LockRunRef } from './lock-queue';
+export { type LockRequest, type LockState, type LockRunRef } from './lock-queue';
 export { SEARCH_KEYS, searchAttributeKeys, initialSearchAttributes } from './search-attributes';

@@ -12,7 +12,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Outcome } from '../model/pipeline';
 import { environmentLock } from './lock';
-import { lockWorkflowId } from '../model/lock';
+import { lockWorkflowId } from '../model/names';
 import type { LockRequest } from './lock-queue';
 import { lockReleaseSignal, lockRequestSignal } from './messages';
 import { abortedFailure, enterStage, type PipelineContext } from './state';

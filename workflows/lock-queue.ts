@@ -1,5 +1,3 @@
-export { lockWorkflowId } from '../model/lock';
-
 // Pure state of the per-environment lock (workflows/lock.ts). One holder; waiters in arrival order.
 // A newer request supersedes every older waiter (deploying an older commit after a newer one would undo
 // it) and asks the holder to step aside; the holder obeys only while it waits for approval, so the

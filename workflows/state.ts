@@ -2,7 +2,8 @@ import { ApplicationFailure, log, setHandler, upsertSearchAttributes, workflowIn
 import type { TargetRef } from '../model/activities';
 import type { ApprovalRecord } from '../model/approval-rules';
 import { releaseId } from '../model/names';
-import type { LevelRule, Outcome, PipelineInput, PipelineState, PolicySnapshot, Stage } from '../model/pipeline';
+import type { Outcome, PipelineInput, PipelineState, Stage } from '../model/pipeline';
+import type { LevelRule, PolicySnapshot } from '../model/policy-snapshot';
 import type { RiskLevel } from '../model/risk';
 import { abortSignal, lockGrantedSignal, stateQuery, supersededSignal, type AbortRequest } from './messages';
 import { initialSearchAttributes, upsertOutcome, upsertStage } from './search-attributes';

@@ -4,8 +4,8 @@ import { releaseId as releaseIdOf } from '../../model/names';
 import { InvalidInputError } from '../../model/parse';
 import type { BuildRequest } from './build-image';
 import { finalBaseImage } from './dockerfile';
-import { pathInRepo, readAtCommit, resolveCommit } from './git-source';
-import { missingManifest, parseManifest } from './load-manifest';
+import { pathInRepo, readAtCommit, resolveCommit } from '../shared/source';
+import { missingManifest, parseManifest } from '../shared/manifest';
 
 /** What to build, read from the commit (never the work tree). */
 export interface BuildPlan {

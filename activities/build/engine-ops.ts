@@ -4,7 +4,7 @@ import { ImageBuildError, RegistryError } from '../errors';
 import type { BuildDeps } from './build-image';
 import { BuildLog, readEngineStream } from './docker-stream';
 import { engineError } from './engine';
-import { keepBeating, type StageHooks } from './hooks';
+import { keepBeating, type StageHooks } from '../shared/stage';
 
 /**
  * Runs `docker build` on a context tar, following every event: a failed step is an ImageBuildError with

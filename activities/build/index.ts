@@ -1,11 +1,11 @@
 import type Docker from 'dockerode';
 import type { BuildResult } from '../../model/build';
-import type { AirlockConfig } from '../../worker/config';
+import type { AirlockConfig } from '../../infra/config';
 import { buildImage, type BuildRequest } from './build-image';
-import { stageActivity, type StageLogger } from './hooks';
+import { stageActivity, type StageLogger } from '../shared/stage';
 
 export { buildImage, LABELS, type BuildRequest } from './build-image';
-export { loadManifest, parseManifest } from './load-manifest';
+export { loadManifest, parseManifest } from '../shared/manifest';
 
 export interface BuildActivityDeps {
   docker: Docker;

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { createStackDriver, type StackDriver } from '../../infra/deploy/stack';
 import { prometheusTargetsDir } from '../../infra/local/stack';
-import type { AirlockConfig } from '../../worker/config';
+import type { AirlockConfig } from '../../infra/config';
 import { createPrometheusClient, type PrometheusClient } from '../monitor/prometheus';
 
 /** What deploy and monitor activities are built with (style.md: activities by a factory with injected clients). */

@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
 import { deployTargetOf, type DeployTarget } from '../../model/deploy';
 import { MANIFEST_FILE } from '../../model/manifest';
-import { missingManifest, parseManifest } from '../build/load-manifest';
-import { pathInRepo, readAtCommit } from '../build/git-source';
+import { missingManifest, parseManifest } from '../shared/manifest';
+import { pathInRepo, readAtCommit } from '../shared/source';
 
 /** The deploy target of `environment` from the airlock.yaml committed at `commit` (not the work tree). */
 export async function targetAtCommit(repo: string, commit: string, serviceDir: string, environment: string): Promise<DeployTarget> {

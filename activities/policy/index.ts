@@ -4,12 +4,12 @@ import type { PolicyVerdict } from '../../model/policy-verdict';
 import { InvalidInputError } from '../../model/parse';
 import type { RiskAssessment } from '../../model/risk';
 import type { ScanSummary } from '../../model/scan';
-import { readAtCommit } from '../build/git-source';
-import { stageActivity, type StageLogger } from '../build/hooks';
+import { readAtCommit } from '../shared/source';
+import { stageActivity, type StageLogger } from '../shared/stage';
 import { evaluatePolicy as evaluate, type EvaluationContext, type LoadedPolicy } from './evaluate';
 import { loadPolicy, parsePolicy } from './load-policy';
 import { policySnapshot } from './snapshot';
-import type { PolicySnapshot } from '../../model/pipeline';
+import type { PolicySnapshot } from '../../model/policy-snapshot';
 
 export { evaluatePolicy as evaluatePolicyPure, type LoadedPolicy } from './evaluate';
 export { loadPolicy, parsePolicy } from './load-policy';

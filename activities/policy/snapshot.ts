@@ -1,6 +1,6 @@
 import { approvalRule, normalizedKey, policyDurationMs } from '../../model/policy';
 import { parseWith } from '../../model/parse';
-import { policySnapshotSchema, type PolicySnapshot } from '../../model/pipeline';
+import { policySnapshotSchema, type PolicySnapshot } from '../../model/policy-snapshot';
 import type { LoadedPolicy } from './evaluate';
 
 /**

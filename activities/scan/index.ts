@@ -1,7 +1,7 @@
 import type { ScanSummary } from '../../model/scan';
-import type { AirlockConfig } from '../../worker/config';
+import type { AirlockConfig } from '../../infra/config';
 import { resolveTool } from '../../infra/local/tools';
-import { stageActivity, type StageLogger } from '../build/hooks';
+import { stageActivity, type StageLogger } from '../shared/stage';
 import { ScannerError } from '../errors';
 import { scanImage, type ScanRequest } from './scan-image';
 

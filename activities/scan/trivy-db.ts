@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AirlockConfig } from '../../worker/config';
+import type { AirlockConfig } from '../../infra/config';
 import { ScannerError } from '../errors';
 
 export type DbMode = 'fixture' | 'online';

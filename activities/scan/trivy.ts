@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { ScannerError } from '../errors';
-import type { StageHooks } from '../build/hooks';
+import type { StageHooks } from '../shared/stage';
 
 /** Flags that keep Trivy offline: no DB, check bundle or version downloads, no telemetry. */
 export const OFFLINE_FLAGS = [

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { projectRoot, resolveTool } from '../../infra/local/tools';
 import type { PipelineActivities } from '../../model/activities';
 import { publicKeyOf } from '../../model/approval';
-import type { PipelineInput, PolicySnapshot } from '../../model/pipeline';
+import type { PipelineInput } from '../../model/pipeline';
+import type { PolicySnapshot } from '../../model/policy-snapshot';
 import type { RiskLevel } from '../../model/risk';
-import { loadConfig } from '../../worker/config';
-import { connectClient, connectWorker } from '../../worker/connection';
+import { loadConfig } from '../../infra/config';
+import { connectClient, connectWorker } from '../../infra/temporal/connection';
 import { searchAttributeKeys } from '../../workflows';
-import { workflowPreloadModules } from '../../workflows/bundle-options';
+import { workflowPreloadModules } from '../../worker/workflow-source';
 
 // Pieces of bench/pipeline.ts: no-op activities, inputs, the server connection, figures.
 

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { buildImage } from '../../activities/build';
-import { gitRoot, pathInRepo } from '../../activities/build/git-source';
-import { lineLogger } from '../../activities/build/hooks';
+import { gitRoot, pathInRepo } from '../../activities/shared/source';
+import { lineLogger } from '../../activities/shared/stage';
 import { AirlockError, InvalidInputError } from '../../activities/errors';
 import { dockerClient } from '../../infra/local/probes';
 import { pinned } from '../../model/build';
-import { loadConfig } from '../../worker/config';
+import { loadConfig } from '../../infra/config';
 import { jsonFlag, parseCommandArgs } from '../args';
 import type { Command } from '../command';
 import { EXIT, ExitError } from '../errors';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { publicKeyOf } from '../../model/approval';
 import { createActivities } from '../../activities';
-import { loadConfig } from '../../worker/config';
+import { loadConfig } from '../../infra/config';
 import { createAirlockWorker, installRuntime } from '../../worker/worker';
 import { parseCommandArgs } from '../args';
 import { withClient } from '../client';

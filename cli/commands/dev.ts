@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { probeAll } from '../../infra/local/probes';
 import { ensureService, processDirs, runBootstrap, SERVICES } from '../../infra/local/stack';
 import { stopProcess } from '../../infra/local/processes';
-import { loadConfig, type AirlockConfig } from '../../worker/config';
+import { loadConfig, type AirlockConfig } from '../../infra/config';
 import { jsonFlag, parseCommandArgs } from '../args';
 import type { Command } from '../command';
 import { EXIT, ExitError, badInput } from '../errors';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig } from '../../worker/config';
+import { loadConfig } from '../../infra/config';
 import { jsonFlag, parseCommandArgs } from '../args';
 import type { Command } from '../command';
 import { badInput } from '../errors';

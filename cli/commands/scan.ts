@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { lineLogger } from '../../activities/build/hooks';
+import { lineLogger } from '../../activities/shared/stage';
 import { readEvidence, evidencePath } from '../../activities/evidence/store';
 import { scanImage, trivyBinary } from '../../activities/scan';
 import type { ScanSummary } from '../../model/scan';
-import { loadConfig } from '../../worker/config';
+import { loadConfig } from '../../infra/config';
 import { jsonFlag, parseCommandArgs } from '../args';
 import type { Command } from '../command';
 import { EXIT, ExitError } from '../errors';

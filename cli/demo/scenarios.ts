@@ -3,7 +3,7 @@ import { signApproval } from '../../model/approval';
 import type { OutcomeKind, PipelineResult, PipelineState } from '../../model/pipeline';
 import { deploymentPipeline, pipelineStartOptions } from '../../workflows';
 import { approveUpdate } from '../../workflows/messages';
-import type { AirlockConfig } from '../../worker/config';
+import type { AirlockConfig } from '../../infra/config';
 import { readKey } from '../keys';
 import { progress } from '../output';
 import { ciContext } from '../pipeline/ci-context';

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConcurrentUpdateError as PulumiConcurrentUpdateError, LocalWorkspace, PulumiCommand, Stack, StackNotFoundError, type EngineEvent } from '@pulumi/pulumi/automation';
 import { stackName } from '../../model/names';
-import type { AirlockConfig } from '../../worker/config';
+import type { AirlockConfig } from '../config';
 import { projectRoot, resolveTool } from '../local/tools';
 import { createReleaseProgram, type StackOutputs } from './program';
 import type { StackSpec } from './spec';

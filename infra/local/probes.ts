@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { Connection } from '@temporalio/client';
-import type { AirlockConfig } from '../../worker/config';
+import type { AirlockConfig } from '../config';
 import { resolveTool, type ToolName } from './tools';
 
 const run = promisify(execFile);

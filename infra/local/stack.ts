@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../../model/names';
-import type { AirlockConfig } from '../../worker/config';
+import type { AirlockConfig } from '../config';
 import { logFile, logTail, ownedPid, sleep, startProcess, stopProcess, type ManagedProcess, type ProcessDirs } from './processes';
 import { probePrometheus, probeRegistry, probeTemporal, type ComponentStatus } from './probes';
 import { projectRoot, resolveTool } from './tools';

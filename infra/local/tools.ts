@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AirlockConfig } from '../../worker/config';
+import type { AirlockConfig } from '../config';
 
 export type ToolName = 'temporal' | 'pulumi' | 'trivy' | 'trivy-db';
 

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { connectClient } from '../../worker/connection';
-import { loadConfig } from '../../worker/config';
+import { connectClient } from '../../infra/temporal/connection';
+import { loadConfig } from '../../infra/config';
 import type { ComponentStatus } from '../../infra/local/probes';
 import { airlock } from '../support/cli';
 

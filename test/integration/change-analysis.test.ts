@@ -1,7 +1,7 @@
 import { symlinkSync } from 'node:fs';
 import { analyzeChange } from '../../activities/change';
 import type { ChangedFile } from '../../model/change';
-import { TempRepo } from './change-repo';
+import { TempRepo } from '../support/git-repo';
 
 // What the analyzer reports about a real git range: files, statuses, line counts, renames, binaries,
 // symbols (TypeScript compiler on both versions; patterns + git hunk context for other languages),

@@ -5,7 +5,7 @@ import { riskCommand } from '../../cli/commands/risk';
 import { EXIT, ExitError } from '../../cli/errors';
 import { InvalidInputError } from '../../model/parse';
 import { riskAssessmentSchema } from '../../model/risk';
-import { TempRepo } from './change-repo';
+import { TempRepo } from '../support/git-repo';
 import { SERVICE_FILES } from './change-service';
 
 // `airlock risk` against a real repository: --json, the readable table, --policy (only its risk: block),

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { analyzeChange, createChangeActivities } from '../../activities/change';
 import { GitError, InvalidInputError } from '../../activities/errors';
-import { TempRepo } from './change-repo';
+import { TempRepo } from '../support/git-repo';
 
 // Bad input gives clear, typed errors: a missing or non-git directory, unknown or malformed revisions, a
 // shallow clone that lacks the base commit.

@@ -2,7 +2,7 @@ import { analyzeChange } from '../../activities/change';
 import { scoreRisk } from '../../activities/risk';
 import type { ChangeAnalysis, RiskPolicy } from '../../model/change';
 import type { RiskAssessment, RiskSignal } from '../../model/risk';
-import { TempRepo } from './change-repo';
+import { TempRepo } from '../support/git-repo';
 import { SERVICE_FILES } from './change-service';
 
 /** A temp repository holding the shop service at `base`; each `change` is a new commit on top of base. */

@@ -12,7 +12,7 @@ import { projectRoot } from '../../infra/local/tools';
 import { deployTargetOf, type DeployTarget, type EnvironmentState } from '../../model/deploy';
 import { manifestSchema } from '../../model/manifest';
 import { stackName } from '../../model/names';
-import type { AirlockConfig } from '../../worker/config';
+import type { AirlockConfig } from '../../infra/config';
 import { requireComponents } from '../support/stack';
 import { parse } from 'yaml';
 

@@ -13,7 +13,7 @@ require.extensions['.ts'] = (module, filename) => {
 };
 
 const { createDeployActivities } = require('../../activities/deploy');
-const { loadConfig } = require('../../worker/config');
+const { loadConfig } = require('../../infra/config');
 
 const [verb, input] = process.argv.slice(2);
 const activities = createDeployActivities({ config: loadConfig(), heartbeat: () => process.stderr.write('.') });

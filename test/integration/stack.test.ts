@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import { dockerClient } from '../../infra/local/probes';
 import { resolveTool } from '../../infra/local/tools';
-import { connectClient } from '../../worker/connection';
+import { connectClient } from '../../infra/temporal/connection';
 import { createAirlockWorker } from '../../worker/worker';
-import type { AirlockConfig } from '../../worker/config';
+import type { AirlockConfig } from '../../infra/config';
 import { requireComponents } from '../support/stack';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { resolveTool } from '../../infra/local/tools';
-import type { AirlockConfig } from '../../worker/config';
+import type { AirlockConfig } from '../../infra/config';
 import type { CliResult } from './cli';
 
 /**

@@ -1,5 +1,5 @@
 import { probeAll, type ComponentName } from '../../infra/local/probes';
-import { loadConfig, type AirlockConfig } from '../../worker/config';
+import { loadConfig, type AirlockConfig } from '../../infra/config';
 
 /**
  * Fails (never skips) when a real component the test needs is not up, with the way to get it.

@@ -16,7 +16,7 @@ import {
   type Decision,
 } from '../../model/approval';
 import { parseWith } from '../../model/parse';
-import { policySnapshotSchema, type PolicySnapshot } from '../../model/pipeline';
+import { policySnapshotSchema, type PolicySnapshot } from '../../model/policy-snapshot';
 
 const KEYS = { dana: 'd1'.repeat(32), alice: 'a1'.repeat(32), bob: 'b1'.repeat(32), sam: '5a'.repeat(32), olga: '0a'.repeat(32) };
 type Who = keyof typeof KEYS;

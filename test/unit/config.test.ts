@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveTool, ToolMissingError } from '../../infra/local/tools';
 import { InvalidInputError } from '../../model/parse';
-import { loadConfig } from '../../worker/config';
+import { loadConfig } from '../../infra/config';
 
 describe('loadConfig', () => {
   test('defaults point at the local stack under HOME', () => {

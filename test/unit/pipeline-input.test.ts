@@ -1,6 +1,6 @@
 import { parseWith } from '../../model/parse';
 import { pipelineInputSchema } from '../../model/pipeline';
-import { lockWorkflowId } from '../../workflows/lock-queue';
+import { lockWorkflowId } from '../../model/names';
 
 const valid = {
   service: 'shop',

@@ -1,6 +1,6 @@
 import { analyzeFile } from '../../activities/change/analyze-file';
 import { keyPaths } from '../../activities/change/key-paths';
-import { parseBatch } from '../../activities/change/git';
+import { parseBatch } from '../../activities/shared/git';
 import { parsePatch, unquote, type FilePatch } from '../../activities/change/patch';
 import { parseRawNumstat, type RawEntry } from '../../activities/change/raw-diff';
 import { compareDeclarations, tsDeclarations } from '../../activities/change/symbols-ts';

@@ -1,5 +1,6 @@
 import type { PipelineInput } from '../../../model/pipeline';
-import { lockStateQuery, lockWorkflowId, stateQuery, type LockState } from '../../../workflows';
+import { lockWorkflowId } from '../../../model/names';
+import { lockStateQuery, stateQuery, type LockState } from '../../../workflows';
 import { input } from './fixtures';
 import { createWorker, startPipeline, uniqueQueue, waitForStage, waitUntil, withWorker, type Harness } from './harness';
 import { heartbeatSleep, mockActivities, type MockOptions } from './mock-activities';

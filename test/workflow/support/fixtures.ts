@@ -1,5 +1,6 @@
 import { publicKeyOf, signApproval, type Approval, type Decision } from '../../../model/approval';
-import type { PipelineInput, PolicySnapshot } from '../../../model/pipeline';
+import type { PipelineInput } from '../../../model/pipeline';
+import type { PolicySnapshot } from '../../../model/policy-snapshot';
 
 // People, keys, policy snapshot and inputs for the workflow tests. Keys are fixed so histories are stable.
 

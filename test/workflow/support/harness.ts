@@ -3,9 +3,9 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { resolveTool } from '../../../infra/local/tools';
 import type { PipelineInput, PipelineState } from '../../../model/pipeline';
-import { loadConfig } from '../../../worker/config';
+import { loadConfig } from '../../../infra/config';
 import { deploymentPipeline, pipelineStartOptions, searchAttributeKeys, stateQuery } from '../../../workflows';
-import { workflowPreloadModules } from '../../../workflows/bundle-options';
+import { workflowPreloadModules } from '../../../worker/workflow-source';
 import type { Mocks } from './mock-activities';
 
 // One real Temporal dev server and one workflow bundle per test file; a fresh task queue per test.

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PipelineActivities, PipelineActivityName } from '../../../model/activities';
 import type { AnalysisVerdict } from '../../../model/deploy';
-import type { PolicySnapshot } from '../../../model/pipeline';
+import type { PolicySnapshot } from '../../../model/policy-snapshot';
 import type { RiskLevel } from '../../../model/risk';
 import { snapshot as defaultSnapshot } from './fixtures';
 

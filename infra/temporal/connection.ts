@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { AirlockConfig } from './config';
+import type { AirlockConfig } from '../config';
 
 type TemporalConfig = AirlockConfig['temporal'];
 
