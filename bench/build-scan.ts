@@ -10,7 +10,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage } from '../activities/build/build-image';
-import { silentLogger } from '../activities/shared/stage';
+import { silentLogger } from '../activities/shared';
 import { trivyBinary } from '../activities/scan';
 import { scanImage } from '../activities/scan/scan-image';
 import { dockerClient } from '../infra/local/probes';

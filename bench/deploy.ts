@@ -15,7 +15,7 @@ import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage } from '../activities/build/build-image';
-import { silentLogger } from '../activities/shared/stage';
+import { silentLogger, parseManifest } from '../activities/shared';
 import { createDeployActivities } from '../activities/deploy';
 import { createStackDriver } from '../infra/deploy/stack';
 import { parseAdminAddress, showServers } from '../infra/haproxy/runtime-api';
@@ -23,7 +23,6 @@ import { dockerClient } from '../infra/local/probes';
 import { projectRoot } from '../infra/local/tools';
 import { deployTargetOf, type DeployTarget } from '../model/deploy';
 import { pinned } from '../model/build';
-import { parseManifest } from '../activities/shared/manifest';
 import { loadConfig } from '../infra/config';
 
 const RUNS = Number(process.env.AIRLOCK_BENCH_RUNS ?? 10);

@@ -8,8 +8,7 @@ import { pushImage, runBuild } from './engine-ops';
 import { planBuild } from './build-plan';
 import { dockerignorePathspecs } from './dockerfile';
 import { ensureDocker } from './engine';
-import { archiveTree, readAtCommit, sourceOf } from '../shared/source';
-import type { StageHooks, StageLogger } from '../shared/stage';
+import { archiveTree, readAtCommit, sourceOf, type StageHooks, type StageLogger } from '../shared';
 import { RegistryClient } from './registry';
 
 export interface BuildRequest {

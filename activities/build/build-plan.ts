@@ -4,8 +4,7 @@ import { releaseId as releaseIdOf } from '../../model/names';
 import { InvalidInputError } from '../../model/parse';
 import type { BuildRequest } from './build-image';
 import { finalBaseImage } from './dockerfile';
-import { pathInRepo, readAtCommit, resolveCommit } from '../shared/source';
-import { missingManifest, parseManifest } from '../shared/manifest';
+import { manifestAtCommit, missingManifest, pathInRepo, readAtCommit, resolveCommit } from '../shared';
 
 /** What to build, read from the commit (never the work tree). */
 export interface BuildPlan {
@@ -30,9 +29,8 @@ export async function planBuild(req: BuildRequest): Promise<BuildPlan> {
   const where = `${serviceDir || '.'} at ${commit.slice(0, 12)}`;
   const source = `${MANIFEST_FILE} at ${where}`;
 
-  const manifestText = await readAtCommit(repo, commit, at(MANIFEST_FILE));
-  if (!manifestText) throw missingManifest(`service directory ${where}`);
-  const manifest = parseManifest(manifestText.toString('utf8'), `${at(MANIFEST_FILE)} at ${commit.slice(0, 12)}`);
+  const manifest = (await manifestAtCommit(repo, commit, serviceDir))?.manifest;
+  if (!manifest) throw missingManifest(`service directory ${where}`);
   if (req.service !== undefined && req.service !== manifest.service)
     throw new InvalidInputError(source, [`service: is ${manifest.service}, but the pipeline deploys ${req.service}`]);
   const environments = Object.keys(manifest.environments);

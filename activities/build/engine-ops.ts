@@ -4,7 +4,7 @@ import { ImageBuildError, RegistryError } from '../errors';
 import type { BuildDeps } from './build-image';
 import { BuildLog, readEngineStream } from './docker-stream';
 import { engineError } from './engine';
-import { keepBeating, type StageHooks } from '../shared/stage';
+import { keepBeating, type StageHooks } from '../shared';
 
 /**
  * Runs `docker build` on a context tar, following every event: a failed step is an ImageBuildError with
@@ -34,7 +34,7 @@ export async function runBuild(
   }
   try {
     await keepBeating(
-      hooks,
+      hooks.heartbeat,
       () => ({ phase: 'build', step: log.step }),
       () =>
         readEngineStream(stream as unknown as Readable, (e) => {
@@ -44,6 +44,7 @@ export async function runBuild(
             deps.log.debug('build step', { image, step: newStep });
           }
         }),
+      10_000,
     );
   } catch (err) {
     throw engineError(err, 'docker build');
@@ -73,7 +74,7 @@ export async function pushImage(deps: BuildDeps, image: string, tag: string, hoo
   let status = '';
   try {
     await keepBeating(
-      hooks,
+      hooks.heartbeat,
       () => ({ phase: 'push', image, status }),
       () =>
         readEngineStream(stream as unknown as Readable, (e) => {

@@ -2,10 +2,9 @@ import type Docker from 'dockerode';
 import type { BuildResult } from '../../model/build';
 import type { AirlockConfig } from '../../infra/config';
 import { buildImage, type BuildRequest } from './build-image';
-import { stageActivity, type StageLogger } from '../shared/stage';
+import { stageActivity, type StageLogger } from '../shared';
 
 export { buildImage, LABELS, type BuildRequest } from './build-image';
-export { loadManifest, parseManifest } from '../shared/manifest';
 
 export interface BuildActivityDeps {
   docker: Docker;

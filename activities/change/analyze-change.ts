@@ -6,7 +6,7 @@ import { GATE_FILE_GLOBS, type ChangeAnalysis, type ChangedFile } from '../../mo
 import { globToRegExp } from '../risk/glob';
 import { analyzeFile, type FileAnalysis } from './analyze-file';
 import { where } from './file-context';
-import { git, gitRaw, readObjects } from '../shared/git';
+import { git, gitRaw, readObjects } from '../shared';
 import { isInertLanguage, languageOf } from './language';
 import { parsePatch } from './patch';
 import { NULL_ID, isSubmodule, parseRawNumstat, type RawEntry } from './raw-diff';

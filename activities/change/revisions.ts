@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GitError, InvalidInputError } from '../errors';
-import { gitRaw } from '../shared/git';
+import { gitRaw } from '../shared';
 
 export interface RangeInput {
   repo: string;

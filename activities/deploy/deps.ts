@@ -44,14 +44,3 @@ export function resolveDeps(deps: DeployDeps): ResolvedDeps {
 
 /** The Prometheus file_sd file of one environment. */
 export const targetsFile = (config: AirlockConfig, stack: string): string => `${prometheusTargetsDir(config)}/${stack}.json`;
-
-/** Runs `fn`, heartbeating `details` every `everyMs` meanwhile (Pulumi can be quiet while containers get healthy). */
-export async function withHeartbeat<T>(deps: Pick<ResolvedDeps, 'heartbeat'>, details: () => unknown, fn: () => Promise<T>, everyMs = 2000): Promise<T> {
-  deps.heartbeat(details());
-  const timer = setInterval(() => deps.heartbeat(details()), everyMs);
-  try {
-    return await fn();
-  } finally {
-    clearInterval(timer);
-  }
-}

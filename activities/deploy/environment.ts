@@ -3,7 +3,8 @@ import type { StackOutputs } from '../../infra/deploy/program';
 import type { StackSpec } from '../../infra/deploy/spec';
 import type { DeployTarget, EnvironmentRef, EnvironmentState } from '../../model/deploy';
 import { stackName } from '../../model/names';
-import { targetsFile, withHeartbeat, type ResolvedDeps } from './deps';
+import { keepBeating } from '../shared';
+import { targetsFile, type ResolvedDeps } from './deps';
 
 export interface LoadedEnvironment {
   /** The spec to start from: the last one, with the target's settings when a target is given. */
@@ -33,10 +34,11 @@ export async function loadEnvironment(deps: ResolvedDeps, ref: EnvironmentRef, t
 /** `pulumi up` with the spec, heartbeating the phase and Pulumi's last output line. */
 export async function applySpec(deps: ResolvedDeps, spec: StackSpec, phase: string, releaseId: string): Promise<StackOutputs> {
   let last = '';
-  const out = await withHeartbeat(
-    deps,
+  const out = await keepBeating(
+    deps.heartbeat,
     () => ({ phase, releaseId, pulumi: last }),
     () => deps.driver.up(spec, { onOutput: (line) => (last = line.trim().slice(0, 200) || last) }),
+    2000, // Pulumi can be quiet while containers get healthy
   );
   deps.log.info('stack updated', { stack: spec.stack, phase, releaseId, durationMs: out.durationMs, changes: out.changes });
   return out;

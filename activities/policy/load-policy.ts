@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidInputError, parseWith } from '../../model/parse';
 import { policySchema } from '../../model/policy';
-import { parseYaml } from '../shared/yaml';
+import { parseYaml } from '../shared';
 import { sha256 } from '../evidence/store';
 import type { LoadedPolicy } from './evaluate';
 

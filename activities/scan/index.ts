@@ -1,7 +1,7 @@
 import type { ScanSummary } from '../../model/scan';
 import type { AirlockConfig } from '../../infra/config';
 import { resolveTool } from '../../infra/local/tools';
-import { stageActivity, type StageLogger } from '../shared/stage';
+import { stageActivity, type StageLogger } from '../shared';
 import { ScannerError } from '../errors';
 import { scanImage, type ScanRequest } from './scan-image';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { InvalidInputError } from '../../model/parse';
 import type { ScanSummary } from '../../model/scan';
 import type { AirlockConfig } from '../../infra/config';
-import type { StageHooks, StageLogger } from '../shared/stage';
+import type { StageHooks, StageLogger } from '../shared';
 import { putEvidence } from '../evidence/store';
 import { cachedScan, storeScan, type ScanCacheKey } from './scan-cache';
 import { summarize } from './summarize';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { ScannerError } from '../errors';
-import type { StageHooks } from '../shared/stage';
+import { keepBeating, type StageHooks } from '../shared';
 
 /** Flags that keep Trivy offline: no DB, check bundle or version downloads, no telemetry. */
 export const OFFLINE_FLAGS = [
@@ -55,30 +55,29 @@ export function sbomArgs(cacheDir: string, report: string, output: string): stri
  * Runs Trivy to completion. Its exit code is not a gate: a non-zero exit means the scanner failed
  * (ScannerError, retryable) and carries the last lines of its stderr. Heartbeats while it runs; killed on abort.
  */
-export function runTrivy(bin: string, args: string[], hooks: StageHooks = {}, phase = 'scan'): Promise<void> {
+export async function runTrivy(bin: string, args: string[], hooks: StageHooks = {}, phase = 'scan'): Promise<void> {
+  if (hooks.signal?.aborted) throw abortReason(hooks.signal);
+  const started = Date.now();
+  await keepBeating(hooks.heartbeat, () => ({ phase, elapsedMs: Date.now() - started }), () => spawnTrivy(bin, args, hooks.signal), 5000);
+}
+
+function spawnTrivy(bin: string, args: string[], abort: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (hooks.signal?.aborted) return reject(abortReason(hooks.signal));
-    const started = Date.now();
     const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRIVY_NO_PROGRESS: 'true' } });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-8000);
     });
-    const beat = setInterval(() => hooks.heartbeat?.({ phase, elapsedMs: Date.now() - started }), 5000);
     const onAbort = () => child.kill('SIGTERM');
-    hooks.signal?.addEventListener('abort', onAbort, { once: true });
-    const done = () => {
-      clearInterval(beat);
-      hooks.signal?.removeEventListener('abort', onAbort);
-    };
+    abort?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (err) => {
-      done();
+      abort?.removeEventListener('abort', onAbort);
       reject(new ScannerError(`trivy could not start (${bin}): ${err.message}`, { bin }));
     });
     child.on('close', (code, signal) => {
-      done();
+      abort?.removeEventListener('abort', onAbort);
       if (code === 0) return resolve();
-      if (hooks.signal?.aborted) return reject(abortReason(hooks.signal));
+      if (abort?.aborted) return reject(abortReason(abort));
       const tail = stderr.trim().split('\n').slice(-6).join('\n');
       reject(new ScannerError(`trivy ${args[0]} failed (${signal ?? `exit ${code}`}):\n${tail}`, { exitCode: code, signal, stderr: tail }));
     });

@@ -1,46 +1,71 @@
 import { execFile, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { GitError } from '../errors';
 
 /**
- * Runs git with an argument array (never a shell) in `repo`. Config that would change the output we parse
- * (pagers, colours, external diff drivers, quoted paths) is pinned with `-c`.
+ * The one git runner of the activities (and the CLI): git with an argument array (never a shell) in
+ * `repo`, with no prompts, the C locale and no repository chosen by the caller's environment. Config that
+ * would change the output we parse (pagers, colours, external diff drivers, quoted paths) is pinned with `-c`.
  */
 const PINNED = ['-c', 'core.quotePath=false', '-c', 'color.ui=never', '-c', 'core.pager=cat', '--no-pager'];
 const MAX_BUFFER = 512 * 1024 * 1024;
 
-export interface GitResult {
-  stdout: string;
+const gitArgs = (repo: string, args: string[], configArgs: string[] = []): string[] => ['-C', repo, ...PINNED, ...configArgs, ...args];
+
+export interface GitResult<Out = string> {
+  stdout: Out;
   stderr: string;
   code: number;
 }
 
-/** Runs git and returns its output whatever the exit code (for commands whose exit code is an answer). */
-export function gitRaw(repo: string, args: string[], configArgs: string[] = []): Promise<GitResult> {
+function run(repo: string, args: string[], configArgs: string[]): Promise<GitResult<Buffer>> {
   return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      [...PINNED, ...configArgs, ...args],
-      { cwd: repo, maxBuffer: MAX_BUFFER, encoding: 'utf8', env: gitEnv() },
-      (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') {
-          const why = err.code === 'ENOENT' ? 'git is not installed or not on PATH (install git)' : err.message;
-          reject(new GitError(`cannot run git in ${repo}: ${why}`, { repo }));
-          return;
-        }
-        resolve({ stdout, stderr, code: err ? Number(err.code) : 0 });
-      },
-    );
+    execFile('git', gitArgs(repo, args, configArgs), { maxBuffer: MAX_BUFFER, encoding: 'buffer', env: gitEnv() }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') {
+        const why = err.code === 'ENOENT' ? 'git is not installed or not on PATH (install git)' : err.message;
+        reject(new GitError(`cannot run git in ${repo}: ${why}`, { repo }));
+        return;
+      }
+      resolve({ stdout, stderr: stderr.toString('utf8'), code: err ? Number(err.code) : 0 });
+    });
   });
 }
 
-/** Runs git and returns stdout; a non-zero exit is a GitError carrying git's own message. */
-export async function git(repo: string, args: string[], configArgs: string[] = []): Promise<string> {
-  const result = await gitRaw(repo, args, configArgs);
-  if (result.code !== 0) {
-    throw new GitError(`git ${args[0]} failed in ${repo}: ${firstLines(result.stderr)}`, { repo, args, exitCode: result.code });
-  }
+/** Runs git and returns its output whatever the exit code (for commands whose exit code is an answer). */
+export async function gitRaw(repo: string, args: string[], configArgs: string[] = []): Promise<GitResult> {
+  const result = await run(repo, args, configArgs);
+  return { ...result, stdout: result.stdout.toString('utf8') };
+}
+
+/** Runs git and returns stdout as bytes (file contents); a non-zero exit is a GitError carrying git's own message. */
+export async function gitBytes(repo: string, args: string[], configArgs: string[] = []): Promise<Buffer> {
+  const result = await run(repo, args, configArgs);
+  if (result.code !== 0) throw failed(repo, args, result.code, result.stderr);
   return result.stdout;
 }
+
+/** Runs git and returns stdout as text; a non-zero exit is a GitError carrying git's own message. */
+export async function git(repo: string, args: string[], configArgs: string[] = []): Promise<string> {
+  return (await gitBytes(repo, args, configArgs)).toString('utf8');
+}
+
+/** Runs git with stdout streamed into `file` (e.g. `git archive`); resolves when git exits successfully. */
+export async function gitToFile(repo: string, args: string[], file: string): Promise<void> {
+  const child = spawn('git', gitArgs(repo, args), { stdio: ['ignore', 'pipe', 'pipe'], env: gitEnv() });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<number | null>((resolve, reject) => {
+    child.on('error', (err) => reject(new GitError(`cannot run git ${args[0]} in ${repo}: ${err.message}`, { repo })));
+    child.on('close', resolve);
+  });
+  await pipeline(child.stdout, createWriteStream(file));
+  const code = await exit;
+  if (code !== 0) throw failed(repo, args, code, stderr || `exit ${code}`);
+}
+
+const failed = (repo: string, args: string[], exitCode: number | null, stderr: string): GitError =>
+  new GitError(`git ${args[0]} failed in ${repo}: ${firstLines(stderr)}`, { repo, args, exitCode });
 
 /**
  * `git cat-file --batch` for many object ids in one process. Returns the contents by id; ids git does not
@@ -50,7 +75,7 @@ export function readObjects(repo: string, ids: string[]): Promise<Map<string, Bu
   const unique = [...new Set(ids)];
   if (unique.length === 0) return Promise.resolve(new Map());
   return new Promise((resolve, reject) => {
-    const child = spawn('git', [...PINNED, 'cat-file', '--batch'], { cwd: repo, env: gitEnv() });
+    const child = spawn('git', gitArgs(repo, ['cat-file', '--batch']), { env: gitEnv() });
     const chunks: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
@@ -58,7 +83,7 @@ export function readObjects(repo: string, ids: string[]): Promise<Map<string, Bu
     child.on('error', (err) => reject(new GitError(`cannot run git cat-file in ${repo}: ${err.message}`, { repo })));
     child.on('close', (code) => {
       if (code !== 0) {
-        reject(new GitError(`git cat-file failed in ${repo}: ${firstLines(stderr)}`, { repo, exitCode: code }));
+        reject(failed(repo, ['cat-file', '--batch'], code, stderr));
         return;
       }
       try {

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { MANIFEST_FILE, manifestSchema, type Manifest } from '../../model/manifest';
 import { InvalidInputError, parseWith } from '../../model/parse';
+import { readAtCommit } from './source';
 import { parseYaml } from './yaml';
 
 /** Parses the text of an airlock.yaml; every problem is a `path: message` line naming `source`. */
@@ -24,4 +25,15 @@ export async function loadManifest(dir: string): Promise<Manifest> {
     throw err;
   }
   return parseManifest(text, file);
+}
+
+/**
+ * The airlock.yaml of `serviceDir` (relative to the repository root, '' or '.' for the root) as committed
+ * at `commit`, not the work tree; undefined when the commit has none (each caller says what is missing).
+ */
+export async function manifestAtCommit(repo: string, commit: string, serviceDir: string): Promise<{ manifest: Manifest; path: string } | undefined> {
+  const path = posix.join(serviceDir || '.', MANIFEST_FILE);
+  const text = await readAtCommit(repo, commit, path);
+  if (!text) return undefined;
+  return { manifest: parseManifest(text.toString('utf8'), `${path} at ${commit.slice(0, 12)}`), path };
 }

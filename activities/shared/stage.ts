@@ -14,20 +14,6 @@ export interface StageHooks {
   signal?: AbortSignal;
 }
 
-/**
- * Heartbeats `details()` every `everyMs` while `fn` runs, besides whatever `fn` reports itself: a long
- * Dockerfile step or layer upload sends no events, and the heartbeat timeout must not fire meanwhile.
- */
-export async function keepBeating<T>(hooks: StageHooks, details: () => Record<string, unknown>, fn: () => Promise<T>, everyMs = 10_000): Promise<T> {
-  if (!hooks.heartbeat) return fn();
-  const timer = setInterval(() => hooks.heartbeat?.(details()), everyMs);
-  try {
-    return await fn();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
 export const silentLogger: StageLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined };
 
 /**

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { buildImage } from '../../activities/build';
-import { gitRoot, pathInRepo } from '../../activities/shared/source';
-import { lineLogger } from '../../activities/shared/stage';
+import { gitRoot, pathInRepo, lineLogger } from '../../activities/shared';
 import { AirlockError, InvalidInputError } from '../../activities/errors';
 import { dockerClient } from '../../infra/local/probes';
 import { pinned } from '../../model/build';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { loadManifest } from '../../activities/shared/manifest';
+import { loadManifest } from '../../activities/shared';
 import { deployTargetOf, releaseIdForImage } from '../../model/deploy';
 import { InvalidInputError } from '../../model/parse';
 import { deployRelease, deployWorkflowId, type DeployReleaseOutcome } from '../../workflows/deploy-release';

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { lineLogger } from '../../activities/shared/stage';
+import { lineLogger } from '../../activities/shared';
 import { readEvidence, evidencePath } from '../../activities/evidence/store';
 import { scanImage, trivyBinary } from '../../activities/scan';
 import type { ScanSummary } from '../../model/scan';

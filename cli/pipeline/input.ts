@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { resolve, posix } from 'node:path';
-import { promisify } from 'node:util';
 import { GitError } from '../../activities/errors';
-import { gitRoot, pathInRepo, readAtCommit, resolveCommit } from '../../activities/shared/source';
-import { parseManifest } from '../../activities/shared/manifest';
+import { git, gitRoot, manifestAtCommit, pathInRepo, resolveCommit } from '../../activities/shared';
 import { MANIFEST_FILE } from '../../model/manifest';
 import { parseWith } from '../../model/parse';
 import { pipelineInputSchema, type PipelineInput } from '../../model/pipeline';
@@ -19,8 +16,6 @@ export interface TriggerRequest {
   author?: string;
   policy?: string;
 }
-
-const run = promisify(execFile);
 
 /**
  * The pipeline input for a trigger: revisions resolved to full commit ids, the service and its rollout
@@ -40,12 +35,11 @@ export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Prom
         throw err;
       })) || '.';
     const manifestPath = posix.join(serviceDir, MANIFEST_FILE);
-    const text = await readAtCommit(repo, headCommit, manifestPath);
-    if (!text) throw badInput(`${manifestPath} is not in commit ${headCommit.slice(0, 12)} of ${repo} (--service-dir names the directory that holds it)`);
-    const manifest = parseManifest(text.toString('utf8'), `${manifestPath} at ${headCommit.slice(0, 12)}`);
+    const manifest = (await manifestAtCommit(repo, headCommit, serviceDir))?.manifest;
+    if (!manifest) throw badInput(`${manifestPath} is not in commit ${headCommit.slice(0, 12)} of ${repo} (--service-dir names the directory that holds it)`);
     const envSettings = manifest.environments[req.env];
     if (!envSettings) throw badInput(`--env: ${req.env} is not an environment of ${manifestPath} (it has: ${Object.keys(manifest.environments).join(', ')})`);
-    const author = req.author ?? ci.actor ?? (await run('git', ['-C', repo, 'log', '-1', '--format=%ae', headCommit])).stdout.trim();
+    const author = req.author ?? ci.actor ?? (await git(repo, ['log', '-1', '--format=%ae', headCommit])).trim();
     return parseWith(
       pipelineInputSchema,
       {

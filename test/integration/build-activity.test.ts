@@ -5,7 +5,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import Docker from 'dockerode';
 import { createBuildActivities } from '../../activities/build';
 import { buildImage } from '../../activities/build/build-image';
-import { silentLogger } from '../../activities/shared/stage';
+import { silentLogger } from '../../activities/shared';
 import { DockerUnavailableError, RegistryError } from '../../activities/errors';
 import type { BuildResult } from '../../model/build';
 import { InvalidInputError } from '../../model/parse';

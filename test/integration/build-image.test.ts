@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { buildImage, LABELS } from '../../activities/build/build-image';
-import { silentLogger } from '../../activities/shared/stage';
+import { silentLogger } from '../../activities/shared';
 import { ImageBuildError } from '../../activities/errors';
 import { InvalidInputError } from '../../model/parse';
 import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';

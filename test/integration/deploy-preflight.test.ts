@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { releaseIdForImage } from '../../model/deploy';
-import { parseManifest } from '../../activities/shared/manifest';
+import { parseManifest } from '../../activities/shared';
 import { buildDemoImage, demoTarget, deployTestKit, dockerContainers, freePort, uniqueService, type DeployTestKit } from './deploy-helpers';
 
 // Bad manifest values are clear errors before anything is created: no stack, no network, no container.

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { silentLogger } from '../../activities/shared/stage';
+import { silentLogger } from '../../activities/shared';
 import { ScannerError } from '../../activities/errors';
 import { readEvidence } from '../../activities/evidence/store';
 import { parseTrivyReport, redactReport } from '../../activities/scan/trivy-report';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { buildImage } from '../../activities/build/build-image';
-import { lineLogger } from '../../activities/shared/stage';
+import { lineLogger } from '../../activities/shared';
 import { readEvidence, sha256 } from '../../activities/evidence/store';
 import { evaluatePolicy, type LoadedPolicy } from '../../activities/policy/evaluate';
 import { parsePolicy } from '../../activities/policy/load-policy';

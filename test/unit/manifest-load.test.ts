@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadManifest, parseManifest } from '../../activities/shared/manifest';
+import { loadManifest, parseManifest } from '../../activities/shared';
 import { InvalidInputError } from '../../model/parse';
 
 const good = `

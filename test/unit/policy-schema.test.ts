@@ -1,5 +1,5 @@
 import { ed25519 } from '@noble/curves/ed25519';
-import { parseYaml } from '../../activities/shared/yaml';
+import { parseYaml } from '../../activities/shared';
 import { InvalidInputError, parseWith } from '../../model/parse';
 import { activeFreezeWindow, approvalRule, decodePublicKey, exceptionExpiresAt, matchesGlob, policyDurationMs, policySchema } from '../../model/policy';
 
