@@ -38,6 +38,7 @@ import type { PipelineResult } from '../model/pipeline';
 import { loadConfig, type AirlockConfig } from '../infra/config';
 import { connectClient } from '../infra/temporal/connection';
 import { createAirlockWorker, installRuntime } from '../worker/worker';
+import { workflowSource } from '../worker/workflow-source';
 import { deploymentPipeline, pipelineStartOptions } from '../workflows';
 
 const RUNS = Math.max(5, Number(process.env.AIRLOCK_BENCH_RUNS ?? 5));
@@ -158,8 +159,7 @@ async function main(): Promise<void> {
   const docs = SCENARIOS[0]!;
 
   installRuntime({ logLevel: 'warn' });
-  const bundle = join(__dirname, '..', 'workflow-bundle.js');
-  const worker = await createAirlockWorker(config, existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') }, createActivities(config));
+  const worker = await createAirlockWorker(config, workflowSource(), createActivities(config));
   const client = await connectClient(config.temporal);
 
   /** One docs change from commit to outcome, as `airlock trigger --wait` would run it. */

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createActivities } from '../activities';
 import { loadConfig } from '../infra/config';
 import { createAirlockWorker, installRuntime } from './worker';
+import { workflowSource } from './workflow-source';
 
 /**
  * The worker process: registers airlock's workflows (prebuilt bundle when present) and activities on the
@@ -11,11 +10,7 @@ import { createAirlockWorker, installRuntime } from './worker';
 export async function runWorker(env: Record<string, string | undefined> = process.env): Promise<void> {
   const config = loadConfig(env);
   installRuntime(config);
-  const bundle = join(__dirname, '..', 'workflow-bundle.js');
-  const workflows = existsSync(bundle)
-    ? { workflowBundle: { codePath: bundle } }
-    : { workflowsPath: require.resolve('../workflows') };
-  const worker = await createAirlockWorker(config, workflows, createActivities(config));
+  const worker = await createAirlockWorker(config, workflowSource(), createActivities(config));
   await worker.run();
 }
 

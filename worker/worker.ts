@@ -2,6 +2,7 @@ import { Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { AirlockConfig } from '../infra/config';
 import { connectWorker } from '../infra/temporal/connection';
 import { jsonLogger } from './logger';
+import type { WorkflowSource } from './workflow-source';
 
 let runtimeInstalled = false;
 
@@ -12,8 +13,6 @@ export function installRuntime(config: Pick<AirlockConfig, 'logLevel'>): void {
   Runtime.install({ logger: jsonLogger(level) });
   runtimeInstalled = true;
 }
-
-export type WorkflowSource = Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>;
 
 /** A worker on airlock's task queue with the given workflows and activities. */
 export async function createAirlockWorker(

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { join } from 'node:path';
 import { projectRoot, resolveTool } from '../../infra/local/tools';
 import type { PipelineActivities } from '../../model/activities';
@@ -12,7 +12,7 @@ import type { RiskLevel } from '../../model/risk';
 import { loadConfig } from '../../infra/config';
 import { connectClient, connectWorker } from '../../infra/temporal/connection';
 import { searchAttributeKeys } from '../../workflows';
-import { workflowPreloadModules } from '../../worker/workflow-source';
+import { bundleWorkflows } from '../../worker/workflow-source';
 
 // Pieces of bench/pipeline.ts: no-op activities, inputs, the server connection, figures.
 
@@ -100,11 +100,7 @@ export async function inBatches<T>(items: T[], size: number, fn: (t: T) => Promi
 }
 
 export function bundle(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({
-    workflowsPath: join(projectRoot(), 'bench', 'workflows', 'index.ts'),
-    preloadModules: workflowPreloadModules(join(projectRoot(), 'workflows', 'index.ts')),
-    logger: new DefaultLogger('WARN'),
-  });
+  return bundleWorkflows(join(projectRoot(), 'bench', 'workflows', 'index.ts'), join(projectRoot(), 'workflows', 'index.ts'));
 }
 
 export interface Server {

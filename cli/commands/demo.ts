@@ -5,6 +5,7 @@ import { publicKeyOf } from '../../model/approval';
 import { createActivities } from '../../activities';
 import { loadConfig } from '../../infra/config';
 import { createAirlockWorker, installRuntime } from '../../worker/worker';
+import { workflowSource } from '../../worker/workflow-source';
 import { parseCommandArgs } from '../args';
 import { withClient } from '../client';
 import type { Command } from '../command';
@@ -44,8 +45,7 @@ then prints a summary and the audit history of the approved pipeline. Re-running
     progress(`== demo repository ${repo.dir} (author ${DEMO_PEOPLE.author.email}; approvers ${DEMO_PEOPLE.approver} [developers], ${DEMO_PEOPLE.security} [security])`);
 
     installRuntime({ logLevel: 'warn' });
-    const bundle = join(__dirname, '..', '..', 'workflow-bundle.js');
-    const worker = await createAirlockWorker(config, existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }, createActivities(config));
+    const worker = await createAirlockWorker(config, workflowSource(), createActivities(config));
     const runs: ScenarioRun[] = [];
     await worker.runUntil(
       withClient(async (client) => {

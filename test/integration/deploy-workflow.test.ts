@@ -1,8 +1,9 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDeployActivities } from '../../activities/deploy';
 import { resolveTool } from '../../infra/local/tools';
 import { releaseIdForImage, type DeployTarget } from '../../model/deploy';
+import { bundleWorkflows } from '../../worker/workflow-source';
 import { deployRelease, deployWorkflowId, rollbackRelease, rollbackWorkflowId } from '../../workflows/deploy-release';
 import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, expectStackMatchesDocker, freePort, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
 
@@ -24,7 +25,7 @@ beforeAll(async () => {
   }
   [env, bundle] = await Promise.all([
     TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: resolveTool(kit.config, 'temporal') } } }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/deploy-release'), logger: new DefaultLogger('WARN') }),
+    bundleWorkflows(),
   ]);
   target = demoTarget(service, ENV, await freePort(), {
     replicas: 1,

@@ -1,11 +1,11 @@
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { resolveTool } from '../../../infra/local/tools';
 import type { PipelineInput, PipelineState } from '../../../model/pipeline';
 import { loadConfig } from '../../../infra/config';
 import { deploymentPipeline, pipelineStartOptions, searchAttributeKeys, stateQuery } from '../../../workflows';
-import { workflowPreloadModules } from '../../../worker/workflow-source';
+import { bundleWorkflows, WORKFLOWS_PATH } from '../../../worker/workflow-source';
 import type { Mocks } from './mock-activities';
 
 // One real Temporal dev server and one workflow bundle per test file; a fresh task queue per test.
@@ -14,10 +14,6 @@ export interface Harness {
   env: TestWorkflowEnvironment;
   bundle: WorkflowBundleWithSourceMap;
 }
-
-export const WORKFLOWS_PATH = require.resolve('../../../workflows');
-
-const quiet = new DefaultLogger('WARN');
 
 export function installQuietRuntime(): void {
   try {
@@ -37,7 +33,7 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
 
 /** Bundles a workflows module the way the worker does (shared model modules preloaded). */
 export function bundle(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, preloadModules: workflowPreloadModules(WORKFLOWS_PATH), logger: quiet });
+  return bundleWorkflows(workflowsPath);
 }
 
 export async function startHarness(): Promise<Harness> {
