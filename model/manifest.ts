@@ -88,11 +88,3 @@ export type AnalysisSettings = z.output<typeof analysisSchema>;
 export type RolloutSettings = z.output<typeof rolloutSchema>;
 
 export const MANIFEST_FILE = 'airlock.yaml';
-
-/** Duration string (`5s`) to milliseconds. */
-export function durationMs(d: string): number {
-  const m = /^(\d+)(ms|s|m)$/.exec(d);
-  if (!m) throw new RangeError(`not a duration: ${d}`);
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
-}

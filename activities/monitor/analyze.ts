@@ -1,5 +1,5 @@
 import { analyzeInputSchema, type AnalysisVerdict, type AnalyzeInput, type Measurement } from '../../model/deploy';
-import { durationMs } from '../../model/manifest';
+import { durationMs } from '../../model/duration';
 import { parseWith } from '../../model/parse';
 import type { ResolvedDeps } from '../deploy/deps';
 import { DeployProgramError } from '../errors';
