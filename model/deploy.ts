@@ -210,12 +210,6 @@ export const networkName = (service: string, environment: string): string => `ai
 /** Replicas of the service in one environment: the environment's override, else the service's. */
 export const replicasOf = (target: Pick<DeployTarget, 'run' | 'settings'>): number => target.settings.replicas ?? target.run.replicas;
 
-/**
- * The traffic steps a rollout walks through. Canary: its weights (the last is 100). Blue-green: one
- * analysis step at weight 0 (the candidate is reached through the preview port only), then the switch.
- */
-export { rolloutSteps } from './rollout';
-
 /** DeployTarget for one environment of a parsed manifest. */
 export function deployTargetOf(manifest: Manifest, environment: string): DeployTarget {
   const settings: EnvironmentSettings | undefined = manifest.environments[environment];

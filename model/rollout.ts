@@ -1,8 +1,21 @@
 import type { RolloutSettings } from './manifest';
 
-// Zod-free (workflow code imports it): the traffic weights a rollout goes through.
+// Zod-free (workflow code imports it): the steps a rollout goes through, for the pipeline and deployRelease.
 
-/** Canary: its steps; blue-green: one analysis at 0% user traffic, then the switch. */
-export function rolloutSteps(rollout: RolloutSettings): number[] {
-  return rollout.strategy === 'canary' ? [...rollout.steps] : [0];
+export interface RolloutStep {
+  /** candidate's share of user traffic at this step */
+  weight: number;
+  analyze: boolean;
+}
+
+/**
+ * Canary: analyze at every weight (the last is 100). Blue-green: analyze the idle colour at weight 0 (the
+ * candidate is reached through the preview port only), then switch at once.
+ */
+export function rolloutPlan(r: RolloutSettings): RolloutStep[] {
+  if (r.strategy === 'canary') return r.steps.map((weight) => ({ weight, analyze: true }));
+  return [
+    { weight: 0, analyze: true },
+    { weight: 100, analyze: false },
+  ];
 }

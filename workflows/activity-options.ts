@@ -1,4 +1,5 @@
-import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import type { DeployActivities } from '../activities/deploy';
 import type * as errors from '../activities/errors';
 import type { PipelineActivities } from '../model/activities';
 import { durationMs } from '../model/duration';
@@ -30,9 +31,11 @@ const retry = (maximumAttempts: number): RetryPolicy => ({
 const quick = proxyActivities<PipelineActivities>({ startToCloseTimeout: '2m', retry: retry(5) });
 const build = proxyActivities<PipelineActivities>({ startToCloseTimeout: '30m', heartbeatTimeout: '1m', retry: retry(3) });
 const scan = proxyActivities<PipelineActivities>({ startToCloseTimeout: '15m', heartbeatTimeout: '1m', retry: retry(5) });
-const deploy = proxyActivities<PipelineActivities>({ startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry: retry(5) });
+const DEPLOY: ActivityOptions = { startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry: retry(5) };
 /** Compensations keep trying longer: giving up leaves an environment half rolled back. */
-const undo = proxyActivities<PipelineActivities>({ startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry: retry(20) });
+const UNDO: ActivityOptions = { ...DEPLOY, retry: retry(20) };
+const deploy = proxyActivities<PipelineActivities>(DEPLOY);
+const undo = proxyActivities<PipelineActivities>(UNDO);
 
 export const stages = {
   readPolicySnapshot: quick.readPolicySnapshot,
@@ -52,6 +55,12 @@ export const rolloutActivities = {
 export const compensations = {
   shiftTraffic: undo.shiftTraffic,
   rollback: undo.rollback,
+};
+
+/** deployRelease and rollbackRelease: a known image and target deployed, a previous release put back. */
+export const releaseActivities = {
+  deployCandidate: proxyActivities<DeployActivities>(DEPLOY).deployCandidate,
+  restoreRelease: proxyActivities<DeployActivities>(UNDO).restoreRelease,
 };
 
 /** One analysis run takes checks x interval; the timeout leaves room for slow queries. */

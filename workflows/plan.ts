@@ -1,27 +1,13 @@
 import type { ChangeSummary } from '../model/activities';
 import type { AnalysisSettings, RolloutSettings } from '../model/manifest';
 import { durationMs } from '../model/duration';
+import { rolloutPlan } from '../model/rollout';
 import type { FailureCause, PipelineState } from '../model/pipeline';
 import type { PolicyVerdict } from '../model/policy-verdict';
 import type { RiskAssessment } from '../model/risk';
 import type { ScanSummary } from '../model/scan';
 
 // Pure decisions of the pipeline (unit-tested in test/unit/pipeline-plan.test.ts).
-
-export interface RolloutStep {
-  /** candidate's share of user traffic at this step */
-  weight: number;
-  analyze: boolean;
-}
-
-/** Canary: analyze at every weight. Blue-green: analyze the idle colour (no user traffic), then switch at once. */
-export function rolloutPlan(r: RolloutSettings): RolloutStep[] {
-  if (r.strategy === 'canary') return r.steps.map((weight) => ({ weight, analyze: true }));
-  return [
-    { weight: 0, analyze: true },
-    { weight: 100, analyze: false },
-  ];
-}
 
 /** The scorer's verdict, raised to high when the change touches the gates that judge it. */
 export function routeRisk(risk: RiskAssessment, change: ChangeSummary): NonNullable<PipelineState['risk']> {

@@ -1,21 +1,57 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import type { TargetRef } from '../model/activities';
 import type { AnalysisVerdict } from '../model/deploy';
-import type { FailureCause, Outcome } from '../model/pipeline';
+import type { FailureCause, Outcome, PipelineInput, PipelineState, Stage } from '../model/pipeline';
+import { rolloutPlan } from '../model/rollout';
 import { analysisActivity, compensations, rolloutActivities as act } from './activity-options';
-import { causeOf, rolloutPlan } from './plan';
+import type { AbortRequest } from './messages';
+import { causeOf } from './plan';
 import { Saga } from './saga';
 import { abortedFailure, enterStage, type PipelineContext } from './state';
 
+/** What a rollout reads and writes: the pipeline's context (PipelineContext is one), or deployRelease's own. */
+export interface RolloutContext {
+  target: TargetRef;
+  input: Pick<PipelineInput, 'rollout' | 'analysis'>;
+  state: Pick<PipelineState, 'traffic' | 'analysis' | 'compensations'>;
+  /** a candidate exists: failures from here on roll back */
+  deployed: boolean;
+  /** why compensations run (the rollback activity records it) */
+  rollbackReason?: string;
+  /** set by the pipeline's `abort` signal and `promote` update; they cancel the running analysis */
+  abort?: AbortRequest;
+  promoteBy?: unknown;
+  analysisScope?: CancellationScope;
+}
+
+/** What differs between the pipeline's rollout and deployRelease's. */
+export interface RolloutWay<Stop> {
+  /** Creates the candidate (no user traffic yet); returns an outcome instead when there is nothing to roll out. */
+  deploy(): Promise<Stop | undefined>;
+  /** The pipeline's stage (state query, search attribute); deployRelease has none. */
+  enterStage(stage: Extract<Stage, 'deploy' | 'analysis' | 'promote' | 'rollback'>): void;
+  /**
+   * true: the rollout moves the traffic itself, up to 100 before promote (blue-green's switch) and back to
+   * stable as the first compensation. false only for deployRelease runs started before the
+   * 'deploy-release-one-rollout' patch: promote switched and rollback took the traffic back by themselves.
+   */
+  movesTraffic: boolean;
+}
+
+export type RolloutOutcome =
+  | Extract<Outcome, { kind: 'promoted' | 'rolled_back' }>
+  | { kind: 'failed'; stage: Extract<Stage, 'deploy' | 'rollback'>; cause: FailureCause };
+
 /** Moves the candidate's traffic share; the first move registers "all traffic back to stable". */
-async function moveTraffic(ctx: PipelineContext, saga: Saga, weight: number): Promise<void> {
-  if (ctx.state.traffic === 0 && weight > 0) saga.add('restore-traffic', () => compensations.shiftTraffic({ ...ctx.target, weight: 0 }));
+async function moveTraffic(ctx: RolloutContext, saga: Saga, way: RolloutWay<unknown>, weight: number): Promise<void> {
+  if (way.movesTraffic && ctx.state.traffic === 0 && weight > 0) saga.add('restore-traffic', () => compensations.shiftTraffic({ ...ctx.target, weight: 0 }));
   await act.shiftTraffic({ ...ctx.target, weight });
   ctx.state.traffic = weight;
 }
 
 /** One analysis at the current weight; abort and promote cancel it (`interrupted`). */
-async function analyzeStep(ctx: PipelineContext, step: number): Promise<AnalysisVerdict | 'interrupted'> {
-  enterStage(ctx, 'analysis');
+async function analyzeStep(ctx: RolloutContext, way: RolloutWay<unknown>, step: number): Promise<AnalysisVerdict | 'interrupted'> {
+  way.enterStage('analysis');
   const scope = new CancellationScope();
   ctx.analysisScope = scope;
   try {
@@ -30,8 +66,8 @@ async function analyzeStep(ctx: PipelineContext, step: number): Promise<Analysis
   }
 }
 
-async function rollBack(ctx: PipelineContext, saga: Saga, why: { reason: string; step?: number; cause?: FailureCause }): Promise<Outcome> {
-  enterStage(ctx, 'rollback');
+async function rollBack(ctx: RolloutContext, saga: Saga, way: RolloutWay<unknown>, why: { reason: string; step?: number; cause?: FailureCause }): Promise<RolloutOutcome> {
+  way.enterStage('rollback');
   ctx.rollbackReason = why.reason;
   const failures = await saga.compensate(ctx.state.compensations);
   if (failures[0]) return { kind: 'failed', stage: 'rollback', cause: failures[0] };
@@ -40,31 +76,37 @@ async function rollBack(ctx: PipelineContext, saga: Saga, why: { reason: string;
 }
 
 /**
- * deployCandidate -> (shiftTraffic, analyze) per step -> promote. A failed analysis, an abort or any error
- * once the candidate exists runs the compensations newest-first: traffic back to stable, then the
- * candidate destroyed. A failed deployCandidate is cleaned up the same way and ends `failed`.
+ * deploy -> (shiftTraffic, analyze) per step -> promote, for the pipeline and deployRelease alike. A
+ * failed analysis, an abort or any error once the candidate exists runs the compensations newest-first:
+ * traffic back to stable, then the candidate destroyed. A failed deploy is cleaned up the same way and
+ * ends `failed`.
  */
-export async function rollout(ctx: PipelineContext, image: string): Promise<Outcome> {
-  const { input, target, state } = ctx;
+export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: RolloutWay<Stop>): Promise<RolloutOutcome | Stop> {
+  const { target, state } = ctx;
   const saga = new Saga();
   saga.add('rollback', () => compensations.rollback({ ...target, reason: ctx.rollbackReason ?? 'deploy failed' }));
   try {
-    enterStage(ctx, 'deploy');
-    await act.deployCandidate({ ...target, repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir, image });
+    way.enterStage('deploy');
+    const stop = await way.deploy();
+    if (stop !== undefined) {
+      saga.clear();
+      return stop;
+    }
     ctx.deployed = true;
-    for (const step of rolloutPlan(input.rollout)) {
+    for (const step of rolloutPlan(ctx.input.rollout)) {
       if (ctx.abort) throw abortedFailure(ctx.abort);
       if (ctx.promoteBy) break;
-      enterStage(ctx, 'deploy');
-      if (step.weight !== state.traffic) await moveTraffic(ctx, saga, step.weight);
+      if (!step.analyze && !way.movesTraffic) continue;
+      way.enterStage('deploy');
+      if (step.weight !== state.traffic) await moveTraffic(ctx, saga, way, step.weight);
       if (!step.analyze) continue;
-      const verdict = await analyzeStep(ctx, step.weight);
+      const verdict = await analyzeStep(ctx, way, step.weight);
       if (verdict !== 'interrupted' && verdict.verdict === 'fail')
-        return await rollBack(ctx, saga, { reason: verdict.reason ?? `analysis failed at ${step.weight}%`, step: step.weight });
+        return await rollBack(ctx, saga, way, { reason: verdict.reason ?? `analysis failed at ${step.weight}%`, step: step.weight });
     }
     if (ctx.abort) throw abortedFailure(ctx.abort);
-    if (state.traffic < 100) await moveTraffic(ctx, saga, 100);
-    enterStage(ctx, 'promote');
+    if (way.movesTraffic && state.traffic < 100) await moveTraffic(ctx, saga, way, 100);
+    way.enterStage('promote');
     await act.promote(target);
     saga.clear();
     return { kind: 'promoted', releaseId: target.releaseId, image };
@@ -74,6 +116,19 @@ export async function rollout(ctx: PipelineContext, image: string): Promise<Outc
       await saga.compensate(state.compensations);
       return { kind: 'failed', stage: 'deploy', cause };
     }
-    return rollBack(ctx, saga, { reason: cause.type === 'PipelineAborted' ? cause.message : `${cause.type}: ${cause.message}`, cause });
+    return rollBack(ctx, saga, way, { reason: cause.type === 'PipelineAborted' ? cause.message : `${cause.type}: ${cause.message}`, cause });
   }
+}
+
+/** The pipeline's rollout: the candidate from the head commit, stages in the state and search attributes. */
+export function rollout(ctx: PipelineContext, image: string): Promise<Outcome> {
+  const { input, target } = ctx;
+  return runRollout<never>(ctx, image, {
+    deploy: async () => {
+      await act.deployCandidate({ ...target, repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir, image });
+      return undefined;
+    },
+    enterStage: (stage) => enterStage(ctx, stage),
+    movesTraffic: true,
+  });
 }

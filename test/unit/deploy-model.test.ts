@@ -2,8 +2,9 @@ import { clearStaleLocks, isStale } from '../../infra/deploy/stack-locks';
 import { readCheckpointOutputs } from '../../infra/deploy/checkpoint';
 import { diagnostics } from '../../infra/deploy/stack';
 import { canonicalJson, changedKeys } from '../../infra/providers/inputs';
-import { deployCandidateInputSchema, releaseContainerNames, releaseIdForImage, rolloutSteps } from '../../model/deploy';
+import { deployCandidateInputSchema, releaseContainerNames, releaseIdForImage } from '../../model/deploy';
 import { rolloutSchema } from '../../model/manifest';
+import { rolloutPlan } from '../../model/rollout';
 import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { hostname, tmpdir } from 'node:os';
@@ -21,9 +22,10 @@ describe('release naming', () => {
     expect(releaseContainerNames('demo-prod-abc', 2)).toEqual(['demo-prod-abc-1', 'demo-prod-abc-2']);
   });
 
-  it('walks canary steps, and one analysis at 0 for blue-green', () => {
-    expect(rolloutSteps(rolloutSchema.parse({ strategy: 'canary', steps: [5, 100] }))).toEqual([5, 100]);
-    expect(rolloutSteps(rolloutSchema.parse({ strategy: 'blue-green' }))).toEqual([0]);
+  it('walks canary steps, and one analysis at 0 for blue-green, then the switch', () => {
+    const weights = (r: unknown) => rolloutPlan(rolloutSchema.parse(r)).map((s) => `${s.weight}${s.analyze ? '+analysis' : ''}`);
+    expect(weights({ strategy: 'canary', steps: [5, 100] })).toEqual(['5+analysis', '100+analysis']);
+    expect(weights({ strategy: 'blue-green' })).toEqual(['0+analysis', '100']);
   });
 });
 

@@ -2,7 +2,8 @@ import type { ChangeSummary } from '../../model/activities';
 import { analysisSchema } from '../../model/manifest';
 import type { RiskAssessment } from '../../model/risk';
 import type { ScanSummary } from '../../model/scan';
-import { causeOf, findingsSummary, lockLeaseMs, policySummary, rolloutPlan, routeRisk } from '../../workflows/plan';
+import { rolloutPlan } from '../../model/rollout';
+import { causeOf, findingsSummary, lockLeaseMs, policySummary, routeRisk } from '../../workflows/plan';
 
 const change = (touchesGates: boolean): ChangeSummary => ({ files: 1, additions: 1, deletions: 0, authors: [], touchesGates, analysisDigest: 'd' });
 const risk = (level: RiskAssessment['level']): RiskAssessment => ({

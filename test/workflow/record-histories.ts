@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { startHarness, type Harness } from './support/harness';
 import { historyToJson } from './support/history-json';
 import { concurrencyScenarios } from './support/concurrency-scenarios';
+import { deployReleaseScenarios } from './support/deploy-release-scenarios';
 import { scenarios, type ScenarioRun } from './support/scenarios';
 
 /**
@@ -15,7 +16,7 @@ import { scenarios, type ScenarioRun } from './support/scenarios';
  */
 export const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
 
-const all: Record<string, (h: Harness) => Promise<ScenarioRun>> = { ...scenarios, ...concurrencyScenarios };
+const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios };
 
 let h: Harness;
 beforeAll(async () => {

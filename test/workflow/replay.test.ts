@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { bundle, installQuietRuntime } from './support/harness';
 import { historyFromJson } from './support/history-json';
 import { concurrencyScenarios } from './support/concurrency-scenarios';
+import { deployReleaseScenarios } from './support/deploy-release-scenarios';
 import { scenarios } from './support/scenarios';
 
 // Every saved history (test/fixtures/histories, written by record-histories.ts) must replay on the
@@ -24,7 +25,7 @@ beforeAll(async () => {
 
 test('every path of the pipeline has a saved history', () => {
   expect(Object.keys(ids).sort()).toEqual(files);
-  for (const name of [...Object.keys(scenarios), ...Object.keys(concurrencyScenarios)])
+  for (const name of [...Object.keys(scenarios), ...Object.keys(concurrencyScenarios), ...Object.keys(deployReleaseScenarios)])
     expect([name, files.some((f) => f === `${name}.json` || f.startsWith(`${name}-`))]).toEqual([name, true]);
   expect(files.filter((f) => f.endsWith('-lock.json')).length).toBeGreaterThanOrEqual(3);
 });
