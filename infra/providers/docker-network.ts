@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { dockerClient, isConflict, isNotFound } from '../docker/ops';
-import { changedKeys } from './inputs';
+import { replaceOnChange } from './container';
 
 /** The environment's bridge network (router and release containers). Adopted when it exists with our labels. */
 export interface DockerNetworkInputs {
@@ -20,10 +20,7 @@ const networkProvider: pulumi.dynamic.ResourceProvider<DockerNetworkInputs, Dock
     const created = await docker.createNetwork({ Name: inputs.name, Driver: 'bridge', Labels: inputs.labels, CheckDuplicate: true });
     return { id: inputs.name, outs: { ...inputs, networkId: created.id } };
   },
-  async diff(_id, olds, news) {
-    const replaces = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, ['name', 'labels']);
-    return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
-  },
+  diff: replaceOnChange<DockerNetworkInputs>(['name', 'labels']),
   async delete(id) {
     const docker = dockerClient();
     // Containers may still be detaching right after their removal: retry a few times on conflict.

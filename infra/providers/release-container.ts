@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
-import { dockerClient, ensureImage, hasLabels, inspectOrNull, networkAddress, publishedPort, removeContainer, waitHealthy } from '../docker/ops';
-import { changedKeys } from './inputs';
+import { dockerClient, networkAddress, publishedPort, removeContainer, waitHealthy } from '../docker/ops';
+import { adoptOrClear, containerProvider } from './container';
 
 /**
  * One container of a release, from `image@digest`. Immutable: any change of its inputs replaces it
@@ -29,11 +29,8 @@ const IMMUTABLE = ['name', 'image', 'network', 'labels', 'env', 'port', 'healthP
 
 async function createReleaseContainer(inputs: ReleaseContainerInputs): Promise<pulumi.dynamic.CreateResult<ReleaseContainerOutputs>> {
   const docker = dockerClient();
-  const existing = await inspectOrNull(docker, inputs.name);
-  const adopt = existing && existing.Config.Image === inputs.image && hasLabels(existing, inputs.labels);
-  if (existing && !adopt) await removeContainer(docker, inputs.name, 1);
-  if (!adopt) {
-    await ensureImage(docker, inputs.image);
+  const existing = await adoptOrClear(docker, inputs, false);
+  if (!existing) {
     const ns = (ms: number) => ms * 1_000_000;
     const created = await docker.createContainer({
       name: inputs.name,
@@ -73,17 +70,7 @@ async function createReleaseContainer(inputs: ReleaseContainerInputs): Promise<p
   };
 }
 
-const releaseContainerProvider: pulumi.dynamic.ResourceProvider<ReleaseContainerInputs, ReleaseContainerOutputs> = {
-  create: (inputs) => createReleaseContainer(inputs),
-  async diff(_id, olds, news) {
-    const replaces = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, IMMUTABLE);
-    // Names are derived from the release id, so a replacement must free the name first.
-    return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
-  },
-  async delete(id) {
-    await removeContainer(dockerClient(), id, 5);
-  },
-};
+const releaseContainerProvider = containerProvider<ReleaseContainerInputs, ReleaseContainerOutputs>((inputs) => createReleaseContainer(inputs), IMMUTABLE, 5);
 
 export class ReleaseContainer extends pulumi.dynamic.Resource {
   declare readonly containerId: pulumi.Output<string>;

@@ -1,8 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
-import { dockerClient, ensureImage, hasLabels, inspectOrNull, logTail, publishedPort, putFiles, removeContainer } from '../docker/ops';
+import { dockerClient, logTail, publishedPort, putFiles, removeContainer } from '../docker/ops';
 import { BACKENDS_CFG, CONFIG_DIR, ROUTER_CFG, ROUTER_PORTS } from '../haproxy/config';
 import { runtimeCommand } from '../haproxy/runtime-api';
-import { changedKeys } from './inputs';
+import { adoptOrClear, containerProvider } from './container';
 
 /**
  * The environment's HAProxy router: user traffic on the manifest's port, the candidate alone on a preview
@@ -48,11 +48,7 @@ async function waitRuntimeApi(name: string, port: number, timeoutMs: number): Pr
 
 async function createRouter(inputs: RouterContainerInputs): Promise<pulumi.dynamic.CreateResult<RouterContainerOutputs>> {
   const docker = dockerClient();
-  const existing = await inspectOrNull(docker, inputs.name);
-  const adopt = existing?.State.Running && existing.Config.Image === inputs.image && hasLabels(existing, inputs.labels);
-  if (existing && !adopt) await removeContainer(docker, inputs.name, 1);
-  if (!adopt) {
-    await ensureImage(docker, inputs.image);
+  if (!(await adoptOrClear(docker, inputs, true))) {
     const p = ROUTER_PORTS;
     const loopback = (hostPort: string) => [{ HostIp: '127.0.0.1', HostPort: hostPort }];
     const created = await docker.createContainer({
@@ -98,16 +94,7 @@ async function createRouter(inputs: RouterContainerInputs): Promise<pulumi.dynam
   };
 }
 
-const routerProvider: pulumi.dynamic.ResourceProvider<RouterContainerInputs, RouterContainerOutputs> = {
-  create: (inputs) => createRouter(inputs),
-  async diff(_id, olds, news) {
-    const replaces = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, IMMUTABLE);
-    return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
-  },
-  async delete(id) {
-    await removeContainer(dockerClient(), id, 2);
-  },
-};
+const routerProvider = containerProvider<RouterContainerInputs, RouterContainerOutputs>((inputs) => createRouter(inputs), IMMUTABLE, 2);
 
 export class RouterContainer extends pulumi.dynamic.Resource {
   declare readonly containerId: pulumi.Output<string>;
