@@ -9,7 +9,7 @@ import { silentLogger } from '../../activities/shared';
 import { DockerUnavailableError, RegistryError } from '../../activities/errors';
 import type { BuildResult } from '../../model/build';
 import { InvalidInputError } from '../../model/parse';
-import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
+import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../support/fixture-repo';
 
 const config = testConfig();
 const docker = new Docker();

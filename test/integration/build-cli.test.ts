@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { airlock } from '../support/cli';
-import { fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
+import { fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../support/fixture-repo';
 import { join } from 'node:path';
 
 // The built command (dist/, `npm run build`), as a user runs it.

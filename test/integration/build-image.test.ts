@@ -6,7 +6,7 @@ import { buildImage, LABELS } from '../../activities/build/build-image';
 import { silentLogger } from '../../activities/shared';
 import { ImageBuildError } from '../../activities/errors';
 import { InvalidInputError } from '../../model/parse';
-import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
+import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../support/fixture-repo';
 
 const config = testConfig();
 const docker = new Docker();

@@ -13,7 +13,7 @@ import Docker from 'dockerode';
 import { createScanActivities } from '../../activities/scan';
 import { buildImage } from '../../activities/build/build-image';
 import { pinned } from '../../model/build';
-import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, requireScanComponents, testConfig, uniqueService } from '../fixtures/services/fixture-repo';
+import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, requireScanComponents, testConfig, uniqueService } from '../support/fixture-repo';
 
 const config = testConfig();
 const docker = new Docker();

@@ -11,7 +11,7 @@ import { trivyCacheDir } from '../../activities/scan/trivy-db';
 import { pinned } from '../../model/build';
 import type { ScanSummary } from '../../model/scan';
 import { airlock } from '../support/cli';
-import { fixtureRepo, removeTestImages, requireBuildComponents, requireScanComponents, testConfig, uniqueService, type FixtureName } from '../fixtures/services/fixture-repo';
+import { fixtureRepo, removeTestImages, requireBuildComponents, requireScanComponents, testConfig, uniqueService, type FixtureName } from '../support/fixture-repo';
 
 const config = testConfig();
 const docker = new Docker();
