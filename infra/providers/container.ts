@@ -1,4 +1,4 @@
-import type * as pulumi from '@pulumi/pulumi';
+import * as pulumi from '@pulumi/pulumi';
 import type Docker from 'dockerode';
 import { dockerClient, ensureImage, hasLabels, inspectOrNull, removeContainer } from '../docker/ops';
 import { changedKeys } from './inputs';
@@ -47,4 +47,23 @@ export function containerProvider<I extends ContainerIdentity, O>(
       await removeContainer(dockerClient(), id, graceSeconds);
     },
   };
+}
+
+export type ResourceArgs<I> = { [K in keyof I]: pulumi.Input<I[K]> };
+
+/** A container resource: `outputs` (besides containerId) are unknown until the provider has created it. */
+export abstract class ContainerResource<I extends ContainerIdentity> extends pulumi.dynamic.Resource {
+  declare readonly containerId: pulumi.Output<string>;
+  declare readonly name: pulumi.Output<string>;
+
+  protected constructor(
+    provider: pulumi.dynamic.ResourceProvider,
+    type: string,
+    name: string,
+    args: ResourceArgs<I>,
+    outputs: readonly string[],
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(provider, name, { ...args, containerId: undefined, ...Object.fromEntries(outputs.map((o) => [o, undefined])) }, opts, 'airlock', type);
+  }
 }

@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { dockerClient, networkAddress, publishedPort, removeContainer, waitHealthy } from '../docker/ops';
-import { adoptOrClear, containerProvider } from './container';
+import { adoptOrClear, containerProvider, ContainerResource, type ResourceArgs } from './container';
 
 /**
  * One container of a release, from `image@digest`. Immutable: any change of its inputs replaces it
@@ -72,13 +72,11 @@ async function createReleaseContainer(inputs: ReleaseContainerInputs): Promise<p
 
 const releaseContainerProvider = containerProvider<ReleaseContainerInputs, ReleaseContainerOutputs>((inputs) => createReleaseContainer(inputs), IMMUTABLE, 5);
 
-export class ReleaseContainer extends pulumi.dynamic.Resource {
-  declare readonly containerId: pulumi.Output<string>;
+export class ReleaseContainer extends ContainerResource<ReleaseContainerInputs> {
   declare readonly address: pulumi.Output<string>;
   declare readonly hostPort: pulumi.Output<number>;
-  declare readonly name: pulumi.Output<string>;
 
-  constructor(name: string, args: { [K in keyof ReleaseContainerInputs]: pulumi.Input<ReleaseContainerInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(releaseContainerProvider, name, { ...args, containerId: undefined, address: undefined, hostPort: undefined }, opts, 'airlock', 'ReleaseContainer');
+  constructor(name: string, args: ResourceArgs<ReleaseContainerInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(releaseContainerProvider, 'ReleaseContainer', name, args, ['address', 'hostPort'], opts);
   }
 }

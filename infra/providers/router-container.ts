@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { dockerClient, logTail, publishedPort, putFiles, removeContainer } from '../docker/ops';
 import { BACKENDS_CFG, CONFIG_DIR, ROUTER_CFG, ROUTER_PORTS } from '../haproxy/config';
 import { runtimeCommand } from '../haproxy/runtime-api';
-import { adoptOrClear, containerProvider } from './container';
+import { adoptOrClear, containerProvider, ContainerResource, type ResourceArgs } from './container';
 
 /**
  * The environment's HAProxy router: user traffic on the manifest's port, the candidate alone on a preview
@@ -96,14 +96,12 @@ async function createRouter(inputs: RouterContainerInputs): Promise<pulumi.dynam
 
 const routerProvider = containerProvider<RouterContainerInputs, RouterContainerOutputs>((inputs) => createRouter(inputs), IMMUTABLE, 2);
 
-export class RouterContainer extends pulumi.dynamic.Resource {
-  declare readonly containerId: pulumi.Output<string>;
-  declare readonly name: pulumi.Output<string>;
+export class RouterContainer extends ContainerResource<RouterContainerInputs> {
   declare readonly previewPort: pulumi.Output<number>;
   declare readonly metricsPort: pulumi.Output<number>;
   declare readonly adminPort: pulumi.Output<number>;
 
-  constructor(name: string, args: { [K in keyof RouterContainerInputs]: pulumi.Input<RouterContainerInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(routerProvider, name, { ...args, containerId: undefined, previewPort: undefined, metricsPort: undefined, adminPort: undefined }, opts, 'airlock', 'RouterContainer');
+  constructor(name: string, args: ResourceArgs<RouterContainerInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(routerProvider, 'RouterContainer', name, args, ['previewPort', 'metricsPort', 'adminPort'], opts);
   }
 }
