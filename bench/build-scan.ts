@@ -5,9 +5,8 @@
  *   - scan of a new build (Trivy itself, its layer cache warm), for reference
  * p50 over N runs (default 10; AIRLOCK_BENCH_RUNS). Run: `node dist/bench/build-scan.js [--json]`.
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { buildImage } from '../activities/build/build-image';
 import { silentLogger } from '../activities/shared';
@@ -17,6 +16,8 @@ import { dockerClient } from '../infra/local/probes';
 import { projectRoot } from '../infra/local/tools';
 import { pinned } from '../model/build';
 import { loadConfig } from '../infra/config';
+import { TempRepo } from '../test/support/git-repo';
+import { report, runBench } from './support/run';
 
 const RUNS = Number(process.env.AIRLOCK_BENCH_RUNS ?? 10);
 
@@ -30,14 +31,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const docker = dockerClient(config);
   const trivy = trivyBinary(config);
-  const repo = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
-  const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+  const git = TempRepo.create('airlock-bench-', { email: 'bench@airlock.invalid', name: 'bench' });
+  const repo = git.dir;
   const service = `bench-${Date.now().toString(36)}`;
   cpSync(join(projectRoot(), 'test', 'fixtures', 'services', 'clean'), repo, { recursive: true });
   writeFileSync(join(repo, 'airlock.yaml'), readFileSync(join(repo, 'airlock.yaml'), 'utf8').replace(/^service: .*$/m, `service: ${service}`));
-  git('init', '-q', '-b', 'main');
-  git('-c', 'user.email=bench@airlock.invalid', '-c', 'user.name=bench', 'add', '-A');
-  git('-c', 'user.email=bench@airlock.invalid', '-c', 'user.name=bench', 'commit', '-q', '-m', 'v0');
+  git.commit('v0');
   const deps = { docker, registry: config.registry, log: silentLogger };
   const build = () => buildImage(deps, { repo, serviceDir: '', commit: 'HEAD' });
   const scan = (image: string) => scanImage({ config, trivy, log: silentLogger }, { image });
@@ -55,8 +54,7 @@ async function main(): Promise<void> {
   const newScan: number[] = [];
   let last = first;
   for (let i = 1; i <= RUNS; i++) {
-    writeFileSync(join(repo, 'src', 'version.js'), `module.exports = { version: 'bench-${i}' };\n`);
-    git('-c', 'user.email=bench@airlock.invalid', '-c', 'user.name=bench', 'commit', '-q', '-am', `v${i}`);
+    git.commit(`v${i}`, { 'src/version.js': `module.exports = { version: 'bench-${i}' };\n` });
     const [ms, r] = await timed(build);
     if (r.reused) throw new Error('a code change was not rebuilt');
     rebuild.push(ms);
@@ -72,7 +70,7 @@ async function main(): Promise<void> {
     if (!s.cached) throw new Error('an unchanged digest was scanned again');
     rescan.push(ms);
   }
-  rmSync(repo, { recursive: true, force: true });
+  git.remove();
   for (const image of await docker.listImages())
     for (const tag of image.RepoTags ?? []) if (tag.startsWith(`${config.registry}/${service}:`)) await docker.getImage(tag).remove().catch(() => undefined);
 
@@ -86,22 +84,13 @@ async function main(): Promise<void> {
     targets: { rebuildP50Ms: 10_000, rescanP50Ms: 3_000 },
   };
   const ok = result.rebuildAfterCodeChangeMs.p50 <= 10_000 && result.rescanUnchangedDigestMs.p50 <= 3_000;
-  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ ...result, ok }, null, 2)}\n`);
-  else
-    process.stdout.write(
-      [
-        `build-scan benchmark (${RUNS} runs, ${result.machine})`,
-        `  rebuild after a code-only change (warm layer cache): p50 ${result.rebuildAfterCodeChangeMs.p50} ms  p90 ${result.rebuildAfterCodeChangeMs.p90} ms  (target <= 10000)`,
-        `  rescan of an unchanged digest (scan cache):          p50 ${result.rescanUnchangedDigestMs.p50} ms  p90 ${result.rescanUnchangedDigestMs.p90} ms  (target <= 3000)`,
-        `  scan of a new build (Trivy, warm layer cache):        p50 ${result.scanOfNewBuildMs.p50} ms  p90 ${result.scanOfNewBuildMs.p90} ms`,
-        `  first build ${result.firstBuildMs} ms, first scan ${result.firstScanMs} ms`,
-        ok ? 'targets met' : 'TARGETS MISSED',
-      ].join('\n') + '\n',
-    );
-  if (!ok) process.exitCode = 1;
+  report(result, ok, [
+    `build-scan benchmark (${RUNS} runs, ${result.machine})`,
+    `  rebuild after a code-only change (warm layer cache): p50 ${result.rebuildAfterCodeChangeMs.p50} ms  p90 ${result.rebuildAfterCodeChangeMs.p90} ms  (target <= 10000)`,
+    `  rescan of an unchanged digest (scan cache):          p50 ${result.rescanUnchangedDigestMs.p50} ms  p90 ${result.rescanUnchangedDigestMs.p90} ms  (target <= 3000)`,
+    `  scan of a new build (Trivy, warm layer cache):        p50 ${result.scanOfNewBuildMs.p50} ms  p90 ${result.scanOfNewBuildMs.p90} ms`,
+    `  first build ${result.firstBuildMs} ms, first scan ${result.firstScanMs} ms`,
+  ]);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+runBench(main);

@@ -8,11 +8,9 @@
  *   - Pulumi `up` of an unchanged stack (target p50 <= 4 s)
  * p50/p95 over N runs (default 10; AIRLOCK_BENCH_RUNS). Run: `node dist/bench/deploy.js [--json]`.
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { buildImage } from '../activities/build/build-image';
 import { silentLogger, parseManifest } from '../activities/shared';
@@ -24,6 +22,9 @@ import { projectRoot } from '../infra/local/tools';
 import { deployTargetOf, type DeployTarget } from '../model/deploy';
 import { pinned } from '../model/build';
 import { loadConfig } from '../infra/config';
+import { TempRepo } from '../test/support/git-repo';
+import { freePort } from '../test/support/ports';
+import { report, runBench } from './support/run';
 
 const RUNS = Number(process.env.AIRLOCK_BENCH_RUNS ?? 10);
 const ENV = 'production';
@@ -34,16 +35,6 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
 }
 const stats = (xs: number[]) => ({ runs: xs.length, p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), min: Math.min(...xs), max: Math.max(...xs) });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Watches what the router serves (every 25 ms): which server (X-Airlock-Server, set by the router) answered when. */
 function watchRouter(url: string) {
@@ -106,21 +97,18 @@ async function main(): Promise<void> {
   const service = `bdeploy-${Date.now().toString(36)}`;
 
   // The demo service in a git repository: a good commit, then one that turns 30% of requests into 500s.
-  const repo = mkdtempSync(join(tmpdir(), 'airlock-bench-deploy-'));
-  const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.email=bench@airlock.invalid', '-c', 'user.name=bench', ...args], { encoding: 'utf8' }).trim();
+  const git = TempRepo.create('airlock-bench-deploy-', { email: 'bench@airlock.invalid', name: 'bench' });
+  const repo = git.dir;
   cpSync(join(projectRoot(), 'examples', 'demo-service'), repo, { recursive: true });
   writeFileSync(join(repo, 'airlock.yaml'), readFileSync(join(repo, 'airlock.yaml'), 'utf8').replace(/^service: .*$/m, `service: ${service}`));
-  git('init', '-q', '-b', 'main');
-  git('add', '-A');
-  git('commit', '-q', '-m', 'good');
+  git.commit('good');
   const build = async () => {
     const r = await buildImage({ docker, registry: config.registry, log: silentLogger }, { repo, serviceDir: '', commit: 'HEAD', environment: ENV });
     return pinned(r.image, r.digest);
   };
   process.stderr.write(`building ${service}: a good and a bad release\n`);
   const good = await build();
-  writeFileSync(join(repo, 'release.js'), readFileSync(join(repo, 'release.js'), 'utf8').replace("fault: 'none'", "fault: 'errors'"));
-  git('commit', '-q', '-am', 'bad: 30% errors');
+  git.commit('bad: 30% errors', { 'release.js': git.read('release.js').replace("fault: 'none'", "fault: 'errors'") });
   const bad = await build();
 
   const manifest = parseManifest(readFileSync(join(repo, 'airlock.yaml'), 'utf8'), 'airlock.yaml');
@@ -207,29 +195,20 @@ async function main(): Promise<void> {
     const ok = result.timeToRestoreMs.p95 <= 30_000 && result.pulumiNoopUpMs.p50 <= 4_000;
     const line = (name: string, s: ReturnType<typeof stats>, target = '') =>
       `  ${name.padEnd(44)} p50 ${String(s.p50).padStart(6)} ms  p95 ${String(s.p95).padStart(6)} ms  (min ${s.min}, max ${s.max})${target}`;
-    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ ...result, ok }, null, 2)}\n`);
-    else
-      process.stdout.write(
-        [
-          `deploy benchmark (${RUNS} runs, ${result.machine}; analysis every ${ANALYSIS.interval}, ${ANALYSIS.checks} checks, failureLimit ${ANALYSIS.failureLimit}, ${ANALYSIS.loadRps} rps synthetic load, first canary step 10%, ${result.settings.replicas} replicas)`,
-          line('time to restore (bad gets traffic -> stable 100%)', result.timeToRestoreMs, '  target p95 <= 30000'),
-          line('  counted from the start of the shift activity', result.fromShiftStartMs),
-          ...(result.badReleaseSeenByClientMs ? [line('  as a client saw it (first..last bad answer)', result.badReleaseSeenByClientMs)] : []),
-          `    client probe every 25 ms: ${badAnswers} answers from the bad release, ${errorsSeen} errors in all runs`,
-          `    p50 breakdown: shift update finishing ${result.restoreBreakdownP50Ms.shiftFinishing} ms, analysis ${result.restoreBreakdownP50Ms.analysis} ms, rollback to stable ${result.restoreBreakdownP50Ms.rollbackToStable} ms`,
-          line('promote of a good release (drain + destroy)', result.promoteMs),
-          line('pulumi up, no change', result.pulumiNoopUpMs, '  target p50 <= 4000'),
-          ok ? 'targets met' : 'TARGETS MISSED',
-        ].join('\n') + '\n',
-      );
-    if (!ok) process.exitCode = 1;
+    report(result, ok, [
+      `deploy benchmark (${RUNS} runs, ${result.machine}; analysis every ${ANALYSIS.interval}, ${ANALYSIS.checks} checks, failureLimit ${ANALYSIS.failureLimit}, ${ANALYSIS.loadRps} rps synthetic load, first canary step 10%, ${result.settings.replicas} replicas)`,
+      line('time to restore (bad gets traffic -> stable 100%)', result.timeToRestoreMs, '  target p95 <= 30000'),
+      line('  counted from the start of the shift activity', result.fromShiftStartMs),
+      ...(result.badReleaseSeenByClientMs ? [line('  as a client saw it (first..last bad answer)', result.badReleaseSeenByClientMs)] : []),
+      `    client probe every 25 ms: ${badAnswers} answers from the bad release, ${errorsSeen} errors in all runs`,
+      `    p50 breakdown: shift update finishing ${result.restoreBreakdownP50Ms.shiftFinishing} ms, analysis ${result.restoreBreakdownP50Ms.analysis} ms, rollback to stable ${result.restoreBreakdownP50Ms.rollbackToStable} ms`,
+      line('promote of a good release (drain + destroy)', result.promoteMs),
+      line('pulumi up, no change', result.pulumiNoopUpMs, '  target p50 <= 4000'),
+    ]);
   } finally {
     await driver.destroy(service, ENV).catch((err: unknown) => process.stderr.write(`cleanup: ${(err as Error).message}\n`));
-    rmSync(repo, { recursive: true, force: true });
+    git.remove();
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+runBench(main);

@@ -13,7 +13,6 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -42,6 +41,8 @@ import { connectClient } from '../infra/temporal/connection';
 import { createAirlockWorker, installRuntime } from '../worker/worker';
 import { workflowSource } from '../worker/workflow-source';
 import { deploymentPipeline, pipelineStartOptions } from '../workflows';
+import { freePort } from '../test/support/ports';
+import { report, runBench } from './support/run';
 
 const RUNS = Math.max(5, Number(process.env.AIRLOCK_BENCH_RUNS ?? 5));
 const ENVIRONMENT = 'bench-lead';
@@ -68,17 +69,6 @@ docker run -d --name "$NAME" -p "127.0.0.1:$PORT:8080" "$IMAGE" >/dev/null
 for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" && exit 0; sleep 0.1; done
 echo "health check never passed" >&2; exit 1
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The demo's production environment under another name and router port: same rollout and analysis. */
 function addBenchEnvironment(repo: DemoRepo): void {
@@ -239,24 +229,15 @@ async function main(): Promise<void> {
     targets: TARGETS,
   };
   const ok = lead <= TARGETS.leadTimeP50Ms && ratio <= TARGETS.ratio;
-  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ ...result, ok }, null, 2)}\n`);
-  else
-    process.stdout.write(
-      [
-        `lead-time benchmark: docs change, commit to promoted, ${RUNS} runs (${result.machine})`,
-        `  lead time p50 ${secs(lead)}  (min ${secs(result.leadTimeMs.min)}, max ${secs(result.leadTimeMs.max)}; target <= ${secs(TARGETS.leadTimeP50Ms)})`,
-        `  breakdown (p50 of each): ${CATEGORIES.map((c) => `${c} ${secs(parts[c])}`).join(', ')}`,
-        `  orchestration (p50 of each): ${Object.entries(orchestration).map(([k, v]) => `${k} ${secs(v)}`).join(', ')}`,
-        `  configured analysis wait ${secs(waitMs)} (${settings.rollout.strategy === 'canary' ? settings.rollout.steps.join('/') : 'blue-green'}, ${settings.analysis.checks} checks every ${settings.analysis.interval})`,
-        `  baseline script (build, push, trivy, run, curl) p50 ${secs(scriptP50)}  (min ${secs(result.baselineScriptMs.min)}, max ${secs(result.baselineScriptMs.max)})`,
-        `  ratio (lead time - analysis wait) / script = ${result.ratio}  (target <= ${TARGETS.ratio})`,
-        ok ? 'targets met' : 'TARGETS MISSED',
-      ].join('\n') + '\n',
-    );
-  if (!ok) process.exitCode = 1;
+  report(result, ok, [
+    `lead-time benchmark: docs change, commit to promoted, ${RUNS} runs (${result.machine})`,
+    `  lead time p50 ${secs(lead)}  (min ${secs(result.leadTimeMs.min)}, max ${secs(result.leadTimeMs.max)}; target <= ${secs(TARGETS.leadTimeP50Ms)})`,
+    `  breakdown (p50 of each): ${CATEGORIES.map((c) => `${c} ${secs(parts[c])}`).join(', ')}`,
+    `  orchestration (p50 of each): ${Object.entries(orchestration).map(([k, v]) => `${k} ${secs(v)}`).join(', ')}`,
+    `  configured analysis wait ${secs(waitMs)} (${settings.rollout.strategy === 'canary' ? settings.rollout.steps.join('/') : 'blue-green'}, ${settings.analysis.checks} checks every ${settings.analysis.interval})`,
+    `  baseline script (build, push, trivy, run, curl) p50 ${secs(scriptP50)}  (min ${secs(result.baselineScriptMs.min)}, max ${secs(result.baselineScriptMs.max)})`,
+    `  ratio (lead time - analysis wait) / script = ${result.ratio}  (target <= ${TARGETS.ratio})`,
+  ]);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+runBench(main);

@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { signApproval } from '../model/approval';
 import { approveUpdate, deploymentPipeline, pipelineStartOptions, stateQuery } from '../workflows';
+import { runBench } from './support/run';
 import { ALICE, bundle, connect, inBatches, input, noopActivities, round, server, sleep, stats, untilParked } from './support/pipeline';
 
 const RUNS = Number(process.env.AIRLOCK_BENCH_RUNS ?? 60);
@@ -145,7 +146,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err) => {
-  process.stderr.write(`${(err as Error).stack}\n`);
-  process.exitCode = 1;
-});
+runBench(main);

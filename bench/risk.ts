@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { analyzeChange } from '../activities/change';
 import { scoreRisk } from '../activities/risk';
+import { TempRepo } from '../test/support/git-repo';
+import { runBench } from './support/run';
 
 // How long analyze + score takes for a 500-file, 20k-line change (issue: under 5 s). Builds a real git
 // repository in a temp dir (not timed), then times analyzeChange and scoreRisk, median of 3 runs.
@@ -58,26 +58,17 @@ function content(i: number, kind: Kind, version: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
-
-function buildRepo(): { dir: string; base: string; head: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'airlock-bench-risk-'));
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.email', 'bench@airlock.local');
-  git(dir, 'config', 'user.name', 'bench');
+function buildRepo(): { repo: TempRepo; base: string; head: string } {
+  const repo = TempRepo.create('airlock-bench-risk-', { email: 'bench@airlock.local', name: 'bench' });
   const commit = (version: number): string => {
+    const files: Record<string, string> = {};
     for (let i = 0; i < FILES; i++) {
       const { path: file, kind } = fileOf(i);
-      mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
-      writeFileSync(path.join(dir, file), content(i, kind, version));
+      files[file] = content(i, kind, version);
     }
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', `version ${version}`);
-    return git(dir, 'rev-parse', 'HEAD');
+    return repo.commit(`version ${version}`, files);
   };
-  return { dir, base: commit(0), head: commit(1) };
+  return { repo, base: commit(0), head: commit(1) };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -97,7 +88,7 @@ function cpuMs(): number | undefined {
 }
 
 export async function main(): Promise<void> {
-  const { dir, base, head } = buildRepo();
+  const { repo, base, head } = buildRepo();
   try {
     const analyze: number[] = [];
     const score: number[] = [];
@@ -106,7 +97,7 @@ export async function main(): Promise<void> {
     for (let run = 0; run < RUNS; run++) {
       const c0 = cpuMs();
       const t0 = performance.now();
-      const analysis = await analyzeChange({ repo: dir, base, head });
+      const analysis = await analyzeChange({ repo: repo.dir, base, head });
       const t1 = performance.now();
       const risk = scoreRisk(analysis);
       const t2 = performance.now();
@@ -130,13 +121,8 @@ export async function main(): Promise<void> {
       ].join('\n') + '\n',
     );
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    repo.remove();
   }
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) runBench(main);

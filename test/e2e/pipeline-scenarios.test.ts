@@ -9,20 +9,14 @@ import { SCENARIOS } from '../../cli/demo/scenarios';
 import { signApproval } from '../../model/approval';
 import type { Timeline } from '../../cli/history/timeline';
 import { signWithOpenssl, temporalCli } from '../support/e2e-approval';
-import { E2eWorld, PIPELINE_TIMEOUT_MS, sleep } from '../support/e2e-world';
+import { E2eWorld, useE2eWorld, PIPELINE_TIMEOUT_MS, sleep } from '../support/e2e-world';
 
 const [docs, endpoint, bad, secret] = SCENARIOS;
 let world: E2eWorld;
 let lastGood: string;
 const PIPELINE = PIPELINE_TIMEOUT_MS + 60_000;
 
-beforeAll(async () => {
-  world = await E2eWorld.create({ name: 'scenarios', authorIsDeveloper: true });
-}, 300_000);
-
-afterAll(async () => {
-  await world?.tearDown();
-}, 300_000);
+useE2eWorld({ name: 'scenarios', authorIsDeveloper: true }, (w) => (world = w));
 
 const commitScenario = (s: (typeof SCENARIOS)[number]) => world.repo.commit(s.change(world.repo));
 

@@ -7,17 +7,11 @@ import { stopProcess } from '../../infra/local/processes';
 import type { Timeline } from '../../cli/history/timeline';
 import { SCENARIOS } from '../../cli/demo/scenarios';
 import { airlock } from '../support/cli';
-import { E2eWorld, PIPELINE_TIMEOUT_MS } from '../support/e2e-world';
+import { E2eWorld, useE2eWorld, PIPELINE_TIMEOUT_MS } from '../support/e2e-world';
 
 let world: E2eWorld;
 
-beforeAll(async () => {
-  world = await E2eWorld.create({ name: 'restart' });
-}, 300_000);
-
-afterAll(async () => {
-  await world?.tearDown();
-}, 300_000);
+useE2eWorld({ name: 'restart' }, (w) => (world = w));
 
 test(
   'a pipeline waiting for approval survives a Temporal restart, then is approved and promoted',

@@ -6,17 +6,11 @@ import { LABELS as IMAGE_LABELS } from '../../activities/build/build-image';
 import { createStackDriver } from '../../infra/deploy/stack';
 import { dockerClient } from '../../infra/local/probes';
 import { SCENARIOS } from '../../cli/demo/scenarios';
-import { E2eWorld, environmentContainers, PIPELINE_TIMEOUT_MS, SERVICE, sleep } from '../support/e2e-world';
+import { E2eWorld, useE2eWorld, environmentContainers, PIPELINE_TIMEOUT_MS, SERVICE, sleep } from '../support/e2e-world';
 
 let world: E2eWorld;
 
-beforeAll(async () => {
-  world = await E2eWorld.create({ name: 'crash' });
-}, 300_000);
-
-afterAll(async () => {
-  await world?.tearDown();
-}, 300_000);
+useE2eWorld({ name: 'crash' }, (w) => (world = w));
 
 test(
   'kill -9 of the worker during deploy, a new worker: promoted, one image, one set of containers',

@@ -9,18 +9,12 @@ import { silentLogger } from '../../activities/shared';
 import { DockerUnavailableError, RegistryError } from '../../activities/errors';
 import type { BuildResult } from '../../model/build';
 import { InvalidInputError } from '../../model/parse';
-import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../support/fixture-repo';
+import { commitChange, fixtureRepo, testConfig, uniqueService, useBuildComponents } from '../support/fixture-repo';
 
 const config = testConfig();
 const docker = new Docker();
 
-beforeAll(async () => {
-  await requireBuildComponents(config, docker);
-});
-
-afterAll(async () => {
-  await removeTestImages(docker, config.registry);
-});
+useBuildComponents(config, docker);
 
 describe('buildImage as an activity', () => {
   it('heartbeats every Dockerfile step and returns the pushed digest', async () => {

@@ -1,19 +1,13 @@
 import Docker from 'dockerode';
 import { airlock } from '../support/cli';
-import { fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../support/fixture-repo';
+import { fixtureRepo, testConfig, uniqueService, useBuildComponents } from '../support/fixture-repo';
 import { join } from 'node:path';
 
 // The built command (dist/, `npm run build`), as a user runs it.
 const config = testConfig();
 const env = { AIRLOCK_HOME: config.home, AIRLOCK_REGISTRY: config.registry };
 
-beforeAll(async () => {
-  await requireBuildComponents(config, new Docker());
-});
-
-afterAll(async () => {
-  await removeTestImages(new Docker(), config.registry);
-});
+useBuildComponents(config, new Docker());
 
 describe('airlock build', () => {
   it('prints the pushed image@digest as JSON, and reuses it on a second run', () => {

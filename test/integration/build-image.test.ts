@@ -6,7 +6,7 @@ import { buildImage, LABELS } from '../../activities/build/build-image';
 import { silentLogger } from '../../activities/shared';
 import { ImageBuildError } from '../../activities/errors';
 import { InvalidInputError } from '../../model/parse';
-import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, testConfig, uniqueService } from '../support/fixture-repo';
+import { commitChange, fixtureRepo, testConfig, uniqueService, useBuildComponents } from '../support/fixture-repo';
 
 const config = testConfig();
 const docker = new Docker();
@@ -27,13 +27,7 @@ async function filesIn(image: string): Promise<string[]> {
   return Buffer.concat(chunks).toString('utf8').split(/\r?\n/).filter(Boolean);
 }
 
-beforeAll(async () => {
-  await requireBuildComponents(config, docker);
-});
-
-afterAll(async () => {
-  await removeTestImages(docker, config.registry);
-});
+useBuildComponents(config, docker);
 
 describe('buildImage against the real engine and registry', () => {
   it('builds exactly the committed tree, labels it, pushes it, and reuses it for the same release id', async () => {

@@ -1,5 +1,6 @@
 import { releaseIdForImage, type DeployTarget } from '../../model/deploy';
-import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, dockerContainers, expectStackMatchesDocker, freePort, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
+import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, dockerContainers, expectStackMatchesDocker, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
+import { freePort } from '../support/ports';
 
 // Blue-green on the real stack: the candidate gets no user traffic while it is analyzed through the
 // preview port, then takes everything at once; a bad one (800 ms latency) never sees a user request.

@@ -1,6 +1,7 @@
 import { effectivePercent } from '../../infra/deploy/traffic';
 import { releaseIdForImage, type DeployTarget } from '../../model/deploy';
-import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, dockerContainers, expectStackMatchesDocker, freePort, routerServers, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
+import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, dockerContainers, expectStackMatchesDocker, routerServers, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
+import { freePort } from '../support/ports';
 
 // Canary on real Docker, HAProxy, Prometheus and Pulumi: v1, then v2 (good) through 10 -> 50 -> 100,
 // then v3 (30% errors) caught at the first step and rolled back, then a manual rollback to v1.

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { releaseIdForImage, type DeployTarget } from '../../model/deploy';
-import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, dockerContainers, expectStackMatchesDocker, freePort, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
+import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, dockerContainers, expectStackMatchesDocker, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
+import { freePort } from '../support/ports';
 
 // A worker killed during deployCandidate (its Pulumi CLI and provider plugin with it), then the activity
 // retried by a new worker: exactly one set of candidate containers, and the stack agrees with Docker.

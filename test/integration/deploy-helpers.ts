@@ -1,5 +1,4 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -30,18 +29,6 @@ export type DeployTestKit = Awaited<ReturnType<typeof deployTestKit>>;
 
 /** A unique service name per test file run (stacks, containers and Prometheus series do not collide). */
 export const uniqueService = (prefix: string): string => `${prefix}-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
-
-/** A free TCP port on 127.0.0.1 (the kernel's pick). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The demo service's manifest with the test's service name, router port and analysis/rollout overrides. */
 export function demoTarget(service: string, environment: 'production' | 'staging', routerPort: number, overrides: Partial<DeployTarget['settings']> = {}): DeployTarget {

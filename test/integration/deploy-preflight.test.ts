@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { releaseIdForImage } from '../../model/deploy';
 import { parseManifest } from '../../activities/shared';
-import { buildDemoImage, demoTarget, deployTestKit, dockerContainers, freePort, uniqueService, type DeployTestKit } from './deploy-helpers';
+import { buildDemoImage, demoTarget, deployTestKit, dockerContainers, uniqueService, type DeployTestKit } from './deploy-helpers';
+import { freePort } from '../support/ports';
 
 // Bad manifest values are clear errors before anything is created: no stack, no network, no container.
 const ENV = 'production';

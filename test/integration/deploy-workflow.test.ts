@@ -5,7 +5,8 @@ import { resolveTool } from '../../infra/local/tools';
 import { releaseIdForImage, type DeployTarget } from '../../model/deploy';
 import { bundleWorkflows } from '../../worker/workflow-source';
 import { deployRelease, deployWorkflowId, rollbackRelease, rollbackWorkflowId } from '../../workflows/deploy-release';
-import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, expectStackMatchesDocker, freePort, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
+import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, expectStackMatchesDocker, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
+import { freePort } from '../support/ports';
 
 // `airlock deploy` / `airlock rollback` end to end below the CLI: the deployRelease and rollbackRelease
 // workflows on a real Temporal dev server, with the real deploy activities on the real stack.

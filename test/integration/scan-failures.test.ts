@@ -13,7 +13,7 @@ import Docker from 'dockerode';
 import { createScanActivities } from '../../activities/scan';
 import { buildImage } from '../../activities/build/build-image';
 import { pinned } from '../../model/build';
-import { commitChange, fixtureRepo, removeTestImages, requireBuildComponents, requireScanComponents, testConfig, uniqueService } from '../support/fixture-repo';
+import { commitChange, fixtureRepo, requireScanComponents, testConfig, uniqueService, useBuildComponents } from '../support/fixture-repo';
 
 const config = testConfig();
 const docker = new Docker();
@@ -22,8 +22,9 @@ let realReport = '';
 let image = '';
 let unscanned = '';
 
+useBuildComponents(config, docker);
+
 beforeAll(async () => {
-  await requireBuildComponents(config, docker);
   trivy = requireScanComponents(config);
   const f = fixtureRepo('vulnerable-package', { service: uniqueService('scanfail') });
   const built = await buildImage({ docker, registry: config.registry, log: silentLogger }, { repo: f.repo, serviceDir: f.serviceDir, commit: f.commit });
@@ -33,10 +34,6 @@ beforeAll(async () => {
   const next = commitChange(f, 'src/version.js', "module.exports = { version: 'not scanned yet' };\n");
   const rebuilt = await buildImage({ docker, registry: config.registry, log: silentLogger }, { repo: f.repo, serviceDir: f.serviceDir, commit: next });
   unscanned = pinned(rebuilt.image, rebuilt.digest);
-});
-
-afterAll(async () => {
-  await removeTestImages(docker, config.registry);
 });
 
 const mutate = (fn: (r: Record<string, unknown> & { Results: Record<string, unknown>[] }) => void): string => {

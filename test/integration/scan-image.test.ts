@@ -11,7 +11,7 @@ import { trivyCacheDir } from '../../activities/scan/trivy-db';
 import { pinned } from '../../model/build';
 import type { ScanSummary } from '../../model/scan';
 import { airlock } from '../support/cli';
-import { fixtureRepo, removeTestImages, requireBuildComponents, requireScanComponents, testConfig, uniqueService, type FixtureName } from '../support/fixture-repo';
+import { fixtureRepo, requireScanComponents, testConfig, uniqueService, useBuildComponents, type FixtureName } from '../support/fixture-repo';
 
 const config = testConfig();
 const docker = new Docker();
@@ -43,14 +43,11 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+useBuildComponents(config, docker);
+
 beforeAll(async () => {
-  await requireBuildComponents(config, docker);
   trivy = requireScanComponents(config);
   for (const name of ['clean', 'planted-secret', 'vulnerable-package', 'runs-as-root'] as const) await buildAndScan(name);
-});
-
-afterAll(async () => {
-  await removeTestImages(docker, config.registry);
 });
 
 describe('scanImage with the real Trivy on real images', () => {

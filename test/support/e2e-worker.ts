@@ -1,8 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { CLI } from './cli';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'airlock.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The last lines of a log file (for failure messages). */
@@ -46,7 +45,7 @@ export class WorkerProcess {
   /** Starts a worker with `env` (TEMPORAL_TASK_QUEUE...) and waits until it polls its task queue. */
   static async start(env: Record<string, string>, logFile: string, timeoutMs = 90_000): Promise<WorkerProcess> {
     const fd = openSync(logFile, 'a');
-    const child = spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+    const child = spawn(process.execPath, [CLI, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const worker = new WorkerProcess(child, logFile);
     const deadline = Date.now() + timeoutMs;

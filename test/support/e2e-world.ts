@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +12,11 @@ import { lockWorkflowId, stackName } from '../../model/names';
 import type { PipelineState } from '../../model/pipeline';
 import type { AirlockConfig } from '../../infra/config';
 import { connectClient } from '../../infra/temporal/connection';
-import { airlock, type CliResult } from './cli';
+import { airlock, airlockAsync, type CliResult } from './cli';
 import { WorkerProcess } from './e2e-worker';
+import { freePort } from './ports';
 import { requireComponents } from './stack';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'airlock.js');
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -54,18 +52,6 @@ const pidAlive = (pid: number): boolean => {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 };
-
-/** A free TCP port on 127.0.0.1 (the kernel's pick) for the environment's router. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** `airlock` with the test's task queue, run as a user would (the built CLI). */
 export type Cli = (args: string[], timeoutMs?: number) => CliResult;
@@ -113,18 +99,7 @@ export class E2eWorld {
 
   /** `airlock` without blocking the test's event loop (for polling while something else runs). */
   cliAsync(args: string[], timeoutMs = PIPELINE_TIMEOUT_MS, onStderr?: (soFar: string) => void): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...this.env }, timeout: timeoutMs });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        onStderr?.(stderr);
-      });
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    return airlockAsync(args, this.env, timeoutMs, onStderr);
   }
 
   async startWorker(): Promise<WorkerProcess> {
@@ -171,6 +146,13 @@ export class E2eWorld {
     await cleanUpEnvironment(this.config, this.environment);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The test file's world: created before its tests, torn down after them; `set` receives it. */
+export function useE2eWorld(opts: WorldOptions, set: (world: E2eWorld) => void): void {
+  let world: E2eWorld | undefined;
+  beforeAll(async () => set((world = await E2eWorld.create(opts))), 300_000);
+  afterAll(async () => world?.tearDown(), 300_000);
 }
 
 /** The environment a test adds to the demo's airlock.yaml: one replica, short analysis, its own router port. */

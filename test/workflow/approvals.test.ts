@@ -1,14 +1,11 @@
 import { SEARCH_KEYS } from '../../workflows';
-import { startHarness, type Harness } from './support/harness';
+import { useHarness, type Harness } from './support/harness';
 import { scenarios } from './support/scenarios';
 
 // Risk-routed, signed approvals on the real dev server (mocked activities).
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 180_000);
-afterAll(async () => h?.env.teardown());
+useHarness((x) => (h = x));
 
 const PRE_DEPLOY = ['readPolicySnapshot', 'analyzeChange', 'scoreRisk', 'buildImage', 'scanImage', 'evaluatePolicy'];
 const ROLLOUT = ['deployCandidate', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'promote'];

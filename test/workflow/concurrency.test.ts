@@ -1,13 +1,10 @@
-import { startHarness, type Harness } from './support/harness';
+import { useHarness, type Harness } from './support/harness';
 import { concurrencyScenarios as scenarios } from './support/concurrency-scenarios';
 
 // Durability (worker restart), the per-environment lock, supersede and attach-on-retrigger.
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 180_000);
-afterAll(async () => h?.env.teardown());
+useHarness((x) => (h = x));
 
 test('a worker shut down mid-deploy: a new worker finishes, no side effect repeated', async () => {
   const run = await scenarios['worker-restart'](h);

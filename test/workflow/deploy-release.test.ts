@@ -1,14 +1,11 @@
-import { startHarness, type Harness } from './support/harness';
+import { useHarness, type Harness } from './support/harness';
 import { deployReleaseScenarios as scenarios } from './support/deploy-release-scenarios';
 
 // deployRelease (`airlock deploy`) runs the pipeline's rollout: the same steps, analysis and saga
 // (mocked activities). Its outcomes are the ones the CLI maps to exit codes (test/unit/deploy-cli.test.ts).
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 180_000);
-afterAll(async () => h?.env.teardown());
+useHarness((x) => (h = x));
 
 const verdicts = (o: { analysis?: { step: number; verdict: string }[] }) => (o.analysis ?? []).map((a) => `${a.step}:${a.verdict}`);
 

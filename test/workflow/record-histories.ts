@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startHarness, type Harness } from './support/harness';
+import { useHarness, type Harness } from './support/harness';
 import { historyToJson } from './support/history-json';
 import { concurrencyScenarios } from './support/concurrency-scenarios';
 import { deployReleaseScenarios } from './support/deploy-release-scenarios';
@@ -19,10 +19,7 @@ export const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
 const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios };
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 180_000);
-afterAll(async () => h?.env.teardown());
+useHarness((x) => (h = x));
 
 /** file -> workflow id: replay runs each history under its own id (the signed subject includes it). */
 const ids: Record<string, string> = {};

@@ -1,13 +1,10 @@
-import { startHarness, type Harness } from './support/harness';
+import { useHarness, type Harness } from './support/harness';
 import { scenarios } from './support/scenarios';
 
 // Canary / blue-green rollout, analysis, abort, promote and the rollback saga (mocked activities).
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 180_000);
-afterAll(async () => h?.env.teardown());
+useHarness((x) => (h = x));
 
 test('failed analysis at a canary step: compensations run newest-first, traffic back, candidate destroyed', async () => {
   const run = await scenarios['analysis-fails-rollback'](h);

@@ -42,6 +42,13 @@ export async function startHarness(): Promise<Harness> {
   return { env, bundle: code };
 }
 
+/** The test file's harness: started before its tests, torn down after them; `set` receives it. */
+export function useHarness(set: (h: Harness) => void): void {
+  let h: Harness | undefined;
+  beforeAll(async () => set((h = await startHarness())), 180_000);
+  afterAll(async () => h?.env.teardown());
+}
+
 let queues = 0;
 export const uniqueQueue = (name: string) => `test-${name}-${process.pid}-${++queues}`;
 
