@@ -1,3 +1,4 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import type { PipelineState } from '../../model/pipeline';
 import { STAGES, OUTCOMES } from '../../model/pipeline';
@@ -12,39 +13,53 @@ import { EXIT, ExitError } from '../errors';
 
 const oneId = z.array(z.string()).length(1, 'expected exactly one pipeline id');
 
-export const statusCommand: Command = {
-  name: 'status',
-  summary: 'the live state of a pipeline (stage, risk, findings, approvals, analysis)',
-  usage: 'usage: airlock status <pipeline id> [--json]',
-  async run(argv) {
-    const args = parseCommandArgs('status', argv, jsonFlag, z.object({ json: z.boolean(), positionals: oneId }));
-    await withClient(async (client) => {
-      const handle = await existingPipeline(client, args.positionals[0]!);
-      const described = await handle.describe();
-      const state: PipelineState = await handle.query(stateQuery).catch((err: Error) => {
-        throw new ExitError(EXIT.failure, `cannot query ${args.positionals[0]}: ${err.message} (is a worker running? \`airlock worker\`; \`airlock history\` works without one)`);
+type Show = (handle: WorkflowHandle, id: string) => Promise<{ json: unknown; text: () => string }>;
+
+/** `airlock <name> <pipeline id> [--json]`: `show` reads the pipeline and says what to print, as JSON or as text. */
+function pipelineCommand(about: Pick<Command, 'name' | 'summary' | 'usage'>, show: Show): Command {
+  const { name } = about;
+  return {
+    ...about,
+    async run(argv) {
+      const args = parseCommandArgs(name, argv, jsonFlag, z.object({ json: z.boolean(), positionals: oneId }));
+      const id = args.positionals[0]!;
+      await withClient(async (client) => {
+        const shown = await show(await existingPipeline(client, id), id);
+        if (args.json) return printJson(shown.json);
+        process.stdout.write(`${shown.text()}\n`);
       });
-      if (args.json) return printJson({ status: described.status.name, ...state });
-      process.stdout.write(`${renderState(state, described.status.name)}\n`);
-    });
-  },
+    },
+  };
+}
+
+/** The live state from the `state` query (needs a worker), with the workflow's status. */
+const showState: Show = async (handle, id) => {
+  const described = await handle.describe();
+  const state: PipelineState = await handle.query(stateQuery).catch((err: Error) => {
+    throw new ExitError(EXIT.failure, `cannot query ${id}: ${err.message} (is a worker running? \`airlock worker\`; \`airlock history\` works without one)`);
+  });
+  return { json: { status: described.status.name, ...state }, text: () => renderState(state, described.status.name) };
 };
 
-export const historyCommand: Command = {
-  name: 'history',
-  summary: 'the audit timeline of a pipeline, from its workflow history',
-  usage: 'usage: airlock history <pipeline id> [--json]\n\nEvery stage with start, duration and result; risk and reasons; scan summary; policy verdict;\neach approval with identity, time, comment and signature status; canary measurements; the outcome.',
-  async run(argv) {
-    const args = parseCommandArgs('history', argv, jsonFlag, z.object({ json: z.boolean(), positionals: oneId }));
-    await withClient(async (client) => {
-      const handle = await existingPipeline(client, args.positionals[0]!);
-      const history = await handle.fetchHistory();
-      const timeline = buildTimeline(args.positionals[0]!, history.events ?? []);
-      if (args.json) return printJson(timeline);
-      process.stdout.write(`${renderTimeline(timeline)}\n`);
-    });
-  },
+/** The audit timeline, from the workflow history alone. */
+const showHistory: Show = async (handle, id) => {
+  const timeline = buildTimeline(id, (await handle.fetchHistory()).events ?? []);
+  return { json: timeline, text: () => renderTimeline(timeline) };
 };
+
+export const statusCommand = pipelineCommand(
+  { name: 'status', summary: 'the live state of a pipeline (stage, risk, findings, approvals, analysis)', usage: 'usage: airlock status <pipeline id> [--json]' },
+  showState,
+);
+
+export const historyCommand = pipelineCommand(
+  {
+    name: 'history',
+    summary: 'the audit timeline of a pipeline, from its workflow history',
+    usage: 'usage: airlock history <pipeline id> [--json]\n\nEvery stage with start, duration and result; risk and reasons; scan summary; policy verdict;\neach approval with identity, time, comment and signature status; canary measurements; the outcome.',
+  },
+  showHistory,
+);
 
 const STAGE_ALIASES: Record<string, string> = { 'awaiting-approval': 'approval', waiting: 'approval' };
 const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
