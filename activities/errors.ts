@@ -13,9 +13,6 @@ export { AirlockError, InvalidInputError } from '../model/errors';
 export class ImageBuildError extends AirlockError {
   readonly retryable = false;
 }
-export class PolicyViolationError extends AirlockError {
-  readonly retryable = false;
-}
 export class DeployProgramError extends AirlockError {
   readonly retryable = false;
 }

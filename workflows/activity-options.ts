@@ -13,7 +13,6 @@ type NonRetryable = {
 
 export const NON_RETRYABLE = [
   'ImageBuildError',
-  'PolicyViolationError',
   'InvalidInputError',
   'DeployProgramError',
   'GitError',
