@@ -1,10 +1,12 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { AnalysisVerdict } from '../model/deploy';
+import { WORKFLOW_FAILURE } from '../model/failures';
 import type { FailureCause, Outcome } from '../model/pipeline';
 import { analysisActivity, compensations, rolloutActivities as act } from './activity-options';
 import { causeOf, rolloutPlan } from './plan';
+import { abortedFailure } from './failures';
 import { Saga } from './saga';
-import { abortedFailure, enterStage, type PipelineContext } from './state';
+import { enterStage, type PipelineContext } from './state';
 
 /** Moves the candidate's traffic share; the first move registers "all traffic back to stable". */
 async function moveTraffic(ctx: PipelineContext, saga: Saga, weight: number): Promise<void> {
@@ -74,6 +76,6 @@ export async function rollout(ctx: PipelineContext, image: string): Promise<Outc
       await saga.compensate(state.compensations);
       return { kind: 'failed', stage: 'deploy', cause };
     }
-    return rollBack(ctx, saga, { reason: cause.type === 'PipelineAborted' ? cause.message : `${cause.type}: ${cause.message}`, cause });
+    return rollBack(ctx, saga, { reason: cause.type === WORKFLOW_FAILURE.PipelineAborted ? cause.message : `${cause.type}: ${cause.message}`, cause });
   }
 }
