@@ -1,29 +1,16 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { InvalidInputError as InputSchemaError } from '../model/parse';
+import { AirlockError } from '../model/errors';
 
 /**
  * Errors activities throw. Retry is decided here, once: `toFailure` turns each into an ApplicationFailure
  * whose `type` is the class name, non-retryable or retryable by class. Workflows branch on `cause.type`.
+ * The base class and InvalidInputError live in model/errors.ts, so that model code (schemas, manifests,
+ * policies) throws the same InvalidInputError as activities do.
  */
-export abstract class AirlockError extends Error {
-  abstract readonly retryable: boolean;
-  constructor(
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+export { AirlockError, InvalidInputError } from '../model/errors';
 
 // Non-retryable: the same input fails the same way again.
 export class ImageBuildError extends AirlockError {
-  readonly retryable = false;
-}
-export class PolicyViolationError extends AirlockError {
-  readonly retryable = false;
-}
-export class InvalidInputError extends AirlockError {
   readonly retryable = false;
 }
 export class DeployProgramError extends AirlockError {
@@ -61,8 +48,8 @@ export function toFailure(err: AirlockError): ApplicationFailure {
 }
 
 /**
- * Wraps an activity so AirlockErrors leave it as typed ApplicationFailures, and a schema failure of an
- * input (model/parse.ts) as a non-retryable InvalidInputError; other errors stay retryable.
+ * Wraps an activity so AirlockErrors (a schema failure of an input included: InvalidInputError) leave it
+ * as typed ApplicationFailures; other errors stay retryable.
  */
 export function withFailures<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args: A) => {
@@ -70,7 +57,6 @@ export function withFailures<A extends unknown[], R>(fn: (...args: A) => Promise
       return await fn(...args);
     } catch (err) {
       if (err instanceof AirlockError) throw toFailure(err);
-      if (err instanceof InputSchemaError) throw toFailure(new InvalidInputError(err.message, { source: err.source, lines: err.lines }));
       throw err;
     }
   };

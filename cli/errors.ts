@@ -1,3 +1,7 @@
+import type * as activityErrors from '../activities/errors';
+import { AirlockError } from '../model/errors';
+import { causeOf } from '../workflows/plan';
+
 /** Exit codes of the airlock command (documented in README). */
 export const EXIT = {
   ok: 0,
@@ -21,3 +25,42 @@ export class ExitError extends Error {
 }
 
 export const badInput = (message: string): ExitError => new ExitError(EXIT.badInput, message);
+
+type ErrorType = Extract<keyof typeof activityErrors, `${string}Error`>;
+
+/**
+ * Error types that mean "you called me wrong": a flag, file, manifest or policy that is invalid, or a
+ * repository or revision git cannot find or read. Every other AirlockError class and failure type (a
+ * build, scan, deploy or analysis that failed, a component that is down, an abort) is a failure.
+ */
+const BAD_INPUT: ReadonlySet<string> = new Set<ErrorType>(['InvalidInputError', 'GitError']);
+
+/**
+ * The exit code of an error type: an AirlockError's class name, which is also the `type` of the
+ * ApplicationFailure it becomes and of the cause in a `failed` outcome.
+ */
+export function exitCodeOfType(type: string): number {
+  return BAD_INPUT.has(type) ? EXIT.badInput : EXIT.failure;
+}
+
+/**
+ * How the process ends for an error a command threw (the one mapping; cli/main.ts applies it):
+ * an ExitError as it is; an AirlockError by its class, with its message and any last lines of output
+ * it carries; a failed workflow (`handle.result()`) by the type of its cause. Undefined for anything
+ * else: a bug.
+ */
+export function exitErrorOf(command: string, err: unknown): ExitError | undefined {
+  if (err instanceof ExitError) return err;
+  if (err instanceof AirlockError) return new ExitError(exitCodeOfType(err.name), `airlock ${command}: ${err.message}${lastLinesOf(err)}`);
+  // by name: loading @temporalio/client here would slow down every command
+  if (err instanceof Error && err.name === 'WorkflowFailedError') {
+    const cause = causeOf(err);
+    return new ExitError(exitCodeOfType(cause.type), `airlock ${command}: ${cause.message}`);
+  }
+  return undefined;
+}
+
+function lastLinesOf(err: AirlockError): string {
+  const lines = Array.isArray(err.details.lastLines) ? (err.details.lastLines as unknown[]).map(String) : [];
+  return lines.length ? `\nlast lines of output:\n${lines.map((l) => `  ${l}`).join('\n')}` : '';
+}

@@ -1,6 +1,5 @@
-import { InvalidInputError } from '../model/parse';
 import { commands } from './commands';
-import { EXIT, ExitError } from './errors';
+import { EXIT, exitErrorOf, ExitError } from './errors';
 
 function help(): string {
   const loaded = commands.map((c) => c.load());
@@ -14,7 +13,10 @@ function help(): string {
   ].join('\n');
 }
 
-/** The only place that ends the process with a code: ExitError -> its code; anything else is a bug. */
+/**
+ * The only place that ends the process with a code: commands throw, exitErrorOf (cli/errors.ts) maps
+ * what they threw to the code and the message; anything it does not know is a bug, printed with its stack.
+ */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
@@ -31,13 +33,10 @@ export async function main(argv: string[]): Promise<number> {
     await command.run(rest);
     return EXIT.ok;
   } catch (err) {
-    if (err instanceof ExitError) {
-      if (err.message) process.stderr.write(`${err.message}\n`);
-      return err.code;
-    }
-    if (err instanceof InvalidInputError) {
-      process.stderr.write(`${err.message}\n`);
-      return EXIT.badInput;
+    const exit = exitErrorOf(name, err);
+    if (exit) {
+      if (exit.message) process.stderr.write(`${exit.message}\n`);
+      return exit.code;
     }
     process.stderr.write(`airlock ${name}: unexpected error (a bug, please report it):\n${(err as Error)?.stack ?? String(err)}\n`);
     return EXIT.failure;

@@ -1,5 +1,6 @@
 // Deploy and analysis results on a deploy target (issue "Immutable deploy, canary analysis and rollback").
 import { z } from 'zod';
+import { InvalidInputError } from './errors';
 import { analysisSchema, environmentSchema, manifestSchema, type EnvironmentSettings, type Manifest } from './manifest';
 import { releaseId as releaseIdOf, stackName } from './names';
 
@@ -214,7 +215,7 @@ export const replicasOf = (target: Pick<DeployTarget, 'run' | 'settings'>): numb
 export function deployTargetOf(manifest: Manifest, environment: string): DeployTarget {
   const settings: EnvironmentSettings | undefined = manifest.environments[environment];
   if (!settings) {
-    throw new RangeError(`environment ${environment} is not in the manifest (known: ${Object.keys(manifest.environments).join(', ')})`);
+    throw InvalidInputError.line('airlock.yaml', `environment ${environment} is not in the manifest (known: ${Object.keys(manifest.environments).join(', ')})`);
   }
   return { service: manifest.service, environment, run: manifest.run, settings };
 }

@@ -1,15 +1,7 @@
 import { z } from 'zod';
+import { InvalidInputError } from './errors';
 
-/** An input from outside (file, env, CLI, payload) that failed its schema. Lines are `path: message`. */
-export class InvalidInputError extends Error {
-  override readonly name = 'InvalidInputError';
-  constructor(
-    readonly source: string,
-    readonly lines: string[],
-  ) {
-    super(`${source} is invalid:\n${lines.map((l) => `  ${l}`).join('\n')}`);
-  }
-}
+export { InvalidInputError } from './errors';
 
 /** `path: message` lines for a zod error; the path is dotted (`run.port`), `(root)` for the whole value. */
 export function issueLines(error: z.ZodError): string[] {

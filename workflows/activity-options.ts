@@ -14,7 +14,6 @@ type NonRetryable = {
 
 export const NON_RETRYABLE = [
   'ImageBuildError',
-  'PolicyViolationError',
   'InvalidInputError',
   'DeployProgramError',
   'GitError',

@@ -1,12 +1,11 @@
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { condition, setHandler } from '@temporalio/workflow';
 import { findApprover, reviewApproval, tally, type Approval, type ApprovalRecord, type ApprovalReceipt, type Decision } from '../model/approval-rules';
 import type { Outcome } from '../model/pipeline';
 import type { PolicySnapshot } from '../model/policy-snapshot';
 import type { RiskLevel } from '../model/risk';
+import { abortedFailure, refusedFailure } from './failures';
 import { approveUpdate, promoteUpdate, rejectUpdate } from './messages';
-import { abortedFailure, enterStage, type GateInfo, type PipelineContext } from './state';
-
-const refuse = (message: string) => ApplicationFailure.create({ type: 'ApprovalRefused', message, nonRetryable: true });
+import { enterStage, type GateInfo, type PipelineContext } from './state';
 
 /**
  * Validator: throws (synchronously, nothing recorded) unless this decision may be taken now. Validators
@@ -17,10 +16,10 @@ function validate(ctx: PipelineContext, decision: Decision, payload: unknown): v
   const { stage } = ctx.state;
   const waiting = decision === 'promote' ? (stage === 'deploy' || stage === 'analysis') && !ctx.promoteBy : gate?.open;
   if (!gate || !waiting)
-    throw refuse(`pipeline ${ctx.pipelineId} is not ${decision === 'promote' ? 'in analysis' : 'waiting for approval'} (stage: ${stage})`);
+    throw refusedFailure(`pipeline ${ctx.pipelineId} is not ${decision === 'promote' ? 'in analysis' : 'waiting for approval'} (stage: ${stage})`);
   const subject = { pipelineId: ctx.pipelineId, imageDigest: gate.imageDigest, decision };
   const review = reviewApproval({ ...gate, authors: ctx.authors, subject }, payload);
-  if (!review.ok) throw refuse(review.reason);
+  if (!review.ok) throw refusedFailure(review.reason);
 }
 
 /** Handler side: the validated decision as it goes into the state (and so the history). */

@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   CancellationScope,
   ChildWorkflowCancellationType,
   condition,
@@ -14,8 +13,9 @@ import type { Outcome } from '../model/pipeline';
 import { environmentLock } from './lock';
 import { lockWorkflowId } from '../model/names';
 import type { LockRequest } from './lock-queue';
+import { abortedFailure, lockUnavailableFailure } from './failures';
 import { lockReleaseSignal, lockRequestSignal } from './messages';
-import { abortedFailure, enterStage, type PipelineContext } from './state';
+import { enterStage, type PipelineContext } from './state';
 
 /**
  * Starts the lock with us as holder (free lock: granted in one round trip), or queues in the running
@@ -43,7 +43,7 @@ async function requestLock(ctx: PipelineContext, request: LockRequest): Promise<
       log.info('lock workflow ended between start and signal; trying again', { attempt, error: String(err) });
     }
   }
-  throw ApplicationFailure.create({ type: 'LockUnavailable', message: `cannot reach ${workflowId}`, nonRetryable: true });
+  throw lockUnavailableFailure(workflowId);
 }
 
 /**

@@ -22,11 +22,7 @@ export async function deploymentPipeline(input: PipelineInput): Promise<Pipeline
   try {
     outcome = await run(ctx);
   } catch (err) {
-    const cause = causeOf(err);
-    outcome =
-      cause.type === 'PolicyViolationError'
-        ? { kind: 'blocked_by_policy', violations: [cause.message] }
-        : { kind: 'failed', stage: ctx.state.stage, cause };
+    outcome = { kind: 'failed', stage: ctx.state.stage, cause: causeOf(err) };
   }
   await CancellationScope.nonCancellable(async () => {
     await releaseLock(ctx);

@@ -1,13 +1,15 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { TargetRef } from '../model/activities';
 import type { AnalysisVerdict } from '../model/deploy';
+import { WORKFLOW_FAILURE } from '../model/failures';
 import type { FailureCause, Outcome, PipelineInput, PipelineState, Stage } from '../model/pipeline';
 import { rolloutPlan } from '../model/rollout';
 import { analysisActivity, compensations, rolloutActivities as act } from './activity-options';
+import { abortedFailure } from './failures';
 import type { AbortRequest } from './messages';
 import { causeOf } from './plan';
 import { Saga } from './saga';
-import { abortedFailure, enterStage, type PipelineContext } from './state';
+import { enterStage, type PipelineContext } from './state';
 
 /** What a rollout reads and writes: the pipeline's context (PipelineContext is one), or deployRelease's own. */
 export interface RolloutContext {
@@ -116,7 +118,7 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
       await saga.compensate(state.compensations);
       return { kind: 'failed', stage: 'deploy', cause };
     }
-    return rollBack(ctx, saga, way, { reason: cause.type === 'PipelineAborted' ? cause.message : `${cause.type}: ${cause.message}`, cause });
+    return rollBack(ctx, saga, way, { reason: cause.type === WORKFLOW_FAILURE.PipelineAborted ? cause.message : `${cause.type}: ${cause.message}`, cause });
   }
 }
 

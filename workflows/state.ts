@@ -1,10 +1,11 @@
-import { ApplicationFailure, log, setHandler, upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
+import { log, setHandler, upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { TargetRef } from '../model/activities';
 import type { ApprovalRecord } from '../model/approval-rules';
 import { releaseId } from '../model/names';
 import type { Outcome, PipelineInput, PipelineState, Stage } from '../model/pipeline';
 import type { LevelRule, PolicySnapshot } from '../model/policy-snapshot';
 import type { RiskLevel } from '../model/risk';
+import { abortedFailure } from './failures';
 import { abortSignal, lockGrantedSignal, stateQuery, supersededSignal, type AbortRequest } from './messages';
 import { initialSearchAttributes, upsertOutcome, upsertStage } from './search-attributes';
 
@@ -72,10 +73,6 @@ export function enterStage(ctx: PipelineContext, stage: Stage): void {
   ctx.state.stage = stage;
   upsertStage(stage);
   log.info('stage', { stage });
-}
-
-export function abortedFailure(req: AbortRequest): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'PipelineAborted', message: `aborted by ${req.by}: ${req.reason}`, nonRetryable: true });
 }
 
 /** Runs one stage's work unless an abort came in first. */

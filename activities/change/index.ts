@@ -29,8 +29,7 @@ export function createChangeActivities(): {
 function parseRiskPolicy(value: unknown) {
   const result = riskPolicySchema.safeParse(value);
   if (!result.success) {
-    const lines = issueLines(result.error);
-    throw new InvalidInputError(`risk policy is invalid:\n${lines.map((l) => `  risk.${l}`).join('\n')}`, { issues: lines });
+    throw new InvalidInputError('risk policy', issueLines(result.error).map((l) => `risk.${l}`));
   }
   return result.data;
 }

@@ -28,11 +28,11 @@ const REV = /^[^\s\0~^:-][^\s\0]{0,255}$/;
 export async function resolveRange(input: RangeInput): Promise<ResolvedRange> {
   const repo = path.resolve(input.repo);
   const info = await stat(repo).catch(() => undefined);
-  if (!info) throw new InvalidInputError(`repo: ${repo} does not exist`, { repo });
-  if (!info.isDirectory()) throw new InvalidInputError(`repo: ${repo} is not a directory`, { repo });
+  if (!info) throw InvalidInputError.line('change range', `repo: ${repo} does not exist`);
+  if (!info.isDirectory()) throw InvalidInputError.line('change range', `repo: ${repo} is not a directory`);
   for (const [name, rev] of [['base', input.base], ['head', input.head]] as const) {
     if (!REV.test(rev)) {
-      throw new InvalidInputError(`${name}: '${rev}' is not a revision (expected a commit id, branch or tag, e.g. origin/main or 3f2c1ab)`, { [name]: rev });
+      throw InvalidInputError.line('change range', `${name}: '${rev}' is not a revision (expected a commit id, branch or tag, e.g. origin/main or 3f2c1ab)`);
     }
   }
 

@@ -2,7 +2,6 @@ import { PlanError } from '../../infra/deploy/plan';
 import { PreflightError } from '../../infra/deploy/preflight';
 import { DockerDownError, StackLockedError, StackOperationError } from '../../infra/deploy/stack';
 import { ToolMissingError } from '../../infra/local/tools';
-import { InvalidInputError as ModelInputError } from '../../model/parse';
 import { AirlockError, ConcurrentUpdateError, DeployProgramError, DockerUnavailableError, InvalidInputError } from '../errors';
 
 /**
@@ -15,8 +14,7 @@ export function asActivityError(err: unknown, details: Record<string, unknown> =
   if (err instanceof StackLockedError) return new ConcurrentUpdateError(err.message, details);
   if (err instanceof DockerDownError) return new DockerUnavailableError(err.message, details);
   if (err instanceof StackOperationError || err instanceof PlanError || err instanceof ToolMissingError) return new DeployProgramError(err.message, details);
-  if (err instanceof PreflightError) return new InvalidInputError(err.message, details);
-  if (err instanceof ModelInputError) return new InvalidInputError(err.message, { ...details, lines: err.lines });
+  if (err instanceof PreflightError) return InvalidInputError.line('airlock.yaml', err.message);
   return err;
 }
 

@@ -19,6 +19,8 @@ export const silentLogger: StageLogger = { debug: () => undefined, info: () => u
 /**
  * Turns stage code into an activity: hooks and logger come from the activity Context (heartbeats,
  * cancellation), schema errors become non-retryable InvalidInputError failures, AirlockErrors typed failures.
+ * A cancelled activity ends with the cancellation (a CancelledFailure, which Temporal records as cancelled),
+ * whatever the interrupted work threw on its way out (a build stream cut off reads as a connection reset).
  */
 export function stageActivity<A, R>(
   log: StageLogger | undefined,
@@ -26,7 +28,12 @@ export function stageActivity<A, R>(
 ): (input: A) => Promise<R> {
   return withFailures(async (input: A) => {
     const ctx = Context.current();
-    return fn(input, { heartbeat: (d) => ctx.heartbeat(d), signal: ctx.cancellationSignal }, log ?? ctx.log);
+    try {
+      return await fn(input, { heartbeat: (d) => ctx.heartbeat(d), signal: ctx.cancellationSignal }, log ?? ctx.log);
+    } catch (err) {
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+      throw err;
+    }
   });
 }
 

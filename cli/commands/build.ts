@@ -2,13 +2,11 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { buildImage } from '../../activities/build';
 import { gitRoot, pathInRepo, lineLogger } from '../../activities/shared';
-import { AirlockError, InvalidInputError } from '../../activities/errors';
 import { dockerClient } from '../../infra/local/probes';
 import { pinned } from '../../model/build';
 import { loadConfig } from '../../infra/config';
 import { jsonFlag, parseCommandArgs } from '../args';
 import type { Command } from '../command';
-import { EXIT, ExitError } from '../errors';
 import { printJson, progress } from '../output';
 
 const usage = `usage: airlock build --service-dir <dir> [--repo <git dir>] [--commit <rev>] [--env <name>] [--json]
@@ -34,14 +32,6 @@ const schema = z.object({
   positionals: z.array(z.string()).max(0, 'takes no positional arguments'),
 });
 
-/** An AirlockError from a stage as the CLI's exit: bad input 2, anything else 1, with the error's own lines. */
-export function stageExit(command: string, err: unknown): unknown {
-  if (!(err instanceof AirlockError)) return err;
-  const lastLines = Array.isArray(err.details.lastLines) ? (err.details.lastLines as string[]) : [];
-  const tail = lastLines.length ? `\nlast lines of output:\n${lastLines.map((l) => `  ${l}`).join('\n')}` : '';
-  return new ExitError(err instanceof InvalidInputError ? EXIT.badInput : EXIT.failure, `airlock ${command}: ${err.message}${tail}`);
-}
-
 export const buildCommand: Command = {
   name: 'build',
   summary: 'build and push a service image from a commit (prints image@digest)',
@@ -54,18 +44,14 @@ export const buildCommand: Command = {
       schema,
     );
     const config = loadConfig();
-    try {
-      const serviceDir = resolve(args['service-dir']);
-      const repo = args.repo ? resolve(args.repo) : await gitRoot(serviceDir);
-      const result = await buildImage(
-        { docker: dockerClient(config), registry: config.registry, log: lineLogger(progress, config.logLevel) },
-        { repo, serviceDir: await pathInRepo(repo, serviceDir), commit: args.commit, ...(args.env ? { environment: args.env } : {}) },
-        { heartbeat: (d) => progress(`  ${String(d.step ?? d.phase)}`) },
-      );
-      if (args.json) printJson({ ...result, pinned: pinned(result.image, result.digest) });
-      else process.stdout.write(`${pinned(result.image, result.digest)}\n`);
-    } catch (err) {
-      throw stageExit('build', err);
-    }
+    const serviceDir = resolve(args['service-dir']);
+    const repo = args.repo ? resolve(args.repo) : await gitRoot(serviceDir);
+    const result = await buildImage(
+      { docker: dockerClient(config), registry: config.registry, log: lineLogger(progress, config.logLevel) },
+      { repo, serviceDir: await pathInRepo(repo, serviceDir), commit: args.commit, ...(args.env ? { environment: args.env } : {}) },
+      { heartbeat: (d) => progress(`  ${String(d.step ?? d.phase)}`) },
+    );
+    if (args.json) printJson({ ...result, pinned: pinned(result.image, result.digest) });
+    else process.stdout.write(`${pinned(result.image, result.digest)}\n`);
   },
 };

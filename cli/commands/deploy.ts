@@ -2,12 +2,11 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadManifest } from '../../activities/shared';
 import { deployTargetOf, releaseIdForImage } from '../../model/deploy';
-import { InvalidInputError } from '../../model/parse';
 import { deployRelease, deployWorkflowId, type DeployReleaseOutcome } from '../../workflows/deploy-release';
 import { jsonFlag, parseCommandArgs } from '../args';
 import { withClient } from '../client';
 import type { Command } from '../command';
-import { badInput, EXIT, ExitError } from '../errors';
+import { EXIT, exitCodeOfType, ExitError } from '../errors';
 import { printJson, progress } from '../output';
 
 const options = {
@@ -27,11 +26,11 @@ const schema = z.object({
   positionals: z.array(z.string()).max(0, 'takes no positional arguments'),
 });
 
-/** Exit code of a deploy outcome: 0 promoted (or already stable), 6 rolled back, 2 bad input, 1 other failure. */
+/** Exit code of a deploy outcome: 0 promoted (or already stable), 6 rolled back, failed by its cause (2 bad input, 1 other). */
 export function deployExitCode(outcome: DeployReleaseOutcome): number {
   if (outcome.kind === 'promoted' || outcome.kind === 'unchanged') return EXIT.ok;
   if (outcome.kind === 'rolled_back') return EXIT.rolledBack;
-  return outcome.cause.type === 'InvalidInputError' ? EXIT.badInput : EXIT.failure;
+  return exitCodeOfType(outcome.cause.type);
 }
 
 export function describeDeploy(o: DeployReleaseOutcome): string {
@@ -59,13 +58,7 @@ image again attaches to (or repeats nothing of) the same deployment. With --wait
 or already stable, 6 rolled back, 2 bad input, 1 other failure.`,
   async run(argv) {
     const args = parseCommandArgs('deploy', argv, options, schema);
-    let target;
-    try {
-      target = deployTargetOf(await loadManifest(resolve(args['service-dir'])), args.env);
-    } catch (err) {
-      if (err instanceof InvalidInputError || err instanceof RangeError) throw badInput(`airlock deploy: ${err.message}`);
-      throw err;
-    }
+    const target = deployTargetOf(await loadManifest(resolve(args['service-dir'])), args.env);
     const releaseId = releaseIdForImage(target.service, target.environment, args.image);
     await withClient(async (client, config) => {
       const workflowId = deployWorkflowId(target.service, target.environment, releaseId);

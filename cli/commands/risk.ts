@@ -2,14 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { analyzeChange } from '../../activities/change';
-import { AirlockError } from '../../activities/errors';
 import { scoreRisk } from '../../activities/risk';
 import { riskPolicySchema, type RiskPolicy } from '../../model/change';
 import { parseWith } from '../../model/parse';
 import type { RiskAssessment } from '../../model/risk';
 import { jsonFlag, parseCommandArgs } from '../args';
 import type { Command } from '../command';
-import { EXIT, ExitError, badInput } from '../errors';
+import { badInput } from '../errors';
 import { printJson, table } from '../output';
 
 const usage = `usage: airlock risk --repo <dir> --base <rev> --head <rev> [--policy <file>] [--json]
@@ -47,14 +46,8 @@ export const riskCommand: Command = {
   async run(argv) {
     const args = parseCommandArgs('risk', argv, options, argsSchema);
     const policy = args.policy ? await readRiskPolicy(args.policy) : undefined;
-    let assessment: RiskAssessment;
-    try {
-      const analysis = await analyzeChange({ repo: args.repo, base: args.base, head: args.head });
-      assessment = scoreRisk(analysis, policy);
-    } catch (err) {
-      if (err instanceof AirlockError) throw new ExitError(err.retryable ? EXIT.failure : EXIT.badInput, `airlock risk: ${err.message}`);
-      throw err;
-    }
+    const analysis = await analyzeChange({ repo: args.repo, base: args.base, head: args.head });
+    const assessment = scoreRisk(analysis, policy);
     if (args.json) printJson(assessment);
     else process.stdout.write(`${render(assessment, args.base, args.head)}\n`);
   },

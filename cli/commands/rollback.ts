@@ -1,11 +1,8 @@
-import { WorkflowFailedError } from '@temporalio/client';
 import { z } from 'zod';
 import { rollbackRelease, rollbackWorkflowId } from '../../workflows/deploy-release';
-import { causeOf } from '../../workflows/plan';
 import { jsonFlag, parseCommandArgs } from '../args';
 import { withClient } from '../client';
 import type { Command } from '../command';
-import { EXIT, ExitError } from '../errors';
 import { printJson, progress } from '../output';
 
 const options = {
@@ -43,15 +40,9 @@ digest, with new containers, and removes what serves now, including a candidate 
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
       if (!args.json) progress(`rolling ${args.service}/${args.env} back to ${args.to ?? 'the previous release'}: workflow ${workflowId}`);
-      try {
-        const result = await handle.result();
-        if (args.json) printJson({ workflowId, ...result });
-        else progress(result.reused ? `${result.stable.releaseId} already serves` : `${result.stable.releaseId} serves again (removed: ${result.removed.join(', ') || 'nothing'})`);
-      } catch (err) {
-        if (!(err instanceof WorkflowFailedError)) throw err;
-        const cause = causeOf(err);
-        throw new ExitError(cause.type === 'InvalidInputError' ? EXIT.badInput : EXIT.failure, `airlock rollback: ${cause.message}`);
-      }
+      const result = await handle.result();
+      if (args.json) printJson({ workflowId, ...result });
+      else progress(result.reused ? `${result.stable.releaseId} already serves` : `${result.stable.releaseId} serves again (removed: ${result.removed.join(', ') || 'nothing'})`);
     });
   },
 };

@@ -9,7 +9,6 @@ import { jsonFlag, parseCommandArgs } from '../args';
 import type { Command } from '../command';
 import { EXIT, ExitError } from '../errors';
 import { printJson, progress, table } from '../output';
-import { stageExit } from './build';
 
 const usage = `usage: airlock scan <image@sha256:digest> [--json] [--sbom <file>]
 
@@ -53,22 +52,18 @@ export const scanCommand: Command = {
   async run(argv) {
     const args = parseCommandArgs('scan', argv, { sbom: { type: 'string' }, ...jsonFlag }, schema);
     const config = loadConfig();
-    try {
-      const summary = await scanImage(
-        { config, trivy: trivyBinary(config), log: lineLogger(progress, config.logLevel) },
-        { image: args.positionals[0] },
-        { heartbeat: (d) => progress(`  ${String(d.phase)}${d.elapsedMs ? ` ${Math.round(Number(d.elapsedMs) / 1000)}s` : ''}`) },
-      );
-      if (args.sbom) {
-        const sbom = await readEvidence(config.dirs.evidence, summary.sbomDigest);
-        await writeFile(args.sbom, sbom).catch((err: NodeJS.ErrnoException) => {
-          throw new ExitError(EXIT.failure, `airlock scan: cannot write the SBOM to ${args.sbom} (${err.code ?? err.message})`);
-        });
-      }
-      if (args.json) printJson(summary);
-      else process.stdout.write(`${render(summary, config.dirs.evidence)}\n`);
-    } catch (err) {
-      throw stageExit('scan', err);
+    const summary = await scanImage(
+      { config, trivy: trivyBinary(config), log: lineLogger(progress, config.logLevel) },
+      { image: args.positionals[0] },
+      { heartbeat: (d) => progress(`  ${String(d.phase)}${d.elapsedMs ? ` ${Math.round(Number(d.elapsedMs) / 1000)}s` : ''}`) },
+    );
+    if (args.sbom) {
+      const sbom = await readEvidence(config.dirs.evidence, summary.sbomDigest);
+      await writeFile(args.sbom, sbom).catch((err: NodeJS.ErrnoException) => {
+        throw new ExitError(EXIT.failure, `airlock scan: cannot write the SBOM to ${args.sbom} (${err.code ?? err.message})`);
+      });
     }
+    if (args.json) printJson(summary);
+    else process.stdout.write(`${render(summary, config.dirs.evidence)}\n`);
   },
 };

@@ -5,10 +5,8 @@ import { withClient } from '../client';
 import type { Command } from '../command';
 import { printJson, progress } from '../output';
 import { ciContext } from '../pipeline/ci-context';
-import { exitCodeOf, describeOutcome } from '../pipeline/exit-code';
 import { pipelineInputFor } from '../pipeline/input';
-import { followPipeline } from '../pipeline/follow';
-import { ExitError } from '../errors';
+import { waitForOutcome } from '../pipeline/follow';
 
 const options = {
   repo: { type: 'string' },
@@ -64,11 +62,7 @@ pipeline is running attaches to it. With --wait, exit codes: 0 promoted, 3 block
         if (args.json) printJson({ pipelineId: opts.workflowId, runId: described.runId, attached });
         return;
       }
-      const result = await followPipeline(handle, { quiet: args.json });
-      if (args.json) printJson({ runId: described.runId, attached, ...result });
-      else progress(`outcome: ${describeOutcome(result.outcome)}`);
-      const code = exitCodeOf(result.outcome);
-      if (code !== 0) throw new ExitError(code, '');
+      await waitForOutcome(handle, { json: args.json, runId: described.runId, attached });
     });
   },
 };

@@ -1,5 +1,5 @@
 import type { Outcome } from '../../model/pipeline';
-import { EXIT } from '../errors';
+import { EXIT, exitCodeOfType } from '../errors';
 
 /** The documented exit code of `airlock trigger --wait` for each outcome. */
 export function exitCodeOf(outcome: Outcome): number {
@@ -14,7 +14,9 @@ export function exitCodeOf(outcome: Outcome): number {
       return EXIT.expired;
     case 'rolled_back':
       return EXIT.rolledBack;
-    default:
+    case 'failed':
+      return exitCodeOfType(outcome.cause.type);
+    case 'superseded':
       return EXIT.failure;
   }
 }

@@ -1,7 +1,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { PipelineResult, PipelineState } from '../../model/pipeline';
 import { stateQuery } from '../../workflows/messages';
-import { progress } from '../output';
+import { EXIT, ExitError } from '../errors';
+import { printJson, progress } from '../output';
+import { describeOutcome, exitCodeOf } from './exit-code';
 
 export interface FollowOptions {
   quiet?: boolean;
@@ -69,4 +71,16 @@ export async function followPipeline(handle: WorkflowHandle, opts: FollowOptions
     if (last) for (const line of describeProgress(prev, last, started, Date.now())) progress(line);
   }
   return final;
+}
+
+/**
+ * `trigger --wait`: follows the pipeline to its end, prints the outcome (as JSON with `json`) and ends
+ * with the outcome's exit code: returns when promoted, else throws ExitError(exitCodeOf(outcome)).
+ */
+export async function waitForOutcome(handle: WorkflowHandle, out: { json: boolean; runId: string; attached: boolean }, opts: FollowOptions = {}): Promise<void> {
+  const result = await followPipeline(handle, { ...opts, quiet: out.json });
+  if (out.json) printJson({ runId: out.runId, attached: out.attached, ...result });
+  else progress(`outcome: ${describeOutcome(result.outcome)}`);
+  const code = exitCodeOf(result.outcome);
+  if (code !== EXIT.ok) throw new ExitError(code, '');
 }

@@ -1,5 +1,4 @@
 import { resolve, posix } from 'node:path';
-import { GitError } from '../../activities/errors';
 import { git, gitRoot, manifestAtCommit, pathInRepo, resolveCommit } from '../../activities/shared';
 import { MANIFEST_FILE } from '../../model/manifest';
 import { parseWith } from '../../model/parse';
@@ -20,45 +19,40 @@ export interface TriggerRequest {
 /**
  * The pipeline input for a trigger: revisions resolved to full commit ids, the service and its rollout
  * and analysis settings from airlock.yaml at the head commit, the author from CI or git. Every problem
- * is bad input (exit 2) naming what is wrong.
+ * is bad input (exit 2: ExitError, InvalidInputError or GitError) naming what is wrong.
  */
 export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Promise<PipelineInput> {
-  try {
-    const repo = await gitRoot(resolve(req.repo));
-    const headCommit = await resolveCommit(repo, req.commit ?? ci.sha ?? 'HEAD');
-    const baseCommit = await resolveCommit(repo, req.base ?? ci.before ?? `${headCommit}^`).catch(() => {
-      throw badInput(`--base: ${req.base ?? `${headCommit.slice(0, 12)}^`} is not a commit in ${repo} (a shallow clone? fetch with depth 0)`);
-    });
-    const serviceDir =
-      (await pathInRepo(repo, resolve(repo, req.serviceDir ?? '.')).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') throw badInput(`--service-dir: ${req.serviceDir} is not a directory of ${repo}`);
-        throw err;
-      })) || '.';
-    const manifestPath = posix.join(serviceDir, MANIFEST_FILE);
-    const manifest = (await manifestAtCommit(repo, headCommit, serviceDir))?.manifest;
-    if (!manifest) throw badInput(`${manifestPath} is not in commit ${headCommit.slice(0, 12)} of ${repo} (--service-dir names the directory that holds it)`);
-    const envSettings = manifest.environments[req.env];
-    if (!envSettings) throw badInput(`--env: ${req.env} is not an environment of ${manifestPath} (it has: ${Object.keys(manifest.environments).join(', ')})`);
-    const author = req.author ?? ci.actor ?? (await git(repo, ['log', '-1', '--format=%ae', headCommit])).trim();
-    return parseWith(
-      pipelineInputSchema,
-      {
-        service: manifest.service,
-        environment: req.env,
-        repo,
-        serviceDir,
-        baseCommit,
-        headCommit,
-        author,
-        trigger: { ci: ci.ci, ...(ci.runUrl ? { runUrl: ci.runUrl } : {}) },
-        policyPath: req.policy ?? posix.join(serviceDir, 'airlock.policy.yaml'),
-        rollout: envSettings.rollout,
-        analysis: envSettings.analysis,
-      },
-      'pipeline input',
-    );
-  } catch (err) {
-    if (err instanceof GitError) throw badInput(err.message);
-    throw err;
-  }
+  const repo = await gitRoot(resolve(req.repo));
+  const headCommit = await resolveCommit(repo, req.commit ?? ci.sha ?? 'HEAD');
+  const baseCommit = await resolveCommit(repo, req.base ?? ci.before ?? `${headCommit}^`).catch(() => {
+    throw badInput(`--base: ${req.base ?? `${headCommit.slice(0, 12)}^`} is not a commit in ${repo} (a shallow clone? fetch with depth 0)`);
+  });
+  const serviceDir =
+    (await pathInRepo(repo, resolve(repo, req.serviceDir ?? '.')).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw badInput(`--service-dir: ${req.serviceDir} is not a directory of ${repo}`);
+      throw err;
+    })) || '.';
+  const manifestPath = posix.join(serviceDir, MANIFEST_FILE);
+  const manifest = (await manifestAtCommit(repo, headCommit, serviceDir))?.manifest;
+  if (!manifest) throw badInput(`${manifestPath} is not in commit ${headCommit.slice(0, 12)} of ${repo} (--service-dir names the directory that holds it)`);
+  const envSettings = manifest.environments[req.env];
+  if (!envSettings) throw badInput(`--env: ${req.env} is not an environment of ${manifestPath} (it has: ${Object.keys(manifest.environments).join(', ')})`);
+  const author = req.author ?? ci.actor ?? (await git(repo, ['log', '-1', '--format=%ae', headCommit])).trim();
+  return parseWith(
+    pipelineInputSchema,
+    {
+      service: manifest.service,
+      environment: req.env,
+      repo,
+      serviceDir,
+      baseCommit,
+      headCommit,
+      author,
+      trigger: { ci: ci.ci, ...(ci.runUrl ? { runUrl: ci.runUrl } : {}) },
+      policyPath: req.policy ?? posix.join(serviceDir, 'airlock.policy.yaml'),
+      rollout: envSettings.rollout,
+      analysis: envSettings.analysis,
+    },
+    'pipeline input',
+  );
 }

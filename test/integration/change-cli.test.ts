@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { riskCommand } from '../../cli/commands/risk';
-import { EXIT, ExitError } from '../../cli/errors';
+import { EXIT, exitErrorOf, ExitError } from '../../cli/errors';
 import { InvalidInputError } from '../../model/parse';
 import { riskAssessmentSchema } from '../../model/risk';
 import { TempRepo } from '../support/git-repo';
 import { SERVICE_FILES } from './change-service';
 
 // `airlock risk` against a real repository: --json, the readable table, --policy (only its risk: block),
-// and the exit codes of bad input.
+// and the exit codes of bad input (what the command throws, as cli/main.ts maps it: exitErrorOf).
 
 let repo: TempRepo;
 let base: string;
@@ -113,14 +113,15 @@ test.each([
   [['--base', 'HEAD~1', '--policy', '/nonexistent/airlock.policy.yaml'], /airlock risk: cannot read --policy \/nonexistent\/airlock.policy.yaml: ENOENT/],
 ])('bad input %j exits 2 with a one-line message', async (argv, message) => {
   const { error } = await run([...argv, ...(argv.includes('--repo') ? [] : ['--repo', repo.dir])]);
-  expect(error).toBeInstanceOf(ExitError);
-  expect((error as ExitError).code).toBe(EXIT.badInput);
-  expect(error!.message).toMatch(message);
-  expect(error!.message).not.toContain('\n');
+  const exit = exitErrorOf('risk', error);
+  expect(exit).toBeInstanceOf(ExitError);
+  expect((exit as ExitError).code).toBe(EXIT.badInput);
+  expect(exit!.message).toMatch(message);
+  expect(exit!.message).not.toContain('\n');
 });
 
 test('a policy file that is not YAML exits 2', async () => {
   const file = policyFile('broken', 'risk: [unclosed\n');
   const { error } = await run(['--repo', repo.dir, '--base', base, '--policy', file]);
-  expect(error).toMatchObject({ code: EXIT.badInput, message: expect.stringContaining('is not valid YAML') });
+  expect(exitErrorOf('risk', error)).toMatchObject({ code: EXIT.badInput, message: expect.stringContaining('is not valid YAML') });
 });

@@ -7,7 +7,7 @@ import { scanImage } from '../../activities/scan/scan-image';
 import { summarize } from '../../activities/scan/summarize';
 import { InvalidInputError } from '../../model/parse';
 import type { ScanSummary } from '../../model/scan';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import Docker from 'dockerode';
 import { createScanActivities } from '../../activities/scan';
@@ -145,7 +145,7 @@ describe('scanImage as an activity', () => {
     });
     const err = await env.run(activity, { image: unscanned }).catch((e: unknown) => e);
     expect(beats[0]).toMatchObject({ phase: 'scan', image: unscanned });
-    expect(err).toBeDefined();
+    expect(err).toBeInstanceOf(CancelledFailure);
     expect(err).not.toHaveProperty('reportDigest');
     const digest = unscanned.split('@')[1]!;
     const running = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(digest));

@@ -1,12 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { policyCommand } from '../../cli/commands/policy';
-import { ExitError } from '../../cli/errors';
-import { InvalidInputError } from '../../model/parse';
 import { sha256 } from '../../activities/evidence/store';
 import { parsePolicy, policySnapshot } from '../../activities/policy';
 import { emptyCounts, type ScanSummary } from '../../model/scan';
+import { runMain } from '../support/cli-main';
 
 const dir = mkdtempSync(join(tmpdir(), 'airlock-policy-cli-'));
 const D = `sha256:${'b'.repeat(64)}`;
@@ -28,34 +26,6 @@ const file = (name: string, content: string): string => {
   return p;
 };
 
-/** What cli/main.ts does with a command (importing main would load every command: slow for a unit test). */
-async function main([, ...argv]: string[]): Promise<number> {
-  try {
-    await policyCommand.run(argv);
-    return 0;
-  } catch (err) {
-    if (err instanceof ExitError || err instanceof InvalidInputError) {
-      if (err.message) process.stderr.write(`${err.message}\n`);
-      return err instanceof ExitError ? err.code : 2;
-    }
-    throw err;
-  }
-}
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
-
 const policyText = 'gates:\n  dockerfile: { requireHealthcheck: true }\nfreezeWindows:\n  - { name: launch, start: "2026-06-14T00:00:00Z", end: "2026-06-21T00:00:00Z", environments: [production] }\n';
 const policy = file('airlock.policy.yaml', policyText);
 const clean = file('clean.json', JSON.stringify(summary()));
@@ -63,7 +33,7 @@ const secret = file('secret.json', JSON.stringify(summary({ secrets: [{ ruleId: 
 
 describe('airlock policy check', () => {
   it('exits 0 with the verdict and the policy file digest when allowed', async () => {
-    const r = await run(['policy', 'check', '--policy', policy, '--scan', clean, '--json', '--now', '2026-06-01T00:00:00Z']);
+    const r = await runMain(['policy', 'check', '--policy', policy, '--scan', clean, '--json', '--now', '2026-06-01T00:00:00Z']);
     expect(r.code).toBe(0);
     const verdict = JSON.parse(r.stdout) as { allowed: boolean; policyDigest: string };
     expect(verdict.allowed).toBe(true);
@@ -71,7 +41,7 @@ describe('airlock policy check', () => {
   });
 
   it('exits 3 when blocked, naming the rule and the file', async () => {
-    const r = await run(['policy', 'check', '--policy', policy, '--scan', secret]);
+    const r = await runMain(['policy', 'check', '--policy', policy, '--scan', secret]);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/^BLOCKED by policy sha256:/);
     expect(r.stdout).toContain('block critical secrets: secret found by rule github-pat in app/config/deploy.env:3');
@@ -80,31 +50,31 @@ describe('airlock policy check', () => {
 
   it('blocks deploys in a freeze window but not rollbacks', async () => {
     const at = ['--now', '2026-06-15T12:00:00Z', '--env', 'production'];
-    expect((await run(['policy', 'check', '--policy', policy, '--scan', clean, ...at])).code).toBe(3);
-    expect((await run(['policy', 'check', '--policy', policy, '--scan', clean, ...at, '--rollback'])).code).toBe(0);
+    expect((await runMain(['policy', 'check', '--policy', policy, '--scan', clean, ...at])).code).toBe(3);
+    expect((await runMain(['policy', 'check', '--policy', policy, '--scan', clean, ...at, '--rollback'])).code).toBe(0);
   });
 
   it('states the approvals a risk level needs', async () => {
     const risk = file('risk.json', JSON.stringify({ score: 50, level: 'medium', signals: [], stats: { files: 1, additions: 1, deletions: 1 } }));
-    const r = await run(['policy', 'check', '--policy', policy, '--scan', clean, '--risk', risk, '--now', '2026-06-01T00:00:00Z']);
+    const r = await runMain(['policy', 'check', '--policy', policy, '--scan', clean, '--risk', risk, '--now', '2026-06-01T00:00:00Z']);
     expect(r.stdout).toContain('approvals for medium risk: 1 from (no groups)');
   });
 
   it('rejects bad input with exit 2 and path: message lines', async () => {
     const bad = file('bad.yaml', 'gates:\n  secrets: { allowed: maybe }\nexceptions: [{ id: X }]\n');
-    const r = await run(['policy', 'check', '--policy', bad, '--scan', clean]);
+    const r = await runMain(['policy', 'check', '--policy', bad, '--scan', clean]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${bad} is invalid:`);
     expect(r.stderr).toContain('  gates.secrets.allowed: Invalid input: expected boolean, received string');
     expect(r.stderr).toContain('  exceptions.0.owner: Invalid input: expected string, received undefined');
     const badScan = file('badscan.json', JSON.stringify({ ...summary(), image: 'web:latest', reportDigest: 'abc' }));
-    const s = await run(['policy', 'check', '--policy', policy, '--scan', badScan]);
+    const s = await runMain(['policy', 'check', '--policy', policy, '--scan', badScan]);
     expect(s.code).toBe(2);
     expect(s.stderr).toContain('  image: must be pinned by digest (repo@sha256:...)');
     expect(s.stderr).toContain('  reportDigest: must be sha256:<64 hex digits>');
-    expect((await run(['policy', 'check', '--policy', join(dir, 'missing.yaml'), '--scan', clean])).stderr).toContain('(file): cannot read the policy file (ENOENT)');
-    expect((await run(['policy', 'check', '--scan', clean])).stderr).toMatch(/--policy: is required/);
-    expect((await run(['policy', 'verify', '--policy', policy, '--scan', clean])).stderr).toMatch(/check/);
+    expect(await runMain(['policy', 'check', '--policy', join(dir, 'missing.yaml'), '--scan', clean])).toMatchObject({ code: 2, stderr: expect.stringContaining('(file): cannot read the policy file (ENOENT)') });
+    expect(await runMain(['policy', 'check', '--scan', clean])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--policy: is required/) });
+    expect(await runMain(['policy', 'verify', '--policy', policy, '--scan', clean])).toMatchObject({ code: 2, stderr: expect.stringMatching(/check/) });
   });
 });
 

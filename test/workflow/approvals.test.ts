@@ -1,3 +1,5 @@
+import { EXIT } from '../../cli/errors';
+import { exitCodeOf } from '../../cli/pipeline/exit-code';
 import { SEARCH_KEYS } from '../../workflows';
 import { useHarness, type Harness } from './support/harness';
 import { scenarios } from './support/scenarios';
@@ -70,6 +72,7 @@ test('a change to the policy file is high risk: one approval is not enough, secu
 test('a signed rejection ends the pipeline as rejected; nothing is deployed', async () => {
   const run = await scenarios.rejected(h);
   expect(run.results[0]!.outcome).toEqual({ kind: 'rejected', by: 'bob' });
+  expect(exitCodeOf(run.results[0]!.outcome)).toBe(EXIT.rejected); // trigger --wait exits 4
   expect(run.mocks.names()).toEqual(expect.arrayContaining(PRE_DEPLOY));
   expect(run.mocks.names()).not.toContain('deployCandidate');
 });
@@ -77,6 +80,7 @@ test('a signed rejection ends the pipeline as rejected; nothing is deployed', as
 test('no approval within the timeout: expired, nothing deployed', async () => {
   const run = await scenarios.expired(h);
   expect(run.results[0]!.outcome).toEqual({ kind: 'expired', afterMs: 1500 });
+  expect(exitCodeOf(run.results[0]!.outcome)).toBe(EXIT.expired); // trigger --wait exits 5
   expect(run.mocks.names()).not.toContain('deployCandidate');
   expect(run.states[0]!.approval!.deadline).toBeDefined();
 });
