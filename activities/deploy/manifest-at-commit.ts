@@ -1,14 +1,15 @@
-import { posix } from 'node:path';
-import { deployTargetOf, type DeployTarget } from '../../model/deploy';
-import { MANIFEST_FILE } from '../../model/manifest';
-import { missingManifest, parseManifest } from '../build/load-manifest';
-import { pathInRepo, readAtCommit } from '../build/git-source';
+import { deployTargetOf, serviceSettingsOf, type DeployTarget, type ServiceSettings } from '../../model/deploy';
+import { manifestAtCommit } from '../build/load-manifest';
+import { pathInRepo } from '../build/git-source';
 
 /** The deploy target of `environment` from the airlock.yaml committed at `commit` (not the work tree). */
 export async function targetAtCommit(repo: string, commit: string, serviceDir: string, environment: string): Promise<DeployTarget> {
-  const dir = await pathInRepo(repo, serviceDir);
-  const path = posix.join(dir, MANIFEST_FILE);
-  const text = await readAtCommit(repo, commit, path);
-  if (!text) throw missingManifest(`${repo}@${commit.slice(0, 12)}:${dir || '.'}`);
-  return deployTargetOf(parseManifest(text.toString('utf8'), `${path}@${commit.slice(0, 12)}`), environment);
+  const { manifest } = await manifestAtCommit(repo, commit, await pathInRepo(repo, serviceDir));
+  return deployTargetOf(manifest, environment);
+}
+
+/** What the pipeline needs from airlock.yaml at `commit`, read once: the build settings and `environment`'s deploy target. */
+export async function serviceSettingsAtCommit(repo: string, commit: string, serviceDir: string, service: string, environment: string): Promise<ServiceSettings> {
+  const { manifest, source } = await manifestAtCommit(repo, commit, await pathInRepo(repo, serviceDir));
+  return serviceSettingsOf(manifest, service, environment, source);
 }
