@@ -1,5 +1,5 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
-import type { AnalysisVerdict } from '../model/deploy';
+import type { AnalysisVerdict, DeployTarget } from '../model/deploy';
 import type { FailureCause, Outcome } from '../model/pipeline';
 import { analysisActivity, compensations, rolloutActivities as act } from './activity-options';
 import { causeOf, rolloutPlan } from './plan';
@@ -43,14 +43,17 @@ async function rollBack(ctx: PipelineContext, saga: Saga, why: { reason: string;
  * deployCandidate -> (shiftTraffic, analyze) per step -> promote. A failed analysis, an abort or any error
  * once the candidate exists runs the compensations newest-first: traffic back to stable, then the
  * candidate destroyed. A failed deployCandidate is cleaned up the same way and ends `failed`.
+ * `deployTarget` is airlock.yaml's settings as the pipeline read them; without it (pipelines started
+ * before patch `read-once`) deployCandidate reads airlock.yaml at the head commit.
  */
-export async function rollout(ctx: PipelineContext, image: string): Promise<Outcome> {
+export async function rollout(ctx: PipelineContext, image: string, deployTarget?: DeployTarget): Promise<Outcome> {
   const { input, target, state } = ctx;
   const saga = new Saga();
   saga.add('rollback', () => compensations.rollback({ ...target, reason: ctx.rollbackReason ?? 'deploy failed' }));
   try {
     enterStage(ctx, 'deploy');
-    await act.deployCandidate({ ...target, repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir, image });
+    const where = deployTarget ? { target: deployTarget } : { repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir };
+    await act.deployCandidate({ ...target, image, ...where });
     ctx.deployed = true;
     for (const step of rolloutPlan(input.rollout)) {
       if (ctx.abort) throw abortedFailure(ctx.abort);

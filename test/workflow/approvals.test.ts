@@ -10,7 +10,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => h?.env.teardown());
 
-const PRE_DEPLOY = ['readPolicySnapshot', 'analyzeChange', 'scoreRisk', 'buildImage', 'scanImage', 'evaluatePolicy'];
+const PRE_DEPLOY = ['readBasePolicy', 'readManifest', 'assessChange', 'buildImage', 'scanImage', 'evaluatePolicy'];
 const ROLLOUT = ['deployCandidate', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'promote'];
 const sorted = (names: string[]) => [...names].sort();
 
