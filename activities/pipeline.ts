@@ -1,15 +1,16 @@
 import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
-import type { PipelineActivities } from '../model/activities';
+import type { ChangeSummary, PipelineActivities } from '../model/activities';
 import type { ChangeAnalysis } from '../model/change';
-import { changeAnalysisSchema } from '../model/change';
-import { parseWith } from '../model/parse';
 import type { AirlockConfig } from '../infra/config';
 import { createBuildActivities } from './build';
 import { createChangeActivities } from './change';
 import { createDeployActivities } from './deploy';
-import { putEvidence, readEvidence } from './evidence';
-import { createPolicyActivities, readPolicy } from './policy';
+import { serviceSettingsAtCommit } from './shared';
+import { withFailures } from './errors';
+import { putEvidence } from './evidence';
+import { activitiesBeforeReadOnce } from './pipeline-before-read-once';
+import { createPolicyActivities } from './policy';
 import { createScanActivities } from './scan';
 
 export interface PipelineActivityDeps {
@@ -19,9 +20,10 @@ export interface PipelineActivityDeps {
 
 /**
  * The real activities of the deploymentPipeline workflow, by wire name (model/activities.ts). Each stage
- * folder does the work; this only adapts the workflow's small inputs to them: the change analysis goes
- * to the evidence store and the workflow carries its digest; the risk weights and the gates are read from
- * the policy at the BASE commit, like the approvers.
+ * folder does the work; this only adapts the workflow's small inputs to them. The policy at the BASE
+ * commit and airlock.yaml at the head are read once and passed on; the change is analyzed and scored in
+ * one activity, its full analysis kept in the evidence store (nothing reads it back) and the workflow
+ * carrying the summary and the risk.
  */
 export function createPipelineActivities({ config, docker }: PipelineActivityDeps) {
   const change = createChangeActivities();
@@ -31,34 +33,31 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
   const deploy = createDeployActivities({ config });
   const evidence = config.dirs.evidence;
 
+  /** base..head analyzed; the full analysis goes to the evidence store, the workflow gets the summary. */
+  const analyze = async (input: { repo: string; baseCommit: string; headCommit: string }): Promise<{ analysis: ChangeAnalysis; summary: ChangeSummary }> => {
+    const analysis = await change.analyzeChange({ repo: input.repo, base: input.baseCommit, head: input.headCommit });
+    const analysisDigest = await putEvidence(evidence, JSON.stringify(analysis));
+    Context.current().log.info('change analyzed', { files: analysis.stats.files, analysisDigest });
+    return { analysis, summary: { ...analysis.stats, authors: analysis.authors, touchesGates: analysis.touchesGates, analysisDigest } };
+  };
+
   const activities = {
-    readPolicySnapshot: (input) => policy.readPolicySnapshot({ repo: input.repo, commit: input.commit, path: input.path }),
+    readBasePolicy: (input) => policy.readBasePolicy({ repo: input.repo, commit: input.commit, path: input.path }),
 
-    analyzeChange: async (input) => {
-      const analysis = await change.analyzeChange({ repo: input.repo, base: input.baseCommit, head: input.headCommit });
-      const analysisDigest = await putEvidence(evidence, JSON.stringify(analysis));
-      Context.current().log.info('change analyzed', { files: analysis.stats.files, analysisDigest });
-      return { ...analysis.stats, authors: analysis.authors, touchesGates: analysis.touchesGates, analysisDigest };
+    readManifest: withFailures((input) => serviceSettingsAtCommit(input.repo, input.commit, input.serviceDir, input.service, input.environment)),
+
+    assessChange: async (input) => {
+      const { analysis, summary } = await analyze(input);
+      return { change: summary, risk: await change.scoreRisk(analysis, input.riskPolicy) };
     },
 
-    scoreRisk: async (input) => {
-      const analysis: ChangeAnalysis = parseWith(changeAnalysisSchema, JSON.parse((await readEvidence(evidence, input.analysisDigest)).toString('utf8')), `change analysis ${input.analysisDigest}`);
-      const base = await readPolicy({ repo: input.repo, commit: input.baseCommit, path: input.policyPath });
-      return change.scoreRisk(analysis, base.policy.risk);
-    },
-
-    buildImage: (input) => build.buildImage({ repo: input.repo, serviceDir: input.serviceDir, commit: input.commit, releaseId: input.releaseId, service: input.service }),
+    buildImage: ({ repo, serviceDir, commit, releaseId, service, build: settings }) =>
+      build.buildImage(settings ? { repo, serviceDir, commit, releaseId, service, build: settings } : { repo, serviceDir, commit, releaseId, service }),
 
     scanImage: (input) => scan.scanImage({ image: input.image }),
 
     evaluatePolicy: (input) =>
-      policy.evaluatePolicy({
-        policy: { repo: input.policy.repo, commit: input.policy.commit, path: input.policy.path },
-        scan: input.scan,
-        risk: input.risk,
-        environment: input.environment,
-        action: 'deploy',
-      }),
+      policy.evaluatePolicy({ policy: input.policy, scan: input.scan, risk: input.risk, environment: input.environment, action: 'deploy' }),
 
     deployCandidate: deploy.deployCandidate,
     // The workflow does not read these results; they go into the history (the audit trail).
@@ -66,6 +65,8 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     analyze: deploy.analyze,
     promote: deploy.promote,
     rollback: deploy.rollback,
+
+    ...activitiesBeforeReadOnce({ evidence, readBasePolicy: policy.readBasePolicy, analyze, scoreRisk: change.scoreRisk }),
   } satisfies PipelineActivities;
 
   return { ...activities, restoreRelease: deploy.restoreRelease, describeEnvironment: deploy.describeEnvironment };

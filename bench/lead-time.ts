@@ -3,7 +3,8 @@
  * the demo's production rollout and analysis settings (canary 10/50/100, 3 checks every 2 s per step) in
  * an environment of its own. p50 over N runs (default 5; AIRLOCK_BENCH_RUNS) after one warm-up, with the
  * breakdown per stage from the workflow history (cli/history/timeline.ts):
- *   change (policy snapshot + change analysis), risk, build, scan, policy, deploy (candidate + traffic
+ *   change (policy and airlock.yaml reads, change analysis and risk score), risk (a separate scoreRisk,
+ *   pipelines before patch read-once), build, scan, policy, deploy (candidate + traffic
  *   shifts), analysis wait, promote, orchestration (the rest: trigger, queueing, workflow tasks, lock).
  * Baseline in the same run, interleaved: a plain shell script doing the same work without a canary
  * (docker build, docker push, trivy image with the same DB and offline flags, docker run, curl the
@@ -96,7 +97,7 @@ function breakdown(tl: Timeline, leadMs: number): Record<Category, number> {
   };
   const sum = (names: string[]) => tl.stages.filter((s) => names.includes(s.activity)).reduce((t, s) => t + (s.durationMs ?? 0), 0);
   const parts = {
-    change: span(['readPolicySnapshot', 'analyzeChange']),
+    change: span(['readBasePolicy', 'readManifest', 'assessChange', 'readPolicySnapshot', 'analyzeChange']),
     risk: sum(['scoreRisk']),
     build: sum(['buildImage']),
     scan: sum(['scanImage']),

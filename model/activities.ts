@@ -1,7 +1,8 @@
 import type { BuildResult } from './build';
-import type { AnalysisVerdict, DeployedRelease } from './deploy';
-import type { AnalysisSettings } from './manifest';
+import type { AnalysisVerdict, DeployedRelease, DeployTarget, ServiceSettings } from './deploy';
+import type { AnalysisSettings, BuildSettings } from './manifest';
 import type { PolicySnapshot } from './policy-snapshot';
+import type { LoadedPolicy } from './policy';
 import type { PolicyVerdict } from './policy-verdict';
 import type { RiskAssessment } from './risk';
 import type { ScanSummary } from './scan';
@@ -9,7 +10,9 @@ import type { ScanSummary } from './scan';
 // Every activity the deploymentPipeline workflow calls, by wire name. The real factories
 // (activities/<stage>/) satisfy this interface; workflow tests mock it. Each input carries `releaseId`,
 // the idempotency key: calling an activity twice with the same input must not repeat its side effect.
-// Inputs and outputs are summaries and digests: full reports stay in the evidence store.
+// Inputs and outputs are summaries and digests: full reports stay in the evidence store. What the
+// pipeline reads from the repository (the base commit's policy, airlock.yaml at the head commit) is read
+// once, in the change-analysis stage, and passed on to the stages that need it.
 
 /** Identifies one release: service + env + head commit (model/names.ts releaseId). */
 export interface ReleaseKey {
@@ -22,6 +25,9 @@ export interface RepoRef {
   commit: string;
 }
 
+/** The policy file at a commit. */
+export type PolicyRef = RepoRef & { path: string };
+
 export interface ChangeSummary {
   files: number;
   additions: number;
@@ -30,8 +36,21 @@ export interface ChangeSummary {
   authors: string[];
   /** The change touches the policy file (or airlock.yaml): always routed as high risk. */
   touchesGates: boolean;
-  /** sha256 of the full change analysis in the evidence store (what scoreRisk reads). */
+  /** sha256 of the full change analysis, kept in the evidence store as evidence. */
   analysisDigest: string;
+}
+
+/** assessChange's answer: the change analyzed and scored in one activity (the full analysis stays on the worker). */
+export interface ChangeAssessment {
+  change: ChangeSummary;
+  risk: RiskAssessment;
+}
+
+/** readBasePolicy's answer: the policy file, parsed, and the approval part of it the pipeline waits on. */
+export interface BasePolicy {
+  snapshot: PolicySnapshot;
+  /** What evaluatePolicy evaluates; its `risk:` block is what assessChange scores with. */
+  policy: LoadedPolicy;
 }
 
 /** The deploy target of a release. */
@@ -41,25 +60,34 @@ export interface TargetRef extends ReleaseKey {
 }
 
 export interface PipelineActivities {
-  /** Approvers, levels and timeout from the BASE commit's policy file (or the configured protected copy). */
-  readPolicySnapshot(input: ReleaseKey & RepoRef & { path: string }): Promise<PolicySnapshot>;
-  analyzeChange(
-    input: ReleaseKey & { repo: string; baseCommit: string; headCommit: string; serviceDir: string; policyPath: string },
-  ): Promise<ChangeSummary>;
-  /** Weights and path rules come from the BASE commit's policy file, like the snapshot. */
-  scoreRisk(
-    input: ReleaseKey & { repo: string; baseCommit: string; headCommit: string; policyPath: string; analysisDigest: string },
-  ): Promise<RiskAssessment>;
-  /** Builds `serviceDir` at `commit` and pushes `<registry>/<service>:<releaseId>`; reuses an existing push. */
-  buildImage(input: ReleaseKey & RepoRef & { service: string; serviceDir: string }): Promise<BuildResult>;
+  /**
+   * The policy file at `commit` (the workflow passes the BASE commit: the change under review cannot name
+   * its own approvers, weights or gates), parsed once per pipeline.
+   */
+  readBasePolicy(input: ReleaseKey & PolicyRef): Promise<BasePolicy>;
+  /** airlock.yaml of `serviceDir` at `commit` (the head), read once: it must name `service` and have `environment`. */
+  readManifest(input: TargetRef & RepoRef & { serviceDir: string }): Promise<ServiceSettings>;
+  /**
+   * Analyzes base..head (the full analysis goes to the evidence store) and scores its risk with
+   * `riskPolicy`, the `risk:` block of the base commit's policy (absent: the built-in weights).
+   */
+  assessChange(input: ReleaseKey & { repo: string; baseCommit: string; headCommit: string; riskPolicy?: unknown }): Promise<ChangeAssessment>;
+  /**
+   * Builds `serviceDir` at `commit` and pushes `<registry>/<service>:<releaseId>`; reuses an existing push.
+   * `build` is airlock.yaml's build settings from readManifest (absent before patch `read-once`: read at `commit`).
+   */
+  buildImage(input: ReleaseKey & RepoRef & { service: string; serviceDir: string; build?: BuildSettings }): Promise<BuildResult>;
   /** `image` is pinned: `repo@sha256:...`. */
   scanImage(input: ReleaseKey & { image: string }): Promise<ScanSummary>;
-  /** The policy (gates, exceptions, freeze windows for `environment`) is read at `policy.commit`. */
+  /** Gates, exceptions and freeze windows for `environment`: `policy` is the one readBasePolicy read (before patch `read-once`: where to read it). */
   evaluatePolicy(
-    input: ReleaseKey & { environment: string; policy: RepoRef & { path: string }; scan: ScanSummary; risk: RiskAssessment },
+    input: ReleaseKey & { environment: string; policy: LoadedPolicy | PolicyRef; scan: ScanSummary; risk: RiskAssessment },
   ): Promise<PolicyVerdict>;
-  /** Creates the candidate's containers (no user traffic yet). Reads the manifest at `commit`. */
-  deployCandidate(input: TargetRef & RepoRef & { serviceDir: string; image: string }): Promise<DeployedRelease>;
+  /**
+   * Creates the candidate's containers (no user traffic yet). `target` comes from readManifest (before
+   * patch `read-once`: airlock.yaml is read at `commit`).
+   */
+  deployCandidate(input: TargetRef & { image: string } & ({ target: DeployTarget } | (RepoRef & { serviceDir: string }))): Promise<DeployedRelease>;
   /**
    * Sets the candidate's share of traffic, 0..100; 0 sends everything back to stable. The results of
    * shiftTraffic, promote and rollback are not read by the workflow: they are recorded in the history
@@ -72,6 +100,19 @@ export interface PipelineActivities {
   promote(input: TargetRef): Promise<unknown>;
   /** Traffic to stable, destroy the candidate. Idempotent: nothing deployed is a no-op. */
   rollback(input: TargetRef & { reason: string }): Promise<unknown>;
+
+  // Pipelines started before patch `read-once` call these; they stay registered until the patch is
+  // deprecated (workflows/change-analysis.ts).
+  /** Approvers, levels and timeout of the policy file at `commit`: readBasePolicy's snapshot. */
+  readPolicySnapshot(input: ReleaseKey & PolicyRef): Promise<PolicySnapshot>;
+  /** The change analyzed into the evidence store; serviceDir and policyPath are not used. */
+  analyzeChange(
+    input: ReleaseKey & { repo: string; baseCommit: string; headCommit: string; serviceDir: string; policyPath: string },
+  ): Promise<ChangeSummary>;
+  /** Reads the analysis back from the evidence store and the policy's weights at `baseCommit`. */
+  scoreRisk(
+    input: ReleaseKey & { repo: string; baseCommit: string; headCommit: string; policyPath: string; analysisDigest: string },
+  ): Promise<RiskAssessment>;
 }
 
 export type PipelineActivityName = keyof PipelineActivities;

@@ -1,7 +1,7 @@
 // Deploy and analysis results on a deploy target (issue "Immutable deploy, canary analysis and rollback").
 import { z } from 'zod';
 import { InvalidInputError } from './errors';
-import { analysisSchema, environmentSchema, manifestSchema, type EnvironmentSettings, type Manifest } from './manifest';
+import { analysisSchema, environmentSchema, manifestSchema, type BuildSettings, type EnvironmentSettings, type Manifest } from './manifest';
 import { releaseId as releaseIdOf, stackName } from './names';
 
 export interface DeployedRelease {
@@ -218,4 +218,23 @@ export function deployTargetOf(manifest: Manifest, environment: string): DeployT
     throw InvalidInputError.line('airlock.yaml', `environment ${environment} is not in the manifest (known: ${Object.keys(manifest.environments).join(', ')})`);
   }
   return { service: manifest.service, environment, run: manifest.run, settings };
+}
+
+/** What a pipeline takes from its service's airlock.yaml, read once at the head commit (the readManifest activity). */
+export interface ServiceSettings {
+  /** `build:` of the manifest, for buildImage. */
+  build: BuildSettings;
+  /** The run settings and the pipeline environment's settings, for deployCandidate. */
+  target: DeployTarget;
+}
+
+/**
+ * The settings a pipeline deploying `service` to `environment` needs from a parsed manifest; a manifest
+ * of another service, or without that environment, is bad input naming `source`.
+ */
+export function serviceSettingsOf(manifest: Manifest, service: string, environment: string, source: string): ServiceSettings {
+  if (manifest.service !== service) throw new InvalidInputError(source, [`service: is ${manifest.service}, but the pipeline deploys ${service}`]);
+  if (!manifest.environments[environment])
+    throw new InvalidInputError(source, [`environments: has no ${environment} (it has: ${Object.keys(manifest.environments).join(', ')})`]);
+  return { build: manifest.build, target: deployTargetOf(manifest, environment) };
 }

@@ -86,5 +86,7 @@ export type Manifest = z.output<typeof manifestSchema>;
 export type EnvironmentSettings = z.output<typeof environmentSchema>;
 export type AnalysisSettings = z.output<typeof analysisSchema>;
 export type RolloutSettings = z.output<typeof rolloutSchema>;
+/** `build:` of airlock.yaml: context and Dockerfile, relative to the service directory. */
+export type BuildSettings = Manifest['build'];
 
 export const MANIFEST_FILE = 'airlock.yaml';

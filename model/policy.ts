@@ -202,6 +202,15 @@ export const policySchema = z
   .superRefine((p, ctx) => checkApprovals(p, ctx));
 export type Policy = z.output<typeof policySchema>;
 
+/** A parsed policy file and the sha256 of its bytes: what a verdict records, and what the pipeline passes on once read. */
+export interface LoadedPolicy {
+  policy: Policy;
+  /** `sha256:<hex>` of the file's bytes */
+  digest: string;
+  /** Where it came from (a path), for messages. */
+  source: string;
+}
+
 type ApprovalSections = { approverGroups: Record<string, { members: Approver[] }>; approvals: z.output<typeof approvalsSchema> };
 
 function checkApprovals(p: ApprovalSections, ctx: z.RefinementCtx): void {

@@ -37,12 +37,16 @@ const deploy = proxyActivities<PipelineActivities>(DEPLOY);
 const undo = proxyActivities<PipelineActivities>(UNDO);
 
 export const stages = {
-  readPolicySnapshot: quick.readPolicySnapshot,
-  analyzeChange: quick.analyzeChange,
-  scoreRisk: quick.scoreRisk,
+  readBasePolicy: quick.readBasePolicy,
+  readManifest: quick.readManifest,
+  assessChange: quick.assessChange,
   evaluatePolicy: quick.evaluatePolicy,
   buildImage: build.buildImage,
   scanImage: scan.scanImage,
+  // called by pipelines started before patch `read-once` (workflows/change-analysis.ts)
+  readPolicySnapshot: quick.readPolicySnapshot,
+  analyzeChange: quick.analyzeChange,
+  scoreRisk: quick.scoreRisk,
 };
 
 export const rolloutActivities = {

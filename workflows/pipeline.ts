@@ -3,6 +3,7 @@ import { pinned } from '../model/build';
 import type { Outcome, PipelineInput, PipelineResult } from '../model/pipeline';
 import { stages as act } from './activity-options';
 import { approvalGate, registerApprovalHandlers } from './approval-gate';
+import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, releaseLock } from './lock-client';
 import { causeOf, findingsSummary, lockLeaseMs, policySummary, routeRisk } from './plan';
 import { rollout } from './rollout';
@@ -35,32 +36,22 @@ export async function deploymentPipeline(input: PipelineInput): Promise<Pipeline
 async function run(ctx: PipelineContext): Promise<Outcome> {
   const { input, state } = ctx;
   const key = { releaseId: ctx.target.releaseId };
-  const { repo, baseCommit, headCommit, serviceDir, policyPath } = input;
+  const { repo, headCommit, serviceDir } = input;
 
-  // the policy snapshot comes from the BASE commit: the change under review cannot name its own approvers
-  const [snapshot, change] = await stage(ctx, 'change-analysis', () =>
-    Promise.all([
-      act.readPolicySnapshot({ ...key, repo, commit: baseCommit, path: policyPath }),
-      act.analyzeChange({ ...key, repo, baseCommit, headCommit, serviceDir, policyPath }),
-    ]),
-  );
+  const { snapshot, change, assessment, policy, settings } = await runChangeAnalysis(ctx);
   ctx.authors = [...new Set([input.author, ...change.authors])];
-
-  const assessment = await stage(ctx, 'risk', () =>
-    act.scoreRisk({ ...key, repo, baseCommit, headCommit, policyPath, analysisDigest: change.analysisDigest }),
-  );
   const risk = (state.risk = routeRisk(assessment, change));
   upsertRiskLevel(risk.level);
 
-  const build = await stage(ctx, 'build', () => act.buildImage({ ...key, repo, commit: headCommit, service: input.service, serviceDir }));
+  const build = await stage(ctx, 'build', () =>
+    act.buildImage({ ...key, repo, commit: headCommit, service: input.service, serviceDir, ...(settings ? { build: settings.build } : {}) }),
+  );
   const image = (state.image = pinned(build.image, build.digest));
 
   const scan = await stage(ctx, 'scan', () => act.scanImage({ ...key, image }));
   state.findings = findingsSummary(scan);
 
-  const verdict = await stage(ctx, 'policy', () =>
-    act.evaluatePolicy({ ...key, environment: input.environment, policy: { repo, commit: baseCommit, path: policyPath }, scan, risk: assessment }),
-  );
+  const verdict = await stage(ctx, 'policy', () => act.evaluatePolicy({ ...key, environment: input.environment, policy, scan, risk: assessment }));
   state.policy = policySummary(verdict);
   if (!verdict.allowed) return { kind: 'blocked_by_policy', violations: state.policy.violations };
 
@@ -70,5 +61,5 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   const decided = await approvalGate(ctx, { snapshot, level: risk.level, imageDigest: build.digest });
   if (decided) return decided;
 
-  return rollout(ctx, image);
+  return rollout(ctx, image, settings?.target);
 }

@@ -1,6 +1,6 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { TargetRef } from '../model/activities';
-import type { AnalysisVerdict } from '../model/deploy';
+import type { AnalysisVerdict, DeployTarget } from '../model/deploy';
 import { WORKFLOW_FAILURE } from '../model/failures';
 import type { FailureCause, Outcome, PipelineInput, PipelineState, Stage } from '../model/pipeline';
 import { rolloutPlan } from '../model/rollout';
@@ -122,12 +122,17 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
   }
 }
 
-/** The pipeline's rollout: the candidate from the head commit, stages in the state and search attributes. */
-export function rollout(ctx: PipelineContext, image: string): Promise<Outcome> {
+/**
+ * The pipeline's rollout: the candidate from the head commit, stages in the state and search attributes.
+ * `deployTarget` is airlock.yaml's settings as the pipeline read them; without it (pipelines started
+ * before patch `read-once`) deployCandidate reads airlock.yaml at the head commit.
+ */
+export function rollout(ctx: PipelineContext, image: string, deployTarget?: DeployTarget): Promise<Outcome> {
   const { input, target } = ctx;
+  const where = deployTarget ? { target: deployTarget } : { repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir };
   return runRollout<never>(ctx, image, {
     deploy: async () => {
-      await act.deployCandidate({ ...target, repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir, image });
+      await act.deployCandidate({ ...target, image, ...where });
       return undefined;
     },
     enterStage: (stage) => enterStage(ctx, stage),

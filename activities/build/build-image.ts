@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import type Docker from 'dockerode';
 import type { BuildResult } from '../../model/build';
+import type { BuildSettings } from '../../model/manifest';
 import { ImageBuildError, RegistryError } from '../errors';
 import { pushImage, runBuild } from './engine-ops';
 import { planBuild } from './build-plan';
@@ -11,20 +12,34 @@ import { ensureDocker } from './engine';
 import { archiveTree, readAtCommit, sourceOf, type StageHooks, type StageLogger } from '../shared';
 import { RegistryClient } from './registry';
 
-export interface BuildRequest {
+/** What to build: the committed tree of a service directory. */
+interface BuildSource {
   /** The git repository (a path on the worker's machine). */
   repo: string;
   /** The service directory: relative to the repository root, or an absolute path inside it. */
   serviceDir: string;
   /** Commit to build (any revision git understands; resolved to the full id). */
   commit: string;
-  /** Environment for the release id; default: the manifest's first environment. */
-  environment?: string;
-  /** Overrides the release id derived from service, environment and commit. */
-  releaseId?: string;
-  /** When given (the pipeline's service), the manifest must name the same service. */
-  service?: string;
 }
+
+export type BuildRequest = BuildSource &
+  (
+    | {
+        /** Environment for the release id; default: the manifest's first environment. */
+        environment?: string;
+        /** Overrides the release id derived from service, environment and commit. */
+        releaseId?: string;
+        /** When given (the pipeline's service), the manifest must name the same service. */
+        service?: string;
+        build?: undefined;
+      }
+    | {
+        /** airlock.yaml's build settings, already read at the commit (the pipeline reads it once): not read again. */
+        build: BuildSettings;
+        service: string;
+        releaseId: string;
+      }
+  );
 
 export interface BuildDeps {
   docker: Docker;
@@ -49,10 +64,10 @@ export const LABELS = {
 export async function buildImage(deps: BuildDeps, req: BuildRequest, hooks: StageHooks = {}): Promise<BuildResult> {
   const started = Date.now();
   const { repo } = req;
-  const { commit, manifest, releaseId, contextDir, dockerfile, baseImage } = await planBuild(req);
-  const image = `${deps.registry}/${manifest.service}:${releaseId}`;
+  const { commit, service, releaseId, contextDir, dockerfile, baseImage } = await planBuild(req);
+  const image = `${deps.registry}/${service}:${releaseId}`;
   const registry = new RegistryClient(deps.registry);
-  const existing = await registry.lookup(manifest.service, releaseId);
+  const existing = await registry.lookup(service, releaseId);
   if (existing) {
     if (existing.labels[LABELS.revision] !== commit)
       throw new ImageBuildError(`${image} already exists for revision ${existing.labels[LABELS.revision] ?? '(unknown)'}, not ${commit}: release tags are immutable`, {
@@ -66,7 +81,7 @@ export async function buildImage(deps: BuildDeps, req: BuildRequest, hooks: Stag
   const labels = {
     [LABELS.source]: await sourceOf(repo),
     [LABELS.revision]: commit,
-    [LABELS.title]: manifest.service,
+    [LABELS.title]: service,
     [LABELS.createdBy]: 'airlock',
     [LABELS.releaseId]: releaseId,
     ...(baseImage ? { [LABELS.baseImage]: baseImage } : {}),
@@ -87,7 +102,7 @@ export async function buildImage(deps: BuildDeps, req: BuildRequest, hooks: Stag
   }
   hooks.signal?.throwIfAborted();
   const pushed = await pushImage(deps, image, releaseId, hooks);
-  const stored = await registry.lookup(manifest.service, releaseId);
+  const stored = await registry.lookup(service, releaseId);
   if (!stored) throw new RegistryError(`${image} was pushed but the registry does not list it`, { image });
   if (pushed && pushed !== stored.digest) deps.log.warn('push digest differs from the registry', { pushed, stored: stored.digest });
   const result: BuildResult = {

@@ -3,17 +3,15 @@ import { checkRouterPort } from '../../infra/deploy/preflight';
 import { StackOperationError } from '../../infra/deploy/stack';
 import { deployCandidateInputSchema, deployTargetOf, type DeployCandidateInput, type DeployCandidateResult, type DeployedRelease, type DeployTarget } from '../../model/deploy';
 import { parseWith } from '../../model/parse';
-import { manifestAtCommit, missingManifest, pathInRepo } from '../shared';
+import { pathInRepo, requireManifestAtCommit } from '../shared';
 import type { ResolvedDeps } from './deps';
 import { removeLeftovers } from './cleanup';
 import { applySpec, loadEnvironment } from './environment';
 
 /** The deploy target of `environment` from the airlock.yaml committed at `commit` (not the work tree). */
 async function targetAtCommit(repo: string, commit: string, serviceDir: string, environment: string): Promise<DeployTarget> {
-  const dir = await pathInRepo(repo, serviceDir);
-  const found = await manifestAtCommit(repo, commit, dir);
-  if (!found) throw missingManifest(`${repo}@${commit.slice(0, 12)}:${dir || '.'}`);
-  return deployTargetOf(found.manifest, environment);
+  const { manifest } = await requireManifestAtCommit(repo, commit, await pathInRepo(repo, serviceDir));
+  return deployTargetOf(manifest, environment);
 }
 
 const plain = (r: DeployedRelease): DeployedRelease => ({ releaseId: r.releaseId, image: r.image, containers: r.containers });

@@ -1,4 +1,4 @@
-import { activeFreezeWindow, approvalRule, policyDurationMs, type Policy } from '../../model/policy';
+import { activeFreezeWindow, approvalRule, policyDurationMs, type LoadedPolicy, type Policy } from '../../model/policy';
 import type { PolicyVerdict, PolicyViolation, ViolationSeverity } from '../../model/policy-verdict';
 import type { RiskAssessment } from '../../model/risk';
 import type { ScanSummary } from '../../model/scan';
@@ -6,14 +6,7 @@ import { applyExceptions } from './exceptions';
 import { baseImageRules, dockerfileRules, licenseRules, secretRules, vulnerabilityRules, type Candidate } from './gate-rules';
 import { requirementChecks } from './security-requirements';
 
-/** A parsed policy file and the sha256 of its bytes. */
-export interface LoadedPolicy {
-  policy: Policy;
-  /** `sha256:<hex>` of the file's bytes */
-  digest: string;
-  /** Where it came from (a path), for messages. */
-  source: string;
-}
+export type { LoadedPolicy };
 
 export interface EvaluationContext {
   environment?: string;

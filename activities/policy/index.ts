@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import type { BasePolicy } from '../../model/activities';
 import { POLICY_FILE } from '../../model/policy';
 import type { PolicyVerdict } from '../../model/policy-verdict';
 import { InvalidInputError } from '../../model/parse';
@@ -8,7 +9,6 @@ import { readAtCommit, stageActivity, type StageLogger } from '../shared';
 import { evaluatePolicy as evaluate, type EvaluationContext, type LoadedPolicy } from './evaluate';
 import { loadPolicy, parsePolicy } from './load-policy';
 import { policySnapshot } from './snapshot';
-import type { PolicySnapshot } from '../../model/policy-snapshot';
 
 export { evaluatePolicy as evaluatePolicyPure, type LoadedPolicy } from './evaluate';
 export { loadPolicy, parsePolicy } from './load-policy';
@@ -18,7 +18,8 @@ export { policySnapshot } from './snapshot';
 export type PolicySource = { file: string } | { repo: string; commit: string; path?: string };
 
 export interface EvaluatePolicyInput extends EvaluationContext {
-  policy: PolicySource;
+  /** Where to read the policy, or the policy already read (the pipeline reads it once: readBasePolicy). */
+  policy: PolicySource | LoadedPolicy;
   scan: ScanSummary;
   risk?: RiskAssessment;
   /** ISO time to evaluate at (the workflow's clock); default: now. */
@@ -41,17 +42,19 @@ export interface PolicyActivityDeps {
 const describeSource = (s: PolicySource): string => ('file' in s ? s.file : `git:${s.repo}@${s.commit}:${s.path ?? POLICY_FILE}`);
 
 /**
- * The policy stage as activities: `evaluatePolicy` reads the policy, evaluates it (pure) and returns the
- * verdict; `readPolicySnapshot` returns the approval rules the pipeline waits on (read at the BASE commit).
+ * The policy stage as activities: `readBasePolicy` reads the policy file once (the pipeline reads it at the
+ * BASE commit) and returns it with the approval rules the pipeline waits on; `evaluatePolicy` evaluates a
+ * policy (pure; read first when given where it is) and returns the verdict.
  */
 export function createPolicyActivities(deps: PolicyActivityDeps = {}) {
   return {
-    readPolicySnapshot: stageActivity(deps.log, async (input: { repo: string; commit: string; path: string }): Promise<PolicySnapshot> => {
+    readBasePolicy: stageActivity(deps.log, async (input: { repo: string; commit: string; path: string }): Promise<BasePolicy> => {
       const source: PolicySource = { repo: input.repo, commit: input.commit, path: input.path };
-      return policySnapshot(await readPolicy(source), describeSource(source));
+      const policy = await readPolicy(source);
+      return { snapshot: policySnapshot(policy, describeSource(source)), policy };
     }),
     evaluatePolicy: stageActivity(deps.log, async (input: EvaluatePolicyInput, _hooks, log): Promise<PolicyVerdict> => {
-      const loaded = await readPolicy(input.policy);
+      const loaded = 'digest' in input.policy ? input.policy : await readPolicy(input.policy);
       const verdict = evaluate(loaded, input.scan, input.risk, input.now ? new Date(input.now) : new Date(), {
         ...(input.environment !== undefined ? { environment: input.environment } : {}),
         ...(input.action ? { action: input.action } : {}),

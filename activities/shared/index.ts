@@ -2,7 +2,7 @@
 // heartbeat, the stage-as-activity wrapper and its loggers. Nothing here imports a stage folder.
 export { git, gitBytes, gitRaw, gitToFile, readObjects, type GitResult } from './git';
 export { archiveTree, gitRoot, pathInRepo, readAtCommit, resolveCommit, sourceOf } from './source';
-export { loadManifest, manifestAtCommit, missingManifest, parseManifest } from './manifest';
+export { loadManifest, manifestAtCommit, missingManifest, parseManifest, requireManifestAtCommit, serviceSettingsAtCommit } from './manifest';
 export { keepBeating } from './heartbeat';
 export { lineLogger, silentLogger, stageActivity, type StageHooks, type StageLogger } from './stage';
 export { parseYaml } from './yaml';

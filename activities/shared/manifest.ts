@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { MANIFEST_FILE, manifestSchema, type Manifest } from '../../model/manifest';
 import { InvalidInputError, parseWith } from '../../model/parse';
-import { readAtCommit } from './source';
+import { serviceSettingsOf, type ServiceSettings } from '../../model/deploy';
+import { pathInRepo, readAtCommit } from './source';
 import { parseYaml } from './yaml';
 
 /** Parses the text of an airlock.yaml; every problem is a `path: message` line naming `source`. */
@@ -30,10 +31,29 @@ export async function loadManifest(dir: string): Promise<Manifest> {
 /**
  * The airlock.yaml of `serviceDir` (relative to the repository root, '' or '.' for the root) as committed
  * at `commit`, not the work tree; undefined when the commit has none (each caller says what is missing).
+ * `source` names the file in later errors.
  */
-export async function manifestAtCommit(repo: string, commit: string, serviceDir: string): Promise<{ manifest: Manifest; path: string } | undefined> {
+export async function manifestAtCommit(
+  repo: string,
+  commit: string,
+  serviceDir: string,
+): Promise<{ manifest: Manifest; path: string; source: string } | undefined> {
   const path = posix.join(serviceDir || '.', MANIFEST_FILE);
   const text = await readAtCommit(repo, commit, path);
   if (!text) return undefined;
-  return { manifest: parseManifest(text.toString('utf8'), `${path} at ${commit.slice(0, 12)}`), path };
+  const source = `${path} at ${commit.slice(0, 12)}`;
+  return { manifest: parseManifest(text.toString('utf8'), source), path, source };
+}
+
+/** manifestAtCommit for callers that cannot go on without it: a missing file is bad input. */
+export async function requireManifestAtCommit(repo: string, commit: string, serviceDir: string): Promise<{ manifest: Manifest; path: string; source: string }> {
+  const found = await manifestAtCommit(repo, commit, serviceDir);
+  if (!found) throw missingManifest(`service directory ${serviceDir || '.'} at ${commit.slice(0, 12)}`);
+  return found;
+}
+
+/** What the pipeline needs from airlock.yaml at `commit`, read once: the build settings and `environment`'s deploy target. */
+export async function serviceSettingsAtCommit(repo: string, commit: string, serviceDir: string, service: string, environment: string): Promise<ServiceSettings> {
+  const { manifest, source } = await requireManifestAtCommit(repo, commit, await pathInRepo(repo, serviceDir));
+  return serviceSettingsOf(manifest, service, environment, source);
 }

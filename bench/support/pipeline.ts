@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { projectRoot, resolveTool } from '../../infra/local/tools';
 import type { PipelineActivities } from '../../model/activities';
 import { publicKeyOf } from '../../model/approval';
+import { environmentSchema } from '../../model/manifest';
+import { policySchema } from '../../model/policy';
 import type { PipelineInput } from '../../model/pipeline';
 import type { PolicySnapshot } from '../../model/policy-snapshot';
 import type { RiskLevel } from '../../model/risk';
@@ -42,10 +44,15 @@ export function noopActivities(risk: (environment: string) => RiskLevel) {
     return r;
   };
   const envOf = (releaseId: string) => releaseId.split('-').slice(2, -1).join('-'); // bench-<run>-<env>-<commit>
+  const change = () => ({ files: 1, additions: 1, deletions: 0, authors: ['dana'], touchesGates: false, analysisDigest: 'sha256:a' });
+  const assessment = (releaseId: string) => ({ score: 10, level: risk(envOf(releaseId)), signals: [], stats: { files: 1, additions: 1, deletions: 0 } });
   const activities: PipelineActivities = {
-    readPolicySnapshot: timed(() => snapshot),
-    analyzeChange: timed(() => ({ files: 1, additions: 1, deletions: 0, authors: ['dana'], touchesGates: false, analysisDigest: 'sha256:a' })),
-    scoreRisk: timed((a) => ({ score: 10, level: risk(envOf(a.releaseId)), signals: [], stats: { files: 1, additions: 1, deletions: 0 } })),
+    readBasePolicy: timed(() => ({ snapshot, policy: { policy: policySchema.parse({}), digest: snapshot.policyDigest, source: 'bench' } })),
+    readManifest: timed((a) => ({
+      build: { context: '.', dockerfile: 'Dockerfile' },
+      target: { service: a.service, environment: a.environment, run: { port: 8080, health: '/healthz', replicas: 1 }, settings: environmentSchema.parse({ routerPort: 18080 }) },
+    })),
+    assessChange: timed((a) => ({ change: change(), risk: assessment(a.releaseId) })),
     buildImage: timed((a) => ({ image: `127.0.0.1:5000/bench:${a.releaseId}`, digest: `sha256:${'0'.repeat(64)}`, releaseId: a.releaseId, sizeBytes: 1, durationMs: 0, reused: true })),
     scanImage: timed((a) => ({
       image: a.image,
@@ -67,6 +74,10 @@ export function noopActivities(risk: (environment: string) => RiskLevel) {
     analyze: timed((a) => ({ step: a.step, verdict: 'pass' as const, measurements: [] })),
     promote: timed(() => undefined),
     rollback: timed(() => undefined),
+    // called by pipelines started before patch `read-once` only
+    readPolicySnapshot: timed(() => snapshot),
+    analyzeChange: timed(change),
+    scoreRisk: timed((a) => assessment(a.releaseId)),
   };
   return { activities: { ...activities, benchPing: async () => Context.current().info.attempt }, busyMs, deployStarted };
 }

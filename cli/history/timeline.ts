@@ -1,5 +1,6 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import type { BasePolicy, ChangeAssessment } from '../../model/activities';
 import { verifyApproval, type Approval, type Decision } from '../../model/approval';
 import type { BuildResult } from '../../model/build';
 import type { AnalysisVerdict } from '../../model/deploy';
@@ -179,16 +180,23 @@ function decisionEntry(pipelineId: string, decision: Decision, a: Approval, at: 
   return { decision, approver: a.approver, at, groups, signature, ...(a.comment ? { comment: a.comment } : {}) };
 }
 
+const riskOf = (r: RiskAssessment): Timeline['risk'] => ({ score: r.score, level: r.level, reasons: r.signals.map((s) => `${s.reason} (+${s.weight})`) });
+
 function absorbResult(tl: Timeline, activity: string, value: unknown, setSnapshot: (s: PolicySnapshot) => void, setBuild: (b: BuildResult) => void): void {
   switch (activity) {
+    case 'readBasePolicy':
+      setSnapshot((value as BasePolicy).snapshot);
+      break;
+    case 'assessChange':
+      tl.risk = riskOf((value as ChangeAssessment).risk);
+      break;
+    // pipelines started before the workflow's patch `read-once`
     case 'readPolicySnapshot':
       setSnapshot(value as PolicySnapshot);
       break;
-    case 'scoreRisk': {
-      const r = value as RiskAssessment;
-      tl.risk = { score: r.score, level: r.level, reasons: r.signals.map((s) => `${s.reason} (+${s.weight})`) };
+    case 'scoreRisk':
+      tl.risk = riskOf(value as RiskAssessment);
       break;
-    }
     case 'buildImage': {
       const b = value as BuildResult;
       setBuild(b);

@@ -2,8 +2,9 @@ import { clearStaleLocks, isStale } from '../../infra/deploy/stack-locks';
 import { readCheckpointOutputs } from '../../infra/deploy/checkpoint';
 import { diagnostics } from '../../infra/deploy/stack';
 import { canonicalJson, changedKeys } from '../../infra/providers/inputs';
-import { deployCandidateInputSchema, releaseContainerNames, releaseIdForImage } from '../../model/deploy';
-import { rolloutSchema } from '../../model/manifest';
+import { deployCandidateInputSchema, releaseContainerNames, releaseIdForImage, serviceSettingsOf } from '../../model/deploy';
+import { manifestSchema, rolloutSchema } from '../../model/manifest';
+import { InvalidInputError } from '../../model/parse';
 import { rolloutPlan } from '../../model/rollout';
 import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -54,6 +55,31 @@ describe('deployCandidate input', () => {
     const steps = deployCandidateInputSchema.safeParse({ ...base, target: target({ strategy: 'canary', steps: [10, 50] }) });
     expect(steps.success).toBe(false);
     expect(JSON.stringify(steps.error?.issues)).toContain('the last step weight must be 100');
+  });
+});
+
+describe('service settings read once from airlock.yaml', () => {
+  const manifest = manifestSchema.parse({
+    service: 'demo',
+    build: { context: 'app' },
+    run: { port: 8080, health: '/healthz' },
+    environments: { staging: { routerPort: 18080 }, prod: { routerPort: 18081, replicas: 2, rollout: { strategy: 'blue-green' } } },
+  });
+  const source = 'svc/airlock.yaml at 0123456789ab';
+
+  it('gives buildImage the build settings and deployCandidate the environment target', () => {
+    const settings = serviceSettingsOf(manifest, 'demo', 'prod', source);
+    expect(settings.build).toEqual({ context: 'app', dockerfile: 'Dockerfile' });
+    expect(settings.target).toMatchObject({ service: 'demo', environment: 'prod', run: { port: 8080, replicas: 1 }, settings: { routerPort: 18081, replicas: 2 } });
+    const base = { releaseId: 'demo-prod-abc', service: 'demo', environment: 'prod', image: `127.0.0.1:5000/demo@${digest}` };
+    expect(deployCandidateInputSchema.safeParse({ ...base, target: settings.target }).success).toBe(true);
+  });
+
+  it('refuses a manifest of another service or without the environment, naming the file', () => {
+    const other = () => serviceSettingsOf(manifest, 'shop', 'prod', source);
+    expect(other).toThrow(InvalidInputError);
+    expect(other).toThrow(`${source} is invalid:\n  service: is demo, but the pipeline deploys shop`);
+    expect(() => serviceSettingsOf(manifest, 'demo', 'moon', source)).toThrow('environments: has no moon (it has: staging, prod)');
   });
 });
 

@@ -9,7 +9,7 @@ import { scenarios } from './support/scenarios';
 let h: Harness;
 useHarness((x) => (h = x));
 
-const PRE_DEPLOY = ['readPolicySnapshot', 'analyzeChange', 'scoreRisk', 'buildImage', 'scanImage', 'evaluatePolicy'];
+const PRE_DEPLOY = ['readBasePolicy', 'readManifest', 'assessChange', 'buildImage', 'scanImage', 'evaluatePolicy'];
 const ROLLOUT = ['deployCandidate', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'promote'];
 const sorted = (names: string[]) => [...names].sort();
 

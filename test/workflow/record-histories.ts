@@ -12,9 +12,13 @@ import { scenarios, type ScenarioRun } from './support/scenarios';
  *
  *   npx jest -c test/workflow/record-histories.config.js
  *
- * Keep the old files of a path while running pipelines may still have them (they must keep replaying).
+ * Keep the old files of a path while running pipelines may still have them (they must keep replaying):
+ * HISTORY_SUFFIX=<patch id> saves `<name>-<patch id>.json` next to them instead, and `-t` picks scenarios:
+ *
+ *   HISTORY_SUFFIX=read-once npx jest -c test/workflow/record-histories.config.js -t 'record (low-auto-promote|high-two-approvals)$'
  */
 export const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
+const SUFFIX = process.env.HISTORY_SUFFIX ? `-${process.env.HISTORY_SUFFIX}` : '';
 
 const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios };
 
@@ -29,8 +33,8 @@ test.each(Object.keys(all))('record %s', async (name) => {
   mkdirSync(HISTORIES, { recursive: true });
   for (const rec of run.recorded) {
     const history = await h.env.client.workflow.getHandle(rec.workflowId, rec.runId).fetchHistory();
-    writeFileSync(join(HISTORIES, `${rec.name}.json`), historyToJson(history));
-    ids[`${rec.name}.json`] = rec.workflowId;
+    writeFileSync(join(HISTORIES, `${rec.name}${SUFFIX}.json`), historyToJson(history));
+    ids[`${rec.name}${SUFFIX}.json`] = rec.workflowId;
   }
   expect(run.recorded.length).toBeGreaterThan(0);
 });

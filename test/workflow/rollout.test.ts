@@ -6,6 +6,23 @@ import { scenarios } from './support/scenarios';
 let h: Harness;
 useHarness((x) => (h = x));
 
+test('the base policy and airlock.yaml are read once; each later stage gets what it needs from them', async () => {
+  const run = await scenarios['low-auto-promote'](h);
+  expect(run.results[0]!.outcome.kind).toBe('promoted');
+  const input = (name: string) => run.mocks.calls.filter((c) => c.name === name).map((c) => c.input);
+  const [base] = input('readBasePolicy') as { commit: string }[];
+  expect(base!.commit).toBe('b'.repeat(40));
+  const [manifest] = input('readManifest') as { commit: string }[];
+  expect(manifest!.commit).toBe(run.states[0]!.headCommit);
+  expect(input('assessChange')).toEqual([expect.objectContaining({ riskPolicy: { thresholds: { medium: 40, high: 70 } } })]);
+  expect(input('buildImage')).toEqual([expect.objectContaining({ build: { context: '.', dockerfile: 'Dockerfile' } })]);
+  expect(input('evaluatePolicy')).toEqual([expect.objectContaining({ policy: expect.objectContaining({ digest: 'sha256:' + 'ab'.repeat(32) }) })]);
+  const [deploy] = input('deployCandidate');
+  expect(deploy).toMatchObject({ target: { service: 'low-auto-promote', environment: 'prod', settings: { routerPort: 18080 } } });
+  expect(deploy).not.toHaveProperty('commit');
+  for (const old of ['readPolicySnapshot', 'analyzeChange', 'scoreRisk']) expect(input(old)).toEqual([]);
+});
+
 test('failed analysis at a canary step: compensations run newest-first, traffic back, candidate destroyed', async () => {
   const run = await scenarios['analysis-fails-rollback'](h);
   expect(run.results[0]!.outcome).toEqual({ kind: 'rolled_back', reason: 'success-rate 0.71 < 0.99', step: 50 });

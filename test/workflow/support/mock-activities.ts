@@ -1,9 +1,11 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PipelineActivities, PipelineActivityName } from '../../../model/activities';
+import type { ChangeSummary, PipelineActivities, PipelineActivityName } from '../../../model/activities';
 import type { AnalysisVerdict } from '../../../model/deploy';
+import { environmentSchema } from '../../../model/manifest';
 import type { PolicySnapshot } from '../../../model/policy-snapshot';
-import type { RiskLevel } from '../../../model/risk';
+import { policySchema } from '../../../model/policy';
+import type { RiskAssessment, RiskLevel } from '../../../model/risk';
 import { snapshot as defaultSnapshot } from './fixtures';
 
 // Mocked activities (the real ones are other issues) that behave like the real contract: each side
@@ -71,16 +73,25 @@ export function mockActivities(o: MockOptions = {}) {
       return result;
     }) as unknown as PipelineActivities[K];
 
+  const change = (): ChangeSummary => ({
+    files: 3, additions: 20, deletions: 4, authors: o.authors ?? ['dana@example.com'], touchesGates: o.touchesGates ?? false, analysisDigest: 'sha256:' + 'cd'.repeat(32),
+  });
+  const risk = (): RiskAssessment => {
+    const level = o.risk ?? 'low';
+    const score = { low: 10, medium: 45, high: 80 }[level];
+    return { score, level, signals: [{ kind: 'files', weight: score, reason: `${level} fixture change`, files: ['src/app.ts'] }], stats: { files: 3, additions: 20, deletions: 4 } };
+  };
+
   const activities: PipelineActivities = {
-    readPolicySnapshot: wrap('readPolicySnapshot', () => o.snapshot ?? defaultSnapshot()),
-    analyzeChange: wrap('analyzeChange', () => ({
-      files: 3, additions: 20, deletions: 4, authors: o.authors ?? ['dana@example.com'], touchesGates: o.touchesGates ?? false, analysisDigest: 'sha256:' + 'cd'.repeat(32),
+    readBasePolicy: wrap('readBasePolicy', (i) => ({
+      snapshot: o.snapshot ?? defaultSnapshot(),
+      policy: { policy: policySchema.parse({ risk: { thresholds: { medium: 40, high: 70 } } }), digest: 'sha256:' + 'ab'.repeat(32), source: `${i.path} at ${i.commit.slice(0, 12)}` },
     })),
-    scoreRisk: wrap('scoreRisk', () => {
-      const level = o.risk ?? 'low';
-      const score = { low: 10, medium: 45, high: 80 }[level];
-      return { score, level, signals: [{ kind: 'files', weight: score, reason: `${level} fixture change`, files: ['src/app.ts'] }], stats: { files: 3, additions: 20, deletions: 4 } };
-    }),
+    readManifest: wrap('readManifest', (i) => ({
+      build: { context: '.', dockerfile: 'Dockerfile' },
+      target: { service: i.service, environment: i.environment, run: { port: 8080, health: '/healthz', replicas: 1 }, settings: environmentSchema.parse({ routerPort: 18080 }) },
+    })),
+    assessChange: wrap('assessChange', () => ({ change: change(), risk: risk() })),
     buildImage: wrap('buildImage', (i) =>
       effect(`build:${i.releaseId}`, () => ({ image: `127.0.0.1:5000/${i.service}:${i.releaseId}`, digest: digestOf(i.releaseId), releaseId: i.releaseId, sizeBytes: 1, durationMs: 1, reused: false })),
     ),
@@ -109,6 +120,10 @@ export function mockActivities(o: MockOptions = {}) {
     }),
     promote: wrap('promote', (i) => void effect(`promote:${i.releaseId}`, () => true)),
     rollback: wrap('rollback', (i) => void effect(`rollback:${i.releaseId}`, () => true)),
+    // called by pipelines started before patch `read-once` only
+    readPolicySnapshot: wrap('readPolicySnapshot', () => o.snapshot ?? defaultSnapshot()),
+    analyzeChange: wrap('analyzeChange', change),
+    scoreRisk: wrap('scoreRisk', risk),
   };
   const names = (filter?: (c: Call) => boolean) => calls.filter(filter ?? (() => true)).map((c) => c.name);
   const steps = () => calls.filter((c) => c.name === 'shiftTraffic' || c.name === 'analyze').map((c) => `${c.name}(${(c.input.weight ?? c.input.step) as number})`);

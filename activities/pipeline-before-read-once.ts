@@ -1,0 +1,36 @@
+import type { ChangeSummary, PipelineActivities } from '../model/activities';
+import { changeAnalysisSchema, type ChangeAnalysis } from '../model/change';
+import { parseWith } from '../model/parse';
+import type { RiskAssessment } from '../model/risk';
+import { readEvidence } from './evidence';
+import { readPolicy } from './policy';
+
+export interface BeforeReadOnceDeps {
+  /** The evidence store directory. */
+  evidence: string;
+  readBasePolicy: (input: { repo: string; commit: string; path: string }) => ReturnType<PipelineActivities['readBasePolicy']>;
+  /** base..head analyzed into the evidence store. */
+  analyze: (input: { repo: string; baseCommit: string; headCommit: string }) => Promise<{ analysis: ChangeAnalysis; summary: ChangeSummary }>;
+  scoreRisk: (analysis: ChangeAnalysis, riskPolicy?: unknown) => Promise<RiskAssessment>;
+}
+
+/**
+ * The activities pipelines started before patch `read-once` (workflows/change-analysis.ts) still call,
+ * as thin adapters over the current ones. Remove them, with their entries in model/activities.ts, once
+ * the patch is deprecated and no such pipeline runs.
+ */
+export function activitiesBeforeReadOnce(deps: BeforeReadOnceDeps) {
+  return {
+    readPolicySnapshot: async (input) => (await deps.readBasePolicy({ repo: input.repo, commit: input.commit, path: input.path })).snapshot,
+
+    analyzeChange: async (input) => (await deps.analyze(input)).summary,
+
+    // These pipelines pass the analysis by its digest and the policy by where it is: both are read again here.
+    scoreRisk: async (input) => {
+      const stored = JSON.parse((await readEvidence(deps.evidence, input.analysisDigest)).toString('utf8')) as unknown;
+      const analysis = parseWith(changeAnalysisSchema, stored, `change analysis ${input.analysisDigest}`);
+      const base = await readPolicy({ repo: input.repo, commit: input.baseCommit, path: input.policyPath });
+      return deps.scoreRisk(analysis, base.policy.risk);
+    },
+  } satisfies Pick<PipelineActivities, 'readPolicySnapshot' | 'analyzeChange' | 'scoreRisk'>;
+}

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildTimeline } from '../../cli/history/timeline';
+import { historyFromJson } from '../workflow/support/history-json';
+
+// `airlock history` reads the risk and the approval snapshot from the activities' results: the same
+// audit view from pipelines started before patch read-once (scoreRisk, readPolicySnapshot) and after
+// (assessChange, readBasePolicy).
+
+const DIR = join(__dirname, '..', 'fixtures', 'histories');
+const ids = JSON.parse(readFileSync(join(DIR, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+const timeline = (file: string) => buildTimeline(ids[file]!, historyFromJson(readFileSync(join(DIR, file), 'utf8')).events ?? []);
+
+test.each(['low-auto-promote.json', 'low-auto-promote-read-once.json'])('%s: a low risk, approved automatically', (file) => {
+  const tl = timeline(file);
+  expect(tl.result?.outcome.kind).toBe('promoted');
+  expect(tl.risk).toMatchObject({ level: 'low', score: 10 });
+  expect(tl.decisions).toEqual([expect.objectContaining({ decision: 'automatic-approve', approver: 'airlock' })]);
+});
+
+test.each(['high-two-approvals.json', 'high-two-approvals-read-once.json'])('%s: both approvals verified against the base policy', (file) => {
+  const tl = timeline(file);
+  expect(tl.result?.outcome.kind).toBe('promoted');
+  expect(tl.decisions.map((d) => [d.approver, d.groups, d.signature])).toEqual([
+    ['alice', ['dev'], 'verified'],
+    ['sam', ['security'], 'verified'],
+  ]);
+});
+
+test('the read-once path records the reads and the assessment as activities', () => {
+  const names = timeline('low-auto-promote-read-once.json').stages.map((s) => s.activity);
+  expect(names.slice(0, 3).sort()).toEqual(['assessChange', 'readBasePolicy', 'readManifest']);
+  expect(names).not.toContain('scoreRisk');
+});

@@ -1,0 +1,64 @@
+import { patched } from '@temporalio/workflow';
+import type { ChangeSummary, PolicyRef } from '../model/activities';
+import type { ServiceSettings } from '../model/deploy';
+import type { PolicySnapshot } from '../model/policy-snapshot';
+import type { LoadedPolicy } from '../model/policy';
+import type { RiskAssessment } from '../model/risk';
+import { stages as act } from './activity-options';
+import { stage, type PipelineContext } from './state';
+
+/**
+ * Pipelines started from this patch on read the base commit's policy and airlock.yaml once and score the
+ * risk in the activity that analyzes the change. Histories without it replay the earlier sequence
+ * (readPolicySnapshot + analyzeChange, then scoreRisk; build, policy and deploy reading the files again).
+ */
+export const READ_ONCE_PATCH = 'read-once';
+
+/** What the first stages found out, handed to the later ones. */
+export interface ChangeFindings {
+  snapshot: PolicySnapshot;
+  change: ChangeSummary;
+  assessment: RiskAssessment;
+  /** For evaluatePolicy: the policy as read (before the patch: where to read it). */
+  policy: LoadedPolicy | PolicyRef;
+  /** airlock.yaml's settings for buildImage and deployCandidate (before the patch: absent, they read the file). */
+  settings?: ServiceSettings;
+}
+
+export function runChangeAnalysis(ctx: PipelineContext): Promise<ChangeFindings> {
+  return patched(READ_ONCE_PATCH) ? readOnce(ctx) : readPerStage(ctx);
+}
+
+async function readOnce(ctx: PipelineContext): Promise<ChangeFindings> {
+  const { input } = ctx;
+  const { repo, baseCommit, headCommit } = input;
+  const key = { releaseId: ctx.target.releaseId };
+  // the policy comes from the BASE commit: the change under review cannot name its own approvers, weights or gates
+  const [base, settings] = await stage(ctx, 'change-analysis', () =>
+    Promise.all([
+      act.readBasePolicy({ ...key, repo, commit: baseCommit, path: input.policyPath }),
+      act.readManifest({ ...ctx.target, repo, commit: headCommit, serviceDir: input.serviceDir }),
+    ]),
+  );
+  const { change, risk } = await stage(ctx, 'change-analysis', () =>
+    act.assessChange({ ...key, repo, baseCommit, headCommit, riskPolicy: base.policy.policy.risk }),
+  );
+  return { snapshot: base.snapshot, change, assessment: risk, policy: base.policy, settings };
+}
+
+/** The sequence before patch `read-once`, kept for the histories of pipelines started earlier. */
+async function readPerStage(ctx: PipelineContext): Promise<ChangeFindings> {
+  const { input } = ctx;
+  const key = { releaseId: ctx.target.releaseId };
+  const { repo, baseCommit, headCommit, serviceDir, policyPath } = input;
+  const [snapshot, change] = await stage(ctx, 'change-analysis', () =>
+    Promise.all([
+      act.readPolicySnapshot({ ...key, repo, commit: baseCommit, path: policyPath }),
+      act.analyzeChange({ ...key, repo, baseCommit, headCommit, serviceDir, policyPath }),
+    ]),
+  );
+  const assessment = await stage(ctx, 'risk', () =>
+    act.scoreRisk({ ...key, repo, baseCommit, headCommit, policyPath, analysisDigest: change.analysisDigest }),
+  );
+  return { snapshot, change, assessment, policy: { repo, commit: baseCommit, path: policyPath } };
+}
