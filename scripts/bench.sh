@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (`npm run bench [-- NAME...]`): each bench/NAME.ts prints its figures, a baseline measured
 # in the same run and the ratio to its target. They need the local stack, which this starts first.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/node.sh"   # Node >= 22 first on PATH (installed into the tool cache when missing)
+cd "$AIRLOCK_ROOT"
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 node dist/cli/main.js dev up

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Turns a bare machine into one that can run airlock's local stack: Debian packages, a Docker engine,
-# the Go-built tools and the base images. Idempotent: every step checks before it acts.
+# Turns a bare machine into one that can run airlock's local stack: Node >= 22, Debian packages, a Docker
+# engine, the Go-built tools and the base images. Idempotent: every step checks before it acts.
 source "$(dirname "$0")/lib.sh"
 started=$SECONDS
 step "airlock bootstrap (cache: $AIRLOCK_CACHE, state: $AIRLOCK_HOME)"
+source "$AIRLOCK_ROOT/scripts/node.sh"
 bash "$AIRLOCK_ROOT/scripts/install-packages.sh"
 bash "$AIRLOCK_ROOT/scripts/start-docker.sh"
 bash "$AIRLOCK_ROOT/scripts/build-tools.sh"

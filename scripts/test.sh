@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): sets up everything the tests need on a bare machine, then runs them all.
-# Set-up is idempotent and fast when already done: npm ci when node_modules is stale, the bootstrap
+# Set-up is idempotent and fast when already done: Node >= 22, npm ci when node_modules is stale, the bootstrap
 # (packages, dockerd, tools, images) and the local services, all through `airlock dev up`.
 # Extra arguments go to jest (e.g. `npm test -- test/unit`).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/node.sh"   # Node >= 22 first on PATH (installed into the tool cache when missing)
+cd "$AIRLOCK_ROOT"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm ci" >&2
   npm ci --no-audit --no-fund
