@@ -35,7 +35,7 @@ import { publicKeyOf } from '../model/approval';
 import { durationMs } from '../model/duration';
 import { manifestSchema, type EnvironmentSettings } from '../model/manifest';
 import { stackName } from '../model/names';
-import { rolloutPlan } from '../model/rollout';
+import { rolloutSteps } from '../model/rollout';
 import type { PipelineResult } from '../model/pipeline';
 import { loadConfig, type AirlockConfig } from '../infra/config';
 import { connectClient } from '../infra/temporal/connection';
@@ -82,7 +82,7 @@ function addBenchEnvironment(repo: DemoRepo): void {
 
 /** The analysis wait the manifest asks for: checks x interval at every canary step (one step for blue/green). */
 function configuredAnalysisWaitMs(env: EnvironmentSettings): number {
-  const steps = rolloutPlan(env.rollout).filter((s) => s.analyze).length;
+  const steps = rolloutSteps(env.rollout).filter((s) => s.analyze).length;
   return steps * env.analysis.checks * durationMs(env.analysis.interval);
 }
 

@@ -1,6 +1,6 @@
 import type * as activityErrors from '../activities/errors';
 import { AirlockError } from '../model/errors';
-import { causeOf } from '../workflows/plan';
+import { causeOf } from '../workflows/decisions';
 
 /** Exit codes of the airlock command (documented in README). */
 export const EXIT = {

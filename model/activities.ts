@@ -1,6 +1,6 @@
 import type { BuildResult } from './build';
-import type { AnalysisVerdict, DeployedRelease, DeployTarget, ServiceSettings } from './deploy';
-import type { AnalysisSettings, BuildSettings } from './manifest';
+import type { CanaryVerdict, DeployedRelease, DeployTarget, ServiceSettings } from './deploy';
+import type { CanaryAnalysisSettings, BuildSettings } from './manifest';
 import type { PolicySnapshot } from './policy-snapshot';
 import type { LoadedPolicy } from './policy';
 import type { PolicyVerdict } from './policy-verdict';
@@ -95,7 +95,7 @@ export interface PipelineActivities {
    */
   shiftTraffic(input: TargetRef & { weight: number }): Promise<unknown>;
   /** One analysis run at the current weight: `settings.checks` measurements `settings.interval` apart. */
-  analyze(input: TargetRef & { step: number; settings: AnalysisSettings }): Promise<AnalysisVerdict>;
+  analyze(input: TargetRef & { step: number; settings: CanaryAnalysisSettings }): Promise<CanaryVerdict>;
   /** Candidate becomes stable: drain and destroy the previous release. */
   promote(input: TargetRef): Promise<unknown>;
   /** Traffic to stable, destroy the candidate. Idempotent: nothing deployed is a no-op. */

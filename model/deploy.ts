@@ -1,7 +1,7 @@
 // Deploy and analysis results on a deploy target (issue "Immutable deploy, canary analysis and rollback").
 import { z } from 'zod';
 import { InvalidInputError } from './errors';
-import { analysisSchema, environmentSchema, manifestSchema, type BuildSettings, type EnvironmentSettings, type Manifest } from './manifest';
+import { canaryAnalysisSchema, environmentSchema, manifestSchema, type BuildSettings, type EnvironmentSettings, type Manifest } from './manifest';
 import { releaseId as releaseIdOf, stackName } from './names';
 
 export interface DeployedRelease {
@@ -24,7 +24,7 @@ export interface Measurement {
   check?: number;
 }
 
-export interface AnalysisVerdict {
+export interface CanaryVerdict {
   step: number;
   verdict: 'pass' | 'fail';
   measurements: Measurement[];
@@ -96,7 +96,7 @@ export type DeployCandidateInput = z.input<typeof deployCandidateInputSchema>;
 export const shiftInputSchema = z.object({ ...targetRefShape, weight: z.number().int().min(0).max(100) }).strict();
 export type ShiftInput = z.output<typeof shiftInputSchema>;
 
-export const analyzeInputSchema = z.object({ ...targetRefShape, step: z.number().int().min(0).max(100), settings: analysisSchema }).strict();
+export const analyzeInputSchema = z.object({ ...targetRefShape, step: z.number().int().min(0).max(100), settings: canaryAnalysisSchema }).strict();
 export type AnalyzeInput = z.input<typeof analyzeInputSchema>;
 
 export const promoteInputSchema = z.object(targetRefShape).strict();

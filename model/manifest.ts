@@ -13,7 +13,7 @@ const duration = z
   .string()
   .regex(/^\d+(ms|s|m)$/, 'must be a duration like 500ms, 5s or 2m');
 
-export const analysisSchema = z
+export const canaryAnalysisSchema = z
   .object({
     /** How often a measurement is taken. */
     interval: duration.default('5s'),
@@ -54,7 +54,7 @@ export const environmentSchema = z
     routerPort: z.number().int().min(1024).max(65535),
     replicas: z.number().int().min(1).max(10).optional(),
     rollout: rolloutSchema.default({ strategy: 'canary', steps: [10, 50, 100] }),
-    analysis: analysisSchema.default(analysisSchema.parse({})),
+    analysis: canaryAnalysisSchema.default(canaryAnalysisSchema.parse({})),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
   })
   .strict();
@@ -84,7 +84,7 @@ export const manifestSchema = z
 
 export type Manifest = z.output<typeof manifestSchema>;
 export type EnvironmentSettings = z.output<typeof environmentSchema>;
-export type AnalysisSettings = z.output<typeof analysisSchema>;
+export type CanaryAnalysisSettings = z.output<typeof canaryAnalysisSchema>;
 export type RolloutSettings = z.output<typeof rolloutSchema>;
 /** `build:` of airlock.yaml: context and Dockerfile, relative to the service directory. */
 export type BuildSettings = Manifest['build'];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { analysisSchema, rolloutSchema } from './manifest';
+import { canaryAnalysisSchema, rolloutSchema } from './manifest';
 import { isSlug } from './names';
-import type { AnalysisVerdict } from './deploy';
+import type { CanaryVerdict } from './deploy';
 import type { RiskLevel } from './risk';
 import type { ApprovalRecord } from './approval-rules';
 
@@ -30,7 +30,7 @@ export const pipelineInputSchema = z
     /** Path of airlock.policy.yaml in the repository; read at the BASE commit. */
     policyPath: relativePath.default('airlock.policy.yaml'),
     rollout: rolloutSchema.default({ strategy: 'canary', steps: [10, 50, 100] }),
-    analysis: analysisSchema.default(analysisSchema.parse({})),
+    analysis: canaryAnalysisSchema.default(canaryAnalysisSchema.parse({})),
   })
   .strict()
   .refine((i) => i.baseCommit !== i.headCommit, { message: 'head commit equals base commit: nothing to deploy', path: ['headCommit'] });
@@ -97,7 +97,7 @@ export interface PipelineState {
   policy?: { allowed: boolean; policyDigest: string; violations: string[] };
   approval?: { needed: number; require: string[]; groups: string[]; deadline?: string; decisions: ApprovalRecord[] };
   traffic: number;
-  analysis: AnalysisVerdict[];
+  analysis: CanaryVerdict[];
   compensations: string[];
   outcome?: Outcome;
 }

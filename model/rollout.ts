@@ -12,7 +12,7 @@ export interface RolloutStep {
  * Canary: analyze at every weight (the last is 100). Blue-green: analyze the idle colour at weight 0 (the
  * candidate is reached through the preview port only), then switch at once.
  */
-export function rolloutPlan(r: RolloutSettings): RolloutStep[] {
+export function rolloutSteps(r: RolloutSettings): RolloutStep[] {
   if (r.strategy === 'canary') return r.steps.map((weight) => ({ weight, analyze: true }));
   return [
     { weight: 0, analyze: true },

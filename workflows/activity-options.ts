@@ -3,7 +3,7 @@ import type { DeployActivities } from '../activities/deploy';
 import type * as errors from '../activities/errors';
 import type { PipelineActivities } from '../model/activities';
 import { durationMs } from '../model/duration';
-import type { AnalysisSettings } from '../model/manifest';
+import type { CanaryAnalysisSettings } from '../model/manifest';
 
 // Activity options per stage: explicit timeouts everywhere, heartbeats for the long ones, retries decided
 // by error class (activities/errors.ts; the list is type-checked against the classes that are not retryable).
@@ -67,7 +67,7 @@ export const releaseActivities = {
 };
 
 /** One analysis run takes checks x interval; the timeout leaves room for slow queries. */
-export function analysisActivity(settings: AnalysisSettings): PipelineActivities['analyze'] {
+export function canaryAnalysisActivity(settings: CanaryAnalysisSettings): PipelineActivities['analyze'] {
   const interval = durationMs(settings.interval);
   return proxyActivities<PipelineActivities>({
     startToCloseTimeout: settings.checks * interval + 5 * 60_000,

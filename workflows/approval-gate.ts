@@ -53,7 +53,7 @@ export function registerApprovalHandlers(ctx: PipelineContext): void {
     (approval) => {
       ctx.promoteBy = record(ctx, 'promote', approval);
       ctx.gate!.decisions.push(ctx.promoteBy);
-      ctx.analysisScope?.cancel();
+      ctx.canaryScope?.cancel();
       return receipt(ctx, 'promote');
     },
     { validator: (approval) => validate(ctx, 'promote', approval) },

@@ -4,7 +4,7 @@ import type { ServiceSettings } from '../model/deploy';
 import type { PolicySnapshot } from '../model/policy-snapshot';
 import type { LoadedPolicy } from '../model/policy';
 import type { RiskAssessment } from '../model/risk';
-import { stages as act } from './activity-options';
+import { stages } from './activity-options';
 import { stage, type PipelineContext } from './state';
 
 /**
@@ -36,12 +36,12 @@ async function readOnce(ctx: PipelineContext): Promise<ChangeFindings> {
   // the policy comes from the BASE commit: the change under review cannot name its own approvers, weights or gates
   const [base, settings] = await stage(ctx, 'change-analysis', () =>
     Promise.all([
-      act.readBasePolicy({ ...key, repo, commit: baseCommit, path: input.policyPath }),
-      act.readManifest({ ...ctx.target, repo, commit: headCommit, serviceDir: input.serviceDir }),
+      stages.readBasePolicy({ ...key, repo, commit: baseCommit, path: input.policyPath }),
+      stages.readManifest({ ...ctx.target, repo, commit: headCommit, serviceDir: input.serviceDir }),
     ]),
   );
   const { change, risk } = await stage(ctx, 'change-analysis', () =>
-    act.assessChange({ ...key, repo, baseCommit, headCommit, riskPolicy: base.policy.policy.risk }),
+    stages.assessChange({ ...key, repo, baseCommit, headCommit, riskPolicy: base.policy.policy.risk }),
   );
   return { snapshot: base.snapshot, change, assessment: risk, policy: base.policy, settings };
 }
@@ -53,12 +53,12 @@ async function readPerStage(ctx: PipelineContext): Promise<ChangeFindings> {
   const { repo, baseCommit, headCommit, serviceDir, policyPath } = input;
   const [snapshot, change] = await stage(ctx, 'change-analysis', () =>
     Promise.all([
-      act.readPolicySnapshot({ ...key, repo, commit: baseCommit, path: policyPath }),
-      act.analyzeChange({ ...key, repo, baseCommit, headCommit, serviceDir, policyPath }),
+      stages.readPolicySnapshot({ ...key, repo, commit: baseCommit, path: policyPath }),
+      stages.analyzeChange({ ...key, repo, baseCommit, headCommit, serviceDir, policyPath }),
     ]),
   );
   const assessment = await stage(ctx, 'risk', () =>
-    act.scoreRisk({ ...key, repo, baseCommit, headCommit, policyPath, analysisDigest: change.analysisDigest }),
+    stages.scoreRisk({ ...key, repo, baseCommit, headCommit, policyPath, analysisDigest: change.analysisDigest }),
   );
   return { snapshot, change, assessment, policy: { repo, commit: baseCommit, path: policyPath } };
 }

@@ -1,6 +1,6 @@
 import { patched } from '@temporalio/workflow';
-import type { AnalysisVerdict, DeployTarget, RestoreInput, RestoreResult } from '../model/deploy';
-import { releaseActivities as act } from './activity-options';
+import type { CanaryVerdict, DeployTarget, RestoreInput, RestoreResult } from '../model/deploy';
+import { releaseActivities } from './activity-options';
 import { runRollout, type RolloutContext } from './rollout';
 
 // `airlock deploy` and `airlock rollback`: a known image through deploy -> analysis -> promote | rollback
@@ -15,10 +15,10 @@ export interface DeployReleaseInput {
 }
 
 export type DeployReleaseOutcome =
-  | { kind: 'promoted'; releaseId: string; image: string; analysis: AnalysisVerdict[] }
+  | { kind: 'promoted'; releaseId: string; image: string; analysis: CanaryVerdict[] }
   | { kind: 'unchanged'; releaseId: string; reason: string }
-  | { kind: 'rolled_back'; releaseId: string; reason: string; step?: number; analysis: AnalysisVerdict[] }
-  | { kind: 'failed'; releaseId: string; stage: 'deploy' | 'rollout' | 'rollback'; cause: { type: string; message: string }; analysis: AnalysisVerdict[] };
+  | { kind: 'rolled_back'; releaseId: string; reason: string; step?: number; analysis: CanaryVerdict[] }
+  | { kind: 'failed'; releaseId: string; stage: 'deploy' | 'rollout' | 'rollback'; cause: { type: string; message: string }; analysis: CanaryVerdict[] };
 
 export const deployWorkflowId = (service: string, environment: string, releaseId: string): string => `airlock-deploy/${service}/${environment}/${releaseId}`;
 export const rollbackWorkflowId = (service: string, environment: string, to?: string): string => `airlock-rollback/${service}/${environment}/${to ?? 'previous'}`;
@@ -32,7 +32,7 @@ export async function deployRelease(input: DeployReleaseInput): Promise<DeployRe
   const ctx: RolloutContext = { target: ref, input: target.settings, state: { traffic: 0, analysis: [], compensations: [] }, deployed: false };
   const outcome = await runRollout(ctx, image, {
     deploy: async () => {
-      const deployed = await act.deployCandidate({ ...ref, image, target });
+      const deployed = await releaseActivities.deployCandidate({ ...ref, image, target });
       return deployed.alreadyStable ? { kind: 'unchanged' as const, releaseId, reason: `${releaseId} already is the stable release` } : undefined;
     },
     enterStage: () => undefined,
@@ -53,5 +53,5 @@ export async function deployRelease(input: DeployReleaseInput): Promise<DeployRe
 
 /** Puts a previous release of an environment back (allowed in freeze windows: it is the way back). */
 export async function rollbackRelease(input: RestoreInput): Promise<RestoreResult> {
-  return act.restoreRelease(input);
+  return releaseActivities.restoreRelease(input);
 }

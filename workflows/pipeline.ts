@@ -1,11 +1,11 @@
 import { allHandlersFinished, CancellationScope, condition } from '@temporalio/workflow';
 import { pinned } from '../model/build';
 import type { Outcome, PipelineInput, PipelineResult } from '../model/pipeline';
-import { stages as act } from './activity-options';
+import { stages } from './activity-options';
 import { approvalGate, registerApprovalHandlers } from './approval-gate';
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, releaseLock } from './lock-client';
-import { causeOf, findingsSummary, lockLeaseMs, policySummary, routeRisk } from './plan';
+import { causeOf, findingsSummary, lockLeaseMs, policySummary, routeRisk } from './decisions';
 import { rollout } from './rollout';
 import { upsertRiskLevel } from './search-attributes';
 import { createContext, finish, stage, type PipelineContext } from './state';
@@ -44,14 +44,14 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   upsertRiskLevel(risk.level);
 
   const build = await stage(ctx, 'build', () =>
-    act.buildImage({ ...key, repo, commit: headCommit, service: input.service, serviceDir, ...(settings ? { build: settings.build } : {}) }),
+    stages.buildImage({ ...key, repo, commit: headCommit, service: input.service, serviceDir, ...(settings ? { build: settings.build } : {}) }),
   );
   const image = (state.image = pinned(build.image, build.digest));
 
-  const scan = await stage(ctx, 'scan', () => act.scanImage({ ...key, image }));
+  const scan = await stage(ctx, 'scan', () => stages.scanImage({ ...key, image }));
   state.findings = findingsSummary(scan);
 
-  const verdict = await stage(ctx, 'policy', () => act.evaluatePolicy({ ...key, environment: input.environment, policy, scan, risk: assessment }));
+  const verdict = await stage(ctx, 'policy', () => stages.evaluatePolicy({ ...key, environment: input.environment, policy, scan, risk: assessment }));
   state.policy = policySummary(verdict);
   if (!verdict.allowed) return { kind: 'blocked_by_policy', violations: state.policy.violations };
 

@@ -1,13 +1,13 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { TargetRef } from '../model/activities';
-import type { AnalysisVerdict, DeployTarget } from '../model/deploy';
+import type { CanaryVerdict, DeployTarget } from '../model/deploy';
 import { WORKFLOW_FAILURE } from '../model/failures';
 import type { FailureCause, Outcome, PipelineInput, PipelineState, Stage } from '../model/pipeline';
-import { rolloutPlan } from '../model/rollout';
-import { analysisActivity, compensations, rolloutActivities as act } from './activity-options';
+import { rolloutSteps } from '../model/rollout';
+import { canaryAnalysisActivity, compensations, rolloutActivities } from './activity-options';
 import { abortedFailure } from './failures';
 import type { AbortRequest } from './messages';
-import { causeOf } from './plan';
+import { causeOf } from './decisions';
 import { Saga } from './saga';
 import { enterStage, type PipelineContext } from './state';
 
@@ -23,7 +23,7 @@ export interface RolloutContext {
   /** set by the pipeline's `abort` signal and `promote` update; they cancel the running analysis */
   abort?: AbortRequest;
   promoteBy?: unknown;
-  analysisScope?: CancellationScope;
+  canaryScope?: CancellationScope;
 }
 
 /** What differs between the pipeline's rollout and deployRelease's. */
@@ -47,24 +47,24 @@ export type RolloutOutcome =
 /** Moves the candidate's traffic share; the first move registers "all traffic back to stable". */
 async function moveTraffic(ctx: RolloutContext, saga: Saga, way: RolloutWay<unknown>, weight: number): Promise<void> {
   if (way.movesTraffic && ctx.state.traffic === 0 && weight > 0) saga.add('restore-traffic', () => compensations.shiftTraffic({ ...ctx.target, weight: 0 }));
-  await act.shiftTraffic({ ...ctx.target, weight });
+  await rolloutActivities.shiftTraffic({ ...ctx.target, weight });
   ctx.state.traffic = weight;
 }
 
 /** One analysis at the current weight; abort and promote cancel it (`interrupted`). */
-async function analyzeStep(ctx: RolloutContext, way: RolloutWay<unknown>, step: number): Promise<AnalysisVerdict | 'interrupted'> {
+async function analyzeCanaryStep(ctx: RolloutContext, way: RolloutWay<unknown>, step: number): Promise<CanaryVerdict | 'interrupted'> {
   way.enterStage('analysis');
   const scope = new CancellationScope();
-  ctx.analysisScope = scope;
+  ctx.canaryScope = scope;
   try {
-    const verdict = await scope.run(() => analysisActivity(ctx.input.analysis)({ ...ctx.target, step, settings: ctx.input.analysis }));
+    const verdict = await scope.run(() => canaryAnalysisActivity(ctx.input.analysis)({ ...ctx.target, step, settings: ctx.input.analysis }));
     ctx.state.analysis.push(verdict);
     return verdict;
   } catch (err) {
     if (isCancellation(err) && (ctx.abort || ctx.promoteBy) && !CancellationScope.current().consideredCancelled) return 'interrupted';
     throw err;
   } finally {
-    ctx.analysisScope = undefined;
+    ctx.canaryScope = undefined;
   }
 }
 
@@ -95,21 +95,21 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
       return stop;
     }
     ctx.deployed = true;
-    for (const step of rolloutPlan(ctx.input.rollout)) {
+    for (const step of rolloutSteps(ctx.input.rollout)) {
       if (ctx.abort) throw abortedFailure(ctx.abort);
       if (ctx.promoteBy) break;
       if (!step.analyze && !way.movesTraffic) continue;
       way.enterStage('deploy');
       if (step.weight !== state.traffic) await moveTraffic(ctx, saga, way, step.weight);
       if (!step.analyze) continue;
-      const verdict = await analyzeStep(ctx, way, step.weight);
+      const verdict = await analyzeCanaryStep(ctx, way, step.weight);
       if (verdict !== 'interrupted' && verdict.verdict === 'fail')
         return await rollBack(ctx, saga, way, { reason: verdict.reason ?? `analysis failed at ${step.weight}%`, step: step.weight });
     }
     if (ctx.abort) throw abortedFailure(ctx.abort);
     if (way.movesTraffic && state.traffic < 100) await moveTraffic(ctx, saga, way, 100);
     way.enterStage('promote');
-    await act.promote(target);
+    await rolloutActivities.promote(target);
     saga.clear();
     return { kind: 'promoted', releaseId: target.releaseId, image };
   } catch (err) {
@@ -132,7 +132,7 @@ export function rollout(ctx: PipelineContext, image: string, deployTarget?: Depl
   const where = deployTarget ? { target: deployTarget } : { repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir };
   return runRollout<never>(ctx, image, {
     deploy: async () => {
-      await act.deployCandidate({ ...target, image, ...where });
+      await rolloutActivities.deployCandidate({ ...target, image, ...where });
       return undefined;
     },
     enterStage: (stage) => enterStage(ctx, stage),

@@ -1,6 +1,6 @@
 import { CancellationScope, log } from '@temporalio/workflow';
 import type { FailureCause } from '../model/pipeline';
-import { causeOf } from './plan';
+import { causeOf } from './decisions';
 
 /**
  * Compensations for the deploy steps: registered before each effect (an effect can half-happen), run

@@ -36,7 +36,7 @@ export interface PipelineContext {
   /** why compensations run (the rollback activity records it) */
   rollbackReason?: string;
   /** the running analysis, cancelled by abort and promote */
-  analysisScope?: CancellationScope;
+  canaryScope?: CancellationScope;
 }
 
 export function createContext(input: PipelineInput): PipelineContext {
@@ -61,7 +61,7 @@ export function createContext(input: PipelineInput): PipelineContext {
   setHandler(abortSignal, (req) => {
     if (ctx.abort || state.stage === 'promote' || state.stage === 'done') return log.info('abort ignored', { stage: state.stage, ...req });
     ctx.abort = req;
-    ctx.analysisScope?.cancel();
+    ctx.canaryScope?.cancel();
   });
   upsertSearchAttributes(initialSearchAttributes(input));
   upsertStage(state.stage);

@@ -6,7 +6,7 @@ import type { BuildResult } from '../../model/build';
 import type { BuildSettings } from '../../model/manifest';
 import { ImageBuildError, RegistryError } from '../errors';
 import { pushImage, runBuild } from './engine-ops';
-import { planBuild } from './build-plan';
+import { resolveBuild } from './resolve-build';
 import { dockerignorePathspecs } from './dockerfile';
 import { ensureDocker } from './engine';
 import { archiveTree, readAtCommit, sourceOf, type StageHooks, type StageLogger } from '../shared';
@@ -64,7 +64,7 @@ export const LABELS = {
 export async function buildImage(deps: BuildDeps, req: BuildRequest, hooks: StageHooks = {}): Promise<BuildResult> {
   const started = Date.now();
   const { repo } = req;
-  const { commit, service, releaseId, contextDir, dockerfile, baseImage } = await planBuild(req);
+  const { commit, service, releaseId, contextDir, dockerfile, baseImage } = await resolveBuild(req);
   const image = `${deps.registry}/${service}:${releaseId}`;
   const registry = new RegistryClient(deps.registry);
   const existing = await registry.lookup(service, releaseId);

@@ -1,5 +1,5 @@
 import type { PipelineActivities } from '../../model/activities';
-import { analyze } from '../monitor/analyze';
+import { analyzeCanary } from '../monitor/canary-analysis';
 import { withFailures } from '../errors';
 import { deployCandidate } from './deploy-candidate';
 import { resolveDeps, type DeployDeps } from './deps';
@@ -23,7 +23,7 @@ export function createDeployActivities(deps: DeployDeps) {
   return {
     deployCandidate: wrap(deployCandidate(d)),
     shiftTraffic: wrap(shiftTraffic(d)),
-    analyze: wrap(analyze(d)),
+    analyze: wrap(analyzeCanary(d)), // wire name `analyze` (model/activities.ts)
     promote: wrap(promote(d)),
     rollback: wrap(rollback(d)),
     restoreRelease: wrap(restoreRelease(d)),

@@ -1,4 +1,4 @@
-export { analyze } from './analyze';
+export { analyzeCanary } from './canary-analysis';
 export { startLoad, type LoadStats } from './load';
 export { createPrometheusClient, type PrometheusClient } from './prometheus';
 export { latencyQuery, requestRateQuery, successRateQuery } from './promql';

@@ -1,5 +1,5 @@
-import type { AnalysisSettings } from '../../model/manifest';
-import type { AnalysisVerdict, Measurement } from '../../model/deploy';
+import type { CanaryAnalysisSettings } from '../../model/manifest';
+import type { CanaryVerdict, Measurement } from '../../model/deploy';
 import type { LatencySource } from './promql';
 
 /** What one check read from Prometheus (null = no data). */
@@ -13,7 +13,7 @@ export interface CheckReading {
   latencySource: LatencySource;
 }
 
-export type Thresholds = Pick<AnalysisSettings, 'minSuccessRate' | 'maxLatencyP95Ms' | 'maxSuccessRateDrop'>;
+export type Thresholds = Pick<CanaryAnalysisSettings, 'minSuccessRate' | 'maxLatencyP95Ms' | 'maxSuccessRateDrop'>;
 
 const round = (n: number | null, digits = 4): number | null => (n === null ? null : Number(n.toFixed(digits)));
 
@@ -63,7 +63,7 @@ export const checkFailed = (measurements: Measurement[]): boolean => measurement
  * The verdict after `checks` readings: fail as soon as `failureLimit` checks failed (Flagger's threshold),
  * with the failing metric and its value; pass when every planned check ran without reaching the limit.
  */
-export function decide(step: number, checks: Measurement[][], settings: Pick<AnalysisSettings, 'checks' | 'failureLimit'>): AnalysisVerdict & { done: boolean } {
+export function decide(step: number, checks: Measurement[][], settings: Pick<CanaryAnalysisSettings, 'checks' | 'failureLimit'>): CanaryVerdict & { done: boolean } {
   const failed = checks.filter(checkFailed);
   const measurements = checks.flat();
   const base = { step, measurements, checks: checks.length, failedChecks: failed.length };

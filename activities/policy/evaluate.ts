@@ -20,7 +20,7 @@ const ORDER: ViolationSeverity[] = ['critical', 'high', 'medium', 'low', 'info']
  * The policy gate: a pure function of the policy, the scan summary, the risk assessment (optional) and
  * the time. Exceptions apply until they expire; freeze windows block deploys but not rollbacks.
  */
-export function evaluatePolicy(
+export function policyVerdict(
   loaded: LoadedPolicy,
   scan: ScanSummary,
   risk: RiskAssessment | undefined,

@@ -6,11 +6,11 @@ import { InvalidInputError } from '../../model/parse';
 import type { RiskAssessment } from '../../model/risk';
 import type { ScanSummary } from '../../model/scan';
 import { readAtCommit, stageActivity, type StageLogger } from '../shared';
-import { evaluatePolicy as evaluate, type EvaluationContext, type LoadedPolicy } from './evaluate';
+import { policyVerdict, type EvaluationContext, type LoadedPolicy } from './evaluate';
 import { loadPolicy, parsePolicy } from './load-policy';
 import { policySnapshot } from './snapshot';
 
-export { evaluatePolicy as evaluatePolicyPure, type LoadedPolicy } from './evaluate';
+export { policyVerdict, type LoadedPolicy } from './evaluate';
 export { loadPolicy, parsePolicy } from './load-policy';
 export { policySnapshot } from './snapshot';
 
@@ -55,7 +55,7 @@ export function createPolicyActivities(deps: PolicyActivityDeps = {}) {
     }),
     evaluatePolicy: stageActivity(deps.log, async (input: EvaluatePolicyInput, _hooks, log): Promise<PolicyVerdict> => {
       const loaded = 'digest' in input.policy ? input.policy : await readPolicy(input.policy);
-      const verdict = evaluate(loaded, input.scan, input.risk, input.now ? new Date(input.now) : new Date(), {
+      const verdict = policyVerdict(loaded, input.scan, input.risk, input.now ? new Date(input.now) : new Date(), {
         ...(input.environment !== undefined ? { environment: input.environment } : {}),
         ...(input.action ? { action: input.action } : {}),
       });

@@ -37,7 +37,7 @@ export function describeDeploy(o: DeployReleaseOutcome): string {
   const steps = 'analysis' in o ? o.analysis.map((v) => `${v.step}% ${v.verdict}`).join(', ') : '';
   switch (o.kind) {
     case 'promoted':
-      return `promoted ${o.releaseId}${steps ? ` (analysis: ${steps})` : ''}`;
+      return `promoted ${o.releaseId}${steps ? ` (canary analysis: ${steps})` : ''}`;
     case 'unchanged':
       return o.reason;
     case 'rolled_back':

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { evaluatePolicyPure, loadPolicy } from '../../activities/policy';
+import { policyVerdict, loadPolicy } from '../../activities/policy';
 import type { PolicyVerdict } from '../../model/policy-verdict';
 import { InvalidInputError, parseWith } from '../../model/parse';
 import { riskAssessmentSchema } from '../../model/risk';
@@ -66,7 +66,7 @@ export const policyCommand: Command = {
     const loaded = await loadPolicy(args.policy);
     const scan = parseWith(scanSummarySchema, await readJson(args.scan, 'scan summary'), args.scan);
     const risk = args.risk ? parseWith(riskAssessmentSchema, await readJson(args.risk, 'risk assessment'), args.risk) : undefined;
-    const verdict = evaluatePolicyPure(loaded, scan, risk, args.now ? new Date(args.now) : new Date(), {
+    const verdict = policyVerdict(loaded, scan, risk, args.now ? new Date(args.now) : new Date(), {
       action: args.rollback ? 'rollback' : 'deploy',
       ...(args.env ? { environment: args.env } : {}),
     });

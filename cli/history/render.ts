@@ -43,7 +43,7 @@ export function renderTimeline(tl: Timeline): string {
   }
   for (const s of tl.signals) out.push(`signal ${s.name} at ${clock(s.at)}: ${JSON.stringify(s.args[0] ?? '')}`);
   if (tl.canary.length) {
-    out.push('', 'analysis:');
+    out.push('', 'canary analysis:');
     for (const v of tl.canary) {
       out.push(`  at ${v.step}%: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`);
       for (const m of v.measurements)
@@ -67,7 +67,7 @@ export function renderState(s: PipelineState, status: string): string {
       ...s.approval.decisions.map((d) => `    ${d.decision} by ${d.approver}${d.automatic ? ' (automatic)' : ''} at ${d.at}${d.comment ? `: ${d.comment}` : ''}`),
     );
   out.push(`  traffic to candidate: ${s.traffic}%`);
-  for (const v of s.analysis) out.push(`  analysis at ${v.step}%: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`);
+  for (const v of s.analysis) out.push(`  canary analysis at ${v.step}%: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`);
   if (s.outcome) out.push(`  outcome: ${describeOutcome(s.outcome)}`);
   return out.join('\n');
 }

@@ -3,7 +3,7 @@ import type { temporal } from '@temporalio/proto';
 import type { BasePolicy, ChangeAssessment } from '../../model/activities';
 import { verifyApproval, type Approval, type Decision } from '../../model/approval';
 import type { BuildResult } from '../../model/build';
-import type { AnalysisVerdict } from '../../model/deploy';
+import type { CanaryVerdict } from '../../model/deploy';
 import type { PipelineInput, PipelineResult } from '../../model/pipeline';
 import type { PolicySnapshot } from '../../model/policy-snapshot';
 import type { PolicyVerdict } from '../../model/policy-verdict';
@@ -57,7 +57,7 @@ export interface Timeline {
   policy?: { allowed: boolean; policyDigest: string; violations: string[]; exceptionsApplied: string[] };
   decisions: DecisionEntry[];
   signals: SignalEntry[];
-  canary: AnalysisVerdict[];
+  canary: CanaryVerdict[];
   result?: PipelineResult;
 }
 
@@ -225,7 +225,7 @@ function absorbResult(tl: Timeline, activity: string, value: unknown, setSnapsho
       break;
     }
     case 'analyze':
-      tl.canary.push(value as AnalysisVerdict);
+      tl.canary.push(value as CanaryVerdict);
       break;
   }
 }

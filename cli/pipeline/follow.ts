@@ -29,7 +29,7 @@ export function describeProgress(prev: PipelineState | undefined, next: Pipeline
     lines.push(`${t}   ${d.automatic ? 'auto-approved' : `${d.decision} by ${d.approver}`}${d.reasons?.length ? `: ${d.reasons.join('; ')}` : ''}${d.comment ? `: ${d.comment}` : ''}`);
   if (prev && prev.traffic !== next.traffic) lines.push(`${t}   traffic to candidate ${next.traffic}%`);
   for (const v of next.analysis.slice(prev?.analysis.length ?? 0))
-    lines.push(`${t}   analysis at ${v.step}%: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`);
+    lines.push(`${t}   canary analysis at ${v.step}%: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`);
   return lines;
 }
 

@@ -4,7 +4,7 @@ import Docker from 'dockerode';
 import { buildImage } from '../../activities/build/build-image';
 import { lineLogger } from '../../activities/shared';
 import { readEvidence, sha256 } from '../../activities/evidence/store';
-import { evaluatePolicy, type LoadedPolicy } from '../../activities/policy/evaluate';
+import { policyVerdict, type LoadedPolicy } from '../../activities/policy/evaluate';
 import { parsePolicy } from '../../activities/policy/load-policy';
 import { scanImage } from '../../activities/scan/scan-image';
 import { trivyCacheDir } from '../../activities/scan/trivy-db';
@@ -55,7 +55,7 @@ describe('scanImage with the real Trivy on real images', () => {
     const s = scans.clean!;
     expect(s).toMatchObject({ secrets: [], misconfigurations: [], dbMode: 'fixture', trivyVersion: '0.74.0', cached: false, baseImage: 'airlock/base:bookworm-1' });
     expect(s.vulnerabilities.counts).toEqual({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 });
-    const v = evaluatePolicy(policy('gates: { dockerfile: { requireHealthcheck: true }, baseImages: { allow: ["airlock/base:*"] } }'), s, undefined, NOW);
+    const v = policyVerdict(policy('gates: { dockerfile: { requireHealthcheck: true }, baseImages: { allow: ["airlock/base:*"] } }'), s, undefined, NOW);
     expect(v).toMatchObject({ allowed: true, violations: [] });
   });
 
@@ -63,7 +63,7 @@ describe('scanImage with the real Trivy on real images', () => {
     const s = scans['planted-secret']!;
     expect(s.secrets).toEqual([expect.objectContaining({ ruleId: 'github-pat', category: 'GitHub', severity: 'CRITICAL', line: 3 })]);
     expect(s.secrets[0]!.target).toMatch(/app\/config\/deploy\.env$/);
-    const v = evaluatePolicy(policy(), s, undefined, NOW);
+    const v = policyVerdict(policy(), s, undefined, NOW);
     expect(v.allowed).toBe(false);
     expect(v.violations[0]).toMatchObject({ rule: 'secrets', blocking: true, subject: 'github-pat' });
     expect(v.violations[0]!.detail).toMatch(/rule github-pat .* in .*app\/config\/deploy\.env:3$/);
@@ -97,12 +97,12 @@ describe('scanImage with the real Trivy on real images', () => {
     ]);
     expect(s.vulnerabilities.counts.CRITICAL).toBe(1);
     expect(s.licenses).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'MIT', pkg: 'minimist' })]));
-    expect(evaluatePolicy(policy(), s, undefined, NOW).violations[0]).toMatchObject({ rule: 'vulnerabilities.max-severity', subject: 'CVE-2021-44906', blocking: true });
+    expect(policyVerdict(policy(), s, undefined, NOW).violations[0]).toMatchObject({ rule: 'vulnerabilities.max-severity', subject: 'CVE-2021-44906', blocking: true });
     const withException = (expires: string) =>
       policy(`exceptions:\n  - { id: GHSA-xvch-5gv4-984h, owner: alice@example.com, reason: flags are ours only, expires: "${expires}", packages: [minimist] }\n`);
-    const future = evaluatePolicy(withException('2026-07-01'), s, undefined, NOW);
+    const future = policyVerdict(withException('2026-07-01'), s, undefined, NOW);
     expect(future).toMatchObject({ allowed: true, exceptionsApplied: [expect.objectContaining({ id: 'GHSA-xvch-5gv4-984h', covered: ['CVE-2021-44906 (GHSA-xvch-5gv4-984h) in minimist@1.2.5'] })] });
-    const expired = evaluatePolicy(withException('2026-06-01'), s, undefined, NOW);
+    const expired = policyVerdict(withException('2026-06-01'), s, undefined, NOW);
     expect(expired.allowed).toBe(false);
     expect(expired.violations.map((x) => x.rule)).toEqual(['vulnerabilities.max-severity', 'exception.expired']);
   });
@@ -111,7 +111,7 @@ describe('scanImage with the real Trivy on real images', () => {
     const s = scans['runs-as-root']!;
     const ids = s.misconfigurations.map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining(['DS-0002', 'DS-0026'])); // Trivy 0.74's ids for DS002 and DS026
-    const v = evaluatePolicy(policy(), s, undefined, NOW);
+    const v = policyVerdict(policy(), s, undefined, NOW);
     expect(v.allowed).toBe(false);
     expect(v.violations[0]).toMatchObject({ rule: 'dockerfile.non-root', blocking: true });
     expect(v.violations.find((x) => x.subject === 'DS-0026')).toMatchObject({ rule: 'dockerfile.advisory', blocking: false });

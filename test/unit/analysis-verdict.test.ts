@@ -1,8 +1,8 @@
 import { decide, describeFailure, measure, type CheckReading } from '../../activities/monitor/verdict';
 import { appScrapesQuery, latencyQuery, requestRateQuery, routerSeriesQuery, successRateQuery } from '../../activities/monitor/promql';
-import { analysisSchema } from '../../model/manifest';
+import { canaryAnalysisSchema } from '../../model/manifest';
 
-const settings = analysisSchema.parse({ interval: '2s', checks: 3, failureLimit: 2 });
+const settings = canaryAnalysisSchema.parse({ interval: '2s', checks: 3, failureLimit: 2 });
 const reading = (check: number, sr: number | null, lat: number | null, stableSr: number | null = 1): CheckReading => ({
   check,
   step: 10,

@@ -5,12 +5,12 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { deployExitCode, describeDeploy } from '../../cli/commands/deploy';
 import { EXIT, exitErrorOf } from '../../cli/errors';
-import type { AnalysisVerdict } from '../../model/deploy';
+import type { CanaryVerdict } from '../../model/deploy';
 import type { DeployReleaseOutcome } from '../../workflows/deploy-release';
 import type { CliResult } from '../support/cli';
 import { runMain } from '../support/cli-main';
 
-const verdict = (step: number, v: 'pass' | 'fail'): AnalysisVerdict => ({ step, verdict: v, measurements: [] });
+const verdict = (step: number, v: 'pass' | 'fail'): CanaryVerdict => ({ step, verdict: v, measurements: [] });
 
 describe('airlock deploy outcome', () => {
   const cases: [DeployReleaseOutcome, number, string][] = [

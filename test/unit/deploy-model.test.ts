@@ -5,7 +5,7 @@ import { canonicalJson, changedKeys } from '../../infra/providers/inputs';
 import { deployCandidateInputSchema, releaseContainerNames, releaseIdForImage, serviceSettingsOf } from '../../model/deploy';
 import { manifestSchema, rolloutSchema } from '../../model/manifest';
 import { InvalidInputError } from '../../model/parse';
-import { rolloutPlan } from '../../model/rollout';
+import { rolloutSteps } from '../../model/rollout';
 import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { hostname, tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ describe('release naming', () => {
   });
 
   it('walks canary steps, and one analysis at 0 for blue-green, then the switch', () => {
-    const weights = (r: unknown) => rolloutPlan(rolloutSchema.parse(r)).map((s) => `${s.weight}${s.analyze ? '+analysis' : ''}`);
+    const weights = (r: unknown) => rolloutSteps(rolloutSchema.parse(r)).map((s) => `${s.weight}${s.analyze ? '+analysis' : ''}`);
     expect(weights({ strategy: 'canary', steps: [5, 100] })).toEqual(['5+analysis', '100+analysis']);
     expect(weights({ strategy: 'blue-green' })).toEqual(['0+analysis', '100']);
   });

@@ -1,4 +1,4 @@
-import { evaluatePolicy, type LoadedPolicy } from '../../activities/policy/evaluate';
+import { policyVerdict, type LoadedPolicy } from '../../activities/policy/evaluate';
 import { policySchema } from '../../model/policy';
 import type { RiskAssessment } from '../../model/risk';
 import { emptyCounts, type ScanSummary, type VulnerabilityFinding } from '../../model/scan';
@@ -45,9 +45,9 @@ const exception = (expires: string, extra: object = {}) => ({
 });
 const rules = (v: { violations: { rule: string; blocking: boolean }[] }) => v.violations.map((x) => `${x.rule}${x.blocking ? '!' : ''}`);
 
-describe('evaluatePolicy', () => {
+describe('policyVerdict', () => {
   it('allows a clean scan and records the policy digest and time', () => {
-    const v = evaluatePolicy(policy(), scan(), undefined, NOW);
+    const v = policyVerdict(policy(), scan(), undefined, NOW);
     expect(v).toEqual({
       allowed: true,
       violations: [],
@@ -60,7 +60,7 @@ describe('evaluatePolicy', () => {
   });
 
   it('blocks a planted secret with the rule id and file path, never the value', () => {
-    const v = evaluatePolicy(
+    const v = policyVerdict(
       policy(),
       scan({ secrets: [{ ruleId: 'github-pat', category: 'GitHub', title: 'GitHub Personal Access Token', severity: 'CRITICAL', target: '/app/config/deploy.env', line: 3 }] }),
       undefined,
@@ -84,9 +84,9 @@ describe('evaluatePolicy', () => {
       { ruleId: 'private-key', category: 'AsymmetricPrivateKey', severity: 'HIGH', target: 'b', line: 1 },
     ];
     const lax = { gates: { secrets: { allowed: true } } };
-    expect(rules(evaluatePolicy(policy(lax), scan({ secrets }), undefined, NOW))).toEqual(['secrets', 'secrets']);
+    expect(rules(policyVerdict(policy(lax), scan({ secrets }), undefined, NOW))).toEqual(['secrets', 'secrets']);
     const strict = { ...lax, security_requirements: { authentication: 'mandatory', encryption_in_transit: 'required' } };
-    const v = evaluatePolicy(policy(strict), scan({ secrets }), undefined, NOW);
+    const v = policyVerdict(policy(strict), scan({ secrets }), undefined, NOW);
     expect(rules(v)).toEqual(['security.authentication!', 'security.encryption_in_transit!']);
     expect(v.notVerifiable).toEqual([
       expect.stringMatching(/^authentication: mandatory: not verifiable here: .*; checked here: no credentials baked into the image$/),
@@ -96,23 +96,23 @@ describe('evaluatePolicy', () => {
 
   it('reports the security requirements it cannot check', () => {
     const req = { authentication: 'mandatory', encryption_at_rest: 'required', encryption_in_transit: 'required', input_validation: 'strict', error_handling: 'secure', logging: 'comprehensive' };
-    const v = evaluatePolicy(policy({ security_requirements: req }), scan(), undefined, NOW);
+    const v = policyVerdict(policy({ security_requirements: req }), scan(), undefined, NOW);
     expect(v.allowed).toBe(true);
     expect(v.notVerifiable.map((l) => l.split(':')[0])).toEqual(Object.keys(req));
   });
 
   it('blocks a known-vulnerable package by advisory id, above max severity or fixable', () => {
-    const v = evaluatePolicy(policy(), scan({ vulnerabilities: { counts: emptyCounts(), findings: [minimist, medium] } }), undefined, NOW);
+    const v = policyVerdict(policy(), scan({ vulnerabilities: { counts: emptyCounts(), findings: [minimist, medium] } }), undefined, NOW);
     expect(v.allowed).toBe(false);
     expect(v.violations).toEqual([
       expect.objectContaining({ rule: 'vulnerabilities.max-severity', severity: 'critical', blocking: true, subject: 'CVE-2021-44906' }),
     ]);
     expect(v.violations[0]!.detail).toBe('CVE-2021-44906 (GHSA-xvch-5gv4-984h) in minimist@1.2.5 (Node.js), fixed in 1.2.6, 0.2.4: CRITICAL is above the allowed high');
-    const fixable = evaluatePolicy(policy({ gates: { vulnerabilities: { maxSeverity: 'critical' } } }), scan({ vulnerabilities: { counts: emptyCounts(), findings: [minimist] } }), undefined, NOW);
+    const fixable = policyVerdict(policy({ gates: { vulnerabilities: { maxSeverity: 'critical' } } }), scan({ vulnerabilities: { counts: emptyCounts(), findings: [minimist] } }), undefined, NOW);
     expect(rules(fixable)).toEqual(['vulnerabilities.fixable!']);
-    const strict = evaluatePolicy(policy({ gates: { vulnerabilities: { maxSeverity: 'low', failOnFixable: [] } } }), scan({ vulnerabilities: { counts: emptyCounts(), findings: [medium] } }), undefined, NOW);
+    const strict = policyVerdict(policy({ gates: { vulnerabilities: { maxSeverity: 'low', failOnFixable: [] } } }), scan({ vulnerabilities: { counts: emptyCounts(), findings: [medium] } }), undefined, NOW);
     expect(rules(strict)).toEqual(['vulnerabilities.max-severity!']);
-    const unfixedIgnored = evaluatePolicy(
+    const unfixedIgnored = policyVerdict(
       policy({ gates: { vulnerabilities: { maxSeverity: 'low', ignoreUnfixed: true } } }),
       scan({ vulnerabilities: { counts: emptyCounts(), findings: [medium] } }),
       undefined,
@@ -123,23 +123,23 @@ describe('evaluatePolicy', () => {
 
   it('lets a finding pass under an unexpired exception, and not once it has expired', () => {
     const vulns = scan({ vulnerabilities: { counts: emptyCounts(), findings: [minimist] } });
-    const future = evaluatePolicy(policy(exception('2026-12-31')), vulns, undefined, NOW);
+    const future = policyVerdict(policy(exception('2026-12-31')), vulns, undefined, NOW);
     expect(future.allowed).toBe(true);
     expect(future.violations).toEqual([]);
     expect(future.exceptionsApplied).toEqual([
       { id: 'GHSA-xvch-5gv4-984h', owner: 'alice@example.com', reason: 'flags are ours only', expires: '2026-12-31', covered: ['CVE-2021-44906 (GHSA-xvch-5gv4-984h) in minimist@1.2.5'] },
     ]);
-    const expired = evaluatePolicy(policy(exception('2026-06-14')), vulns, undefined, NOW);
+    const expired = policyVerdict(policy(exception('2026-06-14')), vulns, undefined, NOW);
     expect(expired.allowed).toBe(false);
     expect(rules(expired)).toEqual(['vulnerabilities.max-severity!', 'exception.expired']);
     expect(expired.violations[1]!.detail).toBe('exception for GHSA-xvch-5gv4-984h (owner alice@example.com) expired 2026-06-14: it no longer applies');
     expect(expired.exceptionsApplied).toEqual([]);
     // a date-only expiry lasts through that day
-    expect(evaluatePolicy(policy(exception('2026-06-15')), vulns, undefined, NOW).allowed).toBe(true);
+    expect(policyVerdict(policy(exception('2026-06-15')), vulns, undefined, NOW).allowed).toBe(true);
     // named by the CVE instead of the GHSA id: the same finding
-    expect(evaluatePolicy(policy({ exceptions: [{ ...exception('2026-12-31').exceptions[0]!, id: 'CVE-2021-44906' }] }), vulns, undefined, NOW).allowed).toBe(true);
+    expect(policyVerdict(policy({ exceptions: [{ ...exception('2026-12-31').exceptions[0]!, id: 'CVE-2021-44906' }] }), vulns, undefined, NOW).allowed).toBe(true);
     // scoped to other packages: does not apply
-    expect(evaluatePolicy(policy(exception('2026-12-31', { packages: ['lodash'] })), vulns, undefined, NOW).allowed).toBe(false);
+    expect(policyVerdict(policy(exception('2026-12-31', { packages: ['lodash'] })), vulns, undefined, NOW).allowed).toBe(false);
   });
 
   it('flags an image running as root (DS002) and, when required, a missing HEALTHCHECK (DS026)', () => {
@@ -148,12 +148,12 @@ describe('evaluatePolicy', () => {
       { id: 'DS026', severity: 'LOW' as const, title: 'No HEALTHCHECK defined', target: 'Dockerfile' },
       { id: 'DS001', severity: 'MEDIUM' as const, title: "':latest' tag used", target: 'Dockerfile' },
     ];
-    const v = evaluatePolicy(policy(), scan({ misconfigurations }), undefined, NOW);
+    const v = policyVerdict(policy(), scan({ misconfigurations }), undefined, NOW);
     expect(rules(v)).toEqual(['dockerfile.non-root!', 'dockerfile.advisory', 'dockerfile.advisory']);
     expect(v.violations[0]!.detail).toBe("DS002 Image user should not be 'root' (Dockerfile)");
-    const strict = evaluatePolicy(policy({ gates: { dockerfile: { requireHealthcheck: true, deny: ['DS-0001'], maxSeverity: 'medium' } } }), scan({ misconfigurations }), undefined, NOW);
+    const strict = policyVerdict(policy({ gates: { dockerfile: { requireHealthcheck: true, deny: ['DS-0001'], maxSeverity: 'medium' } } }), scan({ misconfigurations }), undefined, NOW);
     expect(rules(strict).sort()).toEqual(['dockerfile.deny!', 'dockerfile.healthcheck!', 'dockerfile.non-root!']);
-    const excepted = evaluatePolicy(policy({ exceptions: [{ id: 'AVD-DS-0002', owner: 'o', reason: 'r', expires: '2026-07-01' }] }), scan({ misconfigurations }), undefined, NOW);
+    const excepted = policyVerdict(policy({ exceptions: [{ id: 'AVD-DS-0002', owner: 'o', reason: 'r', expires: '2026-07-01' }] }), scan({ misconfigurations }), undefined, NOW);
     expect(excepted.allowed).toBe(true);
   });
 
@@ -162,27 +162,27 @@ describe('evaluatePolicy', () => {
       { name: 'AGPL-3.0-only', pkg: 'copyleft-lib', severity: 'HIGH' as const },
       { name: 'MIT', pkg: 'minimist', severity: 'LOW' as const },
     ];
-    const v = evaluatePolicy(policy({ gates: { licenses: { deny: ['agpl-3.0-only'] }, baseImages: { allow: ['debian:*'] } } }), scan({ licenses }), undefined, NOW);
+    const v = policyVerdict(policy({ gates: { licenses: { deny: ['agpl-3.0-only'] }, baseImages: { allow: ['debian:*'] } } }), scan({ licenses }), undefined, NOW);
     expect(v.violations.map((x) => x.detail)).toEqual([
       'copyleft-lib is licensed AGPL-3.0-only, which the policy denies',
       'base image airlock/base:bookworm-1 is not in the allowlist (debian:*)',
     ]);
     const { baseImage: _omit, ...foreign } = scan();
-    expect(evaluatePolicy(policy({ gates: { baseImages: { allow: ['airlock/base:*'] } } }), foreign, undefined, NOW).violations[0]!.detail).toMatch(
+    expect(policyVerdict(policy({ gates: { baseImages: { allow: ['airlock/base:*'] } } }), foreign, undefined, NOW).violations[0]!.detail).toMatch(
       /does not record its base image/,
     );
-    expect(evaluatePolicy(policy({ gates: { baseImages: { allow: ['airlock/base:*'] } } }), scan(), undefined, NOW).allowed).toBe(true);
+    expect(policyVerdict(policy({ gates: { baseImages: { allow: ['airlock/base:*'] } } }), scan(), undefined, NOW).allowed).toBe(true);
   });
 
   it('counts findings left out of the summary against the gate', () => {
     const counts = { ...emptyCounts(), CRITICAL: 3 };
-    const v = evaluatePolicy(policy(), scan({ vulnerabilities: { counts, findings: [minimist], omitted: 2 } }), undefined, NOW);
+    const v = policyVerdict(policy(), scan({ vulnerabilities: { counts, findings: [minimist], omitted: 2 } }), undefined, NOW);
     expect(v.violations.map((x) => x.detail)).toContain('2 more CRITICAL findings are not listed in the summary (see the full report): above the allowed high');
   });
 
   it('blocks forward deploys in a freeze window, never rollbacks', () => {
     const frozen = policy({ freezeWindows: [{ name: 'launch', reason: 'launch week', start: '2026-06-14T00:00:00Z', end: '2026-06-21T00:00:00Z', environments: ['production'] }] });
-    const deploy = evaluatePolicy(frozen, scan(), undefined, NOW, { environment: 'production' });
+    const deploy = policyVerdict(frozen, scan(), undefined, NOW, { environment: 'production' });
     expect(deploy.allowed).toBe(false);
     expect(deploy.violations[0]).toEqual({
       rule: 'freeze-window',
@@ -191,10 +191,10 @@ describe('evaluatePolicy', () => {
       subject: 'launch',
       detail: 'deploys to production are frozen by window "launch" (launch week); rollbacks stay allowed',
     });
-    expect(evaluatePolicy(frozen, scan(), undefined, NOW, { environment: 'production', action: 'rollback' })).toMatchObject({ allowed: true, action: 'rollback' });
-    expect(evaluatePolicy(frozen, scan(), undefined, NOW, { environment: 'staging' }).allowed).toBe(true);
+    expect(policyVerdict(frozen, scan(), undefined, NOW, { environment: 'production', action: 'rollback' })).toMatchObject({ allowed: true, action: 'rollback' });
+    expect(policyVerdict(frozen, scan(), undefined, NOW, { environment: 'staging' }).allowed).toBe(true);
     // a freeze is not something an exception can lift
-    expect(evaluatePolicy(policy({ ...frozen.policy, exceptions: [{ id: 'launch', owner: 'o', reason: 'r', expires: '2027-01-01' }] }), scan(), undefined, NOW, { environment: 'production' }).allowed).toBe(false);
+    expect(policyVerdict(policy({ ...frozen.policy, exceptions: [{ id: 'launch', owner: 'o', reason: 'r', expires: '2027-01-01' }] }), scan(), undefined, NOW, { environment: 'production' }).allowed).toBe(false);
   });
 
   it('states the approvals the risk level needs', () => {
@@ -205,12 +205,12 @@ describe('evaluatePolicy', () => {
       approverGroups: { developers: { members: [{ id: 'ann', publicKey: keyA }] }, security: { members: [{ id: 'sam', publicKey: keyB }] } },
       approvals: { timeout: '2h', high: { required: 2, require: ['security'] } },
     });
-    expect(evaluatePolicy(p, scan(), risk, NOW).approvals).toEqual({ level: 'high', required: 2, from: ['developers', 'security'], require: ['security'], timeoutMs: 7_200_000 });
-    expect(evaluatePolicy(p, scan(), { ...risk, level: 'low' }, NOW).approvals).toMatchObject({ level: 'low', required: 0 });
+    expect(policyVerdict(p, scan(), risk, NOW).approvals).toEqual({ level: 'high', required: 2, from: ['developers', 'security'], require: ['security'], timeoutMs: 7_200_000 });
+    expect(policyVerdict(p, scan(), { ...risk, level: 'low' }, NOW).approvals).toMatchObject({ level: 'low', required: 0 });
   });
 
   it('orders blocking violations first, most severe first', () => {
-    const v = evaluatePolicy(
+    const v = policyVerdict(
       policy(),
       scan({
         vulnerabilities: { counts: emptyCounts(), findings: [{ ...medium, severity: 'HIGH', fixed: '2' }, minimist] },

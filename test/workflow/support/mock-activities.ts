@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChangeSummary, PipelineActivities, PipelineActivityName } from '../../../model/activities';
-import type { AnalysisVerdict } from '../../../model/deploy';
+import type { CanaryVerdict } from '../../../model/deploy';
 import { environmentSchema } from '../../../model/manifest';
 import type { PolicySnapshot } from '../../../model/policy-snapshot';
 import { policySchema } from '../../../model/policy';
@@ -108,7 +108,7 @@ export function mockActivities(o: MockOptions = {}) {
       effect(`deploy:${i.releaseId}`, () => ({ releaseId: i.releaseId, image: i.image, containers: [`${i.releaseId}-1`] })),
     ),
     shiftTraffic: wrap('shiftTraffic', (i) => void effect(`traffic:${i.releaseId}:${i.weight}`, () => i.weight)),
-    analyze: wrap('analyze', async (i): Promise<AnalysisVerdict> => {
+    analyze: wrap('analyze', async (i): Promise<CanaryVerdict> => {
       await heartbeatSleep(o.analyzeMs?.(i.step) ?? 0);
       const verdict = o.verdict?.(i.step) ?? 'pass';
       const value = verdict === 'pass' ? 0.999 : 0.71;

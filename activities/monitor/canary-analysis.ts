@@ -1,4 +1,4 @@
-import { analyzeInputSchema, type AnalysisVerdict, type AnalyzeInput, type Measurement } from '../../model/deploy';
+import { analyzeInputSchema, type CanaryVerdict, type AnalyzeInput, type Measurement } from '../../model/deploy';
 import { durationMs } from '../../model/duration';
 import { parseWith } from '../../model/parse';
 import type { ResolvedDeps } from '../deploy/deps';
@@ -17,8 +17,8 @@ export const MIN_WINDOW_SECONDS = 3;
  * Drives synthetic load through the router meanwhile (`loadRps`): at step 0 (blue-green) through the
  * preview port, which reaches the candidate alone. Every measurement is in the verdict.
  */
-export function analyze(deps: ResolvedDeps) {
-  return async (input: AnalyzeInput): Promise<AnalysisVerdict> => {
+export function analyzeCanary(deps: ResolvedDeps) {
+  return async (input: AnalyzeInput): Promise<CanaryVerdict> => {
     const req = parseWith(analyzeInputSchema, input, 'analyze input');
     const { service, environment, settings } = req;
     const out = await deps.driver.outputs(service, environment);

@@ -7,7 +7,7 @@ import { finalBaseImage } from './dockerfile';
 import { pathInRepo, readAtCommit, requireManifestAtCommit, resolveCommit } from '../shared';
 
 /** What to build, read from the commit (never the work tree). */
-export interface BuildPlan {
+export interface ResolvedBuild {
   /** Full commit id. */
   commit: string;
   service: string;
@@ -24,7 +24,7 @@ export interface BuildPlan {
  * Resolves the commit, takes the build settings (from airlock.yaml at the commit, unless the request
  * carries them), reads the Dockerfile at the commit, derives the release id.
  */
-export async function planBuild(req: BuildRequest): Promise<BuildPlan> {
+export async function resolveBuild(req: BuildRequest): Promise<ResolvedBuild> {
   const { repo } = req;
   const commit = await resolveCommit(repo, req.commit);
   const serviceDir = await pathInRepo(repo, req.serviceDir);

@@ -1,13 +1,13 @@
 import type { ChangeSummary } from '../model/activities';
-import type { AnalysisSettings, RolloutSettings } from '../model/manifest';
+import type { CanaryAnalysisSettings, RolloutSettings } from '../model/manifest';
 import { durationMs } from '../model/duration';
-import { rolloutPlan } from '../model/rollout';
+import { rolloutSteps } from '../model/rollout';
 import type { FailureCause, PipelineState } from '../model/pipeline';
 import type { PolicyVerdict } from '../model/policy-verdict';
 import type { RiskAssessment } from '../model/risk';
 import type { ScanSummary } from '../model/scan';
 
-// Pure decisions of the pipeline (unit-tested in test/unit/pipeline-plan.test.ts).
+// Pure decisions of the pipeline (unit-tested in test/unit/pipeline-decisions.test.ts).
 
 /** The scorer's verdict, raised to high when the change touches the gates that judge it. */
 export function routeRisk(risk: RiskAssessment, change: ChangeSummary): NonNullable<PipelineState['risk']> {
@@ -39,8 +39,8 @@ export function policySummary(v: PolicyVerdict): NonNullable<PipelineState['poli
 }
 
 /** How long a holder may keep the environment lock: the approval window plus a generous rollout budget. */
-export function lockLeaseMs(approvalTimeoutMs: number, rollout: RolloutSettings, analysis: AnalysisSettings): number {
-  const steps = rolloutPlan(rollout).length;
+export function lockLeaseMs(approvalTimeoutMs: number, rollout: RolloutSettings, analysis: CanaryAnalysisSettings): number {
+  const steps = rolloutSteps(rollout).length;
   const perStep = analysis.checks * durationMs(analysis.interval) + 10 * 60_000;
   return approvalTimeoutMs + steps * perStep + 30 * 60_000;
 }

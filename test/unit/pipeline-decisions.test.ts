@@ -1,9 +1,9 @@
 import type { ChangeSummary } from '../../model/activities';
-import { analysisSchema } from '../../model/manifest';
+import { canaryAnalysisSchema } from '../../model/manifest';
 import type { RiskAssessment } from '../../model/risk';
 import type { ScanSummary } from '../../model/scan';
-import { rolloutPlan } from '../../model/rollout';
-import { causeOf, findingsSummary, lockLeaseMs, policySummary, routeRisk } from '../../workflows/plan';
+import { rolloutSteps } from '../../model/rollout';
+import { causeOf, findingsSummary, lockLeaseMs, policySummary, routeRisk } from '../../workflows/decisions';
 
 const change = (touchesGates: boolean): ChangeSummary => ({ files: 1, additions: 1, deletions: 0, authors: [], touchesGates, analysisDigest: 'd' });
 const risk = (level: RiskAssessment['level']): RiskAssessment => ({
@@ -14,12 +14,12 @@ const risk = (level: RiskAssessment['level']): RiskAssessment => ({
 });
 
 test('canary analyses at every weight; blue-green analyses the idle colour, then switches at once', () => {
-  expect(rolloutPlan({ strategy: 'canary', steps: [10, 50, 100] })).toEqual([
+  expect(rolloutSteps({ strategy: 'canary', steps: [10, 50, 100] })).toEqual([
     { weight: 10, analyze: true },
     { weight: 50, analyze: true },
     { weight: 100, analyze: true },
   ]);
-  expect(rolloutPlan({ strategy: 'blue-green' })).toEqual([
+  expect(rolloutSteps({ strategy: 'blue-green' })).toEqual([
     { weight: 0, analyze: true },
     { weight: 100, analyze: false },
   ]);
@@ -62,7 +62,7 @@ test('summaries keep counts and digests, not findings', () => {
 });
 
 test('the lock lease covers the approval window and every analysis step with margin', () => {
-  const analysis = analysisSchema.parse({ interval: '5s', checks: 3 });
+  const analysis = canaryAnalysisSchema.parse({ interval: '5s', checks: 3 });
   const lease = lockLeaseMs(3_600_000, { strategy: 'canary', steps: [10, 50, 100] }, analysis);
   expect(lease).toBe(3_600_000 + 3 * (15_000 + 600_000) + 1_800_000);
 });
