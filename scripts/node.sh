@@ -51,4 +51,14 @@ use_node() { # puts a node >= NODE_MIN_MAJOR first on PATH, installing the pinne
   info "node: $(node --version) from $dir/bin"
 }
 
+npm_ready() { # in the project root: npm ci when node_modules is missing or older than the lock (it builds), else a build
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    step "npm ci"
+    npm ci --no-audit --no-fund
+  else
+    step "build (tsc + workflow bundle)"
+    npm run --silent build
+  fi
+}
+
 use_node

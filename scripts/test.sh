@@ -5,13 +5,7 @@
 # Extra arguments go to jest (e.g. `npm test -- test/unit`).
 source "$(dirname "$0")/node.sh"   # Node >= 22 first on PATH (installed into the tool cache when missing)
 cd "$AIRLOCK_ROOT"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "==> npm ci" >&2
-  npm ci --no-audit --no-fund
-else
-  echo "==> build (tsc + workflow bundle)" >&2
-  npm run --silent build
-fi
+npm_ready
 echo "==> lint" >&2
 npx eslint .
 npx tsc --noEmit -p tsconfig.json
