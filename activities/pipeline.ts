@@ -35,7 +35,7 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     readPolicySnapshot: (input) => policy.readPolicySnapshot({ repo: input.repo, commit: input.commit, path: input.path }),
 
     analyzeChange: async (input) => {
-      const analysis = await change.analyzeChange({ repo: input.repo, base: input.baseCommit, head: input.headCommit });
+      const analysis = await change.analyzeChange({ repo: input.repo, base: input.baseCommit, head: input.headCommit, policyPath: input.policyPath });
       const analysisDigest = await putEvidence(evidence, JSON.stringify(analysis));
       Context.current().log.info('change analyzed', { files: analysis.stats.files, analysisDigest });
       return { ...analysis.stats, authors: analysis.authors, touchesGates: analysis.touchesGates, analysisDigest };

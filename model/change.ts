@@ -136,6 +136,10 @@ export const changedFileSchema = z.object({
 });
 export type ChangedFile = z.output<typeof changedFileSchema>;
 
+/** A file that decides how changes are judged, beyond the built-in gate globs (see GATE_FILE_GLOBS). */
+export const gateFileSchema = z.object({ path: z.string(), reason: z.string() });
+export type GateFile = z.output<typeof gateFileSchema>;
+
 const revision = z.object({ ref: z.string(), sha: z.string().regex(/^[0-9a-f]{40,64}$/) });
 
 export const changeAnalysisSchema = z.object({
@@ -145,8 +149,13 @@ export const changeAnalysisSchema = z.object({
   files: z.array(changedFileSchema),
   /** E-mails of the authors of the commits in base..head (sorted, unique). */
   authors: z.array(z.string()),
-  /** A built-in gate file (airlock.yaml, airlock.policy.yaml, CI definitions) changed. */
+  /** A gate file changed: a built-in one (airlock.yaml, airlock.policy.yaml, CI definitions) or one of gateFiles. */
   touchesGates: z.boolean(),
+  /**
+   * Further gate files of this repository that the change touches: the policy file at a custom path, the
+   * .dockerignore of a build context (it decides which files ship and are judged by content).
+   */
+  gateFiles: z.array(gateFileSchema).optional(),
   /** The build contexts found at base and head (`.` = the repository root; also when no airlock.yaml names one). */
   buildContexts: z.array(z.string()).optional(),
   stats: z.object({

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { GATE_FILE_GLOBS, type BuildPlacement, type ChangeAnalysis, type ChangedFile } from '../../model/change';
+import { GATE_FILE_GLOBS, type BuildPlacement, type ChangeAnalysis, type ChangedFile, type GateFile } from '../../model/change';
 import { globToRegExp } from '../risk/glob';
 import { analyzeFile, type FileAnalysis } from './analyze-file';
-import { buildContexts } from './build-context';
+import { buildContexts, type BuildContexts } from './build-context';
 import { where } from './file-context';
 import { git, gitRaw, readObjects } from './git';
 import { isInertLanguage, languageOf } from './language';
@@ -14,7 +14,13 @@ import { NULL_ID, isSubmodule, parseRawNumstat, type RawEntry } from './raw-diff
 import { resolveRange, type RangeInput } from './revisions';
 import { FUNCNAME_ATTRIBUTES } from './symbols-lite';
 
-export type AnalyzeChangeInput = RangeInput;
+export interface AnalyzeChangeInput extends RangeInput {
+  /**
+   * Path of the policy file from the repository root, when it is not one of the built-in names: a change to
+   * it is a gate change like a change to airlock.policy.yaml.
+   */
+  policyPath?: string;
+}
 
 /** Options every diff shares, so the raw listing and the patch pair files the same way whatever the user's git config. */
 const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-relative', '--submodule=short', '--ignore-submodules=none', '-M'];
@@ -51,13 +57,15 @@ export async function analyzeChange(input: AnalyzeChangeInput): Promise<ChangeAn
   await addExternalHosts(repo, range.base.sha, analyses);
 
   const files = analyses.map((a) => a.file);
+  const gateFiles = moreGateFiles(files, contexts, input.policyPath);
   return {
     repo,
     base: range.base,
     head: range.head,
     files,
     authors: log.code === 0 ? [...new Set(log.stdout.split('\n').map((s) => s.trim()).filter(Boolean))].sort() : [],
-    touchesGates: files.some((f) => isGateFile(f.path) || (f.previousPath !== undefined && isGateFile(f.previousPath))),
+    touchesGates: gateFiles.length > 0 || files.some((f) => isGateFile(f.path) || (f.previousPath !== undefined && isGateFile(f.previousPath))),
+    gateFiles,
     buildContexts: contexts.dirs,
     stats: {
       files: files.length,
@@ -67,6 +75,25 @@ export async function analyzeChange(input: AnalyzeChangeInput): Promise<ChangeAn
       renamed: files.filter((f) => f.status === 'renamed').length,
     },
   };
+}
+
+/**
+ * Gate files beyond the built-in globs that the change touches: the policy file at a custom path, and the
+ * .dockerignore of a build context (it moves files in or out of what ships without the diff showing them).
+ */
+function moreGateFiles(files: ChangedFile[], contexts: BuildContexts, policyPath: string | undefined): GateFile[] {
+  const policy = policyPath ? path.posix.normalize(policyPath.replace(/^\.\//, '')) : undefined;
+  const out: GateFile[] = [];
+  for (const f of files) {
+    for (const p of f.previousPath !== undefined ? [f.path, f.previousPath] : [f.path]) {
+      if (isGateFile(p)) continue;
+      if (p === policy) out.push({ path: f.path, reason: `the policy file (${p}): it decides how changes are judged` });
+      else if (contexts.ignoreFiles.has(p)) out.push({ path: f.path, reason: `the .dockerignore of a build context (${p}): it decides which files ship and are judged by content` });
+      else continue;
+      break;
+    }
+  }
+  return out;
 }
 
 /**

@@ -23,7 +23,8 @@ const LEVELS: readonly RiskLevel[] = ['low', 'medium', 'high'];
  * the files, functions and lines that raised it. The score is the strongest weight plus `stacking` (0.25)
  * times the others, capped at 100: a change is as risky as its riskiest aspect, and each further aspect adds
  * a little. The level comes from the thresholds, with two floors the policy cannot lower: airlock's own
- * files make a change high, an unclassifiable file makes it at least medium.
+ * files (and the analysis' further gate files) make a change high, an unclassifiable file makes it at least
+ * medium.
  * Path rules never make a file that can ship inert: inside a build context, code (a script, a template, prose
  * with embedded code) is application code wherever it sits, and every file's findings count. Docs, styles,
  * content and tests outside every build context raise nothing else, so a change that only touches them is
@@ -45,6 +46,7 @@ export function scoreRisk(analysis: ChangeAnalysis, policy: RiskPolicy = default
   const sizes: { file: string; lines: number }[] = [];
   let symbols = 0;
 
+  const gates = new Map((analysis.gateFiles ?? []).map((g) => [g.path, g.reason]));
   for (const file of analysis.files) {
     const paths = file.previousPath ? [file.path, file.previousPath] : [file.path];
     const perPath = paths.map(classify);
@@ -53,6 +55,8 @@ export function scoreRisk(analysis: ChangeAnalysis, policy: RiskPolicy = default
     symbols += file.symbols.length;
 
     if (cats.has('airlock-config')) add('airlock-config', file.path, file.previousPath ? `renamed from ${file.previousPath}` : `${file.status}`);
+    const gate = gates.get(file.path);
+    if (gate) add('airlock-config', file.path, gate);
     const placement = file.buildContext ?? 'inside';
     const moved = placement === 'entered' || placement === 'left';
     if (file.status === 'renamed' && file.additions + file.deletions === 0 && !moved) {

@@ -123,6 +123,13 @@ describe('inside a build context every file is judged by content', () => {
     expect(signal(r, 'code')?.reason).toContain('moved into a build context from docs/examples/plugin.js: judged whole');
     expect(kinds(score([{ ...entered, buildContext: 'inside', findings: [] }]))).toEqual(['rename']);
   });
+
+  test("the analysis' further gate files (custom policy path, .dockerignore) are gate files", () => {
+    const a = analysis([changed('config/deploy-policy.yaml', { language: 'yaml' })]);
+    const r = scoreRisk({ ...a, touchesGates: true, gateFiles: [{ path: 'config/deploy-policy.yaml', reason: 'the policy file (config/deploy-policy.yaml)' }] }, policy({ weights: { 'airlock-config': 0 } }));
+    expect(r).toMatchObject({ level: 'high', score: 60 });
+    expect(signal(r, 'airlock-config')?.reason).toContain('config/deploy-policy.yaml (the policy file (config/deploy-policy.yaml))');
+  });
 });
 
 test('one security signal makes a change high; its reason names the file and the evidence', () => {
