@@ -10,7 +10,7 @@ export interface BeforeReadOnceDeps {
   evidence: string;
   readBasePolicy: (input: { repo: string; commit: string; path: string }) => ReturnType<PipelineActivities['readBasePolicy']>;
   /** base..head analyzed into the evidence store. */
-  analyze: (input: { repo: string; baseCommit: string; headCommit: string }) => Promise<{ analysis: ChangeAnalysis; summary: ChangeSummary }>;
+  analyze: (input: { repo: string; baseCommit: string; headCommit: string; policyPath?: string }) => Promise<{ analysis: ChangeAnalysis; summary: ChangeSummary }>;
   scoreRisk: (analysis: ChangeAnalysis, riskPolicy?: unknown) => Promise<RiskAssessment>;
 }
 

@@ -34,8 +34,8 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
   const evidence = config.dirs.evidence;
 
   /** base..head analyzed; the full analysis goes to the evidence store, the workflow gets the summary. */
-  const analyze = async (input: { repo: string; baseCommit: string; headCommit: string }): Promise<{ analysis: ChangeAnalysis; summary: ChangeSummary }> => {
-    const analysis = await change.analyzeChange({ repo: input.repo, base: input.baseCommit, head: input.headCommit });
+  const analyze = async (input: { repo: string; baseCommit: string; headCommit: string; policyPath?: string }): Promise<{ analysis: ChangeAnalysis; summary: ChangeSummary }> => {
+    const analysis = await change.analyzeChange({ repo: input.repo, base: input.baseCommit, head: input.headCommit, ...(input.policyPath ? { policyPath: input.policyPath } : {}) });
     const analysisDigest = await putEvidence(evidence, JSON.stringify(analysis));
     Context.current().log.info('change analyzed', { files: analysis.stats.files, analysisDigest });
     return { analysis, summary: { ...analysis.stats, authors: analysis.authors, touchesGates: analysis.touchesGates, analysisDigest } };

@@ -71,7 +71,8 @@ export interface PipelineActivities {
    * Analyzes base..head (the full analysis goes to the evidence store) and scores its risk with
    * `riskPolicy`, the `risk:` block of the base commit's policy (absent: the built-in weights).
    */
-  assessChange(input: ReleaseKey & { repo: string; baseCommit: string; headCommit: string; riskPolicy?: unknown }): Promise<ChangeAssessment>;
+  /** `policyPath`: the policy file's path in the repository (a change to it is a change to the gates). */
+  assessChange(input: ReleaseKey & { repo: string; baseCommit: string; headCommit: string; policyPath?: string; riskPolicy?: unknown }): Promise<ChangeAssessment>;
   /**
    * Builds `serviceDir` at `commit` and pushes `<registry>/<service>:<releaseId>`; reuses an existing push.
    * `build` is airlock.yaml's build settings from readManifest (absent before patch `read-once`: read at `commit`).

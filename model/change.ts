@@ -16,6 +16,7 @@ export const SIGNAL_KINDS = [
   'secrets',
   'permissions',
   'external-integration',
+  'command-execution',
   'data-destructive',
   'data',
   'network',
@@ -71,6 +72,7 @@ export const FINDING_KINDS = [
   'secrets',
   'permissions',
   'external-integration',
+  'command-execution',
   'data-destructive',
   'data',
   'network',
@@ -102,6 +104,9 @@ export const findingSchema = z.object({
 });
 export type Finding = z.output<typeof findingSchema>;
 
+export const buildPlacementSchema = z.enum(['inside', 'outside', 'entered', 'left']);
+export type BuildPlacement = z.output<typeof buildPlacementSchema>;
+
 export const changedFileSchema = z.object({
   /** Path at head (at base for a deleted file). */
   path: z.string(),
@@ -119,8 +124,21 @@ export const changedFileSchema = z.object({
   findings: z.array(findingSchema),
   /** Anything the analyzer could not do for this file (too large to parse, invalid JSON, ...). */
   notes: z.array(z.string()),
+  /**
+   * Where the file stands to the build contexts (what `airlock build` archives for a service): `inside`
+   * one at base or head, `outside` every one, `entered` (renamed into one: judged whole, as if added) or
+   * `left` (renamed out of one: judged as removed). Absent means inside. Only a file outside every build
+   * context can take the fast path of docs, styles, content and tests; the rest is judged by content.
+   */
+  buildContext: buildPlacementSchema.optional(),
+  /** Why the file is code whatever its path says: a template, or code embedded in prose or markup. */
+  codeEvidence: z.string().optional(),
 });
 export type ChangedFile = z.output<typeof changedFileSchema>;
+
+/** A file that decides how changes are judged, beyond the built-in gate globs (see GATE_FILE_GLOBS). */
+export const gateFileSchema = z.object({ path: z.string(), reason: z.string() });
+export type GateFile = z.output<typeof gateFileSchema>;
 
 const revision = z.object({ ref: z.string(), sha: z.string().regex(/^[0-9a-f]{40,64}$/) });
 
@@ -131,8 +149,15 @@ export const changeAnalysisSchema = z.object({
   files: z.array(changedFileSchema),
   /** E-mails of the authors of the commits in base..head (sorted, unique). */
   authors: z.array(z.string()),
-  /** A built-in gate file (airlock.yaml, airlock.policy.yaml, CI definitions) changed. */
+  /** A gate file changed: a built-in one (airlock.yaml, airlock.policy.yaml, CI definitions) or one of gateFiles. */
   touchesGates: z.boolean(),
+  /**
+   * Further gate files of this repository that the change touches: the policy file at a custom path, the
+   * .dockerignore of a build context (it decides which files ship and are judged by content).
+   */
+  gateFiles: z.array(gateFileSchema).optional(),
+  /** The build contexts found at base and head (`.` = the repository root; also when no airlock.yaml names one). */
+  buildContexts: z.array(z.string()).optional(),
   stats: z.object({
     files: z.number().int(),
     additions: z.number().int(),
@@ -154,6 +179,7 @@ export const DEFAULT_WEIGHTS: Record<SignalKind, number> = {
   secrets: 60,
   permissions: 60,
   'external-integration': 60,
+  'command-execution': 60,
   'data-destructive': 60,
   data: 30,
   network: 30,

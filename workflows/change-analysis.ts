@@ -41,7 +41,7 @@ async function readOnce(ctx: PipelineContext): Promise<ChangeFindings> {
     ]),
   );
   const { change, risk } = await stage(ctx, 'change-analysis', () =>
-    stages.assessChange({ ...key, repo, baseCommit, headCommit, riskPolicy: base.policy.policy.risk }),
+    stages.assessChange({ ...key, repo, baseCommit, headCommit, policyPath: input.policyPath, riskPolicy: base.policy.policy.risk }),
   );
   return { snapshot: base.snapshot, change, assessment: risk, policy: base.policy, settings };
 }

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { GATE_FILE_GLOBS, type ChangeAnalysis, type ChangedFile } from '../../model/change';
+import { GATE_FILE_GLOBS, type BuildPlacement, type ChangeAnalysis, type ChangedFile, type GateFile } from '../../model/change';
 import { globToRegExp } from '../risk/glob';
 import { analyzeFile, type FileAnalysis } from './analyze-file';
+import { buildContexts, type BuildContexts } from './build-context';
 import { where } from './file-context';
 import { git, gitRaw, readObjects } from '../shared';
 import { isInertLanguage, languageOf } from './language';
@@ -13,7 +14,13 @@ import { NULL_ID, isSubmodule, parseRawNumstat, type RawEntry } from './raw-diff
 import { resolveRange, type RangeInput } from './revisions';
 import { FUNCNAME_ATTRIBUTES } from './symbols-lite';
 
-export type AnalyzeChangeInput = RangeInput;
+export interface AnalyzeChangeInput extends RangeInput {
+  /**
+   * Path of the policy file from the repository root, when it is not one of the built-in names: a change to
+   * it is a gate change like a change to airlock.policy.yaml.
+   */
+  policyPath?: string;
+}
 
 /** Options every diff shares, so the raw listing and the patch pair files the same way whatever the user's git config. */
 const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-relative', '--submodule=short', '--ignore-submodules=none', '-M'];
@@ -23,8 +30,9 @@ const isGateFile = (file: string): boolean => GATE_FILES.some((re) => re.test(fi
 
 /**
  * Analyzes the change from `base` to `head` of a git repository: the tree difference between the two
- * commits (what deploying head in place of base changes), file by file. Read-only: runs git, never writes
- * to the repository.
+ * commits (what deploying head in place of base changes), file by file. Every file inside a build context
+ * (build-context.ts) is read and judged by content; only files outside all of them can be inert. Read-only:
+ * runs git, never writes to the repository.
  */
 export async function analyzeChange(input: AnalyzeChangeInput): Promise<ChangeAnalysis> {
   const range = await resolveRange(input);
@@ -39,21 +47,26 @@ export async function analyzeChange(input: AnalyzeChangeInput): Promise<ChangeAn
   ]);
   const entries = parseRawNumstat(raw);
   const patches = parsePatch(patch);
-  const texts = await readTexts(repo, entries);
+  const contexts = await buildContexts(repo, range.base.sha, range.head.sha);
+  const placements = new Map(entries.map((e) => [e, contexts.placement(e)]));
+  const texts = await readTexts(repo, entries, placements);
 
   const analyses: FileAnalysis[] = entries.map((entry) =>
-    analyzeFile({ entry, patch: patches.get(entry.path), oldText: texts.get(entry.oldId), newText: texts.get(entry.newId) }),
+    analyzeFile({ entry, patch: patches.get(entry.path), oldText: texts.get(entry.oldId), newText: texts.get(entry.newId), buildContext: placements.get(entry) }),
   );
   await addExternalHosts(repo, range.base.sha, analyses);
 
   const files = analyses.map((a) => a.file);
+  const gateFiles = moreGateFiles(files, contexts, input.policyPath);
   return {
     repo,
     base: range.base,
     head: range.head,
     files,
     authors: log.code === 0 ? [...new Set(log.stdout.split('\n').map((s) => s.trim()).filter(Boolean))].sort() : [],
-    touchesGates: files.some((f) => isGateFile(f.path) || (f.previousPath !== undefined && isGateFile(f.previousPath))),
+    touchesGates: gateFiles.length > 0 || files.some((f) => isGateFile(f.path) || (f.previousPath !== undefined && isGateFile(f.previousPath))),
+    gateFiles,
+    buildContexts: contexts.dirs,
     stats: {
       files: files.length,
       additions: sum(files, (f) => f.additions),
@@ -64,12 +77,36 @@ export async function analyzeChange(input: AnalyzeChangeInput): Promise<ChangeAn
   };
 }
 
-/** Both versions of every text file the detectors read (not prose, media, binaries or pure renames). */
-async function readTexts(repo: string, entries: RawEntry[]): Promise<Map<string, string>> {
+/**
+ * Gate files beyond the built-in globs that the change touches: the policy file at a custom path, and the
+ * .dockerignore of a build context (it moves files in or out of what ships without the diff showing them).
+ */
+function moreGateFiles(files: ChangedFile[], contexts: BuildContexts, policyPath: string | undefined): GateFile[] {
+  const policy = policyPath ? path.posix.normalize(policyPath.replace(/^\.\//, '')) : undefined;
+  const out: GateFile[] = [];
+  for (const f of files) {
+    for (const p of f.previousPath !== undefined ? [f.path, f.previousPath] : [f.path]) {
+      if (isGateFile(p)) continue;
+      if (p === policy) out.push({ path: f.path, reason: `the policy file (${p}): it decides how changes are judged` });
+      else if (contexts.ignoreFiles.has(p)) out.push({ path: f.path, reason: `the .dockerignore of a build context (${p}): it decides which files ship and are judged by content` });
+      else continue;
+      break;
+    }
+  }
+  return out;
+}
+
+/**
+ * Both versions of every text file the detectors read: not binaries, not pure renames (unless they enter
+ * or leave a build context), and prose, styles and media only inside a build context.
+ */
+async function readTexts(repo: string, entries: RawEntry[], placements: Map<RawEntry, BuildPlacement>): Promise<Map<string, string>> {
   const ids: string[] = [];
   for (const e of entries) {
-    if (e.binary || isSubmodule(e.oldMode) || isSubmodule(e.newMode) || isInertLanguage(languageOf(e.path))) continue;
-    if (e.additions + e.deletions === 0 && e.status !== 'added' && e.status !== 'deleted') continue;
+    const placement = placements.get(e) ?? 'inside';
+    if (e.binary || isSubmodule(e.oldMode) || isSubmodule(e.newMode) || (placement === 'outside' && isInertLanguage(languageOf(e.path)))) continue;
+    const moved = placement === 'entered' || placement === 'left';
+    if (!moved && e.additions + e.deletions === 0 && e.status !== 'added' && e.status !== 'deleted') continue;
     for (const id of [e.oldId, e.newId]) if (!NULL_ID.test(id)) ids.push(id);
   }
   const blobs = await readObjects(repo, ids);

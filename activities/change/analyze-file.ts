@@ -1,11 +1,14 @@
-import type { ChangedFile, Finding, SymbolChange } from '../../model/change';
+import type { BuildPlacement, ChangedFile, Finding, SymbolChange } from '../../model/change';
 import { dataFindings } from './detect-data';
 import { dependencyFindings, isDependencyFile } from './detect-dependencies';
+import { execFindings } from './detect-exec';
 import { hostsIn, networkFindings, type HostUse } from './detect-network';
 import { permissionFindings } from './detect-permissions';
+import { personalDataFindings } from './detect-personal-data';
 import { sensitiveFindings } from './detect-sensitive';
-import { changedLines, type FileContext } from './file-context';
-import { isInertLanguage, isScript, languageOf } from './language';
+import { embeddedCode } from './embedded-code';
+import { changedLines, where, type FileContext } from './file-context';
+import { isInertLanguage, isProse, isScript, isTemplate, languageOf } from './language';
 import type { FilePatch } from './patch';
 import { isSubmodule, type RawEntry } from './raw-diff';
 import { compareDeclarations, enclosingDeclaration, tsDeclarations, type Declaration } from './symbols-ts';
@@ -21,6 +24,8 @@ export interface FileInput {
   patch?: FilePatch;
   oldText?: string;
   newText?: string;
+  /** Where the file stands to the build contexts (build-context.ts); absent means inside one. */
+  buildContext?: BuildPlacement;
 }
 
 export interface FileAnalysis {
@@ -29,8 +34,16 @@ export interface FileAnalysis {
   newHosts: HostUse[];
 }
 
-/** Everything the analyzer can tell about one changed file from its patch and its two versions. Pure. */
-export function analyzeFile({ entry, patch, oldText, newText }: FileInput): FileAnalysis {
+/**
+ * Everything the analyzer can tell about one changed file from its patch and its two versions. Pure.
+ * Inside a build context every text file is read, whatever its path: templates are code, prose is judged by
+ * the code embedded in it. A file renamed into a build context is judged whole, as if added (its lines were
+ * never judged as shipping code); one renamed out of every build context is judged as removed.
+ */
+export function analyzeFile(input: FileInput): FileAnalysis {
+  const { entry } = input;
+  const placement = input.buildContext ?? 'inside';
+  const { patch, oldText, newText, status } = asJudged(input, placement);
   const language = languageOf(entry.path);
   const file: ChangedFile = {
     path: entry.path,
@@ -44,26 +57,36 @@ export function analyzeFile({ entry, patch, oldText, newText }: FileInput): File
     symbols: [],
     findings: [],
     notes: [],
+    buildContext: placement,
   };
   if (isSubmodule(entry.oldMode) || isSubmodule(entry.newMode)) {
     file.language = 'submodule';
     file.findings.push({ kind: 'dependencies', detail: `submodule ${entry.path} moved ${entry.oldId.slice(0, 12)} -> ${entry.newId.slice(0, 12)}` });
     return { file, newHosts: [] };
   }
-  if (entry.binary || isInertLanguage(language)) return { file, newHosts: [] };
+  if (entry.binary || (placement === 'outside' && isInertLanguage(language))) return { file, newHosts: [] };
+  if (placement === 'entered') file.notes.push(`${entry.status} into a build context from ${entry.previousPath ?? '?'}: judged whole, as if added`);
+  if (placement === 'left') file.notes.push(`renamed out of every build context from ${entry.previousPath ?? '?'}: judged as removed`);
 
-  const { symbols, symbolAt, method } = findSymbols(file, language, patch, oldText, newText);
+  const { symbols, symbolAt, method } = findSymbols(file, status, language, patch, oldText, newText);
   file.symbolMethod = method;
   file.symbols = symbols.slice(0, MAX_SYMBOLS);
   if (symbols.length > MAX_SYMBOLS) file.notes.push(`${symbols.length - MAX_SYMBOLS} more symbol changes not listed`);
 
-  const ctx: FileContext = { path: entry.path, language, lines: changedLines(language, patch, { oldText, newText }, symbolAt), oldText, newText, symbols };
+  let lines = changedLines(language, patch, { oldText, newText }, symbolAt);
+  if (placement !== 'outside' && isTemplate(language)) file.codeEvidence = 'HTML template: rendered by the service, its tags run code';
+  if (placement !== 'outside' && (isProse(language) || language === 'image')) {
+    lines = embeddedCode(lines, { oldText, newText });
+    if (lines[0]) file.codeEvidence = `code embedded in ${language === 'image' ? 'markup' : 'prose'}: ${where(lines[0])}`;
+  }
+  const ctx: FileContext = { path: entry.path, language, lines, oldText, newText, symbols };
   if (isDependencyFile(entry.path, language)) {
     file.findings = capFindings(dependencyFindings(ctx), file.notes);
     return { file, newHosts: [] };
   }
-  const findings = [...sensitiveFindings(ctx), ...permissionFindings(ctx), ...networkFindings(ctx), ...dataFindings(ctx)];
+  const findings = [...sensitiveFindings(ctx), ...permissionFindings(ctx), ...networkFindings(ctx), ...execFindings(ctx), ...dataFindings(ctx)];
   if (language === 'dockerfile') findings.push(...dependencyFindings(ctx));
+  findings.push(...personalDataFindings(ctx, hostsIn(ctx, 'added')));
   file.findings = capFindings(findings, file.notes);
 
   const removedHosts = new Set(hostsIn(ctx, 'removed').map((h) => h.host));
@@ -82,11 +105,28 @@ interface FoundSymbols {
   method: ChangedFile['symbolMethod'];
 }
 
-function findSymbols(file: ChangedFile, language: string, patch: FilePatch | undefined, oldText?: string, newText?: string): FoundSymbols {
+/**
+ * The patch and versions the detectors read: the diff itself, or for a file that enters (leaves) the build
+ * contexts every line of its new (old) version as added (removed).
+ */
+function asJudged({ entry, patch, oldText, newText }: FileInput, placement: BuildPlacement): { patch?: FilePatch; oldText?: string; newText?: string; status: ChangedFile['status'] } {
+  if (placement === 'entered' && newText !== undefined) return { patch: whole(newText, 'added'), newText, status: 'added' };
+  if (placement === 'left' && oldText !== undefined) return { patch: whole(oldText, 'removed'), oldText, status: 'deleted' };
+  return { patch, oldText, newText, status: entry.status };
+}
+
+function whole(text: string, side: 'added' | 'removed'): FilePatch {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const numbered = lines.map((t, i) => ({ line: i + 1, text: t }));
+  return { hunks: [{ oldStart: 1, newStart: 1, context: '', added: side === 'added' ? numbered : [], removed: side === 'removed' ? numbered : [] }] };
+}
+
+function findSymbols(file: ChangedFile, status: ChangedFile['status'], language: string, patch: FilePatch | undefined, oldText?: string, newText?: string): FoundSymbols {
   const none: FoundSymbols = { symbols: [], symbolAt: () => undefined, method: 'none' };
   if (isScript(language)) {
-    const needOld = file.status !== 'added';
-    const needNew = file.status !== 'deleted';
+    const needOld = status !== 'added';
+    const needNew = status !== 'deleted';
     if ((needOld && oldText === undefined) || (needNew && newText === undefined)) {
       file.notes.push('source not available: symbols not compared');
     } else if ((oldText?.length ?? 0) > MAX_PARSE_BYTES || (newText?.length ?? 0) > MAX_PARSE_BYTES) {

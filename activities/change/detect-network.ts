@@ -52,18 +52,22 @@ export function networkFindings(ctx: FileContext): Finding[] {
   return findings;
 }
 
-const URL = /\b(?:https?|wss?|ftp|grpcs?|amqps?|mqtts?|redis|rediss|postgres(?:ql)?|mysql|mongodb(?:\+srv)?|smtps?):\/\/([^\s/'"`<>)\]}?#,;]+)/gi;
+/** The authority may hold template parts (`${region}.api.io`, `{{ tenant }}.api.io`, `<%= env %>.api.io`). */
+const URL =
+  /\b(?:https?|wss?|ftp|grpcs?|amqps?|mqtts?|redis|rediss|postgres(?:ql)?|mysql|mongodb(?:\+srv)?|smtps?):\/\/((?:\$\{[^}\s]*\}|\{\{[^}]*\}\}|<%=?[^%]*%>|[^\s/'"`<>)\]}?#,;])+)/gi;
+/** An anchor's target: a link the user may follow, not a call the service or the page makes. */
+const ANCHOR = /<a\b[^>]*\bhref\s*=\s*["']?$/i;
 const LOCAL = /^(?:localhost|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+|0\.0\.0\.0|\[?::1\]?|host\.docker\.internal|[\w-]+)$|\.(?:local|localhost|internal|svc|cluster\.local|test|example|invalid|lan|home\.arpa)$|(?:^|\.)example\.(?:com|org|net)$/i;
 const SCHEMA_HOSTS = /(?:^|\.)(?:w3\.org|json-schema\.org|schemas\.xmlsoap\.org|xmlsoap\.org|schema\.org|purl\.org|opensource\.org|spdx\.org|creativecommons\.org)$/i;
 
-/** Outside hosts named by URLs in a file's changed lines (not local, not placeholder, not templated). */
+/** Outside hosts named by URLs in a file's changed lines (not local, not placeholders, not links; a templated subdomain counts as its fixed part). */
 export function hostsIn(ctx: FileContext, side: 'added' | 'removed'): HostUse[] {
   const out: HostUse[] = [];
   for (const l of ctx.lines) {
     if (l.side !== side || l.comment) continue;
     for (const m of l.text.matchAll(URL)) {
       const host = hostOf(m[1] ?? '');
-      if (!host) continue;
+      if (!host || ANCHOR.test(l.text.slice(0, m.index))) continue;
       out.push({ host, line: l, webhook: /hook/i.test(l.text) || /hook/i.test(host) });
     }
   }
@@ -71,7 +75,10 @@ export function hostsIn(ctx: FileContext, side: 'added' | 'removed'): HostUse[] 
 }
 
 function hostOf(authority: string): string | undefined {
-  const host = authority.replace(/^[^@]*@/, '').replace(/:\d*$/, '').toLowerCase();
+  // A templated part at the end is a path or port; before the host it is a subdomain at most: the fixed
+  // part after the last one is the host that is called.
+  const fixed = authority.replace(/(?:\$\{[^}]*\}|\{\{[^}]*\}\}|<%=?[^%]*%>)+$/, '').replace(/^.*(?:\}|%>)/, '').replace(/^[.-]+/, '');
+  const host = fixed.replace(/^[^@]*@/, '').replace(/:\d*$/, '').toLowerCase();
   if (!host || /[${}%<>]/.test(host) || !host.includes('.')) return undefined;
   if (LOCAL.test(host) || SCHEMA_HOSTS.test(host)) return undefined;
   return host;

@@ -48,9 +48,18 @@ export function languageOf(file: string): string {
 /** Parsed with the TypeScript compiler API (both versions). */
 export const isScript = (language: string): boolean => language === 'typescript' || language === 'javascript';
 
-/** Prose, styles and media: the analyzer reads no meaning into their lines. */
+/** Prose, styles, markup and media: outside every build context the analyzer reads no meaning into their lines. */
 const INERT = new Set(['markdown', 'text', 'css', 'html', 'image', 'font']);
 export const isInertLanguage = (language: string): boolean => INERT.has(language);
+
+/**
+ * HTML and the template languages read as HTML (EJS, Handlebars, Nunjucks, Mustache, Liquid): a service
+ * renders them, and their tags run code (`<% %>`, `{{ }}`, `<script>`). Inside a build context they are code.
+ */
+export const isTemplate = (language: string): boolean => language === 'html';
+
+/** Prose: its words describe, they do not run. Inside a build context only its embedded code is judged. */
+export const isProse = (language: string): boolean => language === 'markdown' || language === 'text';
 
 /** Key/value files whose changed lines are read with the key path around them. */
 const CONFIG = new Set(['yaml', 'json', 'toml', 'ini', 'properties', 'env', 'xml', 'hcl']);

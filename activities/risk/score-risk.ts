@@ -3,7 +3,10 @@ import type { RiskAssessment, RiskLevel, RiskSignal } from '../../model/risk';
 import { pathClassifier } from './path-rules';
 import { SIGNAL_LABELS, reasonText } from './reasons';
 
-/** Categories whose files carry no behaviour: they raise only their own (low) signal, whatever they contain. */
+/**
+ * Categories whose files carry no behaviour when they cannot ship: outside every build context they raise
+ * only their own (low) signal, whatever they contain. Inside one they are judged by content like any file.
+ */
 const INERT: readonly PathCategory[] = ['tests', 'docs', 'styles', 'content'];
 /** Categories that make a source file "not application code" (internal tools, settings). */
 const LOW: readonly PathCategory[] = ['config', 'tooling'];
@@ -20,8 +23,12 @@ const LEVELS: readonly RiskLevel[] = ['low', 'medium', 'high'];
  * the files, functions and lines that raised it. The score is the strongest weight plus `stacking` (0.25)
  * times the others, capped at 100: a change is as risky as its riskiest aspect, and each further aspect adds
  * a little. The level comes from the thresholds, with two floors the policy cannot lower: airlock's own
- * files make a change high, an unclassifiable file makes it at least medium.
- * Docs, styles, content and tests raise nothing else, so a change that only touches them is low at any size.
+ * files (and the analysis' further gate files) make a change high, an unclassifiable file makes it at least
+ * medium.
+ * Path rules never make a file that can ship inert: inside a build context, code (a script, a template, prose
+ * with embedded code) is application code wherever it sits, and every file's findings count. Docs, styles,
+ * content and tests outside every build context raise nothing else, so a change that only touches them is
+ * low at any size.
  */
 export function scoreRisk(analysis: ChangeAnalysis, policy: RiskPolicy = defaultRiskPolicy()): RiskAssessment {
   const classify = pathClassifier(policy);
@@ -39,6 +46,7 @@ export function scoreRisk(analysis: ChangeAnalysis, policy: RiskPolicy = default
   const sizes: { file: string; lines: number }[] = [];
   let symbols = 0;
 
+  const gates = new Map((analysis.gateFiles ?? []).map((g) => [g.path, g.reason]));
   for (const file of analysis.files) {
     const paths = file.previousPath ? [file.path, file.previousPath] : [file.path];
     const perPath = paths.map(classify);
@@ -47,24 +55,33 @@ export function scoreRisk(analysis: ChangeAnalysis, policy: RiskPolicy = default
     symbols += file.symbols.length;
 
     if (cats.has('airlock-config')) add('airlock-config', file.path, file.previousPath ? `renamed from ${file.previousPath}` : `${file.status}`);
-    if (file.status === 'renamed' && file.additions + file.deletions === 0) {
+    const gate = gates.get(file.path);
+    if (gate) add('airlock-config', file.path, gate);
+    const placement = file.buildContext ?? 'inside';
+    const moved = placement === 'entered' || placement === 'left';
+    if (file.status === 'renamed' && file.additions + file.deletions === 0 && !moved) {
       add('rename', file.path, `from ${file.previousPath ?? '?'}`);
       continue;
     }
     const inert = perPath.every((s) => INERT.some((c) => s.has(c))) ? INERT.find((c) => cats.has(c)) : undefined;
-    if (inert) {
+    if (inert && placement === 'outside') {
       add(inert, file.path, lineCount(file));
       continue;
     }
+    // Inside a build context an inert path decides only the signal of a file that is not code.
+    const code = cats.has('code') || file.codeEvidence !== undefined;
+    const prose = inert !== undefined && !code;
 
-    for (const c of SENSITIVE) if (cats.has(c)) add(c, file.path, `path matches the ${c} rules`);
+    if (!prose) for (const c of SENSITIVE) if (cats.has(c)) add(c, file.path, `path matches the ${c} rules`);
     const low = LOW.filter((c) => cats.has(c));
     for (const c of low) add(c, file.path, lineCount(file));
-    if (low.length === 0 && cats.has('code')) add('code', file.path, codeDetail(file));
+    if (low.length === 0 && code) add('code', file.path, codeDetail(file, inert));
+    else if (prose) add(inert, file.path, lineCount(file));
     for (const f of file.findings) add(f.kind, file.path, f.detail);
     for (const s of file.symbols) if (s.kind === 'route') add('api', file.path, `route ${s.name} ${s.change}`);
     if (cats.size === 0) add('unknown', file.path, `${file.binary ? 'binary ' : ''}${file.language} file ${file.status}`);
 
+    if (prose) continue; // docs, styles and content count neither for size nor for spread
     if (!file.binary) sizes.push({ file: file.path, lines: file.additions + file.deletions });
     directories.add(file.path.split('/').slice(0, -1).slice(0, 2).join('/') || '.');
   }
@@ -127,11 +144,24 @@ function lineCount(file: ChangedFile): string {
   return file.binary ? `binary, ${file.status}` : `+${file.additions} -${file.deletions}`;
 }
 
-function codeDetail(file: ChangedFile): string {
+function codeDetail(file: ChangedFile, inert: PathCategory | undefined): string {
   const fns = file.symbols.filter((s) => s.kind !== 'route');
-  if (fns.length === 0) return `${lineCount(file)}${file.symbolMethod === 'typescript' ? ', no function changed' : ''}`;
   const shown = fns.slice(0, 4).map((s) => `${s.kind} ${s.name} ${s.change}`);
-  return `${shown.join(', ')}${fns.length > 4 ? `, +${fns.length - 4} more` : ''}`;
+  const what =
+    fns.length === 0
+      ? `${lineCount(file)}${file.symbolMethod === 'typescript' ? ', no function changed' : ''}`
+      : `${shown.join(', ')}${fns.length > 4 ? `, +${fns.length - 4} more` : ''}`;
+  return [what, ...whyCode(file, inert)].join('; ');
+}
+
+/** Why a file counts as code although its path or its language says otherwise: each part a reason. */
+function whyCode(file: ChangedFile, inert: PathCategory | undefined): string[] {
+  const why: string[] = [];
+  if (file.buildContext === 'entered') why.push(`moved into a build context from ${file.previousPath ?? '?'}: judged whole`);
+  if (file.buildContext === 'left') why.push(`moved out of the build contexts to here: judged as removed`);
+  if (file.codeEvidence) why.push(file.codeEvidence);
+  if (inert) why.push(`under a ${inert} path but inside a build context: judged as code`);
+  return why;
 }
 
 function sizeSignal(lines: number, sizes: { file: string; lines: number }[], policy: RiskPolicy): RiskSignal | undefined {
@@ -144,7 +174,7 @@ function sizeSignal(lines: number, sizes: { file: string; lines: number }[], pol
     kind: 'size',
     weight,
     reason:
-      `${SIGNAL_LABELS.size}: ${lines} changed lines outside docs, styles, content and tests ` +
+      `${SIGNAL_LABELS.size}: ${lines} changed lines outside docs, styles, content and tests (code counts wherever it ships) ` +
       `(weight starts above ${largeLines}, full at ${hugeLines}); largest: ${largest.map((s) => `${s.file} (${s.lines})`).join(', ')}`,
     files: largest.map((s) => s.file),
   };

@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
+import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { analyzeChange } from '../../activities/change';
+import { gitRaw } from '../../activities/shared';
 import { scoreRisk } from '../../activities/risk';
 import { riskPolicySchema, type RiskPolicy } from '../../model/change';
 import { parseWith } from '../../model/parse';
@@ -20,6 +22,7 @@ the signals that raised it. Reads nothing but the repository (and the policy fil
   --base <rev>      the deployed commit (what the change is compared with)
   --head <rev>      the candidate commit (default: HEAD)
   --policy <file>   airlock.policy.yaml whose \`risk:\` block overrides weights, path rules and thresholds
+                    (inside the repository it is a gate file: a change to it is high risk)
   --json            print {score, level, signals[{kind, weight, reason, files}], stats}`;
 
 const options = {
@@ -46,12 +49,22 @@ export const riskCommand: Command = {
   async run(argv) {
     const args = parseCommandArgs('risk', argv, options, argsSchema);
     const policy = args.policy ? await readRiskPolicy(args.policy) : undefined;
-    const analysis = await analyzeChange({ repo: args.repo, base: args.base, head: args.head });
+    const policyPath = args.policy ? await pathInRepository(args.repo, args.policy) : undefined;
+    const analysis = await analyzeChange({ repo: args.repo, base: args.base, head: args.head, ...(policyPath ? { policyPath } : {}) });
     const assessment = scoreRisk(analysis, policy);
     if (args.json) printJson(assessment);
     else process.stdout.write(`${render(assessment, args.base, args.head)}\n`);
   },
 };
+
+/** `file` as a path from the top of the repository that holds `repo`, or undefined when it is outside. */
+async function pathInRepository(repo: string, file: string): Promise<string | undefined> {
+  const top = await gitRaw(path.resolve(repo), ['rev-parse', '--show-toplevel']);
+  if (top.code !== 0) return undefined; // analyzeChange reports what is wrong with --repo
+  const [root, target] = await Promise.all([realpath(top.stdout.trim()), realpath(path.resolve(file)).catch(() => path.resolve(file))]);
+  const relative = path.relative(root, target);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? undefined : relative.split(path.sep).join('/');
+}
 
 /** The `risk:` block of a policy file; its other top-level keys belong to the policy gate and are ignored here. */
 async function readRiskPolicy(file: string): Promise<RiskPolicy> {

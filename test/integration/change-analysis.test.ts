@@ -211,6 +211,47 @@ test('--repo may be a subdirectory (a service in a monorepo): the whole change i
   expect(file(analysis.files, 'src/hooks.ts').findings.map((f) => f.kind)).toContain('external-integration');
 });
 
+test('build contexts: a service directory minus its .dockerignore, at base and head; no airlock.yaml means the whole repository', async () => {
+  const mono = TempRepo.create();
+  try {
+    const start = mono.commit('base', {
+      'services/api/airlock.yaml': 'service: api\nbuild:\n  context: app\n',
+      'services/api/app/Dockerfile': 'FROM node:20\nCOPY . .\n',
+      'services/api/app/.dockerignore': 'docs\n*.md\n',
+      'services/api/app/src/main.js': 'module.exports = 1;\n',
+      'services/api/app/src/old.js': 'module.exports = 2;\n',
+      'services/api/notes.md': 'notes\n',
+      'tools/legacy.js': 'module.exports = 3;\n',
+    });
+    mono.write({ 'tools/old.js': mono.read('services/api/app/src/old.js'), 'services/api/app/src/old.js': null });
+    mono.write({ 'services/api/app/src/legacy.js': mono.read('tools/legacy.js'), 'tools/legacy.js': null });
+    const head = mono.commit('change', {
+      'services/api/app/src/main.js': 'module.exports = 10;\n',
+      'services/api/app/docs/guide.md': 'guide\n',
+      'services/api/app/README.md': 'readme\n',
+      'services/api/app/sub/README.md': 'nested readme\n',
+      'services/api/notes.md': 'more notes\n',
+    });
+    const analysis = await analyzeChange({ repo: mono.dir, base: start, head });
+    expect(analysis.buildContexts).toEqual(['services/api/app']);
+    expect(Object.fromEntries(analysis.files.map((f) => [f.path, f.buildContext]))).toEqual({
+      'services/api/app/README.md': 'outside', // *.md: the top of the context only, as git archive reads it
+      'services/api/app/docs/guide.md': 'outside',
+      'services/api/app/src/legacy.js': 'entered',
+      'services/api/app/src/main.js': 'inside',
+      'services/api/app/sub/README.md': 'inside',
+      'services/api/notes.md': 'outside',
+      'tools/old.js': 'left',
+    });
+    expect(analysis.touchesGates).toBe(false);
+
+    const bare = await analyzeChange({ repo: repo.dir, base, head: base });
+    expect(bare.buildContexts).toEqual(['.']);
+  } finally {
+    mono.remove();
+  }
+});
+
 test('the same commit as base and head is an empty change', async () => {
   const analysis = await analyzeChange({ repo: repo.dir, base, head: base });
   expect(analysis.files).toEqual([]);

@@ -19,10 +19,11 @@ test('a CSS tweak is low', async () => {
   expect(kinds(risk)).toEqual(['styles']);
 });
 
-test('a README edit is low', async () => {
-  const { risk } = await service.change({
-    'README.md': `${SERVICE_FILES['README.md']}\n## Troubleshooting\n\nIf \`npm run dev\` fails with ECONNREFUSED, start PostgreSQL first:\n\n    docker compose up -d db\n`,
+test('a README edit is low (inside the build context: prose, no embedded code)', async () => {
+  const { risk, analysis } = await service.change({
+    'README.md': `${SERVICE_FILES['README.md']}\n## Troubleshooting\n\nIf \`npm run dev\` fails with ECONNREFUSED, start PostgreSQL first:\n\n    docker compose up -d db\n\nThe session token and the payment webhooks are described in docs/architecture.md.\n`,
   });
+  expect(analysis.files[0]?.buildContext).toBe('inside');
   expectLevel(risk, 'low');
   expect(risk.score).toBe(0);
   signalFor(risk, 'docs', 'README.md');
@@ -59,15 +60,25 @@ test('an internal tool improvement is low', async () => {
   signalFor(risk, 'tooling', 'scripts/seed-orders.ts');
 });
 
-test('a test-only change is low', async () => {
-  const { risk } = await service.change({
+test('a test-only change is low (tests outside the build context)', async () => {
+  const { risk, analysis } = await service.change({
     'test/orders.test.ts': `${SERVICE_FILES['test/orders.test.ts']}\ntest('formats zero', () => {\n  expect(formatCents(0)).toBe('0.00');\n});\n`,
   });
   expectLevel(risk, 'low');
   signalFor(risk, 'tests', 'test/orders.test.ts');
+  expect(analysis.files[0]?.buildContext).toBe('outside');
 });
 
-test('a 3000-line docs-only change is low, whatever it mentions', async () => {
+test('a test file inside the build context is application code (it ships in the image)', async () => {
+  const { risk, analysis } = await service.change({
+    'src/__tests__/format.test.ts': "import { formatCents } from '../services/format';\n\ntest('formats zero', () => {\n  expect(formatCents(0)).toBe('0.00');\n});\n",
+  });
+  expect(analysis.files[0]?.buildContext).toBe('inside');
+  expectLevel(risk, 'medium');
+  expect(signalFor(risk, 'code', 'src/__tests__/format.test.ts').reason).toContain('under a tests path but inside a build context: judged as code');
+});
+
+test('a 3000-line docs-only change is low, whatever it mentions (docs outside the build context)', async () => {
   const guide = Array.from({ length: 3000 }, (_, i) =>
     i % 50 === 0
       ? `## Section ${i / 50}: sessions, tokens, OAuth, csrf and payment webhooks to https://hooks.partner-payments.net/${i}`

@@ -1,6 +1,7 @@
 /**
  * The base commit of the change-analysis tests: a small but realistic Express/TypeScript shop service with
- * its docs, styles, content, config, migrations, Dockerfile, CI and airlock files. Each test commits one
+ * its docs, styles, content, config, migrations, Dockerfile (.dockerignore: docs and tests stay out of the
+ * build context), CI and airlock files. Each test commits one
  * realistic change on top of it and scores base..head.
  */
 export const SERVICE_FILES: Record<string, string> = {
@@ -84,6 +85,10 @@ jobs:
       - uses: actions/checkout@v4
       - run: npm ci && npm test
       - run: airlock trigger --repo . --env production --wait
+`,
+  '.dockerignore': `node_modules
+docs
+test
 `,
   Dockerfile: `FROM node:20-bookworm-slim
 WORKDIR /app

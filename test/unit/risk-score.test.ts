@@ -50,12 +50,13 @@ test('an empty change is low with no signals', () => {
   expect(r).toMatchObject({ score: 0, level: 'low', signals: [], stats: { files: 0, formula: '0 (no changes)' } });
 });
 
-test('docs, styles and content stay low however large, whatever they mention', () => {
+test('outside every build context, docs, styles and content stay low however large, whatever they mention', () => {
   const files = Array.from({ length: 300 }, (_, i) =>
     changed(['docs/guide-', 'src/styles/theme-', 'content/pages/page-'][i % 3]! + `${i}.${['md', 'css', 'html'][i % 3]}`, {
       additions: 1000,
       language: ['markdown', 'css', 'html'][i % 3]!,
       findings: [{ kind: 'auth', detail: 'mentions tokens' }],
+      buildContext: 'outside',
     }),
   );
   const r = score(files);
@@ -64,18 +65,71 @@ test('docs, styles and content stay low however large, whatever they mention', (
   expect(r.stats.weightedLines).toBe(0);
 });
 
-test('a path under an auth directory that is documentation is documentation', () => {
-  const r = score([changed('src/auth/README.md', { language: 'markdown' }), changed('test/auth/session.test.ts')]);
+test('outside every build context, a path under an auth directory that is documentation is documentation', () => {
+  const outside = { buildContext: 'outside' as const };
+  const r = score([changed('src/auth/README.md', { language: 'markdown', ...outside }), changed('test/auth/session.test.ts', outside)]);
   expect(kinds(r)).toEqual(['tests', 'docs']);
   expect(r.level).toBe('low');
 });
 
-test('findings in tests are ignored; in tooling they count', () => {
+test('findings in tests outside every build context are ignored; in tooling they count', () => {
   const finding = { kind: 'secrets' as const, detail: 'added line 3: readSecret()' };
-  expect(score([changed('test/fixtures/keys.ts', { findings: [finding] })]).level).toBe('low');
+  expect(score([changed('test/fixtures/keys.ts', { findings: [finding], buildContext: 'outside' })]).level).toBe('low');
   const tool = score([changed('scripts/rotate.ts', { findings: [finding] })]);
   expect(tool.level).toBe('high');
   expect(kinds(tool)).toEqual(['secrets', 'tooling']);
+});
+
+describe('inside a build context every file is judged by content', () => {
+  test('findings in docs, styles, content and tests count; the path only names the low signal', () => {
+    const secret = { kind: 'secrets' as const, detail: 'added line 2: relay.write(process.env.SESSION_SECRET)' };
+    for (const [path, language] of [['docs/guide.md', 'markdown'], ['src/styles/app.css', 'css'], ['locales/en.json', 'json'], ['test/fixtures/keys.json', 'json']]) {
+      const r = score([changed(path!, { language, findings: [secret] })]);
+      expect({ path, level: r.level, secrets: signal(r, 'secrets')?.files }).toEqual({ path, level: 'high', secrets: [path] });
+    }
+    const plain = score([changed('docs/guide.md', { language: 'markdown', additions: 3000 })]);
+    expect(plain).toMatchObject({ level: 'low', score: 0, stats: { weightedLines: 0 } });
+    expect(kinds(plain)).toEqual(['docs']);
+  });
+
+  test('scripts are code wherever they sit, tests included; the reason says why', () => {
+    for (const path of ['src/content/footer.js', 'test/orders.test.ts', 'docs/examples/plugin.ts', 'src/styles/theme.ts']) {
+      const r = score([changed(path, { language: 'typescript' })]);
+      expect({ path, level: r.level, kinds: kinds(r) }).toEqual({ path, level: 'medium', kinds: ['code'] });
+      expect(signal(r, 'code')?.reason).toMatch(/path but inside a build context: judged as code\)$/);
+    }
+    expect(score([changed('src/content/footer.js', { language: 'javascript', buildContext: 'outside' })]).level).toBe('low');
+  });
+
+  test('templates and prose with embedded code are code; sensitive path rules then apply', () => {
+    const template = changed('views/login.ejs', { language: 'html', symbolMethod: 'none', codeEvidence: 'HTML template: rendered by the service, its tags run code' });
+    const r = score([template]);
+    expect(kinds(r)).toEqual(['auth', 'code']); // **/*login*.* is an auth path
+    expect(signal(r, 'code')?.reason).toContain('views/login.ejs (+3 -1; HTML template: rendered by the service, its tags run code; under a content path');
+    const readme = changed('src/auth/README.md', { language: 'markdown' });
+    expect(kinds(score([readme]))).toEqual(['docs']); // prose: its path does not make it sensitive
+    const scripted = score([{ ...readme, codeEvidence: 'code embedded in prose: added line 3: <script>' }]);
+    expect(kinds(scripted)).toEqual(['auth', 'code']);
+  });
+
+  test('a file renamed into a build context is judged whole, not as a rename', () => {
+    const entered = changed('src/plugins/plugin.js', {
+      language: 'javascript', status: 'renamed', previousPath: 'docs/examples/plugin.js', additions: 0, deletions: 0, buildContext: 'entered',
+      findings: [{ kind: 'command-execution', detail: "added line 1: require('child_process') (child_process)" }],
+    });
+    const r = score([entered]);
+    expect(r.level).toBe('high');
+    expect(kinds(r)).toEqual(['command-execution', 'code']);
+    expect(signal(r, 'code')?.reason).toContain('moved into a build context from docs/examples/plugin.js: judged whole');
+    expect(kinds(score([{ ...entered, buildContext: 'inside', findings: [] }]))).toEqual(['rename']);
+  });
+
+  test("the analysis' further gate files (custom policy path, .dockerignore) are gate files", () => {
+    const a = analysis([changed('config/deploy-policy.yaml', { language: 'yaml' })]);
+    const r = scoreRisk({ ...a, touchesGates: true, gateFiles: [{ path: 'config/deploy-policy.yaml', reason: 'the policy file (config/deploy-policy.yaml)' }] }, policy({ weights: { 'airlock-config': 0 } }));
+    expect(r).toMatchObject({ level: 'high', score: 60 });
+    expect(signal(r, 'airlock-config')?.reason).toContain('config/deploy-policy.yaml (the policy file (config/deploy-policy.yaml))');
+  });
 });
 
 test('one security signal makes a change high; its reason names the file and the evidence', () => {
