@@ -2,6 +2,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { verifyApproval, type Approval, type Decision } from '../../model/approval';
 import type { BuildResult } from '../../model/build';
+import { describeUser } from '../../model/image-user';
 import type { AnalysisVerdict } from '../../model/deploy';
 import type { PipelineInput, PipelineResult, PolicySnapshot } from '../../model/pipeline';
 import type { PolicyVerdict } from '../../model/policy-verdict';
@@ -51,7 +52,7 @@ export interface Timeline {
   stages: StageEntry[];
   risk?: Pick<RiskAssessment, 'score' | 'level'> & { reasons: string[] };
   image?: string;
-  scan?: { vulnerabilities: Record<string, number>; secrets: { ruleId: string; target: string }[]; misconfigurations: string[]; reportDigest: string; sbomDigest: string };
+  scan?: { vulnerabilities: Record<string, number>; secrets: { ruleId: string; target: string }[]; misconfigurations: string[]; reportDigest: string; sbomDigest: string; imageUser?: string };
   policy?: { allowed: boolean; policyDigest: string; violations: string[]; exceptionsApplied: string[] };
   decisions: DecisionEntry[];
   signals: SignalEntry[];
@@ -202,6 +203,7 @@ function absorbResult(tl: Timeline, activity: string, value: unknown, setSnapsho
         misconfigurations: s.misconfigurations.map((m) => m.id),
         reportDigest: s.reportDigest,
         sbomDigest: s.sbomDigest,
+        ...(s.imageUser ? { imageUser: describeUser(s.imageUser) } : {}),
       };
       break;
     }
