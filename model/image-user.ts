@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The user an image runs as, read by the scan from the image config itself (not from Trivy's DS002
- * check, which misses `USER root`). Pure: the gate and the scan share these decisions.
+ * The user an image runs as, read by the scan from the image config itself (Trivy's DS002 check
+ * reports nothing when it cannot rebuild the Dockerfile, and never sees a uid-0 alias). Pure: the gate and the scan share these decisions.
  */
 export const imageUserSchema = z.object({
   /** The image config's `User` as written: `app`, `10001`, `root:root`, `0:0`, or `""` when unset. */

@@ -120,8 +120,8 @@ export function dockerfileRules(gates: Gates, scan: ScanSummary): Candidate[] {
 }
 
 /**
- * `requireNonRoot` from the user the scan read in the image config itself, besides Trivy's DS002 (which
- * misses `USER root`). A summary that does not record the user blocks: the gate passes only an image it
+ * `requireNonRoot` from the user the scan read in the image config itself, besides Trivy's DS002 (which can
+ * miss `USER root`). A summary that does not record the user blocks: the gate passes only an image it
  * can show does not run as root. A DS002 exception covers this violation too.
  */
 export function imageUserRules(gates: Gates, scan: ScanSummary): Candidate[] {

@@ -124,8 +124,8 @@ export async function fileInImage(client: Blobs, repository: string, layers: Lay
 
 /**
  * The user a pinned image runs as, from what the worker reads and checks itself: the image config and
- * layers in the registry, each checked against its digest (not Trivy's DS002 check, which misses
- * `USER root`). A name is resolved through the image's /etc/passwd like the engine does.
+ * layers in the registry, each checked against its digest (not Trivy's DS002 check, which can miss
+ * `USER root`: see docs/policy.md). A name is resolved through the image's /etc/passwd like the engine does.
  */
 export async function readImageUser(image: string, hooks: StageHooks = {}): Promise<ImageUser> {
   const { registry, repository, digest } = splitPinned(image);
