@@ -36,6 +36,8 @@ export interface PolicyVerdict {
   evaluatedAt: string;
   action: 'deploy' | 'rollback';
   environment?: string;
+  /** The user the image runs as, from the scan (`requireNonRoot` is decided on it); uid when known. */
+  imageUser?: { user: string; uid?: number };
   /** The approvals the risk level needs under this policy (present when a risk assessment was given). */
   approvals?: { level: RiskLevel; required: number; from: string[]; require: string[]; timeoutMs: number };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { imageUserSchema } from './image-user';
 
 // Summary of a Trivy scan that goes into the workflow (full reports stay in the evidence store).
 // The schema is the edge for `airlock policy check --scan summary.json`.
@@ -64,6 +65,11 @@ export const scanSummarySchema = z.object({
   licenses: z.array(licenseFindingSchema),
   /** Base image recorded by airlock's build (label dev.airlock.base-image); absent for images built elsewhere. */
   baseImage: z.string().optional(),
+  /**
+   * The user the image runs as, read from its config in the registry (by digest) and resolved through its
+   * /etc/passwd. Absent in summaries made before airlock read it: `requireNonRoot` then blocks.
+   */
+  imageUser: imageUserSchema.optional(),
   /** sha256 digests of the redacted JSON report and the CycloneDX SBOM in the evidence store. */
   reportDigest: sha256Digest,
   sbomDigest: sha256Digest,

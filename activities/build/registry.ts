@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { RegistryError } from '../errors';
 
 const MANIFEST_TYPES = [
@@ -19,9 +21,27 @@ export interface RegistryImage {
 interface Manifest {
   mediaType?: string;
   config?: { digest: string; size: number };
-  layers?: { size: number }[];
-  manifests?: { digest: string }[];
+  layers?: { digest: string; mediaType?: string; size: number }[];
+  manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[];
 }
+
+/** One layer of an image, bottom first in `PinnedImage.layers`. */
+export interface Layer {
+  digest: string;
+  mediaType: string;
+}
+
+/** An image read by digest: every document checked against the digest that names it. */
+export interface PinnedImage {
+  /** `sha256:...` of the image config blob */
+  configDigest: string;
+  /** The image config (`config.User`, `config.Labels`...), as stored. */
+  config: { config?: { User?: string | null } | null };
+  layers: Layer[];
+}
+
+const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+const NODE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
 
 /**
  * Minimal OCI distribution client for the registry airlock pushes to (plain HTTP on a local address,
@@ -45,6 +65,50 @@ export class RegistryClient {
     if (res.status === 404) return undefined;
     if (!res.ok) throw new RegistryError(`registry ${this.address}: GET ${path} answered ${res.status}`, { registry: this.address, status: res.status });
     return res;
+  }
+
+  /** The bytes of a manifest or blob named by its digest, refused when they do not hash to it. */
+  private async verified(path: string, accept: string, digest: string): Promise<Buffer | undefined> {
+    const res = await this.get(path, accept);
+    if (!res) return undefined;
+    const body = Buffer.from(await res.arrayBuffer());
+    const actual = sha256(body);
+    if (actual !== digest)
+      throw new RegistryError(`registry ${this.address}: GET ${path} returned content whose digest is ${actual}: refused`, { registry: this.address, expected: digest, actual });
+    return body;
+  }
+
+  /**
+   * The image a manifest digest names (an index resolves to its entry for this platform), its config and
+   * its layers, each checked against its digest; undefined when the registry does not have it.
+   */
+  async pinnedImage(repository: string, digest: string): Promise<PinnedImage | undefined> {
+    const body = await this.verified(`${repository}/manifests/${digest}`, MANIFEST_TYPES, digest);
+    if (!body) return undefined;
+    let manifest = JSON.parse(body.toString('utf8')) as Manifest;
+    if (manifest.manifests) {
+      const arch = NODE_ARCH[process.arch] ?? process.arch;
+      const entry = manifest.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === arch) ?? manifest.manifests[0];
+      if (!entry) throw new RegistryError(`registry ${this.address}: ${repository}@${digest} is an empty index`, {});
+      const inner = await this.verified(`${repository}/manifests/${entry.digest}`, MANIFEST_TYPES, entry.digest);
+      if (!inner) return undefined;
+      manifest = JSON.parse(inner.toString('utf8')) as Manifest;
+    }
+    if (!manifest.config) throw new RegistryError(`registry ${this.address}: ${repository}@${digest} has no image config`, {});
+    const config = await this.verified(`${repository}/blobs/${manifest.config.digest}`, '*/*', manifest.config.digest);
+    if (!config) throw new RegistryError(`registry ${this.address}: the config ${manifest.config.digest} of ${repository}@${digest} is missing`, {});
+    return {
+      configDigest: manifest.config.digest,
+      config: JSON.parse(config.toString('utf8')) as PinnedImage['config'],
+      layers: (manifest.layers ?? []).map((l) => ({ digest: l.digest, mediaType: l.mediaType ?? '' })),
+    };
+  }
+
+  /** A blob as a stream (layers are large); the reader checks its digest. */
+  async blobStream(repository: string, digest: string): Promise<Readable> {
+    const res = await this.get(`${repository}/blobs/${digest}`, '*/*', 300_000);
+    if (!res?.body) throw new RegistryError(`registry ${this.address}: blob ${digest} of ${repository} is missing`, { registry: this.address, digest });
+    return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
   }
 
   /** The image a tag or digest names, or undefined when the registry does not have it. */

@@ -3,7 +3,7 @@ import type { PolicyVerdict, PolicyViolation, ViolationSeverity } from '../../mo
 import type { RiskAssessment } from '../../model/risk';
 import type { ScanSummary } from '../../model/scan';
 import { applyExceptions } from './exceptions';
-import { baseImageRules, dockerfileRules, licenseRules, secretRules, vulnerabilityRules, type Candidate } from './gate-rules';
+import { baseImageRules, dockerfileRules, imageUserRules, licenseRules, secretRules, vulnerabilityRules, type Candidate } from './gate-rules';
 import { requirementChecks } from './security-requirements';
 
 export type { LoadedPolicy };
@@ -33,6 +33,7 @@ export function policyVerdict(
   const candidates: Candidate[] = [
     ...vulnerabilityRules(policy.gates, scan),
     ...secretRules(policy.gates, req, scan),
+    ...imageUserRules(policy.gates, scan),
     ...dockerfileRules(policy.gates, scan),
     ...licenseRules(policy.gates, scan),
     ...baseImageRules(policy.gates, scan),
@@ -48,6 +49,7 @@ export function policyVerdict(
     notVerifiable: req.notVerifiable,
     evaluatedAt: now.toISOString(),
     action,
+    ...(scan.imageUser ? { imageUser: { user: scan.imageUser.user, ...(scan.imageUser.uid !== undefined ? { uid: scan.imageUser.uid } : {}) } } : {}),
     ...(context.environment !== undefined ? { environment: context.environment } : {}),
     ...(risk
       ? { approvals: { level: risk.level, ...approvalRule(policy, risk.level), timeoutMs: policyDurationMs(policy.approvals.timeout) } }

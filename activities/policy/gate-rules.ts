@@ -1,3 +1,4 @@
+import { rootReason } from '../../model/image-user';
 import { matchesGlob, type Gates, type PolicySeverity } from '../../model/policy';
 import type { PolicyViolation, ViolationSeverity } from '../../model/policy-verdict';
 import { severityRank, type ScanSummary, type Severity } from '../../model/scan';
@@ -116,6 +117,24 @@ export function dockerfileRules(gates: Gates, scan: ScanSummary): Candidate[] {
       subject: { id: m.id, label: `${m.id} in ${m.target}` },
     };
   });
+}
+
+/**
+ * `requireNonRoot` from the user the scan read in the image config itself, besides Trivy's DS002 (which can
+ * miss `USER root`). A summary that does not record the user blocks: the gate passes only an image it
+ * can show does not run as root. A DS002 exception covers this violation too.
+ */
+export function imageUserRules(gates: Gates, scan: ScanSummary): Candidate[] {
+  if (!gates.dockerfile.requireNonRoot) return [];
+  const u = scan.imageUser;
+  const why = u ? rootReason(u) : 'the scan summary does not record the user the image runs as (made before airlock read it): scan the image again';
+  if (!why) return [];
+  return [
+    {
+      violation: { rule: 'dockerfile.non-root', severity: 'high', blocking: true, subject: NON_ROOT_CHECK, detail: why },
+      subject: { id: NON_ROOT_CHECK, label: `image user ${u ? JSON.stringify(u.user) : '(not recorded)'}` },
+    },
+  ];
 }
 
 export function licenseRules(gates: Gates, scan: ScanSummary): Candidate[] {

@@ -13,7 +13,7 @@ export interface ScanCacheKey {
   scanners: string;
 }
 
-const FORMAT = 1; // bump when the summary shape changes
+const FORMAT = 2; // bump when the summary shape changes (2: imageUser)
 
 const keyFile = (dir: string, key: ScanCacheKey) =>
   join(dir, `${createHash('sha256').update(JSON.stringify({ FORMAT, ...key })).digest('hex')}.json`);

@@ -6,6 +6,7 @@ import type { ScanSummary } from '../../model/scan';
 import type { AirlockConfig } from '../../infra/config';
 import type { StageHooks, StageLogger } from '../shared';
 import { putEvidence } from '../evidence/store';
+import { readImageUser, splitPinned } from './image-user';
 import { cachedScan, storeScan, type ScanCacheKey } from './scan-cache';
 import { summarize } from './summarize';
 import { imageScanArgs, runTrivy, sbomArgs, SCANNERS, trivyVersion } from './trivy';
@@ -28,12 +29,14 @@ const PINNED = /^[^@\s]+@(sha256:[0-9a-f]{64})$/;
 
 /**
  * Scans a pinned image with Trivy (vulnerabilities, secrets, misconfigurations, licenses), stores the
- * redacted report and a CycloneDX SBOM in the evidence store and returns the summary. The same digest
- * with the same DB and Trivy is served from the scan cache.
+ * redacted report and a CycloneDX SBOM in the evidence store and returns the summary, with the user the
+ * image runs as (read from the registry by digest, not from Trivy). The same digest with the same DB and
+ * Trivy is served from the scan cache.
  */
 export async function scanImage(deps: ScanDeps, req: ScanRequest, hooks: StageHooks = {}): Promise<ScanSummary> {
   const m = PINNED.exec(req.image);
   if (!m) throw new InvalidInputError('image', [`${req.image}: must be pinned by digest (repo@sha256:<64 hex>); build output gives image@digest`]);
+  splitPinned(req.image);
   const mode = deps.config.trivy.db;
   const cacheDir = trivyCacheDir(deps.config);
   const meta = await dbMetadata(cacheDir, mode);
@@ -61,6 +64,7 @@ export async function scanImage(deps: ScanDeps, req: ScanRequest, hooks: StageHo
     // Only the redacted report ever leaves this directory; the SBOM is converted from it too.
     const redacted = `${JSON.stringify(redactReport(report), null, 1)}\n`;
     await rm(raw);
+    const imageUser = await readImageUser(req.image, hooks);
     const redactedFile = join(work, 'report.redacted.json');
     await writeFile(redactedFile, redacted);
     const sbomFile = join(work, 'sbom.cdx.json');
@@ -75,10 +79,11 @@ export async function scanImage(deps: ScanDeps, req: ScanRequest, hooks: StageHo
       sbomDigest,
       trivyVersion: version,
       dbMode: mode,
+      imageUser,
       ...(freshMeta?.updatedAt ? { dbUpdatedAt: freshMeta.updatedAt } : {}),
     });
     await storeScan(resultsDir, { ...key, dbUpdatedAt: freshMeta?.updatedAt ?? '' }, summary);
-    deps.log.info('image scanned', { image: req.image, counts: summary.vulnerabilities.counts, secrets: summary.secrets.length, reportDigest });
+    deps.log.info('image scanned', { image: req.image, counts: summary.vulnerabilities.counts, secrets: summary.secrets.length, user: imageUser.user, uid: imageUser.uid, reportDigest });
     return { ...summary, cached: false };
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -6,7 +6,7 @@ export const MAX_FINDINGS = 500;
 
 export const BASE_IMAGE_LABEL = 'dev.airlock.base-image';
 
-export type SummaryMeta = Pick<ScanSummary, 'image' | 'reportDigest' | 'sbomDigest' | 'trivyVersion' | 'dbMode' | 'dbUpdatedAt'>;
+export type SummaryMeta = Pick<ScanSummary, 'image' | 'reportDigest' | 'sbomDigest' | 'trivyVersion' | 'dbMode' | 'dbUpdatedAt' | 'imageUser'>;
 
 const unique = <T>(items: T[], key: (t: T) => string): T[] => [...new Map(items.map((i) => [key(i), i])).values()];
 
@@ -69,6 +69,7 @@ export function summarize(report: TrivyReport, meta: SummaryMeta): ScanSummary {
       (l) => `${l.name}|${l.pkg}`,
     ),
     ...(baseImage ? { baseImage } : {}),
+    ...(meta.imageUser ? { imageUser: meta.imageUser } : {}),
     reportDigest: meta.reportDigest,
     sbomDigest: meta.sbomDigest,
     trivyVersion: meta.trivyVersion,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { policyVerdict, loadPolicy } from '../../activities/policy';
+import { describeUser } from '../../model/image-user';
 import type { PolicyVerdict } from '../../model/policy-verdict';
 import { InvalidInputError, parseWith } from '../../model/parse';
 import { riskAssessmentSchema } from '../../model/risk';
@@ -45,6 +46,7 @@ async function readJson(file: string, what: string): Promise<unknown> {
 
 function render(v: PolicyVerdict): string {
   const out = [`${v.allowed ? 'allowed' : 'BLOCKED'} by policy ${v.policyDigest} (${v.action}${v.environment ? ` to ${v.environment}` : ''} at ${v.evaluatedAt})`];
+  if (v.imageUser) out.push(`  image user: ${describeUser(v.imageUser)}`);
   for (const x of v.violations) out.push(`  ${x.blocking ? 'block' : 'warn '} ${x.severity.padEnd(8)} ${x.rule}: ${x.detail}`);
   for (const e of v.exceptionsApplied) out.push(`  excepted ${e.id} (owner ${e.owner}, until ${e.expires}): ${e.covered.join(', ')}`);
   for (const n of v.notVerifiable) out.push(`  note: ${n}`);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { lineLogger } from '../../activities/shared';
 import { readEvidence, evidencePath } from '../../activities/evidence/store';
 import { scanImage, trivyBinary } from '../../activities/scan';
+import { describeUser } from '../../model/image-user';
 import type { ScanSummary } from '../../model/scan';
 import { loadConfig } from '../../infra/config';
 import { jsonFlag, parseCommandArgs } from '../args';
@@ -40,6 +41,7 @@ function render(s: ScanSummary, evidenceDir: string): string {
   for (const x of s.secrets) out.push(`  ${x.severity} ${x.ruleId} in ${x.target}:${x.line}`);
   out.push(`misconfigurations: ${s.misconfigurations.length}`);
   for (const m of s.misconfigurations) out.push(`  ${m.severity} ${m.id} ${m.title}`);
+  out.push(`user: ${s.imageUser ? `${describeUser(s.imageUser)}${s.imageUser.unresolved ? `: uid unknown (${s.imageUser.unresolved})` : ''}` : 'not recorded'}`);
   out.push(`licenses: ${[...new Set(s.licenses.map((l) => l.name))].sort().join(', ') || 'none'}`);
   out.push(`report: ${evidencePath(evidenceDir, s.reportDigest)}`, `sbom:   ${evidencePath(evidenceDir, s.sbomDigest)}`);
   return out.join('\n');

@@ -28,7 +28,7 @@ export function renderTimeline(tl: Timeline): string {
   if (tl.image) out.push('', `image: ${tl.image}`);
   if (tl.scan) {
     const v = Object.entries(tl.scan.vulnerabilities).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(', ');
-    out.push(`scan: vulnerabilities ${v}; secrets ${tl.scan.secrets.length}${tl.scan.secrets.length ? ` (${tl.scan.secrets.map((s) => `${s.ruleId} in ${s.target}`).join(', ')})` : ''}; misconfigurations ${tl.scan.misconfigurations.length ? tl.scan.misconfigurations.join(', ') : 'none'}`);
+    out.push(`scan: vulnerabilities ${v}; secrets ${tl.scan.secrets.length}${tl.scan.secrets.length ? ` (${tl.scan.secrets.map((s) => `${s.ruleId} in ${s.target}`).join(', ')})` : ''}; misconfigurations ${tl.scan.misconfigurations.length ? tl.scan.misconfigurations.join(', ') : 'none'}${tl.scan.imageUser ? `; runs as ${tl.scan.imageUser}` : ''}`);
     out.push(`  report sha256 ${tl.scan.reportDigest}, SBOM sha256 ${tl.scan.sbomDigest}`);
   }
   if (tl.policy) {

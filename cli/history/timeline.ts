@@ -3,6 +3,7 @@ import type { temporal } from '@temporalio/proto';
 import type { BasePolicy, ChangeAssessment } from '../../model/activities';
 import { verifyApproval, type Approval, type Decision } from '../../model/approval';
 import type { BuildResult } from '../../model/build';
+import { describeUser } from '../../model/image-user';
 import type { CanaryVerdict } from '../../model/deploy';
 import type { PipelineInput, PipelineResult } from '../../model/pipeline';
 import type { PolicySnapshot } from '../../model/policy-snapshot';
@@ -53,7 +54,7 @@ export interface Timeline {
   stages: StageEntry[];
   risk?: Pick<RiskAssessment, 'score' | 'level'> & { reasons: string[] };
   image?: string;
-  scan?: { vulnerabilities: Record<string, number>; secrets: { ruleId: string; target: string }[]; misconfigurations: string[]; reportDigest: string; sbomDigest: string };
+  scan?: { vulnerabilities: Record<string, number>; secrets: { ruleId: string; target: string }[]; misconfigurations: string[]; reportDigest: string; sbomDigest: string; imageUser?: string };
   policy?: { allowed: boolean; policyDigest: string; violations: string[]; exceptionsApplied: string[] };
   decisions: DecisionEntry[];
   signals: SignalEntry[];
@@ -211,6 +212,7 @@ function absorbResult(tl: Timeline, activity: string, value: unknown, setSnapsho
         misconfigurations: s.misconfigurations.map((m) => m.id),
         reportDigest: s.reportDigest,
         sbomDigest: s.sbomDigest,
+        ...(s.imageUser ? { imageUser: describeUser(s.imageUser) } : {}),
       };
       break;
     }

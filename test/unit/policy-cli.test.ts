@@ -18,6 +18,7 @@ const summary = (parts: Partial<ScanSummary> = {}): ScanSummary => ({
   sbomDigest: D,
   trivyVersion: '0.74.0',
   dbMode: 'fixture',
+  imageUser: { user: 'app', uid: 10001, configDigest: D },
   ...parts,
 });
 const file = (name: string, content: string): string => {

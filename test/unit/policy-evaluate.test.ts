@@ -24,6 +24,7 @@ function scan(parts: Partial<ScanSummary> = {}): ScanSummary {
     trivyVersion: '0.74.0',
     dbMode: 'fixture',
     baseImage: 'airlock/base:bookworm-1',
+    imageUser: { user: 'app', uid: 10001, configDigest: DIGEST },
     ...parts,
     vulnerabilities: { counts, findings, ...parts.vulnerabilities },
   };
@@ -56,6 +57,7 @@ describe('policyVerdict', () => {
       notVerifiable: [],
       evaluatedAt: '2026-06-15T12:00:00.000Z',
       action: 'deploy',
+      imageUser: { user: 'app', uid: 10001 },
     });
   });
 
@@ -155,6 +157,27 @@ describe('policyVerdict', () => {
     expect(rules(strict).sort()).toEqual(['dockerfile.deny!', 'dockerfile.healthcheck!', 'dockerfile.non-root!']);
     const excepted = policyVerdict(policy({ exceptions: [{ id: 'AVD-DS-0002', owner: 'o', reason: 'r', expires: '2026-07-01' }] }), scan({ misconfigurations }), undefined, NOW);
     expect(excepted.allowed).toBe(true);
+  });
+
+  it('blocks an image whose config runs it as root, naming the user, even without a DS002 finding', () => {
+    const as = (user: string, uid?: number, unresolved?: string) =>
+      scan({ imageUser: { user, configDigest: DIGEST, ...(uid !== undefined ? { uid } : {}), ...(unresolved ? { unresolved } : {}) } });
+    for (const [user, uid] of [['root', 0], ['0', 0], ['', 0], ['0:1000', 0], ['root:root', 0], ['app', 0]] as const) {
+      const v = policyVerdict(policy(), as(user, uid), undefined, NOW);
+      expect(v.allowed).toBe(false);
+      expect(v.violations).toEqual([expect.objectContaining({ rule: 'dockerfile.non-root', severity: 'high', blocking: true, subject: 'DS002' })]);
+      expect(v.violations[0]!.detail).toContain(JSON.stringify(user));
+      expect(v.imageUser).toEqual({ user, uid });
+    }
+    const unknown = policyVerdict(policy(), as('ghost', undefined, "ghost is not in the image's /etc/passwd"), undefined, NOW);
+    expect(unknown.violations[0]!.detail).toBe(`the image config sets User "ghost", whose uid cannot be told (ghost is not in the image's /etc/passwd): use a numeric USER, e.g. USER 10001`);
+    // a summary that does not record the user (made before airlock read it) cannot pass
+    const { imageUser: _, ...old } = scan();
+    expect(policyVerdict(policy(), old, undefined, NOW).violations[0]!.detail).toMatch(/does not record the user the image runs as .*: scan the image again/);
+    // requireNonRoot: false, or a DS002 exception, lets it pass
+    expect(policyVerdict(policy({ gates: { dockerfile: { requireNonRoot: false } } }), as('root', 0), undefined, NOW).allowed).toBe(true);
+    const excepted = policyVerdict(policy({ exceptions: [{ id: 'DS002', owner: 'o', reason: 'r', expires: '2026-07-01' }] }), as('root', 0), undefined, NOW);
+    expect(excepted).toMatchObject({ allowed: true, exceptionsApplied: [{ id: 'DS002', covered: ['image user "root"'] }] });
   });
 
   it('denies licenses on the denylist and base images outside the allowlist', () => {
