@@ -128,7 +128,7 @@ export interface RouterEndpoints {
   previewUrl: string;
   /** HAProxy Prometheus exporter: http://127.0.0.1:<port>/metrics */
   metricsUrl: string;
-  /** HAProxy runtime API (TCP): 127.0.0.1:<port> */
+  /** HAProxy runtime API, a unix socket only airlock's user can open: unix:<AIRLOCK_HOME>/run/routers/<stack>/admin.sock */
   adminAddress: string;
   container: string;
 }

@@ -1,5 +1,9 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { createStackDriver, type StackDriver } from '../../infra/deploy/stack';
+import { ADMIN_SOCKET } from '../../infra/haproxy/config';
+import { MAX_SOCKET_PATH } from '../../infra/haproxy/runtime-api';
 import { prometheusTargetsDir } from '../../infra/local/stack';
 import type { AirlockConfig } from '../../infra/config';
 import { createPrometheusClient, type PrometheusClient } from '../monitor/prometheus';
@@ -44,3 +48,13 @@ export function resolveDeps(deps: DeployDeps): ResolvedDeps {
 
 /** The Prometheus file_sd file of one environment. */
 export const targetsFile = (config: AirlockConfig, stack: string): string => `${prometheusTargetsDir(config)}/${stack}.json`;
+
+/**
+ * The host directory of an environment's router admin socket: run/routers/<stack>, or a digest of the
+ * stack's name where that would make the socket's path too long.
+ */
+export function routerAdminDir(config: Pick<AirlockConfig, 'dirs'>, stack: string): string {
+  const dir = join(config.dirs.run, 'routers', stack);
+  if (Buffer.byteLength(join(dir, ADMIN_SOCKET)) <= MAX_SOCKET_PATH) return dir;
+  return join(config.dirs.run, 'routers', createHash('sha256').update(stack).digest('hex').slice(0, 16));
+}

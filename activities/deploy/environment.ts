@@ -4,7 +4,7 @@ import type { StackSpec } from '../../infra/deploy/spec';
 import type { DeployTarget, EnvironmentRef, EnvironmentState } from '../../model/deploy';
 import { stackName } from '../../model/names';
 import { keepBeating } from '../shared';
-import { targetsFile, type ResolvedDeps } from './deps';
+import { routerAdminDir, targetsFile, type ResolvedDeps } from './deps';
 
 export interface LoadedEnvironment {
   /** The spec to start from: the last one, with the target's settings when a target is given. */
@@ -23,10 +23,13 @@ export async function loadEnvironment(deps: ResolvedDeps, ref: EnvironmentRef): 
 export async function loadEnvironment(deps: ResolvedDeps, ref: EnvironmentRef, target?: DeployTarget): Promise<LoadedEnvironment | null> {
   const out = await deps.driver.outputs(ref.service, ref.environment);
   const previous = out?.spec ?? null;
-  if (!target) return previous ? { spec: previous, previous, state: out?.state ?? null } : null;
+  const stack = stackName(ref.service, ref.environment);
+  // A spec from before the admin socket moved off the network has no directory: the next update moves it.
+  if (!target) return previous ? { spec: { ...previous, routerAdminDir: previous.routerAdminDir ?? routerAdminDir(deps.config, stack) }, previous, state: out?.state ?? null } : null;
   const spec = specForTarget(target, previous, {
     routerImage: deps.config.images.router,
-    targetsFile: targetsFile(deps.config, stackName(target.service, target.environment)),
+    targetsFile: targetsFile(deps.config, stack),
+    routerAdminDir: routerAdminDir(deps.config, stack),
   });
   return { spec, previous, state: out?.state ?? null };
 }

@@ -22,6 +22,7 @@ export interface Plan {
 export interface StackEnvironment {
   routerImage: string;
   targetsFile: string;
+  routerAdminDir: string;
   healthIntervalMs?: number;
 }
 
@@ -38,6 +39,7 @@ export function specForTarget(target: DeployTarget, previous: StackSpec | null, 
     candidateWeight: previous?.candidateWeight ?? 0,
     history: previous?.history ?? [],
     targetsFile: env.targetsFile,
+    routerAdminDir: env.routerAdminDir,
     healthIntervalMs: env.healthIntervalMs ?? 1000,
   };
 }

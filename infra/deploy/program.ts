@@ -36,7 +36,8 @@ export function createReleaseProgram(spec: StackSpec): () => Promise<StackOutput
       network: network.name,
       labels: labels('router'),
       routerPort: spec.routerPort,
-      routerConfig: renderRouterConfig(),
+      routerConfig: renderRouterConfig({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }),
+      adminDir: spec.routerAdminDir,
       initialBackends: renderBackendsConfig([], health),
     });
 
@@ -72,7 +73,7 @@ export function createReleaseProgram(spec: StackSpec): () => Promise<StackOutput
       candidate.forEach((c, i) => list.push({ backend: 'preview', name: c.name, address: addresses[stable.length + i]!, port: c.port, weight: PREVIEW_WEIGHT }));
       return list;
     });
-    new RouterServers('router-servers', { router: router.name, routerId: router.containerId, adminPort: router.adminPort, servers, health });
+    new RouterServers('router-servers', { router: router.name, routerId: router.containerId, adminAddress: router.adminAddress, servers, health });
 
     const base = { airlock_service: service, airlock_env: environment, airlock_stack: stack };
     const appTargets = (release: ReleaseSpec | null, containers: typeof stable) =>
@@ -100,8 +101,8 @@ export function createReleaseProgram(spec: StackSpec): () => Promise<StackOutput
     const candidateState = deployed(spec.candidate, candidate);
     const ready = pulumi.all(all.map((c) => c.resource.containerId)); // the state is reported once every container exists
     const state = pulumi
-      .all([router.name, router.previewPort, router.metricsPort, router.adminPort, ready])
-      .apply(([routerName, previewPort, metricsPort, adminPort]): EnvironmentState => ({
+      .all([router.name, router.previewPort, router.metricsPort, router.adminAddress, ready])
+      .apply(([routerName, previewPort, metricsPort, adminAddress]): EnvironmentState => ({
         service,
         environment,
         stack,
@@ -109,7 +110,7 @@ export function createReleaseProgram(spec: StackSpec): () => Promise<StackOutput
           url: `http://127.0.0.1:${spec.routerPort}`,
           previewUrl: `http://127.0.0.1:${previewPort}`,
           metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-          adminAddress: `127.0.0.1:${adminPort}`,
+          adminAddress,
           container: routerName,
         },
         stable: deployed(spec.stable, stable),

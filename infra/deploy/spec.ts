@@ -32,6 +32,8 @@ export interface StackSpec {
   history: ReleaseRecord[];
   /** Prometheus file_sd file for this environment. */
   targetsFile: string;
+  /** Host directory of the router's admin socket (AIRLOCK_HOME/run/routers/...). */
+  routerAdminDir: string;
   healthIntervalMs: number;
 }
 

@@ -5,8 +5,24 @@
  * comes back with the same servers and weights.
  */
 
-/** Ports inside the router container. The host side is published on 127.0.0.1 only. */
-export const ROUTER_PORTS = { traffic: 8080, preview: 8081, metrics: 8405, admin: 9999 } as const;
+/**
+ * Ports inside the router container. The host side is published on 127.0.0.1 only. Release containers
+ * share the router's network and reach all of them: none may change state (the exporter only reads).
+ */
+export const ROUTER_PORTS = { traffic: 8080, preview: 8081, metrics: 8405 } as const;
+
+/**
+ * The runtime API is a unix socket in a directory of the host bind-mounted here, never a port: release
+ * containers share the router's network, and whoever reaches the runtime API decides where traffic goes.
+ */
+export const ADMIN_SOCKET_DIR = '/run/airlock';
+export const ADMIN_SOCKET = 'admin.sock';
+
+/** Who owns the admin socket: airlock's own user on the host (the socket is mode 600). */
+export interface AdminSocketOwner {
+  uid: number;
+  gid: number;
+}
 
 export const BACKENDS = ['app', 'preview'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -28,14 +44,14 @@ export const CONFIG_DIR = '/etc/airlock';
 export const ROUTER_CFG = 'router.cfg';
 export const BACKENDS_CFG = 'backends.cfg';
 
-export function renderRouterConfig(): string {
+export function renderRouterConfig(owner: AdminSocketOwner): string {
   const p = ROUTER_PORTS;
   return [
     '# Written by airlock (infra/haproxy/config.ts). Servers live in backends.cfg.',
     'global',
     '  maxconn 4096',
-    // The runtime API: weights and servers change here without a reload. Published on 127.0.0.1 only.
-    `  stats socket ipv4@0.0.0.0:${p.admin} level admin`,
+    // The runtime API: weights and servers change here without a reload. A unix socket for airlock alone.
+    `  stats socket ${ADMIN_SOCKET_DIR}/${ADMIN_SOCKET} mode 600 uid ${owner.uid} gid ${owner.gid} level admin`,
     '  stats timeout 30s',
     '  hard-stop-after 30s',
     '',

@@ -1,15 +1,24 @@
 import { BACKENDS, serverOptions, type HealthCheck, type RouterServer } from './config';
 
 /**
- * HAProxy runtime API over TCP (`stats socket ipv4@...`), the way weights and servers change without a
- * reload. Pure parts (parsing, planning) are separate from the one function that talks to the socket.
- * Node modules are `require`d inside functions: this file is also used by dynamic providers, whose code
- * Pulumi serializes.
+ * HAProxy runtime API, the way weights and servers change without a reload. airlock's routers serve it on
+ * a unix socket in a host directory only airlock can open (see router-container.ts); a TCP address is
+ * still understood (a router run by hand). Pure parts (parsing, planning) are separate from the one
+ * function that talks to the socket. Node modules are `require`d inside functions: this file is also
+ * used by dynamic providers, whose code Pulumi serializes.
  */
 
-export interface AdminAddress {
-  host: string;
-  port: number;
+/** Where the runtime API answers: a unix socket on the host, or a TCP address. */
+export type AdminAddress = { path: string } | { host: string; port: number };
+
+const UNIX = 'unix:';
+
+/** The longest path a unix socket can have (sun_path: 108 bytes with its NUL); a longer one is truncated silently. */
+export const MAX_SOCKET_PATH = 107;
+
+/** The text form kept in the environment's state: `unix:/path/admin.sock` or `host:port`. */
+export function formatAdminAddress(address: AdminAddress): string {
+  return 'path' in address ? `${UNIX}${address.path}` : `${address.host}:${address.port}`;
 }
 
 /** A refused or failed runtime API command (a plain Error with a name: see dockerOpError). */
@@ -102,12 +111,17 @@ export function answerIsOk(command: string, answer: string): boolean {
 export function runtimeCommand(address: AdminAddress, command: string, timeoutMs = 5000): Promise<string> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- Pulumi serializes provider code: modules must be required inside it
   const net = require('node:net') as typeof import('node:net');
+  const where = `router ${formatAdminAddress(address)}`;
   return new Promise((resolve, reject) => {
+    if ('path' in address && Buffer.byteLength(address.path) > MAX_SOCKET_PATH) {
+      return reject(routerCommandError(`${where}: the socket path is longer than ${MAX_SOCKET_PATH} bytes (set a shorter AIRLOCK_HOME)`));
+    }
     let answer = '';
-    const socket = net.connect(address.port, address.host, () => socket.end(`${command}\n`));
-    socket.setTimeout(timeoutMs, () => socket.destroy(routerCommandError(`router ${address.host}:${address.port}: no answer to "${command}" within ${timeoutMs} ms`)));
+    const socket = 'path' in address ? net.connect({ path: address.path }) : net.connect(address.port, address.host);
+    socket.once('connect', () => socket.end(`${command}\n`));
+    socket.setTimeout(timeoutMs, () => socket.destroy(routerCommandError(`${where}: no answer to "${command}" within ${timeoutMs} ms`)));
     socket.on('data', (d) => (answer += d.toString('utf8')));
-    socket.on('error', (e) => reject(routerCommandError(`router ${address.host}:${address.port}: ${command}: ${e.message}`)));
+    socket.on('error', (e) => reject(routerCommandError(`${where}: ${command}: ${e.message}`)));
     socket.on('close', () => resolve(answer));
   });
 }
@@ -174,6 +188,7 @@ export async function setWeights(address: AdminAddress, weights: Record<string, 
 }
 
 export function parseAdminAddress(text: string): AdminAddress {
+  if (text.startsWith(UNIX)) return { path: text.slice(UNIX.length) };
   const i = text.lastIndexOf(':');
   return { host: text.slice(0, i), port: Number(text.slice(i + 1)) };
 }

@@ -15,12 +15,18 @@ export interface ContainerIdentity {
 
 /**
  * The container an interrupted update left under `inputs.name`, when it is ours (same image and labels,
- * and running when `mustRun`): it is adopted. Anything else under that name is removed, and the image is
+ * running when `mustRun`, and whatever `alsoNeeds` checks): it is adopted. Anything else under that name is removed, and the image is
  * made present for a new container (undefined).
  */
-export async function adoptOrClear(docker: Docker, inputs: ContainerIdentity, mustRun: boolean): Promise<Docker.ContainerInspectInfo | undefined> {
+export async function adoptOrClear(
+  docker: Docker,
+  inputs: ContainerIdentity,
+  mustRun: boolean,
+  alsoNeeds: (existing: Docker.ContainerInspectInfo) => boolean = () => true,
+): Promise<Docker.ContainerInspectInfo | undefined> {
   const existing = await inspectOrNull(docker, inputs.name);
-  if (existing && (!mustRun || existing.State.Running) && existing.Config.Image === inputs.image && hasLabels(existing, inputs.labels)) return existing;
+  if (existing && (!mustRun || existing.State.Running) && existing.Config.Image === inputs.image && hasLabels(existing, inputs.labels) && alsoNeeds(existing))
+    return existing;
   if (existing) await removeContainer(docker, inputs.name, 1);
   await ensureImage(docker, inputs.image);
   return undefined;
@@ -34,17 +40,22 @@ export function replaceOnChange<I>(immutable: readonly (keyof I & string)[]): No
   };
 }
 
-/** A dynamic provider for a container: `create`, replaced when an `immutable` input changes, removed on delete (`graceSeconds` to stop). */
+/**
+ * A dynamic provider for a container: `create`, replaced when an `immutable` input changes, removed on
+ * delete (`graceSeconds` to stop), then `afterDelete` for what the container owned on the host.
+ */
 export function containerProvider<I extends ContainerIdentity, O>(
   create: (inputs: I) => Promise<pulumi.dynamic.CreateResult<O>>,
   immutable: readonly (keyof I & string)[],
   graceSeconds: number,
+  afterDelete: (olds: O) => void = () => undefined,
 ): pulumi.dynamic.ResourceProvider<I, O> {
   return {
     create,
     diff: replaceOnChange<I>(immutable),
-    async delete(id) {
+    async delete(id, olds) {
       await removeContainer(dockerClient(), id, graceSeconds);
+      afterDelete(olds);
     },
   };
 }

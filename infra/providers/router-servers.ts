@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { dockerClient, putFiles } from '../docker/ops';
 import { BACKENDS_CFG, renderBackendsConfig, type HealthCheck, type RouterServer } from '../haproxy/config';
-import { applyServers } from '../haproxy/runtime-api';
+import { applyServers, parseAdminAddress } from '../haproxy/runtime-api';
 import { canonicalJson } from './inputs';
 
 /**
@@ -12,7 +12,8 @@ import { canonicalJson } from './inputs';
 export interface RouterServersInputs {
   router: string;
   routerId: string;
-  adminPort: number;
+  /** The router's runtime API (RouterContainer's adminAddress). */
+  adminAddress: string;
   servers: RouterServer[];
   health: HealthCheck;
 }
@@ -23,7 +24,7 @@ export interface RouterServersOutputs extends RouterServersInputs {
 }
 
 async function apply(inputs: RouterServersInputs): Promise<RouterServersOutputs> {
-  const applied = await applyServers({ host: '127.0.0.1', port: inputs.adminPort }, inputs.servers, inputs.health);
+  const applied = await applyServers(parseAdminAddress(inputs.adminAddress), inputs.servers, inputs.health);
   await putFiles(dockerClient(), inputs.router, '/etc', { [`airlock/${BACKENDS_CFG}`]: renderBackendsConfig(inputs.servers, inputs.health) });
   return { ...inputs, applied };
 }
@@ -33,7 +34,7 @@ const routerServersProvider: pulumi.dynamic.ResourceProvider<RouterServersInputs
     return { id: `${inputs.router}-servers`, outs: await apply(inputs) };
   },
   async diff(_id, olds, news) {
-    const keys = ['router', 'routerId', 'adminPort', 'servers', 'health'] as const;
+    const keys = ['router', 'routerId', 'adminAddress', 'servers', 'health'] as const;
     const changed = keys.filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k]));
     return { changes: changed.length > 0 };
   },
@@ -43,7 +44,7 @@ const routerServersProvider: pulumi.dynamic.ResourceProvider<RouterServersInputs
   async delete(_id, olds) {
     // The router may be gone already (stack destroy deletes it right after); then there is nothing to do.
     try {
-      await applyServers({ host: '127.0.0.1', port: olds.adminPort }, [], olds.health);
+      await applyServers(parseAdminAddress(olds.adminAddress), [], olds.health);
     } catch {
       /* router gone */
     }
@@ -55,7 +56,7 @@ export class RouterServers extends pulumi.dynamic.Resource {
 
   constructor(
     name: string,
-    args: { router: pulumi.Input<string>; routerId: pulumi.Input<string>; adminPort: pulumi.Input<number>; servers: pulumi.Input<pulumi.Input<RouterServer>[]>; health: pulumi.Input<HealthCheck> },
+    args: { router: pulumi.Input<string>; routerId: pulumi.Input<string>; adminAddress: pulumi.Input<string>; servers: pulumi.Input<pulumi.Input<RouterServer>[]>; health: pulumi.Input<HealthCheck> },
     opts?: pulumi.CustomResourceOptions,
   ) {
     super(routerServersProvider, name, { ...args, applied: undefined }, opts, 'airlock', 'RouterServers');

@@ -1,5 +1,6 @@
+import { routerAdminDir } from '../../activities/deploy/deps';
 import { renderBackendsConfig, renderRouterConfig, ROUTER_PORTS, type RouterServer } from '../../infra/haproxy/config';
-import { answerIsOk, parseAdminAddress, parseServersState, planRuntimeCommands, planWeightCommands, sessionsOf, type ServerState } from '../../infra/haproxy/runtime-api';
+import { answerIsOk, formatAdminAddress, MAX_SOCKET_PATH, parseAdminAddress, parseServersState, planRuntimeCommands, planWeightCommands, sessionsOf, type ServerState } from '../../infra/haproxy/runtime-api';
 
 const health = { path: '/healthz', intervalMs: 1000 };
 const srv = (backend: 'app' | 'preview', name: string, weight: number, address = '172.30.0.2'): RouterServer => ({ backend, name, address, port: 8080, weight });
@@ -15,11 +16,18 @@ const state = (backend: string, name: string, weight: number, over: Partial<Serv
 });
 
 describe('router config', () => {
-  it('has the runtime API, the traffic, preview and metrics frontends', () => {
-    const cfg = renderRouterConfig();
-    expect(cfg).toContain(`stats socket ipv4@0.0.0.0:${ROUTER_PORTS.admin} level admin`);
-    expect(cfg).toContain(`bind :${ROUTER_PORTS.traffic}`);
-    expect(cfg).toContain(`bind :${ROUTER_PORTS.preview}`);
+  it('has the runtime API on a unix socket, the traffic, preview and metrics frontends', () => {
+    const cfg = renderRouterConfig({ uid: 1000, gid: 1001 });
+    expect(cfg).toContain('stats socket /run/airlock/admin.sock mode 600 uid 1000 gid 1001 level admin');
+    // Nothing else listens: release containers share the router's network, so no runtime API on a port,
+    // and no stats page (whose admin mode changes servers); the metrics frontend only exports.
+    expect(cfg.match(/^\s*(bind|stats socket) .*/gm)).toEqual([
+      '  stats socket /run/airlock/admin.sock mode 600 uid 1000 gid 1001 level admin',
+      `  bind :${ROUTER_PORTS.traffic}`,
+      `  bind :${ROUTER_PORTS.preview}`,
+      `  bind :${ROUTER_PORTS.metrics}`,
+    ]);
+    expect(cfg).not.toMatch(/^\s*stats (enable|admin|uri)/m);
     expect(cfg).toMatch(/bind :8405\n\s+http-request use-service prometheus-exporter if \{ path \/metrics \}/);
     expect(cfg).not.toMatch(/^backend /m);
   });
@@ -100,8 +108,10 @@ describe('answers', () => {
     expect(answerIsOk('enable health app/x', 'Health check was not configured on this server, cannot enable.\n')).toBe(false);
   });
 
-  it('parses the admin address', () => {
+  it('parses the admin address: a unix socket or a TCP address', () => {
+    expect(parseAdminAddress('unix:/home/a/.local/state/airlock/run/routers/demo-prod/admin.sock')).toEqual({ path: '/home/a/.local/state/airlock/run/routers/demo-prod/admin.sock' });
     expect(parseAdminAddress('127.0.0.1:32770')).toEqual({ host: '127.0.0.1', port: 32770 });
+    for (const text of ['unix:/run/x/admin.sock', '127.0.0.1:9999']) expect(formatAdminAddress(parseAdminAddress(text))).toBe(text);
   });
 });
 
@@ -118,5 +128,16 @@ describe('sessionsOf', () => {
     ].join('\n');
     expect(sessionsOf(typed, ['old-1'])).toBe(4);
     expect(sessionsOf(typed, ['nope'])).toBe(0);
+  });
+});
+
+describe('routerAdminDir', () => {
+  const dirs = (run: string) => ({ dirs: { run } }) as Parameters<typeof routerAdminDir>[0];
+
+  it('is run/routers/<stack>, or a digest of the stack where the socket path would be too long', () => {
+    expect(routerAdminDir(dirs('/home/a/.local/state/airlock/run'), 'demo-production')).toBe('/home/a/.local/state/airlock/run/routers/demo-production');
+    const long = routerAdminDir(dirs('/home/a/.local/state/airlock/run'), `demo-${'x'.repeat(63)}`);
+    expect(long).toMatch(/^\/home\/a\/\.local\/state\/airlock\/run\/routers\/[0-9a-f]{16}$/);
+    expect(Buffer.byteLength(`${long}/admin.sock`)).toBeLessThanOrEqual(MAX_SOCKET_PATH);
   });
 });

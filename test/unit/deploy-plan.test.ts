@@ -9,7 +9,7 @@ const target = (over: Partial<DeployTarget['settings']> = {}): DeployTarget => (
   run: { port: 8080, health: '/healthz', replicas: 2, metrics: '/metrics' },
   settings: { ...environmentSchema.parse({ routerPort: 18080 }), ...over },
 });
-const env = { routerImage: 'airlock/router:bookworm-1', targetsFile: '/tmp/t/demo-prod.json' };
+const env = { routerImage: 'airlock/router:bookworm-1', targetsFile: '/tmp/t/demo-prod.json', routerAdminDir: '/tmp/t/run/routers/demo-prod' };
 const img = (c: string) => `127.0.0.1:5000/demo@sha256:${c.repeat(64)}`;
 const v1 = { releaseId: 'demo-prod-aaaa', image: img('a') };
 const v2 = { releaseId: 'demo-prod-bbbb', image: img('b') };
@@ -25,7 +25,7 @@ describe('specForTarget', () => {
   it('takes router and health settings from the target and releases from the previous spec', () => {
     const prev = stableV1();
     const s = specForTarget(target({ routerPort: 19000 }), prev, env);
-    expect(s).toMatchObject({ stack: 'demo-prod', routerPort: 19000, stable: prev.stable, history: prev.history });
+    expect(s).toMatchObject({ stack: 'demo-prod', routerPort: 19000, stable: prev.stable, history: prev.history, routerAdminDir: '/tmp/t/run/routers/demo-prod' });
   });
 });
 
