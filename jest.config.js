@@ -5,6 +5,7 @@ const layer = (name, timeout) => ({
   testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
   transform,
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/support/jest-env.js'],
   slowTestThreshold: timeout / 1000,
 });
 module.exports = {

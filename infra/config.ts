@@ -31,8 +31,13 @@ const envSchema = z.object({
   AIRLOCK_TEMPORAL_BIN: optionalPath,
   AIRLOCK_PULUMI_BIN: optionalPath,
   AIRLOCK_TRIVY_BIN: optionalPath,
-  /** Trivy vulnerability DB: `fixture` (the small DB built from test/fixtures, offline) or `online` (Trivy's own). */
-  AIRLOCK_TRIVY_DB: z.enum(['fixture', 'online']).default('fixture'),
+  /**
+   * Trivy vulnerability DB: `online` (Trivy's real DB, downloaded and kept current by Trivy; the default) or
+   * `fixture` (the one-advisory DB built from test/fixtures, offline: tests and the demo only).
+   */
+  AIRLOCK_TRIVY_DB: z.enum(['fixture', 'online']).default('online'),
+  /** OCI repository Trivy downloads the DB from in online mode (a mirror); default ghcr.io/aquasecurity/trivy-db. */
+  AIRLOCK_TRIVY_DB_REPOSITORY: z.string().min(1).optional(),
   AIRLOCK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -72,6 +77,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     trivy: {
       db: e.AIRLOCK_TRIVY_DB,
+      dbRepository: e.AIRLOCK_TRIVY_DB_REPOSITORY,
       cacheDir: join(cache, 'trivy'),
     },
     dirs: {

@@ -48,6 +48,11 @@ export const gatesSchema = z
         failOnFixable: z.array(policySeveritySchema).default(['critical', 'high']),
         /** Findings without a fixed version do not count against maxSeverity (they are still reported). */
         ignoreUnfixed: z.boolean().default(false),
+        /**
+         * Oldest vulnerability DB a scan may use (its build time, Trivy's metadata.json UpdatedAt, against the
+         * time of the gate), e.g. `48h`. Unset: any age.
+         */
+        maxDbAge: policyDurationSchema.optional(),
       })
       .strict()
       .default({ maxSeverity: 'high', failOnFixable: ['critical', 'high'], ignoreUnfixed: false }),

@@ -74,9 +74,12 @@ export const scanSummarySchema = z.object({
   reportDigest: sha256Digest,
   sbomDigest: sha256Digest,
   trivyVersion: z.string(),
+  /** Which vulnerability DB the scan used: `online` (Trivy's real DB or its mirror) or `fixture` (tests). */
   dbMode: z.enum(['fixture', 'online']),
-  /** Trivy DB build time (metadata.json UpdatedAt): part of the cache key. */
+  /** Trivy DB build time (metadata.json UpdatedAt): part of the cache key; `gates.vulnerabilities.maxDbAge` is checked on it. */
   dbUpdatedAt: z.string().optional(),
+  /** When the DB's publisher plans the next build (metadata.json NextUpdate). */
+  dbNextUpdate: z.string().optional(),
   /** true when served from the scan cache (same digest, DB and options). */
   cached: z.boolean().optional(),
 });

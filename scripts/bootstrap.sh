@@ -9,7 +9,8 @@ bash "$AIRLOCK_ROOT/scripts/install-packages.sh"
 bash "$AIRLOCK_ROOT/scripts/start-docker.sh"
 bash "$AIRLOCK_ROOT/scripts/build-tools.sh"
 bash "$AIRLOCK_ROOT/scripts/build-images.sh"
-if [ "${AIRLOCK_TRIVY_DB:-fixture}" = fixture ]; then bash "$AIRLOCK_ROOT/scripts/build-trivy-fixture-db.sh"; fi
+# The fixture DB is built whatever AIRLOCK_TRIVY_DB says: the tests and the demo set AIRLOCK_TRIVY_DB=fixture.
+bash "$AIRLOCK_ROOT/scripts/build-trivy-fixture-db.sh"
 if [ ! -d "$AIRLOCK_ROOT/node_modules" ]; then
   step "installing npm dependencies (npm ci)"
   (cd "$AIRLOCK_ROOT" && npm ci --no-audit --no-fund)

@@ -5,6 +5,9 @@
 # Extra arguments go to jest (e.g. `npm test -- test/unit`).
 source "$(dirname "$0")/node.sh"   # Node >= 22 first on PATH (installed into the tool cache when missing)
 cd "$AIRLOCK_ROOT"
+# Tests scan with the one-advisory fixture DB (offline, known findings); users get Trivy's real DB by default.
+# jest sets it too (test/support/jest-env.js), for runs of jest alone.
+export AIRLOCK_TRIVY_DB=fixture
 npm_ready
 echo "==> lint" >&2
 npx eslint .

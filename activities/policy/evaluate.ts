@@ -3,7 +3,7 @@ import type { PolicyVerdict, PolicyViolation, ViolationSeverity } from '../../mo
 import type { RiskAssessment } from '../../model/risk';
 import type { ScanSummary } from '../../model/scan';
 import { applyExceptions } from './exceptions';
-import { baseImageRules, dockerfileRules, imageUserRules, licenseRules, secretRules, vulnerabilityRules, type Candidate } from './gate-rules';
+import { baseImageRules, dbAgeRules, dockerfileRules, imageUserRules, licenseRules, secretRules, vulnerabilityRules, type Candidate } from './gate-rules';
 import { requirementChecks } from './security-requirements';
 
 export type { LoadedPolicy };
@@ -32,6 +32,7 @@ export function policyVerdict(
   const req = requirementChecks(policy.security_requirements);
   const candidates: Candidate[] = [
     ...vulnerabilityRules(policy.gates, scan),
+    ...dbAgeRules(policy.gates, scan, now),
     ...secretRules(policy.gates, req, scan),
     ...imageUserRules(policy.gates, scan),
     ...dockerfileRules(policy.gates, scan),

@@ -1,5 +1,5 @@
 import { rootReason } from '../../model/image-user';
-import { matchesGlob, type Gates, type PolicySeverity } from '../../model/policy';
+import { matchesGlob, policyDurationMs, type Gates, type PolicySeverity } from '../../model/policy';
 import type { PolicyViolation, ViolationSeverity } from '../../model/policy-verdict';
 import { severityRank, type ScanSummary, type Severity } from '../../model/scan';
 import { normalizeId, type Subject } from './exceptions';
@@ -63,6 +63,24 @@ export function vulnerabilityRules(gates: Gates, scan: ScanSummary): Candidate[]
     }
   }
   return out;
+}
+
+/**
+ * `vulnerabilities.maxDbAge`: a scan made with a vulnerability DB built longer ago than the policy allows
+ * (at the gate's `now`) blocks, and so does one whose DB build time is unknown. Not excepted by exceptions.
+ */
+export function dbAgeRules(gates: Gates, scan: ScanSummary, now: Date): Candidate[] {
+  const max = gates.vulnerabilities.maxDbAge;
+  if (!max) return [];
+  const built = scan.dbUpdatedAt ? Date.parse(scan.dbUpdatedAt) : NaN;
+  const block = (detail: string): Candidate[] => [{ violation: { rule: 'vulnerabilities.db-age', severity: 'high', blocking: true, subject: scan.dbMode, detail } }];
+  if (Number.isNaN(built)) return block(`the scan does not record when its vulnerability DB (${scan.dbMode}) was built: maxDbAge ${max} cannot be checked; rescan with a current DB`);
+  const ageMs = now.getTime() - built;
+  if (ageMs <= policyDurationMs(max)) return [];
+  const hours = (ageMs / 3_600_000).toFixed(1);
+  return block(
+    `the vulnerability DB (${scan.dbMode}) was built ${scan.dbUpdatedAt}, ${hours}h before this gate: older than maxDbAge ${max}; update the DB (or its mirror) and rescan`,
+  );
 }
 
 export function secretRules(gates: Gates, req: RequirementChecks, scan: ScanSummary): Candidate[] {

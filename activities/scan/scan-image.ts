@@ -10,7 +10,8 @@ import { readImageUser, splitPinned } from './image-user';
 import { cachedScan, storeScan, type ScanCacheKey } from './scan-cache';
 import { summarize } from './summarize';
 import { imageScanArgs, runTrivy, sbomArgs, SCANNERS, trivyVersion } from './trivy';
-import { dbMetadata, trivyCacheDir } from './trivy-db';
+import { dbMetadata, onlineDbHelp, trivyCacheDir } from './trivy-db';
+import { ScannerError } from '../errors';
 import { parseTrivyReport, redactReport } from './trivy-report';
 
 export interface ScanDeps {
@@ -59,7 +60,16 @@ export async function scanImage(deps: ScanDeps, req: ScanRequest, hooks: StageHo
   try {
     const raw = join(work, 'report.json');
     hooks.heartbeat?.({ phase: 'scan', image: req.image });
-    await runTrivy(deps.trivy, imageScanArgs({ cacheDir, output: raw, image: req.image, offline: mode === 'fixture' }), hooks);
+    const dbRepository = deps.config.trivy.dbRepository;
+    await runTrivy(deps.trivy, imageScanArgs({ cacheDir, output: raw, image: req.image, offline: mode === 'fixture', ...(dbRepository ? { dbRepository } : {}) }), hooks).catch(
+      (err: unknown) => {
+        // Online mode without a DB it can reach: say so, and how to fix it, instead of Trivy's raw error alone.
+        if (err instanceof ScannerError && mode === 'online' && /vulnerability DB|db error|trivy-db|OCI repository/i.test(err.message)) {
+          throw new ScannerError(`${onlineDbHelp(dbRepository)}\n${err.message}`, err.details);
+        }
+        throw err;
+      },
+    );
     const report = parseTrivyReport(await readFile(raw, 'utf8'));
     // Only the redacted report ever leaves this directory; the SBOM is converted from it too.
     const redacted = `${JSON.stringify(redactReport(report), null, 1)}\n`;
@@ -81,9 +91,10 @@ export async function scanImage(deps: ScanDeps, req: ScanRequest, hooks: StageHo
       dbMode: mode,
       imageUser,
       ...(freshMeta?.updatedAt ? { dbUpdatedAt: freshMeta.updatedAt } : {}),
+      ...(freshMeta?.nextUpdate ? { dbNextUpdate: freshMeta.nextUpdate } : {}),
     });
     await storeScan(resultsDir, { ...key, dbUpdatedAt: freshMeta?.updatedAt ?? '' }, summary);
-    deps.log.info('image scanned', { image: req.image, counts: summary.vulnerabilities.counts, secrets: summary.secrets.length, user: imageUser.user, uid: imageUser.uid, reportDigest });
+    deps.log.info('image scanned', { image: req.image, dbMode: mode, dbUpdatedAt: summary.dbUpdatedAt, counts: summary.vulnerabilities.counts, secrets: summary.secrets.length, user: imageUser.user, uid: imageUser.uid, reportDigest });
     return { ...summary, cached: false };
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -6,7 +6,7 @@ export const MAX_FINDINGS = 500;
 
 export const BASE_IMAGE_LABEL = 'dev.airlock.base-image';
 
-export type SummaryMeta = Pick<ScanSummary, 'image' | 'reportDigest' | 'sbomDigest' | 'trivyVersion' | 'dbMode' | 'dbUpdatedAt' | 'imageUser'>;
+export type SummaryMeta = Pick<ScanSummary, 'image' | 'reportDigest' | 'sbomDigest' | 'trivyVersion' | 'dbMode' | 'dbUpdatedAt' | 'dbNextUpdate' | 'imageUser'>;
 
 const unique = <T>(items: T[], key: (t: T) => string): T[] => [...new Map(items.map((i) => [key(i), i])).values()];
 
@@ -75,5 +75,6 @@ export function summarize(report: TrivyReport, meta: SummaryMeta): ScanSummary {
     trivyVersion: meta.trivyVersion,
     dbMode: meta.dbMode,
     ...(meta.dbUpdatedAt ? { dbUpdatedAt: meta.dbUpdatedAt } : {}),
+    ...(meta.dbNextUpdate ? { dbNextUpdate: meta.dbNextUpdate } : {}),
   };
 }

@@ -16,6 +16,7 @@ export function trivyCacheDir(config: Pick<AirlockConfig, 'trivy'>, mode: DbMode
 export interface DbMetadata {
   version: number;
   updatedAt: string;
+  nextUpdate?: string;
 }
 
 /**
@@ -24,14 +25,26 @@ export interface DbMetadata {
  */
 export async function dbMetadata(cacheDir: string, mode: DbMode): Promise<DbMetadata | undefined> {
   try {
-    const meta = JSON.parse(await readFile(join(cacheDir, 'db', 'metadata.json'), 'utf8')) as { Version?: number; UpdatedAt?: string };
+    const meta = JSON.parse(await readFile(join(cacheDir, 'db', 'metadata.json'), 'utf8')) as { Version?: number; UpdatedAt?: string; NextUpdate?: string };
     if (!(await stat(join(cacheDir, 'db', 'trivy.db'))).isFile()) throw new Error('trivy.db is not a file');
-    return { version: meta.Version ?? 0, updatedAt: meta.UpdatedAt ?? '' };
+    return { version: meta.Version ?? 0, updatedAt: meta.UpdatedAt ?? '', ...(meta.NextUpdate ? { nextUpdate: meta.NextUpdate } : {}) };
   } catch {
     if (mode === 'online') return undefined;
     throw new ScannerError(
-      `the fixture vulnerability DB is missing in ${join(cacheDir, 'db')}: build it with \`bash scripts/build-trivy-fixture-db.sh\` (part of \`npx airlock dev up\`), or set AIRLOCK_TRIVY_DB=online`,
+      `the fixture vulnerability DB (AIRLOCK_TRIVY_DB=fixture, for tests and the demo) is missing in ${join(cacheDir, 'db')}: build it with \`bash scripts/build-trivy-fixture-db.sh\` (part of \`npx airlock dev up\`), or unset AIRLOCK_TRIVY_DB for Trivy's real DB`,
       { cacheDir },
     );
   }
+}
+
+/**
+ * What to do when Trivy cannot get its real DB (online mode, the default): said in the scan's error, since
+ * a machine without access to ghcr.io fails every scan until it is set up.
+ */
+export function onlineDbHelp(repository: string | undefined): string {
+  return [
+    `airlock could not get Trivy's vulnerability DB (AIRLOCK_TRIVY_DB=online, the default${repository ? `, from ${repository}` : ', from mirror.gcr.io/aquasec/trivy-db or ghcr.io/aquasecurity/trivy-db'}).`,
+    'Scans need a current DB: give the worker access to it, or mirror it (e.g. `oras copy ghcr.io/aquasecurity/trivy-db:2 <registry>/trivy-db:2`)',
+    'and set AIRLOCK_TRIVY_DB_REPOSITORY=<registry>/trivy-db. AIRLOCK_TRIVY_DB=fixture uses the one-advisory test DB: for tests and the demo only.',
+  ].join(' ');
 }

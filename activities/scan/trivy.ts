@@ -20,6 +20,8 @@ export interface ImageScanArgs {
   output: string;
   image: string;
   offline: boolean;
+  /** OCI repository of the vulnerability DB (a mirror of ghcr.io/aquasecurity/trivy-db), online mode only. */
+  dbRepository?: string;
 }
 
 /**
@@ -43,6 +45,7 @@ export function imageScanArgs(a: ImageScanArgs): string[] {
     '--quiet',
     '--timeout', '10m',
     ...(a.offline ? OFFLINE_FLAGS : []),
+    ...(!a.offline && a.dbRepository ? ['--db-repository', a.dbRepository] : []),
     a.image,
   ];
 }

@@ -34,7 +34,11 @@ examples/demo-service and runs four changes through the pipeline to the ${DEMO_E
 then prints a summary and the audit history of the approved pipeline. Re-running it works.`,
   async run(argv) {
     const args = parseCommandArgs('demo', argv, { 'skip-bootstrap': { type: 'boolean', default: false } }, z.object({ 'skip-bootstrap': z.boolean(), positionals: z.array(z.string()).max(0) }));
+    // The demo's scenarios are judged with the fixture vulnerability DB (offline, known findings), its
+    // worker runs in this process: set here, not left to the default (Trivy's real DB).
+    process.env.AIRLOCK_TRIVY_DB = 'fixture';
     const config = loadConfig();
+    progress('== vulnerability DB: fixture (the demo\'s; a real worker uses Trivy\'s DB, AIRLOCK_TRIVY_DB=online)');
     progress('== setting up the local stack (airlock dev up)');
     await bringUp(config, { bootstrap: !args['skip-bootstrap'] });
 
