@@ -1,5 +1,6 @@
 import { commands } from './commands';
 import { EXIT, exitErrorOf, ExitError } from './errors';
+import { redactOutput } from './redact-output';
 
 function help(): string {
   const loaded = commands.map((c) => c.load());
@@ -45,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Entry point used by bin/airlock.js: sets process.exitCode from main's result. */
 export function runCli(): void {
+  redactOutput(process.stdout);
+  redactOutput(process.stderr);
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

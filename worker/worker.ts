@@ -2,6 +2,7 @@ import { Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { AirlockConfig } from '../infra/config';
 import { connectWorker } from '../infra/temporal/connection';
 import { jsonLogger } from './logger';
+import { redactingActivityInterceptor } from './redact-interceptor';
 import type { WorkflowSource } from './workflow-source';
 
 let runtimeInstalled = false;
@@ -29,5 +30,7 @@ export async function createAirlockWorker(
     ...workflows,
     activities,
     ...extra,
+    // Every activity result and failure is redacted before it reaches the history (model/redact.ts).
+    interceptors: { ...extra.interceptors, activity: [redactingActivityInterceptor, ...(extra.interceptors?.activity ?? [])] },
   });
 }

@@ -1,4 +1,5 @@
 import type { SymbolChange } from '../../model/change';
+import { redactText } from '../../model/redact';
 import { isCommentLine, isConfigLanguage } from './language';
 import { keyPaths } from './key-paths';
 import type { FilePatch } from './patch';
@@ -71,7 +72,8 @@ function bump(map: Map<string, number>, key: string): void {
 
 /** `line 14 in verifyToken: if (claims.exp < now)` — the evidence quoted in findings. */
 export function where(l: ChangedLine): string {
-  const snippet = l.text.trim().replace(/\s+/g, ' ');
+  // Reasons quote the line: never a secret in it (the full line is redacted before it is cut short).
+  const snippet = redactText(l.text.trim().replace(/\s+/g, ' '));
   const short = snippet.length > 80 ? `${snippet.slice(0, 77)}...` : snippet;
   const verb = l.side === 'added' ? 'added' : 'removed';
   return `${verb} line ${l.line}${l.symbol ? ` in ${l.symbol}` : ''}: ${short}`;

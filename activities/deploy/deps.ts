@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
+import { redactDeep } from '../../model/redact';
 import { createStackDriver, type StackDriver } from '../../infra/deploy/stack';
 import { ADMIN_SOCKET } from '../../infra/haproxy/config';
 import { MAX_SOCKET_PATH } from '../../infra/haproxy/runtime-api';
@@ -36,7 +37,7 @@ export function resolveDeps(deps: DeployDeps): ResolvedDeps {
     config: deps.config,
     driver: deps.driver ?? createStackDriver(deps.config),
     prometheus: deps.prometheus ?? createPrometheusClient(deps.config.prometheusUrl),
-    heartbeat: deps.heartbeat ?? ((details) => inActivity()?.heartbeat(details)),
+    heartbeat: deps.heartbeat ?? ((details) => inActivity()?.heartbeat(redactDeep(details))),
     sleep: deps.sleep ?? ((ms) => inActivity()?.sleep(ms) ?? new Promise((r) => setTimeout(r, ms))),
     log: deps.log ?? {
       info: (message, meta) => inActivity()?.log.info(message, meta),

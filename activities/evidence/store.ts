@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { redactText } from '../../model/redact';
 
 /**
  * Content-addressed evidence files: `<dir>/sha256/<hex>`, written once (atomically) and read-only after.
@@ -16,8 +17,25 @@ function pathOf(dir: string, digest: string): string {
 
 export const evidencePath = pathOf;
 
-/** Stores `bytes` and returns their digest; storing the same bytes twice is a no-op. */
-export async function putEvidence(dir: string, bytes: Uint8Array | string): Promise<string> {
+/** UTF-8 text redacted; bytes that are not text (and text with nothing to mask) unchanged. */
+function redactEvidence(input: Uint8Array | string): Uint8Array | string {
+  if (typeof input === 'string') return redactText(input);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(input);
+  } catch {
+    return input;
+  }
+  const redacted = redactText(text);
+  return redacted === text ? input : redacted;
+}
+
+/**
+ * Stores `bytes` and returns their digest; storing the same bytes twice is a no-op. Text is stored
+ * redacted (model/redact.ts): secret-looking values masked, URL userinfo stripped; the digest is of what is stored.
+ */
+export async function putEvidence(dir: string, input: Uint8Array | string): Promise<string> {
+  const bytes = redactEvidence(input);
   const digest = sha256(bytes);
   const file = pathOf(dir, digest);
   if (await hasEvidence(dir, digest)) return digest;

@@ -1,6 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { GitError } from '../errors';
+import { redactText } from '../../model/redact';
 import { git, gitBytes, gitToFile } from './git';
 
 // Reading the service's source as committed (never the work tree): build, deploy and the CLI's trigger.
@@ -38,7 +39,8 @@ export async function readAtCommit(repo: string, commit: string, path: string): 
 /** The URL of `origin`, else the repository path: the `org.opencontainers.image.source` label. */
 export async function sourceOf(repo: string): Promise<string> {
   try {
-    return (await git(repo, ['remote', 'get-url', 'origin'])).trim();
+    // The origin URL goes into an image label: never its userinfo (`https://user:token@host/...`).
+    return redactText((await git(repo, ['remote', 'get-url', 'origin'])).trim());
   } catch {
     return await realpath(repo);
   }

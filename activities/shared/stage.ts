@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { redactDeep } from '../../model/redact';
 import { withFailures } from '../errors';
 
 /** Structured logger: the activity logger inside a worker, a console-backed one in the CLI. */
@@ -29,7 +30,7 @@ export function stageActivity<A, R>(
   return withFailures(async (input: A) => {
     const ctx = Context.current();
     try {
-      return await fn(input, { heartbeat: (d) => ctx.heartbeat(d), signal: ctx.cancellationSignal }, log ?? ctx.log);
+      return await fn(input, { heartbeat: (d) => ctx.heartbeat(redactDeep(d)), signal: ctx.cancellationSignal }, log ?? ctx.log);
     } catch (err) {
       if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
       throw err;
