@@ -59,6 +59,8 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     evaluatePolicy: (input) =>
       policy.evaluatePolicy({ policy: input.policy, scan: input.scan, risk: input.risk, environment: input.environment, action: 'deploy' }),
 
+    recheckWindows: (input) => policy.recheckWindows({ environment: input.environment, policy: input.policy, scan: input.scan, risk: input.risk }),
+
     deployCandidate: deploy.deployCandidate,
     // The workflow does not read these results; they go into the history (the audit trail).
     shiftTraffic: deploy.shiftTraffic,

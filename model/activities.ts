@@ -3,7 +3,7 @@ import type { CanaryVerdict, DeployedRelease, DeployTarget, ServiceSettings } fr
 import type { CanaryAnalysisSettings, BuildSettings } from './manifest';
 import type { PolicySnapshot } from './policy-snapshot';
 import type { LoadedPolicy } from './policy';
-import type { PolicyVerdict } from './policy-verdict';
+import type { PolicyVerdict, WindowsRecheck } from './policy-verdict';
 import type { RiskAssessment } from './risk';
 import type { ScanSummary } from './scan';
 
@@ -84,6 +84,12 @@ export interface PipelineActivities {
   evaluatePolicy(
     input: ReleaseKey & { environment: string; policy: LoadedPolicy | PolicyRef; scan: ScanSummary; risk: RiskAssessment },
   ): Promise<PolicyVerdict>;
+  /**
+   * Freeze windows and exception expiry again, by the worker's clock: `policy`, `scan` and `risk` are the
+   * ones the gate judged (the workflow carries them). Called before the deploy and each traffic increase
+   * (patch `recheck-windows`).
+   */
+  recheckWindows(input: ReleaseKey & { environment: string; policy: LoadedPolicy; scan: ScanSummary; risk: RiskAssessment }): Promise<WindowsRecheck>;
   /**
    * Creates the candidate's containers (no user traffic yet). `target` comes from readManifest (before
    * patch `read-once`: airlock.yaml is read at `commit`).

@@ -97,6 +97,8 @@ export interface PipelineState {
   policy?: { allowed: boolean; policyDigest: string; violations: string[] };
   approval?: { needed: number; require: string[]; groups: string[]; deadline?: string; decisions: ApprovalRecord[] };
   traffic: number;
+  /** Set while a freeze window holds the rollout at its current traffic step (policy `freeze.duringRollout: hold`). */
+  hold?: { window: string; since: string; until: string; traffic: number };
   analysis: CanaryVerdict[];
   compensations: string[];
   outcome?: Outcome;

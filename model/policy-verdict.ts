@@ -41,3 +41,21 @@ export interface PolicyVerdict {
   /** The approvals the risk level needs under this policy (present when a risk assessment was given). */
   approvals?: { level: RiskLevel; required: number; from: string[]; require: string[]; timeoutMs: number };
 }
+
+/**
+ * The time-dependent part of the gate, re-checked by the worker's clock immediately before the deploy and
+ * before each traffic increase (activity `recheckWindows`): freeze windows, exception expiry (and anything
+ * else of the verdict that changed with time, e.g. the vulnerability DB's age).
+ */
+export interface WindowsRecheck {
+  /** The worker's time of the check. */
+  checkedAt: string;
+  /** false: a blocking violation now (a freeze window, an expired exception). */
+  allowed: boolean;
+  /** The blocking violations now, as `rule: detail` lines (the state's form). */
+  violations: string[];
+  /** The active freeze window, when one blocks: what the policy says to do during a rollout and when it ends. */
+  freeze?: { name: string; endsAt: string; duringRollout: 'hold' | 'rollback' };
+  /** Blocking violations other than the freeze window (an expired exception...). */
+  otherBlocking: number;
+}

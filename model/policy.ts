@@ -200,6 +200,15 @@ export const policySchema = z
     approverGroups: z.record(slug, approverGroupSchema).default({}),
     approvals: approvalsSchema.default(approvalsSchema.parse({})),
     freezeWindows: z.array(freezeWindowSchema).default([]),
+    /**
+     * What a freeze window that starts during a rollout does (re-checked before the deploy and before each
+     * traffic increase): `hold` keeps the release at its current step until the window ends (bounded by the
+     * lock lease, then it rolls back), `rollback` rolls it back at once. Before the deploy a freeze blocks.
+     */
+    freeze: z
+      .object({ duringRollout: z.enum(['hold', 'rollback']).default('hold') })
+      .strict()
+      .default({ duringRollout: 'hold' }),
     /** Risk weights and levels: the risk engine's schema (model/change.ts riskPolicySchema) parses this. */
     risk: z.unknown().optional(),
   })
@@ -300,6 +309,18 @@ export function approvalRule(policy: Policy, level: RiskLevel): { required: numb
 /** End of validity of an exception: a date-only `expires` lasts through that day (UTC). */
 export function exceptionExpiresAt(e: PolicyException): number {
   return /^\d{4}-\d{2}-\d{2}$/.test(e.expires) ? Date.parse(`${e.expires}T00:00:00Z`) + 86_400_000 : Date.parse(e.expires);
+}
+
+/**
+ * When the freeze window `w`, active at `now`, ends: its one-off end, or the end of the weekly slot (the
+ * next HH:MM end after now). Milliseconds since the epoch.
+ */
+export function freezeWindowEndsAt(w: FreezeWindow, now: Date): number {
+  if (w.end) return Date.parse(w.end);
+  if (!w.weekly) return now.getTime();
+  const [h, m] = [Number(w.weekly.end.slice(0, 2)), Number(w.weekly.end.slice(3))];
+  const end = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), h, m);
+  return end > now.getTime() ? end : end + 86_400_000;
 }
 
 /** The freeze window that covers `environment` at `now`, if any. Freezes block forward deploys only. */

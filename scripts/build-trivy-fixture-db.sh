@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the small Trivy vulnerability DB used with AIRLOCK_TRIVY_DB=fixture (the default here, where Trivy's
-# online DB cannot be downloaded): trivy-db's own builder run over the upstream-format (GHSA/OSV JSON)
+# Builds the small Trivy vulnerability DB used with AIRLOCK_TRIVY_DB=fixture (set by the tests and
+# the demo; the default is Trivy's real, online DB): trivy-db's own builder run over the upstream-format (GHSA/OSV JSON)
 # advisories in test/fixtures/trivy-db. Output: $AIRLOCK_CACHE/trivy/fixture/db/{trivy.db,metadata.json}.
 # Idempotent: rebuilt only when the fixture files or the trivy-db version change.
 source "$(dirname "$0")/lib.sh"

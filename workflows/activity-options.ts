@@ -50,6 +50,7 @@ export const stages = {
 };
 
 export const rolloutActivities = {
+  recheckWindows: quick.recheckWindows,
   deployCandidate: deploy.deployCandidate,
   shiftTraffic: deploy.shiftTraffic,
   promote: deploy.promote,

@@ -55,11 +55,15 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   state.policy = policySummary(verdict);
   if (!verdict.allowed) return { kind: 'blocked_by_policy', violations: state.policy.violations };
 
-  const waited = await acquireLock(ctx, lockLeaseMs(snapshot.approvalTimeoutMs, input.rollout, input.analysis));
+  const leaseMs = lockLeaseMs(snapshot.approvalTimeoutMs, input.rollout, input.analysis);
+  const leaseEndsAt = Date.now() + leaseMs;
+  const waited = await acquireLock(ctx, leaseMs);
   if (waited) return waited;
 
   const decided = await approvalGate(ctx, { snapshot, level: risk.level, imageDigest: build.digest });
   if (decided) return decided;
 
-  return rollout(ctx, image, settings?.target);
+  // Freeze windows and exception expiry are re-checked before the deploy and each traffic increase (patch
+  // `recheck-windows`, in rollout): the approval wait can last days.
+  return rollout(ctx, image, settings?.target, policy && 'digest' in policy ? { policy, scan, risk: assessment, leaseEndsAt } : undefined);
 }

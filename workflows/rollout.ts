@@ -1,6 +1,9 @@
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
 import type { TargetRef } from '../model/activities';
 import type { CanaryVerdict, DeployTarget } from '../model/deploy';
+import type { LoadedPolicy } from '../model/policy';
+import type { RiskAssessment } from '../model/risk';
+import type { ScanSummary } from '../model/scan';
 import { WORKFLOW_FAILURE } from '../model/failures';
 import type { FailureCause, Outcome, PipelineInput, PipelineState, Stage } from '../model/pipeline';
 import { rolloutSteps } from '../model/rollout';
@@ -38,6 +41,11 @@ export interface RolloutWay<Stop> {
    * 'deploy-release-one-rollout' patch: promote switched and rollback took the traffic back by themselves.
    */
   movesTraffic: boolean;
+  /**
+   * Called before each traffic increase (the pipeline's, patch `recheck-windows`): resolves when the rollout
+   * may go on (after holding, durably, through a freeze window), or says why it must roll back instead.
+   */
+  beforeTrafficIncrease?: (weight: number) => Promise<{ rollback: string } | undefined>;
 }
 
 export type RolloutOutcome =
@@ -100,6 +108,12 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
       if (ctx.promoteBy) break;
       if (!step.analyze && !way.movesTraffic) continue;
       way.enterStage('deploy');
+      if (step.weight > state.traffic && way.beforeTrafficIncrease) {
+        const stop = await way.beforeTrafficIncrease(step.weight);
+        if (ctx.abort) throw abortedFailure(ctx.abort);
+        if (stop) return await rollBack(ctx, saga, way, { reason: stop.rollback, step: state.traffic });
+        if (ctx.promoteBy) break;
+      }
       if (step.weight !== state.traffic) await moveTraffic(ctx, saga, way, step.weight);
       if (!step.analyze) continue;
       const verdict = await analyzeCanaryStep(ctx, way, step.weight);
@@ -107,6 +121,11 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
         return await rollBack(ctx, saga, way, { reason: verdict.reason ?? `analysis failed at ${step.weight}%`, step: step.weight });
     }
     if (ctx.abort) throw abortedFailure(ctx.abort);
+    if (way.movesTraffic && state.traffic < 100 && way.beforeTrafficIncrease) {
+      const stop = await way.beforeTrafficIncrease(100);
+      if (ctx.abort) throw abortedFailure(ctx.abort);
+      if (stop) return await rollBack(ctx, saga, way, { reason: stop.rollback, step: state.traffic });
+    }
     if (way.movesTraffic && state.traffic < 100) await moveTraffic(ctx, saga, way, 100);
     way.enterStage('promote');
     await rolloutActivities.promote(target);
@@ -127,15 +146,71 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
  * `deployTarget` is airlock.yaml's settings as the pipeline read them; without it (pipelines started
  * before patch `read-once`) deployCandidate reads airlock.yaml at the head commit.
  */
-export function rollout(ctx: PipelineContext, image: string, deployTarget?: DeployTarget): Promise<Outcome> {
+export function rollout(ctx: PipelineContext, image: string, deployTarget?: DeployTarget, gate?: RecheckGate): Promise<Outcome> {
   const { input, target } = ctx;
   const where = deployTarget ? { target: deployTarget } : { repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir };
-  return runRollout<never>(ctx, image, {
+  // Pipelines started before this patch checked freeze windows and exceptions once, at the policy stage.
+  const recheck = gate && patched('recheck-windows') ? windowsRecheck(ctx, gate) : undefined;
+  return runRollout<Outcome>(ctx, image, {
     deploy: async () => {
+      const blocked = await recheck?.beforeDeploy();
+      if (blocked) return blocked;
       await rolloutActivities.deployCandidate({ ...target, image, ...where });
       return undefined;
     },
     enterStage: (stage) => enterStage(ctx, stage),
     movesTraffic: true,
+    ...(recheck ? { beforeTrafficIncrease: recheck.beforeTrafficIncrease } : {}),
   });
+}
+
+/** What the gate judged (the workflow carries it), for re-checking its time-dependent part. */
+export interface RecheckGate {
+  policy: LoadedPolicy;
+  scan: ScanSummary;
+  risk: RiskAssessment;
+  /** Workflow time when the environment lock's lease ends: a freeze holds the rollout no longer than this. */
+  leaseEndsAt: number;
+}
+
+/** Re-checks freeze windows and exception expiry by the worker's clock before the deploy and each traffic increase. */
+function windowsRecheck(ctx: PipelineContext, gate: RecheckGate) {
+  const check = () => rolloutActivities.recheckWindows({ releaseId: ctx.target.releaseId, environment: ctx.input.environment, policy: gate.policy, scan: gate.scan, risk: gate.risk });
+  const blockedBy = (violations: string[]) => {
+    ctx.state.policy = { allowed: false, policyDigest: gate.policy.digest, violations };
+    log.warn('not deployed: the gate no longer passes', { violations });
+  };
+  return {
+    /** An expired exception or a freeze window that started during the approval wait: not deployed. */
+    async beforeDeploy(): Promise<Outcome | undefined> {
+      const r = await check();
+      if (r.allowed) return undefined;
+      const violations = r.violations.map((v) => `${v} (re-checked before the deploy at ${r.checkedAt})`);
+      blockedBy(violations);
+      return { kind: 'blocked_by_policy', violations };
+    },
+    /** A freeze window that started mid-rollout: hold at the current step until it ends (or the lease does), or roll back. */
+    async beforeTrafficIncrease(weight: number): Promise<{ rollback: string } | undefined> {
+      for (;;) {
+        const r = await check();
+        if (r.allowed) {
+          if (ctx.state.hold) log.info('freeze window over: the rollout goes on', { window: ctx.state.hold.window, weight });
+          delete ctx.state.hold;
+          return undefined;
+        }
+        if (!r.freeze || r.otherBlocking > 0) return { rollback: `the gate no longer passes before ${weight}%: ${r.violations.join('; ')}` };
+        const why = `freeze window "${r.freeze.name}" (until ${r.freeze.endsAt}) started during the rollout`;
+        if (r.freeze.duringRollout === 'rollback') return { rollback: `${why}: the policy says roll back (freeze.duringRollout: rollback)` };
+        const endsAt = Date.parse(r.freeze.endsAt);
+        if (endsAt > gate.leaseEndsAt) return { rollback: `${why}: it ends after the environment lock's lease, so the release is rolled back instead of held` };
+        if (!ctx.state.hold) {
+          ctx.state.hold = { window: r.freeze.name, since: r.checkedAt, until: r.freeze.endsAt, traffic: ctx.state.traffic };
+          log.warn('rollout held by a freeze window', { window: r.freeze.name, until: r.freeze.endsAt, traffic: ctx.state.traffic, next: weight });
+        }
+        // Durable wait: a timer in the history; abort and promote end it early.
+        await condition(() => ctx.abort !== undefined || ctx.promoteBy !== undefined, Math.max(1000, Math.min(endsAt - Date.now() + 1000, 10 * 60_000)));
+        if (ctx.abort || ctx.promoteBy) return undefined;
+      }
+    },
+  };
 }

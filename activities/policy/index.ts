@@ -9,6 +9,7 @@ import { readAtCommit, stageActivity, type StageLogger } from '../shared';
 import { policyVerdict, type EvaluationContext, type LoadedPolicy } from './evaluate';
 import { loadPolicy, parsePolicy } from './load-policy';
 import { policySnapshot } from './snapshot';
+import { recheckWindows } from './recheck';
 
 export { policyVerdict, type LoadedPolicy } from './evaluate';
 export { loadPolicy, parsePolicy } from './load-policy';
@@ -61,6 +62,11 @@ export function createPolicyActivities(deps: PolicyActivityDeps = {}) {
       });
       log.info('policy evaluated', { allowed: verdict.allowed, violations: verdict.violations.length, policyDigest: verdict.policyDigest });
       return verdict;
+    }),
+    recheckWindows: stageActivity(deps.log, async (input: { environment: string; policy: LoadedPolicy; scan: ScanSummary; risk?: RiskAssessment }, _hooks, log) => {
+      const result = recheckWindows(input.policy, input.scan, input.risk, new Date(), input.environment);
+      log.info('freeze windows and exceptions re-checked', { allowed: result.allowed, freeze: result.freeze?.name, violations: result.violations.length });
+      return result;
     }),
   };
 }

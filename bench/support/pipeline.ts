@@ -52,6 +52,7 @@ export function noopActivities(risk: (environment: string) => RiskLevel) {
       build: { context: '.', dockerfile: 'Dockerfile' },
       target: { service: a.service, environment: a.environment, run: { port: 8080, health: '/healthz', replicas: 1 }, settings: environmentSchema.parse({ routerPort: 18080 }) },
     })),
+    recheckWindows: timed(() => ({ checkedAt: new Date().toISOString(), allowed: true, violations: [], otherBlocking: 0 })),
     assessChange: timed((a) => ({ change: change(), risk: assessment(a.releaseId) })),
     buildImage: timed((a) => ({ image: `127.0.0.1:5000/bench:${a.releaseId}`, digest: `sha256:${'0'.repeat(64)}`, releaseId: a.releaseId, sizeBytes: 1, durationMs: 0, reused: true })),
     scanImage: timed((a) => ({

@@ -6,6 +6,7 @@ import { environmentSchema } from '../../../model/manifest';
 import type { PolicySnapshot } from '../../../model/policy-snapshot';
 import { policySchema } from '../../../model/policy';
 import type { RiskAssessment, RiskLevel } from '../../../model/risk';
+import type { WindowsRecheck } from '../../../model/policy-verdict';
 import { snapshot as defaultSnapshot } from './fixtures';
 
 // Mocked activities (the real ones are other issues) that behave like the real contract: each side
@@ -29,6 +30,8 @@ export interface MockOptions {
   analyzeMs?: (step: number) => number;
   /** throw from an activity: return an error for the calls that must fail */
   fail?: Partial<Record<PipelineActivityName, (input: Record<string, unknown>, attempt: number) => Error | undefined>>;
+  /** recheckWindows' answer for its n-th call (0-based); default: allowed, no freeze */
+  recheck?: (n: number) => Partial<WindowsRecheck>;
   /** runs inside the activity after its effect, before it answers (e.g. block until the worker is killed) */
   during?: Partial<Record<PipelineActivityName, (input: Record<string, unknown>, attempt: number) => Promise<void>>>;
 }
@@ -104,6 +107,10 @@ export function mockActivities(o: MockOptions = {}) {
       violations: o.policyAllowed === false ? [{ rule: 'secrets.none', severity: 'critical', detail: 'aws-access-key-id in /app/config.js:3', blocking: true }] : [],
       exceptionsApplied: [], policyDigest: 'sha256:' + 'ab'.repeat(32), notVerifiable: [],
     })),
+    recheckWindows: wrap('recheckWindows', () => {
+      const n = calls.filter((c) => c.name === 'recheckWindows').length - 1;
+      return { checkedAt: new Date().toISOString(), allowed: true, violations: [], otherBlocking: 0, ...o.recheck?.(n) };
+    }),
     deployCandidate: wrap('deployCandidate', (i) =>
       effect(`deploy:${i.releaseId}`, () => ({ releaseId: i.releaseId, image: i.image, containers: [`${i.releaseId}-1`] })),
     ),

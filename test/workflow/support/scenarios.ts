@@ -2,7 +2,8 @@ import type { ApprovalReceipt } from '../../../model/approval';
 import type { PipelineInput, PipelineResult, PipelineState } from '../../../model/pipeline';
 import { approveUpdate, promoteUpdate, rejectUpdate, stateQuery } from '../../../workflows';
 import { input, signed, snapshot, type Person } from './fixtures';
-import { imageDigest, startPipeline, waitForStage, withWorker, type Harness, type PipelineHandle } from './harness';
+import { imageDigest, startPipeline, waitForStage, waitForState, withWorker, type Harness, type PipelineHandle } from './harness';
+import type { WindowsRecheck } from '../../../model/policy-verdict';
 import { mockActivities, nonRetryable, type MockOptions, type Mocks } from './mock-activities';
 
 // Every path of the pipeline, driven against the real dev server with mocked activities. The tests
@@ -124,6 +125,39 @@ export const scenarios = {
 
   'deploy-fails': (h: Harness) =>
     single(h, 'deploy-fails', { risk: 'low', fail: { deployCandidate: () => nonRetryable('DeployProgramError', 'port 8080 already allocated') } }),
+
+  // patch `recheck-windows`: freeze windows and exception expiry re-checked before the deploy and each traffic increase
+  'freeze-during-approval': (h: Harness) =>
+    single(h, 'freeze-during-approval', { risk: 'medium', recheck: () => FROZEN(60_000) }, {}, async (p, run) => {
+      await waitForStage(p, 'approval');
+      run.receipts.push(await approve(p, 'alice')); // approved after the window started
+    }),
+
+  'exception-expired-during-approval': (h: Harness) =>
+    single(h, 'exception-expired-during-approval', { risk: 'medium', recheck: () => ({ allowed: false, otherBlocking: 1, violations: [EXPIRED] }) }, {}, async (p, run) => {
+      await waitForStage(p, 'approval');
+      run.receipts.push(await approve(p, 'alice'));
+    }),
+
+  'freeze-between-steps': (h: Harness) =>
+    // checks: before the deploy, before 10%, before 50% (frozen: hold ~2 s), again (over), before 100%
+    single(h, 'freeze-between-steps', { risk: 'low', recheck: (n) => (n === 2 ? FROZEN(2000) : {}) }, {}, async (p, run) => {
+      run.states.push(await waitForState(p, (s) => s.hold !== undefined, 'held by the freeze'));
+    }),
+
+  'freeze-between-steps-rollback': (h: Harness) =>
+    single(h, 'freeze-between-steps-rollback', { risk: 'low', recheck: (n) => (n === 2 ? FROZEN(60_000, 'rollback') : {}) }),
 };
+
+const EXPIRED = 'vulnerabilities.max-severity: CVE-2021-44906 in minimist@1.2.5: CRITICAL is above the allowed high';
+/** recheckWindows' answer while a freeze window is on for `ms` more milliseconds. */
+function FROZEN(ms: number, duringRollout: 'hold' | 'rollback' = 'hold'): Partial<WindowsRecheck> {
+  return {
+    allowed: false,
+    otherBlocking: 0,
+    violations: ['freeze-window: deploys to prod are frozen by window "year-end" (payments freeze); rollbacks stay allowed'],
+    freeze: { name: 'year-end', endsAt: new Date(Date.now() + ms).toISOString(), duringRollout },
+  };
+}
 
 export type ScenarioName = keyof typeof scenarios;
