@@ -10,7 +10,8 @@ let h: Harness;
 useHarness((x) => (h = x));
 
 const PRE_DEPLOY = ['readBasePolicy', 'readManifest', 'assessChange', 'buildImage', 'scanImage', 'evaluatePolicy'];
-const ROLLOUT = ['deployCandidate', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'promote'];
+// Freeze windows and exception expiry are re-checked before the deploy and each traffic increase (patch recheck-windows).
+const ROLLOUT = ['recheckWindows', 'deployCandidate', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'promote'];
 const sorted = (names: string[]) => [...names].sort();
 
 test('low risk is approved automatically, with its reasons, and promoted', async () => {
