@@ -65,11 +65,14 @@ test('planted credentials in a changed line, a RUN that succeeds and the origin 
   const commit = world.repo.commit('payments: provider key');
   const id = world.pipelineId(commit);
   pipelines.push(id);
-  const r = world.trigger('--wait');
+  const r = world.trigger(); // no --wait: the gate may block it or send it to approval
   outputs.push(r.stdout, r.stderr);
+  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
   // It ends one way or another (blocked by policy or waiting for approval is up to the gate): it ran build and scan.
   const state = await world.waitForState(id, (s) => s.status !== 'RUNNING' || s.stage === 'approval', 'past the scan');
   expect(state.image).toMatch(/@sha256:[0-9a-f]{64}$/);
+  const attached = await world.cliAsync(world.triggerArgs('--wait'), 20_000); // attaches; ends at once when the pipeline has
+  outputs.push(attached.stdout, attached.stderr);
   for (const args of [['status', id, '--json'], ['status', id], ['history', id], ['history', id, '--json']]) {
     const out = world.cli(args);
     outputs.push(out.stdout, out.stderr);
