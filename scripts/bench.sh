@@ -3,6 +3,8 @@
 # in the same run and the ratio to its target. They need the local stack, which this starts first.
 source "$(dirname "$0")/node.sh"   # Node >= 22 first on PATH (installed into the tool cache when missing)
 cd "$AIRLOCK_ROOT"
+# Benchmarks scan with the fixture vulnerability DB (offline, the same every run), like the tests.
+export AIRLOCK_TRIVY_DB=fixture
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 node dist/cli/main.js dev up
