@@ -36,6 +36,10 @@ export class ConcurrentUpdateError extends AirlockError {
 export class MetricsUnavailableError extends AirlockError {
   readonly retryable = true;
 }
+/** Fetching a service repository into the worker's cache failed in transport (remote down, network). */
+export class RepoFetchError extends AirlockError {
+  readonly retryable = true;
+}
 
 /** The Temporal wire form of an AirlockError (activities rethrow through this). */
 export function toFailure(err: AirlockError): ApplicationFailure {

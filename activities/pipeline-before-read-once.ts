@@ -12,6 +12,8 @@ export interface BeforeReadOnceDeps {
   /** base..head analyzed into the evidence store. */
   analyze: (input: { repo: string; baseCommit: string; headCommit: string; policyPath?: string }) => Promise<{ analysis: ChangeAnalysis; summary: ChangeSummary }>;
   scoreRisk: (analysis: ChangeAnalysis, riskPolicy?: unknown) => Promise<RiskAssessment>;
+  /** The worker's git directory holding `commits` of the repository URL (shared/fetch.ts). */
+  fetched: (url: string, ...commits: string[]) => Promise<string>;
 }
 
 /**
@@ -29,7 +31,7 @@ export function activitiesBeforeReadOnce(deps: BeforeReadOnceDeps) {
     scoreRisk: async (input) => {
       const stored = JSON.parse((await readEvidence(deps.evidence, input.analysisDigest)).toString('utf8')) as unknown;
       const analysis = parseWith(changeAnalysisSchema, stored, `change analysis ${input.analysisDigest}`);
-      const base = await readPolicy({ repo: input.repo, commit: input.baseCommit, path: input.policyPath });
+      const base = await readPolicy({ repo: await deps.fetched(input.repo, input.baseCommit), commit: input.baseCommit, path: input.policyPath });
       return deps.scoreRisk(analysis, base.policy.risk);
     },
   } satisfies Pick<PipelineActivities, 'readPolicySnapshot' | 'analyzeChange' | 'scoreRisk'>;

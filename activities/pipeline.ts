@@ -6,7 +6,7 @@ import type { AirlockConfig } from '../infra/config';
 import { createBuildActivities } from './build';
 import { createChangeActivities } from './change';
 import { createDeployActivities } from './deploy';
-import { serviceSettingsAtCommit } from './shared';
+import { serviceSettingsAtCommit, workerRepo } from './shared';
 import { withFailures } from './errors';
 import { putEvidence } from './evidence';
 import { activitiesBeforeReadOnce } from './pipeline-before-read-once';
@@ -24,6 +24,10 @@ export interface PipelineActivityDeps {
  * commit and airlock.yaml at the head are read once and passed on; the change is analyzed and scored in
  * one activity, its full analysis kept in the evidence store (nothing reads it back) and the workflow
  * carrying the summary and the risk.
+ *
+ * `repo` in every input is the repository URL (the wire name stays `repo`): each adapter first fetches
+ * the commits it reads into the worker's own cache (shared/fetch.ts workerRepo) and hands the stage that
+ * git directory, never the CI job's checkout.
  */
 export function createPipelineActivities({ config, docker }: PipelineActivityDeps) {
   const change = createChangeActivities();
@@ -33,26 +37,35 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
   const deploy = createDeployActivities({ config });
   const evidence = config.dirs.evidence;
 
+  /** The worker's git directory holding `commits` of the repository at `url`. */
+  const fetched = (url: string, ...commits: string[]): Promise<string> =>
+    workerRepo(config, url, commits, { heartbeat: (d) => Context.current().heartbeat(d) });
+
   /** base..head analyzed; the full analysis goes to the evidence store, the workflow gets the summary. */
   const analyze = async (input: { repo: string; baseCommit: string; headCommit: string; policyPath?: string }): Promise<{ analysis: ChangeAnalysis; summary: ChangeSummary }> => {
-    const analysis = await change.analyzeChange({ repo: input.repo, base: input.baseCommit, head: input.headCommit, ...(input.policyPath ? { policyPath: input.policyPath } : {}) });
+    const repo = await fetched(input.repo, input.baseCommit, input.headCommit);
+    const analysis = await change.analyzeChange({ repo, base: input.baseCommit, head: input.headCommit, ...(input.policyPath ? { policyPath: input.policyPath } : {}) });
     const analysisDigest = await putEvidence(evidence, JSON.stringify(analysis));
     Context.current().log.info('change analyzed', { files: analysis.stats.files, analysisDigest });
     return { analysis, summary: { ...analysis.stats, authors: analysis.authors, touchesGates: analysis.touchesGates, analysisDigest } };
   };
 
   const activities = {
-    readBasePolicy: (input) => policy.readBasePolicy({ repo: input.repo, commit: input.commit, path: input.path }),
+    readBasePolicy: withFailures(async (input) => policy.readBasePolicy({ repo: await fetched(input.repo, input.commit), commit: input.commit, path: input.path })),
 
-    readManifest: withFailures((input) => serviceSettingsAtCommit(input.repo, input.commit, input.serviceDir, input.service, input.environment)),
+    readManifest: withFailures(async (input) =>
+      serviceSettingsAtCommit(await fetched(input.repo, input.commit), input.commit, input.serviceDir, input.service, input.environment),
+    ),
 
-    assessChange: async (input) => {
+    assessChange: withFailures(async (input) => {
       const { analysis, summary } = await analyze(input);
       return { change: summary, risk: await change.scoreRisk(analysis, input.riskPolicy) };
-    },
+    }),
 
-    buildImage: ({ repo, serviceDir, commit, releaseId, service, build: settings }) =>
-      build.buildImage(settings ? { repo, serviceDir, commit, releaseId, service, build: settings } : { repo, serviceDir, commit, releaseId, service }),
+    buildImage: withFailures(async ({ repo: url, serviceDir, commit, releaseId, service, build: settings }) => {
+      const repo = await fetched(url, commit);
+      return build.buildImage(settings ? { repo, serviceDir, commit, releaseId, service, build: settings } : { repo, serviceDir, commit, releaseId, service });
+    }),
 
     scanImage: (input) => scan.scanImage({ image: input.image }),
 
@@ -61,14 +74,24 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
 
     recheckWindows: (input) => policy.recheckWindows({ environment: input.environment, policy: input.policy, scan: input.scan, risk: input.risk }),
 
-    deployCandidate: deploy.deployCandidate,
+    // Pipelines started before patch `read-once` name the target by repo/commit: read from the cache too.
+    deployCandidate: withFailures(async (input) => {
+      const ref = input as { target?: unknown; repo?: string; commit?: string };
+      return deploy.deployCandidate(!ref.target && ref.repo && ref.commit ? { ...input, repo: await fetched(ref.repo, ref.commit) } : input);
+    }),
     // The workflow does not read these results; they go into the history (the audit trail).
     shiftTraffic: deploy.shiftTraffic,
     analyze: deploy.analyze,
     promote: deploy.promote,
     rollback: deploy.rollback,
 
-    ...activitiesBeforeReadOnce({ evidence, readBasePolicy: policy.readBasePolicy, analyze, scoreRisk: change.scoreRisk }),
+    ...activitiesBeforeReadOnce({
+      evidence,
+      readBasePolicy: async (input) => policy.readBasePolicy({ ...input, repo: await fetched(input.repo, input.commit) }),
+      analyze,
+      scoreRisk: change.scoreRisk,
+      fetched,
+    }),
   } satisfies PipelineActivities;
 
   return { ...activities, restoreRelease: deploy.restoreRelease, describeEnvironment: deploy.describeEnvironment };

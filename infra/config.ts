@@ -86,6 +86,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       evidence: join(home, 'evidence'),
       workspaces: join(home, 'workspaces'),
       keys: join(home, 'keys'),
+      /** The worker's fetched copies of service repositories (activities/shared/fetch.ts). */
+      repos: join(home, 'repos'),
     },
   };
 }

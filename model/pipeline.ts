@@ -19,7 +19,7 @@ export const pipelineInputSchema = z
   .object({
     service: slug,
     environment: slug,
-    /** Git repository the worker reads (path or URL). */
+    /** Repository URL the worker fetches the commits from into its own cache (an absolute path counts as its file:// URL). */
     repo: z.string().min(1),
     /** Directory of the service (airlock.yaml, Dockerfile) inside the repository. */
     serviceDir: relativePath.default('.'),

@@ -7,8 +7,11 @@ import { GitError } from '../errors';
  * The one git runner of the activities (and the CLI): git with an argument array (never a shell) in
  * `repo`, with no prompts, the C locale and no repository chosen by the caller's environment. Config that
  * would change the output we parse (pagers, colours, external diff drivers, quoted paths) is pinned with `-c`.
+ * Replace refs are never honoured (GIT_NO_REPLACE_OBJECTS): every git run reads the objects the commit
+ * ids name, so the diff that was judged and the tree that is archived are the same bytes. No hooks, no
+ * fsmonitor: git never runs a program the repository chose.
  */
-const PINNED = ['-c', 'core.quotePath=false', '-c', 'color.ui=never', '-c', 'core.pager=cat', '--no-pager'];
+const PINNED = ['-c', 'core.quotePath=false', '-c', 'color.ui=never', '-c', 'core.pager=cat', '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '--no-pager'];
 const MAX_BUFFER = 512 * 1024 * 1024;
 
 const gitArgs = (repo: string, args: string[], configArgs: string[] = []): string[] => ['-C', repo, ...PINNED, ...configArgs, ...args];
@@ -117,8 +120,9 @@ export function parseBatch(out: Buffer): Map<string, Buffer> {
 
 function gitEnv(): NodeJS.ProcessEnv {
   // No prompts, no locale-dependent messages, no repository selected from the caller's environment.
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', LANG: 'C' };
-  for (const key of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_EXTERNAL_DIFF']) delete env[key];
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', LANG: 'C', GIT_NO_REPLACE_OBJECTS: '1' };
+  for (const key of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_EXTERNAL_DIFF', 'GIT_REPLACE_REF_BASE'])
+    delete env[key];
   return env;
 }
 

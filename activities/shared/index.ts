@@ -3,6 +3,7 @@
 export { git, gitBytes, gitRaw, gitToFile, readObjects, type GitResult } from './git';
 export { archiveTree, gitRoot, pathInRepo, readAtCommit, resolveCommit, sourceOf } from './source';
 export { loadManifest, manifestAtCommit, missingManifest, parseManifest, requireManifestAtCommit, serviceSettingsAtCommit } from './manifest';
+export { branchTip, displayUrl, repoCacheDir, repoUrl, workerRepo, type FetchHooks, type RepoCacheConfig } from './fetch';
 export { keepBeating } from './heartbeat';
 export { lineLogger, silentLogger, stageActivity, type StageHooks, type StageLogger } from './stage';
 export { parseYaml } from './yaml';

@@ -1,5 +1,5 @@
 import { realpath } from 'node:fs/promises';
-import { relative, resolve, sep } from 'node:path';
+import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { GitError } from '../errors';
 import { redactText } from '../../model/redact';
 import { git, gitBytes, gitToFile } from './git';
@@ -22,8 +22,17 @@ export async function resolveCommit(repo: string, rev: string): Promise<string> 
   return out.trim();
 }
 
-/** `dir` as a path relative to the repository root, with forward slashes ('' for the root itself). */
+/**
+ * `dir` as a path relative to the repository root, with forward slashes ('' for the root itself). An
+ * absolute `dir` is a directory of the work tree (symlinks resolved); a relative one is already relative
+ * to the root and only normalised, which also works in a bare repository (the worker's cache, fetch.ts).
+ */
 export async function pathInRepo(repo: string, dir: string): Promise<string> {
+  if (!isAbsolute(dir)) {
+    const rel = posix.normalize(dir.split(sep).join('/')).replace(/^\.\/?$/, '').replace(/\/$/, '');
+    if (rel === '..' || rel.startsWith('../')) throw new GitError(`${dir} is outside the repository ${repo}`, { repo, dir });
+    return rel;
+  }
   const rel = relative(await realpath(repo), await realpath(resolve(repo, dir)));
   if (rel.startsWith('..')) throw new GitError(`${dir} is outside the repository ${repo}`, { repo, dir });
   return rel.split(sep).join('/');

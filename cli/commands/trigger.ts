@@ -10,6 +10,7 @@ import { waitForOutcome } from '../pipeline/follow';
 
 const options = {
   repo: { type: 'string' },
+  'repo-url': { type: 'string' },
   'service-dir': { type: 'string' },
   env: { type: 'string' },
   commit: { type: 'string' },
@@ -22,6 +23,7 @@ const options = {
 
 const schema = z.object({
   repo: z.string({ message: 'is required: the git repository to deploy from' }).min(1),
+  'repo-url': z.string().min(1).optional(),
   'service-dir': z.string().min(1).optional(),
   env: z.string({ message: 'is required: the environment to deploy to' }).min(1),
   commit: z.string().min(1).optional(),
@@ -36,9 +38,11 @@ const schema = z.object({
 export const triggerCommand: Command = {
   name: 'trigger',
   summary: 'start (or attach to) the pipeline of a commit; --wait exits with its outcome',
-  usage: `usage: airlock trigger --repo <dir> --env <env> [--service-dir <subdir>] [--commit <rev>] [--base <rev>]
-                       [--author <id>] [--policy <path in repo>] [--wait] [--json]
+  usage: `usage: airlock trigger --repo <dir> --env <env> [--repo-url <url>] [--service-dir <subdir>] [--commit <rev>]
+                       [--base <rev>] [--author <id>] [--policy <path in repo>] [--wait] [--json]
 
+The worker fetches the commits into its own cache from --repo-url (https://, ssh://, file://), by
+default the file:// URL of the --repo checkout; it never reads the checkout in place.
 Reads GitHub Actions / GitLab CI variables when present (sha, before-sha, actor, run URL).
 --commit defaults to the CI sha or HEAD, --base to the commit's parent. Triggering a commit whose
 pipeline is running attaches to it. With --wait, exit codes: 0 promoted, 3 blocked by policy,
@@ -46,7 +50,7 @@ pipeline is running attaches to it. With --wait, exit codes: 0 promoted, 3 block
   async run(argv) {
     const args = parseCommandArgs('trigger', argv, options, schema);
     const input = await pipelineInputFor(
-      { repo: args.repo, serviceDir: args['service-dir'], env: args.env, commit: args.commit, base: args.base, author: args.author, policy: args.policy },
+      { repo: args.repo, repoUrl: args['repo-url'], serviceDir: args['service-dir'], env: args.env, commit: args.commit, base: args.base, author: args.author, policy: args.policy },
       ciContext(process.env),
     );
     await withClient(async (client, config) => {

@@ -1,5 +1,6 @@
 import { resolve, posix } from 'node:path';
-import { git, gitRoot, manifestAtCommit, pathInRepo, resolveCommit } from '../../activities/shared';
+import { pathToFileURL } from 'node:url';
+import { git, gitRoot, manifestAtCommit, pathInRepo, repoUrl, resolveCommit } from '../../activities/shared';
 import { MANIFEST_FILE } from '../../model/manifest';
 import { parseWith } from '../../model/parse';
 import { pipelineInputSchema, type PipelineInput } from '../../model/pipeline';
@@ -8,6 +9,8 @@ import type { CiContext } from './ci-context';
 
 export interface TriggerRequest {
   repo: string;
+  /** Where the worker fetches the commits from (activities/shared/fetch.ts); default the file:// URL of `repo`'s root. */
+  repoUrl?: string | undefined;
   serviceDir?: string;
   env: string;
   commit?: string;
@@ -43,7 +46,8 @@ export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Prom
     {
       service: manifest.service,
       environment: req.env,
-      repo,
+      // The wire name stays `repo`; it carries a URL the worker fetches from, never a checkout it reads in place.
+      repo: req.repoUrl ? repoUrl(req.repoUrl) : pathToFileURL(repo).href,
       serviceDir,
       baseCommit,
       headCommit,
