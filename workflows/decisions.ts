@@ -40,13 +40,13 @@ export function policySummary(v: PolicyVerdict): NonNullable<PipelineState['poli
 }
 
 /** What a rollout runs with: the traffic steps and the canary analysis thresholds. */
-export interface RolloutPlan {
+export interface RolloutAndAnalysis {
   rollout: RolloutSettings;
   analysis: CanaryAnalysisSettings;
 }
 
 /** airlock.yaml's defaults for an environment that sets neither (model/manifest.ts environmentSchema). */
-export const DEFAULT_ROLLOUT_PLAN: RolloutPlan = {
+export const DEFAULT_ROLLOUT_SETTINGS: RolloutAndAnalysis = {
   rollout: { strategy: 'canary', steps: [10, 50, 100] },
   analysis: { interval: '5s', checks: 3, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 },
 };
@@ -56,7 +56,7 @@ export const DEFAULT_ROLLOUT_PLAN: RolloutPlan = {
  * head commit as readManifest read it; the workflow input's `rollout`/`analysis` are ignored, whoever
  * started the workflow. Otherwise (histories started before the patch) the input's, as they ran then.
  */
-export function rolloutPlan(
+export function rolloutSettingsFor(
   input: Pick<PipelineInput, 'rollout' | 'analysis' | 'headCommit' | 'serviceDir'>,
   manifest: ServiceSettings | undefined,
   fromManifest: boolean,
@@ -66,7 +66,7 @@ export function rolloutPlan(
     const file = input.serviceDir === '.' ? 'airlock.yaml' : `${input.serviceDir}/airlock.yaml`;
     return { from: `${file} at ${input.headCommit.slice(0, 12)}`, rollout, analysis };
   }
-  return { from: 'workflow input', rollout: input.rollout ?? DEFAULT_ROLLOUT_PLAN.rollout, analysis: input.analysis ?? DEFAULT_ROLLOUT_PLAN.analysis };
+  return { from: 'workflow input', rollout: input.rollout ?? DEFAULT_ROLLOUT_SETTINGS.rollout, analysis: input.analysis ?? DEFAULT_ROLLOUT_SETTINGS.analysis };
 }
 
 /** How long a holder may keep the environment lock: the approval window plus a generous rollout budget. */

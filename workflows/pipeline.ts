@@ -5,7 +5,7 @@ import { stages } from './activity-options';
 import { approvalGate, registerApprovalHandlers } from './approval-gate';
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, releaseLock } from './lock-client';
-import { causeOf, findingsSummary, lockLeaseMs, policySummary, rolloutPlan, routeRisk } from './decisions';
+import { causeOf, findingsSummary, lockLeaseMs, policySummary, rolloutSettingsFor, routeRisk } from './decisions';
 import { rollout } from './rollout';
 import { upsertRiskLevel } from './search-attributes';
 import { createContext, finish, stage, type PipelineContext } from './state';
@@ -47,8 +47,8 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
 
   const { snapshot, change, assessment, policy, settings } = await runChangeAnalysis(ctx);
   // From patch `input-identifiers` on, the rollout runs with airlock.yaml's settings at head, never the input's.
-  const plan = (state.rollout = rolloutPlan(input, settings, settings !== undefined && patched(INPUT_IDENTIFIERS_PATCH)));
-  ctx.plan = plan;
+  const rolloutSettings = (state.rollout = rolloutSettingsFor(input, settings, settings !== undefined && patched(INPUT_IDENTIFIERS_PATCH)));
+  ctx.settings = rolloutSettings;
   ctx.authors = [...new Set([input.author, ...change.authors])];
   const risk = (state.risk = routeRisk(assessment, change));
   upsertRiskLevel(risk.level);
@@ -65,7 +65,7 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   state.policy = policySummary(verdict);
   if (!verdict.allowed) return { kind: 'blocked_by_policy', violations: state.policy.violations };
 
-  const waited = await acquireLock(ctx, lockLeaseMs(snapshot.approvalTimeoutMs, plan.rollout, plan.analysis));
+  const waited = await acquireLock(ctx, lockLeaseMs(snapshot.approvalTimeoutMs, rolloutSettings.rollout, rolloutSettings.analysis));
   if (waited) return waited;
 
   const decided = await approvalGate(ctx, { snapshot, level: risk.level, imageDigest: build.digest });

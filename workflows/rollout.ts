@@ -7,7 +7,7 @@ import { rolloutSteps } from '../model/rollout';
 import { canaryAnalysisActivity, compensations, rolloutActivities } from './activity-options';
 import { abortedFailure } from './failures';
 import type { AbortRequest } from './messages';
-import { causeOf, type RolloutPlan } from './decisions';
+import { causeOf, type RolloutAndAnalysis } from './decisions';
 import { Saga } from './saga';
 import { enterStage, type PipelineContext } from './state';
 
@@ -18,7 +18,7 @@ export interface RolloutContext {
    * The steps and canary analysis thresholds: airlock.yaml's (the pipeline: as read at the head commit,
    * never the workflow input's; deployRelease: the target's).
    */
-  plan: RolloutPlan;
+  settings: RolloutAndAnalysis;
   state: Pick<PipelineState, 'traffic' | 'analysis' | 'compensations'>;
   /** a candidate exists: failures from here on roll back */
   deployed: boolean;
@@ -61,7 +61,7 @@ async function analyzeCanaryStep(ctx: RolloutContext, way: RolloutWay<unknown>, 
   const scope = new CancellationScope();
   ctx.canaryScope = scope;
   try {
-    const verdict = await scope.run(() => canaryAnalysisActivity(ctx.plan.analysis)({ ...ctx.target, step, settings: ctx.plan.analysis }));
+    const verdict = await scope.run(() => canaryAnalysisActivity(ctx.settings.analysis)({ ...ctx.target, step, settings: ctx.settings.analysis }));
     ctx.state.analysis.push(verdict);
     return verdict;
   } catch (err) {
@@ -99,7 +99,7 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
       return stop;
     }
     ctx.deployed = true;
-    for (const step of rolloutSteps(ctx.plan.rollout)) {
+    for (const step of rolloutSteps(ctx.settings.rollout)) {
       if (ctx.abort) throw abortedFailure(ctx.abort);
       if (ctx.promoteBy) break;
       if (!step.analyze && !way.movesTraffic) continue;
