@@ -65,7 +65,11 @@ export interface PipelineActivities {
    * its own approvers, weights or gates), parsed once per pipeline.
    */
   readBasePolicy(input: ReleaseKey & PolicyRef): Promise<BasePolicy>;
-  /** airlock.yaml of `serviceDir` at `commit` (the head), read once: it must name `service` and have `environment`. */
+  /**
+   * airlock.yaml of `serviceDir` at `commit` (the head), read once: it must name `service` (the workflow
+   * input's, refused otherwise) and have `environment`. Its environment's rollout and canary analysis are
+   * what the pipeline rolls out with (patch `input-identifiers`), never the input's.
+   */
   readManifest(input: TargetRef & RepoRef & { serviceDir: string }): Promise<ServiceSettings>;
   /**
    * Analyzes base..head (the full analysis goes to the evidence store) and scores its risk with

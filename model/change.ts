@@ -137,7 +137,12 @@ export const changedFileSchema = z.object({
 export type ChangedFile = z.output<typeof changedFileSchema>;
 
 /** A file that decides how changes are judged, beyond the built-in gate globs (see GATE_FILE_GLOBS). */
-export const gateFileSchema = z.object({ path: z.string(), reason: z.string() });
+export const gateFileSchema = z.object({
+  path: z.string(),
+  reason: z.string(),
+  /** For an airlock.yaml that weakens the rollout or canary analysis: each setting, `field: base -> head`. */
+  weakens: z.array(z.string()).optional(),
+});
 export type GateFile = z.output<typeof gateFileSchema>;
 
 const revision = z.object({ ref: z.string(), sha: z.string().regex(/^[0-9a-f]{40,64}$/) });
@@ -153,7 +158,8 @@ export const changeAnalysisSchema = z.object({
   touchesGates: z.boolean(),
   /**
    * Further gate files of this repository that the change touches: the policy file at a custom path, the
-   * .dockerignore of a build context (it decides which files ship and are judged by content).
+   * .dockerignore of a build context (it decides which files ship and are judged by content), and an
+   * airlock.yaml that weakens the rollout or canary analysis compared with base (the reason names each setting).
    */
   gateFiles: z.array(gateFileSchema).optional(),
   /** The build contexts found at base and head (`.` = the repository root; also when no airlock.yaml names one). */

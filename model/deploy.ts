@@ -233,7 +233,10 @@ export interface ServiceSettings {
  * of another service, or without that environment, is bad input naming `source`.
  */
 export function serviceSettingsOf(manifest: Manifest, service: string, environment: string, source: string): ServiceSettings {
-  if (manifest.service !== service) throw new InvalidInputError(source, [`service: is ${manifest.service}, but the pipeline deploys ${service}`]);
+  if (manifest.service !== service)
+    throw new InvalidInputError(source, [
+      `service: is ${manifest.service}, but the workflow input names ${service}: refused (a pipeline deploys the service its airlock.yaml names at the head commit)`,
+    ]);
   if (!manifest.environments[environment])
     throw new InvalidInputError(source, [`environments: has no ${environment} (it has: ${Object.keys(manifest.environments).join(', ')})`]);
   return { build: manifest.build, target: deployTargetOf(manifest, environment) };

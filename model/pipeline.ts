@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canaryAnalysisSchema, rolloutSchema } from './manifest';
+import { canaryAnalysisSchema, rolloutSchema, type CanaryAnalysisSettings, type RolloutSettings } from './manifest';
 import { isSlug } from './names';
 import type { CanaryVerdict } from './deploy';
 import type { RiskLevel } from './risk';
@@ -15,6 +15,13 @@ const relativePath = z
   .min(1)
   .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path inside the repository');
 
+/**
+ * deploymentPipeline's input: identifiers only (repository, service directory, environment, commits) and
+ * trigger metadata. Anyone who can reach Temporal can start the workflow with any input, so nothing here
+ * decides how a release is judged or rolled out: the service, build, rollout and canary analysis settings
+ * come from airlock.yaml at the head commit, read by the worker (a `service` that does not match it is
+ * refused), the policy from the repository at the base commit.
+ */
 export const pipelineInputSchema = z
   .object({
     service: slug,
@@ -25,12 +32,21 @@ export const pipelineInputSchema = z
     serviceDir: relativePath.default('.'),
     baseCommit: commit,
     headCommit: commit,
+    /**
+     * The author the trigger claims (CI's actor, `--author`): recorded as claimed, and excluded from
+     * approving besides every commit author of the judged range. Never trusted for anything else.
+     */
     author: z.string().min(1).max(200),
     trigger: z.object({ ci: z.string().min(1).max(100), runUrl: z.url().optional() }).strict(),
     /** Path of airlock.policy.yaml in the repository; read at the BASE commit. */
     policyPath: relativePath.default('airlock.policy.yaml'),
-    rollout: rolloutSchema.default({ strategy: 'canary', steps: [10, 50, 100] }),
-    analysis: canaryAnalysisSchema.default(canaryAnalysisSchema.parse({})),
+    /**
+     * Legacy (pipelines started before patch `input-identifiers`): the rollout and canary analysis settings
+     * the trigger sent. Accepted so saved histories replay; `airlock trigger` no longer sends them and the
+     * workflow ignores them, using airlock.yaml's settings at the head commit (the readManifest activity).
+     */
+    rollout: rolloutSchema.optional(),
+    analysis: canaryAnalysisSchema.optional(),
   })
   .strict()
   .refine((i) => i.baseCommit !== i.headCommit, { message: 'head commit equals base commit: nothing to deploy', path: ['headCommit'] });
@@ -96,6 +112,12 @@ export interface PipelineState {
   };
   policy?: { allowed: boolean; policyDigest: string; violations: string[] };
   approval?: { needed: number; require: string[]; groups: string[]; deadline?: string; decisions: ApprovalRecord[] };
+  /**
+   * The rollout and canary analysis the pipeline runs with, and where they come from: airlock.yaml at the
+   * head commit (`from`: `airlock.yaml at <commit>`); `workflow input` only for pipelines started before
+   * patch `input-identifiers`. Set after the change analysis.
+   */
+  rollout?: { from: string; rollout: RolloutSettings; analysis: CanaryAnalysisSettings };
   traffic: number;
   /** Set while a freeze window holds the rollout at its current traffic step (policy `freeze.duringRollout: hold`). */
   hold?: { window: string; since: string; until: string; traffic: number };

@@ -1,8 +1,9 @@
 import type { ChangeSummary } from '../model/activities';
+import type { ServiceSettings } from '../model/deploy';
 import type { CanaryAnalysisSettings, RolloutSettings } from '../model/manifest';
 import { durationMs } from '../model/duration';
 import { rolloutSteps } from '../model/rollout';
-import type { FailureCause, PipelineState } from '../model/pipeline';
+import type { FailureCause, PipelineInput, PipelineState } from '../model/pipeline';
 import type { PolicyVerdict } from '../model/policy-verdict';
 import type { RiskAssessment } from '../model/risk';
 import type { ScanSummary } from '../model/scan';
@@ -36,6 +37,36 @@ export function policySummary(v: PolicyVerdict): NonNullable<PipelineState['poli
     policyDigest: v.policyDigest,
     violations: v.violations.filter((x) => x.blocking).map((x) => `${x.rule} (${x.severity}): ${x.detail}`),
   };
+}
+
+/** What a rollout runs with: the traffic steps and the canary analysis thresholds. */
+export interface RolloutAndAnalysis {
+  rollout: RolloutSettings;
+  analysis: CanaryAnalysisSettings;
+}
+
+/** airlock.yaml's defaults for an environment that sets neither (model/manifest.ts environmentSchema). */
+export const DEFAULT_ROLLOUT_SETTINGS: RolloutAndAnalysis = {
+  rollout: { strategy: 'canary', steps: [10, 50, 100] },
+  analysis: { interval: '5s', checks: 3, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 },
+};
+
+/**
+ * Where the rollout's settings come from. `fromManifest` (patch `input-identifiers`): airlock.yaml at the
+ * head commit as readManifest read it; the workflow input's `rollout`/`analysis` are ignored, whoever
+ * started the workflow. Otherwise (histories started before the patch) the input's, as they ran then.
+ */
+export function rolloutSettingsFor(
+  input: Pick<PipelineInput, 'rollout' | 'analysis' | 'headCommit' | 'serviceDir'>,
+  manifest: ServiceSettings | undefined,
+  fromManifest: boolean,
+): NonNullable<PipelineState['rollout']> {
+  if (fromManifest && manifest) {
+    const { rollout, analysis } = manifest.target.settings;
+    const file = input.serviceDir === '.' ? 'airlock.yaml' : `${input.serviceDir}/airlock.yaml`;
+    return { from: `${file} at ${input.headCommit.slice(0, 12)}`, rollout, analysis };
+  }
+  return { from: 'workflow input', rollout: input.rollout ?? DEFAULT_ROLLOUT_SETTINGS.rollout, analysis: input.analysis ?? DEFAULT_ROLLOUT_SETTINGS.analysis };
 }
 
 /** How long a holder may keep the environment lock: the approval window plus a generous rollout budget. */

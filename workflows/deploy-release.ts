@@ -29,7 +29,7 @@ export async function deployRelease(input: DeployReleaseInput): Promise<DeployRe
   // Runs started before this patch rolled out with promote and rollback moving the traffic themselves.
   const movesTraffic = patched('deploy-release-one-rollout');
   const ref = { releaseId, service: target.service, environment: target.environment };
-  const ctx: RolloutContext = { target: ref, input: target.settings, state: { traffic: 0, analysis: [], compensations: [] }, deployed: false };
+  const ctx: RolloutContext = { target: ref, settings: target.settings, state: { traffic: 0, analysis: [], compensations: [] }, deployed: false };
   const outcome = await runRollout(ctx, image, {
     deploy: async () => {
       const deployed = await releaseActivities.deployCandidate({ ...ref, image, target });

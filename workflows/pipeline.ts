@@ -1,14 +1,21 @@
-import { allHandlersFinished, CancellationScope, condition } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, patched } from '@temporalio/workflow';
 import { pinned } from '../model/build';
 import type { Outcome, PipelineInput, PipelineResult } from '../model/pipeline';
 import { stages } from './activity-options';
 import { approvalGate, registerApprovalHandlers } from './approval-gate';
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, releaseLock } from './lock-client';
-import { causeOf, findingsSummary, lockLeaseMs, policySummary, routeRisk } from './decisions';
+import { causeOf, findingsSummary, lockLeaseMs, policySummary, rolloutSettingsFor, routeRisk } from './decisions';
 import { rollout } from './rollout';
 import { upsertRiskLevel } from './search-attributes';
 import { createContext, finish, stage, type PipelineContext } from './state';
+
+/**
+ * Pipelines started from this patch on take only identifiers from their input: the rollout and canary
+ * analysis run with airlock.yaml's settings at the head commit (readManifest), whatever `rollout` and
+ * `analysis` the input carries. Histories without it replay with the input's settings, as they ran.
+ */
+export const INPUT_IDENTIFIERS_PATCH = 'input-identifiers';
 
 /**
  * One change from trigger to promoted or rolled back. Workflow id `airlock/<service>/<env>/<headCommit>`
@@ -39,6 +46,9 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   const { repo, headCommit, serviceDir } = input;
 
   const { snapshot, change, assessment, policy, settings } = await runChangeAnalysis(ctx);
+  // From patch `input-identifiers` on, the rollout runs with airlock.yaml's settings at head, never the input's.
+  const rolloutSettings = (state.rollout = rolloutSettingsFor(input, settings, settings !== undefined && patched(INPUT_IDENTIFIERS_PATCH)));
+  ctx.settings = rolloutSettings;
   ctx.authors = [...new Set([input.author, ...change.authors])];
   const risk = (state.risk = routeRisk(assessment, change));
   upsertRiskLevel(risk.level);
@@ -55,7 +65,7 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   state.policy = policySummary(verdict);
   if (!verdict.allowed) return { kind: 'blocked_by_policy', violations: state.policy.violations };
 
-  const leaseMs = lockLeaseMs(snapshot.approvalTimeoutMs, input.rollout, input.analysis);
+  const leaseMs = lockLeaseMs(snapshot.approvalTimeoutMs, rolloutSettings.rollout, rolloutSettings.analysis);
   const leaseEndsAt = Date.now() + leaseMs;
   const waited = await acquireLock(ctx, leaseMs);
   if (waited) return waited;

@@ -5,19 +5,23 @@ import type { LoadedPolicy } from '../model/policy';
 import type { RiskAssessment } from '../model/risk';
 import type { ScanSummary } from '../model/scan';
 import { WORKFLOW_FAILURE } from '../model/failures';
-import type { FailureCause, Outcome, PipelineInput, PipelineState, Stage } from '../model/pipeline';
+import type { FailureCause, Outcome, PipelineState, Stage } from '../model/pipeline';
 import { rolloutSteps } from '../model/rollout';
 import { canaryAnalysisActivity, compensations, rolloutActivities } from './activity-options';
 import { abortedFailure } from './failures';
 import type { AbortRequest } from './messages';
-import { causeOf } from './decisions';
+import { causeOf, type RolloutAndAnalysis } from './decisions';
 import { Saga } from './saga';
 import { enterStage, type PipelineContext } from './state';
 
 /** What a rollout reads and writes: the pipeline's context (PipelineContext is one), or deployRelease's own. */
 export interface RolloutContext {
   target: TargetRef;
-  input: Pick<PipelineInput, 'rollout' | 'analysis'>;
+  /**
+   * The steps and canary analysis thresholds: airlock.yaml's (the pipeline: as read at the head commit,
+   * never the workflow input's; deployRelease: the target's).
+   */
+  settings: RolloutAndAnalysis;
   state: Pick<PipelineState, 'traffic' | 'analysis' | 'compensations'>;
   /** a candidate exists: failures from here on roll back */
   deployed: boolean;
@@ -65,7 +69,7 @@ async function analyzeCanaryStep(ctx: RolloutContext, way: RolloutWay<unknown>, 
   const scope = new CancellationScope();
   ctx.canaryScope = scope;
   try {
-    const verdict = await scope.run(() => canaryAnalysisActivity(ctx.input.analysis)({ ...ctx.target, step, settings: ctx.input.analysis }));
+    const verdict = await scope.run(() => canaryAnalysisActivity(ctx.settings.analysis)({ ...ctx.target, step, settings: ctx.settings.analysis }));
     ctx.state.analysis.push(verdict);
     return verdict;
   } catch (err) {
@@ -103,7 +107,7 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
       return stop;
     }
     ctx.deployed = true;
-    for (const step of rolloutSteps(ctx.input.rollout)) {
+    for (const step of rolloutSteps(ctx.settings.rollout)) {
       if (ctx.abort) throw abortedFailure(ctx.abort);
       if (ctx.promoteBy) break;
       if (!step.analyze && !way.movesTraffic) continue;

@@ -5,6 +5,7 @@ import { releaseId } from '../model/names';
 import type { Outcome, PipelineInput, PipelineState, Stage } from '../model/pipeline';
 import type { LevelRule, PolicySnapshot } from '../model/policy-snapshot';
 import type { RiskLevel } from '../model/risk';
+import { DEFAULT_ROLLOUT_SETTINGS, type RolloutAndAnalysis } from './decisions';
 import { abortedFailure } from './failures';
 import { abortSignal, lockGrantedSignal, stateQuery, supersededSignal, type AbortRequest } from './messages';
 import { initialSearchAttributes, upsertOutcome, upsertStage } from './search-attributes';
@@ -25,8 +26,10 @@ export interface PipelineContext {
   pipelineId: string;
   target: TargetRef;
   state: PipelineState;
-  /** input author + every commit author in base..head */
+  /** input author (as claimed) + every commit author in base..head: none of them may approve */
   authors: string[];
+  /** The rollout's settings: airlock.yaml's at head once the change analysis has read it (rolloutSettingsFor). */
+  settings: RolloutAndAnalysis;
   lock: { requested: boolean; granted: boolean; supersededBy?: string };
   abort?: AbortRequest;
   gate?: GateInfo;
@@ -54,7 +57,7 @@ export function createContext(input: PipelineInput): PipelineContext {
     analysis: [],
     compensations: [],
   };
-  const ctx: PipelineContext = { input, pipelineId, target, state, authors: [input.author], lock: { requested: false, granted: false }, deployed: false };
+  const ctx: PipelineContext = { input, pipelineId, target, state, authors: [input.author], settings: DEFAULT_ROLLOUT_SETTINGS, lock: { requested: false, granted: false }, deployed: false };
   setHandler(stateQuery, () => state);
   setHandler(lockGrantedSignal, () => void (ctx.lock.granted = true));
   setHandler(supersededSignal, ({ by }) => void (ctx.lock.supersededBy ??= by));

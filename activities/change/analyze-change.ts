@@ -6,6 +6,7 @@ import { GATE_FILE_GLOBS, type BuildPlacement, type ChangeAnalysis, type Changed
 import { globToRegExp } from '../risk/glob';
 import { analyzeFile, type FileAnalysis } from './analyze-file';
 import { buildContexts, type BuildContexts } from './build-context';
+import { weakenedManifests } from './manifest-gates';
 import { where } from './file-context';
 import { git, gitRaw, readObjects } from '../shared';
 import { isInertLanguage, languageOf } from './language';
@@ -57,7 +58,7 @@ export async function analyzeChange(input: AnalyzeChangeInput): Promise<ChangeAn
   await addExternalHosts(repo, range.base.sha, analyses);
 
   const files = analyses.map((a) => a.file);
-  const gateFiles = moreGateFiles(files, contexts, input.policyPath);
+  const gateFiles = [...moreGateFiles(files, contexts, input.policyPath), ...(await weakenedManifests(repo, entries))];
   return {
     repo,
     base: range.base,

@@ -46,7 +46,8 @@ export function scoreRisk(analysis: ChangeAnalysis, policy: RiskPolicy = default
   const sizes: { file: string; lines: number }[] = [];
   let symbols = 0;
 
-  const gates = new Map((analysis.gateFiles ?? []).map((g) => [g.path, g.reason]));
+  const gates = new Map<string, string[]>();
+  for (const g of analysis.gateFiles ?? []) gates.set(g.path, [...(gates.get(g.path) ?? []), g.reason]);
   for (const file of analysis.files) {
     const paths = file.previousPath ? [file.path, file.previousPath] : [file.path];
     const perPath = paths.map(classify);
@@ -55,8 +56,7 @@ export function scoreRisk(analysis: ChangeAnalysis, policy: RiskPolicy = default
     symbols += file.symbols.length;
 
     if (cats.has('airlock-config')) add('airlock-config', file.path, file.previousPath ? `renamed from ${file.previousPath}` : `${file.status}`);
-    const gate = gates.get(file.path);
-    if (gate) add('airlock-config', file.path, gate);
+    for (const gate of gates.get(file.path) ?? []) add('airlock-config', file.path, gate);
     const placement = file.buildContext ?? 'inside';
     const moved = placement === 'entered' || placement === 'left';
     if (file.status === 'renamed' && file.additions + file.deletions === 0 && !moved) {

@@ -20,9 +20,10 @@ export interface TriggerRequest {
 }
 
 /**
- * The pipeline input for a trigger: revisions resolved to full commit ids, the service and its rollout
- * and analysis settings from airlock.yaml at the head commit, the author from CI or git. Every problem
- * is bad input (exit 2: ExitError, InvalidInputError or GitError) naming what is wrong.
+ * The pipeline input for a trigger: identifiers only. Revisions resolved to full commit ids, the service
+ * name from airlock.yaml at the head commit (the workflow checks it again), the author CI or git claims.
+ * No rollout or canary analysis settings: the worker reads them from airlock.yaml at the head commit.
+ * Every problem is bad input (exit 2: ExitError, InvalidInputError or GitError) naming what is wrong.
  */
 export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Promise<PipelineInput> {
   const repo = await gitRoot(resolve(req.repo));
@@ -38,8 +39,7 @@ export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Prom
   const manifestPath = posix.join(serviceDir, MANIFEST_FILE);
   const manifest = (await manifestAtCommit(repo, headCommit, serviceDir))?.manifest;
   if (!manifest) throw badInput(`${manifestPath} is not in commit ${headCommit.slice(0, 12)} of ${repo} (--service-dir names the directory that holds it)`);
-  const envSettings = manifest.environments[req.env];
-  if (!envSettings) throw badInput(`--env: ${req.env} is not an environment of ${manifestPath} (it has: ${Object.keys(manifest.environments).join(', ')})`);
+  if (!manifest.environments[req.env]) throw badInput(`--env: ${req.env} is not an environment of ${manifestPath} (it has: ${Object.keys(manifest.environments).join(', ')})`);
   const author = req.author ?? ci.actor ?? (await git(repo, ['log', '-1', '--format=%ae', headCommit])).trim();
   return parseWith(
     pipelineInputSchema,
@@ -54,8 +54,6 @@ export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Prom
       author,
       trigger: { ci: ci.ci, ...(ci.runUrl ? { runUrl: ci.runUrl } : {}) },
       policyPath: req.policy ?? posix.join(serviceDir, 'airlock.policy.yaml'),
-      rollout: envSettings.rollout,
-      analysis: envSettings.analysis,
     },
     'pipeline input',
   );

@@ -78,7 +78,7 @@ describe('service settings read once from airlock.yaml', () => {
   it('refuses a manifest of another service or without the environment, naming the file', () => {
     const other = () => serviceSettingsOf(manifest, 'shop', 'prod', source);
     expect(other).toThrow(InvalidInputError);
-    expect(other).toThrow(`${source} is invalid:\n  service: is demo, but the pipeline deploys shop`);
+    expect(other).toThrow(`${source} is invalid:\n  service: is demo, but the workflow input names shop: refused`);
     expect(() => serviceSettingsOf(manifest, 'demo', 'moon', source)).toThrow('environments: has no moon (it has: staging, prod)');
   });
 });

@@ -1,9 +1,10 @@
 import type { ChangeSummary } from '../../model/activities';
-import { canaryAnalysisSchema } from '../../model/manifest';
+import type { ServiceSettings } from '../../model/deploy';
+import { canaryAnalysisSchema, environmentSchema } from '../../model/manifest';
 import type { RiskAssessment } from '../../model/risk';
 import type { ScanSummary } from '../../model/scan';
 import { rolloutSteps } from '../../model/rollout';
-import { causeOf, findingsSummary, lockLeaseMs, policySummary, routeRisk } from '../../workflows/decisions';
+import { DEFAULT_ROLLOUT_SETTINGS, causeOf, findingsSummary, lockLeaseMs, policySummary, rolloutSettingsFor, routeRisk } from '../../workflows/decisions';
 
 const change = (touchesGates: boolean): ChangeSummary => ({ files: 1, additions: 1, deletions: 0, authors: [], touchesGates, analysisDigest: 'd' });
 const risk = (level: RiskAssessment['level']): RiskAssessment => ({
@@ -65,6 +66,34 @@ test('the lock lease covers the approval window and every analysis step with mar
   const analysis = canaryAnalysisSchema.parse({ interval: '5s', checks: 3 });
   const lease = lockLeaseMs(3_600_000, { strategy: 'canary', steps: [10, 50, 100] }, analysis);
   expect(lease).toBe(3_600_000 + 3 * (15_000 + 600_000) + 1_800_000);
+});
+
+describe('rolloutSettingsFor: where the rollout settings come from', () => {
+  const env = environmentSchema.parse({ routerPort: 18080, rollout: { strategy: 'canary', steps: [10, 50, 100] }, analysis: { minSuccessRate: 0.995 } });
+  const manifest: ServiceSettings = {
+    build: { context: '.', dockerfile: 'Dockerfile' },
+    target: { service: 'shop', environment: 'prod', run: { port: 8080, health: '/health', replicas: 1 }, settings: env },
+  };
+  const forged = {
+    headCommit: 'c'.repeat(40),
+    serviceDir: 'services/shop',
+    rollout: { strategy: 'canary' as const, steps: [100] },
+    analysis: { ...DEFAULT_ROLLOUT_SETTINGS.analysis, minSuccessRate: 0, failureLimit: 100 },
+  };
+
+  test('from patch input-identifiers on: airlock.yaml at head, whatever the input says', () => {
+    expect(rolloutSettingsFor(forged, manifest, true)).toEqual({ from: `services/shop/airlock.yaml at ${'c'.repeat(12)}`, rollout: env.rollout, analysis: env.analysis });
+  });
+
+  test('histories from before the patch: the input settings they ran with, else the defaults', () => {
+    expect(rolloutSettingsFor(forged, manifest, false)).toEqual({ from: 'workflow input', rollout: forged.rollout, analysis: forged.analysis });
+    expect(rolloutSettingsFor({ headCommit: 'c'.repeat(40), serviceDir: '.' }, undefined, false)).toEqual({ from: 'workflow input', ...DEFAULT_ROLLOUT_SETTINGS });
+  });
+
+  test("the defaults are airlock.yaml's defaults for an environment", () => {
+    const defaults = environmentSchema.parse({ routerPort: 18080 });
+    expect(DEFAULT_ROLLOUT_SETTINGS).toEqual({ rollout: defaults.rollout, analysis: defaults.analysis });
+  });
 });
 
 describe('causeOf', () => {

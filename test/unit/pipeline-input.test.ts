@@ -12,10 +12,17 @@ const valid = {
   trigger: { ci: 'github-actions', runUrl: 'https://ci.example.com/runs/1' },
 };
 
-test('defaults: service dir, policy path, canary 10/50/100 and the manifest analysis defaults', () => {
+test('defaults: service dir and policy path; identifiers only, no rollout or analysis settings added', () => {
   const input = parseWith(pipelineInputSchema, valid, 'trigger');
-  expect(input).toMatchObject({ serviceDir: '.', policyPath: 'airlock.policy.yaml', rollout: { strategy: 'canary', steps: [10, 50, 100] } });
-  expect(input.analysis).toMatchObject({ interval: '5s', checks: 3, minSuccessRate: 0.99 });
+  expect(input).toMatchObject({ serviceDir: '.', policyPath: 'airlock.policy.yaml' });
+  expect(input).not.toHaveProperty('rollout');
+  expect(input).not.toHaveProperty('analysis');
+});
+
+test('the legacy rollout and analysis fields are still accepted (saved histories carry them)', () => {
+  const input = parseWith(pipelineInputSchema, { ...valid, rollout: { strategy: 'canary', steps: [100] }, analysis: { minSuccessRate: 0 } }, 'trigger');
+  expect(input.rollout).toEqual({ strategy: 'canary', steps: [100] });
+  expect(input.analysis).toMatchObject({ minSuccessRate: 0, checks: 3 });
 });
 
 test('bad input lists every field as path: message', () => {

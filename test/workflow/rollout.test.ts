@@ -23,6 +23,21 @@ test('the base policy and airlock.yaml are read once; each later stage gets what
   for (const old of ['readPolicySnapshot', 'analyzeChange', 'scoreRisk']) expect(input(old)).toEqual([]);
 });
 
+test("a forged input (steps [100], minSuccessRate 0, another author) rolls out with airlock.yaml's steps and thresholds", async () => {
+  const run = await scenarios['forged-input'](h);
+  expect(run.results[0]!.outcome.kind).toBe('promoted');
+  expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(50)', 'analyze(50)', 'shiftTraffic(100)', 'analyze(100)']);
+  const analyses = run.mocks.calls.filter((c) => c.name === 'analyze').map((c) => c.input.settings);
+  expect(analyses).toEqual(Array(3).fill(expect.objectContaining({ minSuccessRate: 0.995, failureLimit: 1, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02 })));
+  const state = run.states[0]!;
+  expect(state.rollout).toEqual({
+    from: `airlock.yaml at ${state.headCommit.slice(0, 12)}`,
+    rollout: { strategy: 'canary', steps: [10, 50, 100] },
+    analysis: expect.objectContaining({ minSuccessRate: 0.995 }),
+  });
+  expect(state.author).toBe('someone-else'); // recorded as claimed
+});
+
 test('failed analysis at a canary step: compensations run newest-first, traffic back, candidate destroyed', async () => {
   const run = await scenarios['analysis-fails-rollback'](h);
   expect(run.results[0]!.outcome).toEqual({ kind: 'rolled_back', reason: 'success-rate 0.71 < 0.99', step: 50 });

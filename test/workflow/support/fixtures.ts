@@ -51,8 +51,7 @@ export function input(overrides: Partial<PipelineInput> = {}): PipelineInput {
     author: AUTHOR,
     trigger: { ci: 'github-actions', runUrl: 'https://ci.example.com/runs/1' },
     policyPath: 'airlock.policy.yaml',
-    rollout: { strategy: 'canary', steps: [10, 50, 100] },
-    analysis: { interval: '1s', checks: 1, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 0 },
+    // identifiers only, as `airlock trigger` sends them: the rollout settings come from airlock.yaml (readManifest)
     ...overrides,
   };
 }

@@ -24,6 +24,8 @@ export interface MockOptions {
   touchesGates?: boolean;
   authors?: string[];
   policyAllowed?: boolean;
+  /** the environment's settings in the mocked airlock.yaml (rollout, analysis, ...) over MANIFEST_ENVIRONMENT */
+  manifest?: Record<string, unknown>;
   /** verdict per canary weight (default pass) */
   verdict?: (step: number) => 'pass' | 'fail';
   /** how long analyze takes (heartbeating, cancellable) */
@@ -35,6 +37,13 @@ export interface MockOptions {
   /** runs inside the activity after its effect, before it answers (e.g. block until the worker is killed) */
   during?: Partial<Record<PipelineActivityName, (input: Record<string, unknown>, attempt: number) => Promise<void>>>;
 }
+
+/** The environment of the mocked airlock.yaml: canary 10/50/100, one short analysis check, no load. */
+export const MANIFEST_ENVIRONMENT = {
+  routerPort: 18080,
+  rollout: { strategy: 'canary', steps: [10, 50, 100] },
+  analysis: { interval: '1s', checks: 1, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 0 },
+};
 
 export const digestOf = (releaseId: string) => `sha256:${Buffer.from(releaseId).toString('hex').padEnd(64, '0').slice(0, 64)}`;
 
@@ -92,7 +101,7 @@ export function mockActivities(o: MockOptions = {}) {
     })),
     readManifest: wrap('readManifest', (i) => ({
       build: { context: '.', dockerfile: 'Dockerfile' },
-      target: { service: i.service, environment: i.environment, run: { port: 8080, health: '/healthz', replicas: 1 }, settings: environmentSchema.parse({ routerPort: 18080 }) },
+      target: { service: i.service, environment: i.environment, run: { port: 8080, health: '/healthz', replicas: 1 }, settings: environmentSchema.parse({ ...MANIFEST_ENVIRONMENT, ...o.manifest }) },
     })),
     assessChange: wrap('assessChange', () => ({ change: change(), risk: risk() })),
     buildImage: wrap('buildImage', (i) =>

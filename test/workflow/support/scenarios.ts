@@ -4,7 +4,7 @@ import { approveUpdate, promoteUpdate, rejectUpdate, stateQuery } from '../../..
 import { input, signed, snapshot, type Person } from './fixtures';
 import { imageDigest, startPipeline, waitForStage, waitForState, withWorker, type Harness, type PipelineHandle } from './harness';
 import type { WindowsRecheck } from '../../../model/policy-verdict';
-import { mockActivities, nonRetryable, type MockOptions, type Mocks } from './mock-activities';
+import { MANIFEST_ENVIRONMENT, mockActivities, nonRetryable, type MockOptions, type Mocks } from './mock-activities';
 
 // Every path of the pipeline, driven against the real dev server with mocked activities. The tests
 // assert on what these return; test/workflow/record-histories.ts saves their histories for replay.
@@ -121,7 +121,21 @@ export const scenarios = {
       run.receipts.push(await approve(p, 'alice', 'promote'));
     }),
 
-  'blue-green': (h: Harness) => single(h, 'blue-green', { risk: 'low' }, { rollout: { strategy: 'blue-green' } }),
+  'blue-green': (h: Harness) => single(h, 'blue-green', { risk: 'low', manifest: { rollout: { strategy: 'blue-green' } } }),
+
+  // Started by hand with the old input shape (anyone with Temporal access can): one step of 100, no
+  // success-rate floor, another author. airlock.yaml at head says canary 10/50/100 and 0.995.
+  'forged-input': (h: Harness) =>
+    single(
+      h,
+      'forged-input',
+      { risk: 'low', manifest: { analysis: { ...MANIFEST_ENVIRONMENT.analysis, minSuccessRate: 0.995 } } },
+      {
+        author: 'someone-else',
+        rollout: { strategy: 'canary', steps: [100] },
+        analysis: { interval: '1s', checks: 1, failureLimit: 100, minSuccessRate: 0, maxLatencyP95Ms: 600_000, maxSuccessRateDrop: 1, loadRps: 0 },
+      },
+    ),
 
   'deploy-fails': (h: Harness) =>
     single(h, 'deploy-fails', { risk: 'low', fail: { deployCandidate: () => nonRetryable('DeployProgramError', 'port 8080 already allocated') } }),

@@ -1,0 +1,63 @@
+import { durationMs } from './duration';
+import type { CanaryAnalysisSettings, Manifest, RolloutSettings } from './manifest';
+
+// A change to airlock.yaml that weakens how a release is rolled out or judged is a change to the gate
+// (issue 11, item 4): the pipeline reads these settings from the manifest at the head commit, so the
+// change under review could otherwise pick its own, laxer, rollout. Pure: the risk scorer's input.
+
+/** One setting the head manifest makes weaker than the base one, e.g. `rollout.steps: [10, 50, 100] -> [100]`. */
+export interface Weakening {
+  /** `environments.<env>.rollout.steps`, `environments.<env>.analysis.minSuccessRate`, ... */
+  field: string;
+  from: string;
+  to: string;
+}
+
+export const weakeningText = (w: Weakening): string => `${w.field}: ${w.from} -> ${w.to}`;
+
+const show = (v: unknown): string => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+
+/**
+ * Every rollout or canary analysis setting of an environment present in both manifests that `head` makes
+ * weaker than `base`: canary -> blue-green, fewer canary steps or a bigger first step, fewer checks, a
+ * shorter interval, a higher failure limit, a lower minimum success rate, higher latency or drop
+ * thresholds, less synthetic load. An environment only in `head` is new (nothing to compare); one only in
+ * `base` can no longer be deployed by this manifest. Stronger or equal settings give nothing.
+ */
+export function manifestWeakenings(base: Manifest, head: Manifest): Weakening[] {
+  const out: Weakening[] = [];
+  for (const [env, headEnv] of Object.entries(head.environments).sort(([a], [b]) => a.localeCompare(b))) {
+    const baseEnv = base.environments[env];
+    if (!baseEnv) continue;
+    const prefix = `environments.${env}`;
+    out.push(...rolloutWeakenings(`${prefix}.rollout`, baseEnv.rollout, headEnv.rollout));
+    out.push(...analysisWeakenings(`${prefix}.analysis`, baseEnv.analysis, headEnv.analysis));
+  }
+  return out;
+}
+
+function rolloutWeakenings(field: string, base: RolloutSettings, head: RolloutSettings): Weakening[] {
+  if (base.strategy === 'canary' && head.strategy !== 'canary') return [{ field: `${field}.strategy`, from: base.strategy, to: head.strategy }];
+  if (base.strategy !== 'canary' || head.strategy !== 'canary') return [];
+  const fewer = head.steps.length < base.steps.length;
+  const biggerFirst = head.steps[0]! > base.steps[0]!;
+  return fewer || biggerFirst ? [{ field: `${field}.steps`, from: show(base.steps), to: show(head.steps) }] : [];
+}
+
+/** Which way each analysis setting gets weaker. */
+const WEAKER: { [K in keyof CanaryAnalysisSettings]: (base: CanaryAnalysisSettings[K], head: CanaryAnalysisSettings[K]) => boolean } = {
+  interval: (b, h) => durationMs(h) < durationMs(b),
+  checks: (b, h) => h < b,
+  failureLimit: (b, h) => h > b,
+  minSuccessRate: (b, h) => h < b,
+  maxLatencyP95Ms: (b, h) => h > b,
+  maxSuccessRateDrop: (b, h) => h > b,
+  loadRps: (b, h) => h < b,
+};
+
+function analysisWeakenings(field: string, base: CanaryAnalysisSettings, head: CanaryAnalysisSettings): Weakening[] {
+  const keys = Object.keys(WEAKER) as (keyof CanaryAnalysisSettings)[];
+  return keys
+    .filter((k) => (WEAKER[k] as (b: unknown, h: unknown) => boolean)(base[k], head[k]))
+    .map((k) => ({ field: `${field}.${k}`, from: show(base[k]), to: show(head[k]) }));
+}
