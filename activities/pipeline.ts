@@ -50,6 +50,20 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     return { analysis, summary: { ...analysis.stats, authors: analysis.authors, touchesGates: analysis.touchesGates, analysisDigest } };
   };
 
+  // A fetch error (a missing commit) leaves these as a typed failure too.
+  const legacy = activitiesBeforeReadOnce({
+    evidence,
+    readBasePolicy: async (input) => policy.readBasePolicy({ ...input, repo: await fetched(input.repo, input.commit) }),
+    analyze,
+    scoreRisk: change.scoreRisk,
+    fetched,
+  });
+  const beforeReadOnce = {
+    readPolicySnapshot: withFailures(legacy.readPolicySnapshot),
+    analyzeChange: withFailures(legacy.analyzeChange),
+    scoreRisk: withFailures(legacy.scoreRisk),
+  };
+
   const activities = {
     readBasePolicy: withFailures(async (input) => policy.readBasePolicy({ repo: await fetched(input.repo, input.commit), commit: input.commit, path: input.path })),
 
@@ -85,13 +99,7 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     promote: deploy.promote,
     rollback: deploy.rollback,
 
-    ...activitiesBeforeReadOnce({
-      evidence,
-      readBasePolicy: async (input) => policy.readBasePolicy({ ...input, repo: await fetched(input.repo, input.commit) }),
-      analyze,
-      scoreRisk: change.scoreRisk,
-      fetched,
-    }),
+    ...beforeReadOnce,
   } satisfies PipelineActivities;
 
   return { ...activities, restoreRelease: deploy.restoreRelease, describeEnvironment: deploy.describeEnvironment };
