@@ -2,7 +2,7 @@ import { allHandlersFinished, CancellationScope, condition } from '@temporalio/w
 import { pinned } from '../model/build';
 import type { Outcome, PipelineInput, PipelineResult } from '../model/pipeline';
 import { stages } from './activity-options';
-import { approvalGate, registerApprovalHandlers } from './approval-gate';
+import { approvalGate, registerApprovalHandlers, unboundOutcome } from './approval-gate';
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, releaseLock } from './lock-client';
 import { causeOf, findingsSummary, lockLeaseMs, policySummary, routeRisk } from './decisions';
@@ -40,6 +40,9 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
 
   const { snapshot, change, assessment, policy, settings } = await runChangeAnalysis(ctx);
   ctx.authors = [...new Set([input.author, ...change.authors])];
+  ctx.snapshot = snapshot;
+  // what signed decisions bind: the judged range and the protected policy's digest (approval-rules.ts boundSubject)
+  state.judged = { base: input.baseCommit, head: headCommit, policyDigest: snapshot.policyDigest };
   const risk = (state.risk = routeRisk(assessment, change));
   upsertRiskLevel(risk.level);
 
@@ -60,6 +63,8 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
 
   const decided = await approvalGate(ctx, { snapshot, level: risk.level, imageDigest: build.digest });
   if (decided) return decided;
+  const unbound = unboundOutcome(ctx);
+  if (unbound) return unbound;
 
   return rollout(ctx, image, settings?.target);
 }
