@@ -28,7 +28,7 @@ test('dev up\'s Temporal serves gRPC and has no UI to reset, signal or terminate
   const [port, uiPort] = [await freePort(), await freePort()];
   const config = loadConfig({ ...process.env, HOME: home, AIRLOCK_HOME: join(home, 'airlock'), TEMPORAL_ADDRESS: `127.0.0.1:${port}`, AIRLOCK_TEMPORAL_UI_PORT: String(uiPort), AIRLOCK_TEMPORAL_UI: '' });
   mkdirSync(join(config.home, 'temporal'), { recursive: true });
-  const temporal = resolveTool(config, 'temporal'); // throws with how to install it when missing
+  const temporal = resolveTool(loadConfig(process.env), 'temporal'); // the installed binary; throws with how to install it when missing
   server = spawn(temporal, temporalArgs(config), { stdio: 'ignore' });
   const deadline = Date.now() + 60_000;
   while (!(await accepts(port))) {
