@@ -14,7 +14,7 @@
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { signApproval } from '../model/approval';
+import { boundSubject, signApproval } from '../model/approval';
 import { approveUpdate, deploymentPipeline, pipelineStartOptions, stateQuery } from '../workflows';
 import { runBench } from './support/run';
 import { ALICE, bundle, connect, inBatches, input, noopActivities, round, server, sleep, stats, untilParked } from './support/pipeline';
@@ -100,8 +100,7 @@ async function main(): Promise<void> {
     for (const workflowId of ids) {
       const handle = client.workflow.getHandle(workflowId);
       const s = await handle.query(stateQuery);
-      const imageDigest = s.image!.split('@')[1]!;
-      const approval = { approver: 'alice', signature: signApproval(ALICE, { pipelineId: workflowId, imageDigest, decision: 'approve' }) };
+      const approval = { approver: 'alice', signature: signApproval(ALICE, boundSubject(s, s.runId!, 'approve')) };
       const t = performance.now();
       await handle.executeUpdate(approveUpdate, { args: [approval] });
       updateRtt.push(performance.now() - t);

@@ -21,6 +21,12 @@ const envSchema = z.object({
   TEMPORAL_TLS_CERT: optionalPath,
   TEMPORAL_TLS_KEY: optionalPath,
   AIRLOCK_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  /**
+   * The dev server's web UI: off by default. The UI of temporal CLI 1.5.1's dev server cannot be made
+   * read-only (no flag sets its DisableWriteActions), and its reset, signal and terminate buttons are a
+   * door around the gate (docs/security.md "Temporal access is production access").
+   */
+  AIRLOCK_TEMPORAL_UI: z.enum(['off', 'on']).default('off'),
   DOCKER_HOST: z.string().min(1).optional(),
   AIRLOCK_REGISTRY: hostPort.default('127.0.0.1:5000'),
   PROMETHEUS_URL: url.default('http://127.0.0.1:9090'),
@@ -59,6 +65,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiKey: e.TEMPORAL_API_KEY,
       tls: e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY ? { cert: e.TEMPORAL_TLS_CERT, key: e.TEMPORAL_TLS_KEY } : undefined,
       uiPort: e.AIRLOCK_TEMPORAL_UI_PORT,
+      ui: e.AIRLOCK_TEMPORAL_UI,
       dbFile: join(home, 'temporal', 'temporal.db'),
     },
     docker: { host: e.DOCKER_HOST },

@@ -1,5 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/curves/utils';
+import type { PipelineState } from './pipeline';
 import type { Approver, LevelRule, PolicySnapshot } from './policy-snapshot';
 
 // Signed approvals: the bytes that are signed and the pure rules the workflow's update validators apply.
@@ -8,13 +9,13 @@ import type { Approver, LevelRule, PolicySnapshot } from './policy-snapshot';
 // would cost each parked pipeline about a megabyte (docs/architecture.md). The zod schema of the payload,
 // for the CLI, is in approval.ts, which re-exports all of this; a unit test keeps the two in step.
 
-export const DECISIONS = ['approve', 'reject', 'promote'] as const;
+export const DECISIONS = ['approve', 'reject', 'promote', 'abort'] as const;
 export type Decision = (typeof DECISIONS)[number];
 
 /** The update payload the CLI sends. */
 export interface Approval {
   approver: string;
-  /** ed25519 signature (64 bytes, hex) over approvalMessage({pipelineId, imageDigest, decision}). */
+  /** ed25519 signature (64 bytes, hex) over approvalMessage(subject): see ApprovalSubject. */
   signature: string;
   comment?: string;
 }
@@ -34,11 +35,42 @@ export function approvalProblems(payload: unknown): string[] {
   return problems;
 }
 
-/** What the signature covers. */
+/**
+ * What the signature covers (message format v2): everything that makes this decision about this one run
+ * of this one change, so a signature taken from another run, another environment, another commit range,
+ * a rebuilt image, another risk level or another policy does not verify. Built by boundSubject from the
+ * workflow's own state, never from the payload.
+ */
 export interface ApprovalSubject {
   pipelineId: string;
+  /** the Temporal run id: workflow ids are reused (ALLOW_DUPLICATE) and a reset starts a new run */
+  runId: string;
+  environment: string;
+  /** sha256:... of the built image ('' before the build, for an early abort) */
   imageDigest: string;
+  /** the judged commit range (PipelineState.judged) */
+  baseCommit: string;
+  headCommit: string;
+  /** '' before the risk is routed (an early abort) */
+  riskLevel: string;
+  /** digest of the protected policy the change is judged under ('' before it is read) */
+  policyDigest: string;
   decision: Decision;
+}
+
+/** The subject of `decision` on the pipeline in `state`, for run `runId`. CLI and validators both use this. */
+export function boundSubject(state: PipelineState, runId: string, decision: Decision): ApprovalSubject {
+  return {
+    pipelineId: state.pipelineId,
+    runId,
+    environment: state.environment,
+    imageDigest: state.image?.split('@')[1] ?? '',
+    baseCommit: state.judged?.base ?? '',
+    headCommit: state.judged?.head ?? state.headCommit,
+    riskLevel: state.risk?.level ?? '',
+    policyDigest: state.judged?.policyDigest ?? '',
+    decision,
+  };
 }
 
 /** A decision as recorded in the workflow state (and so in the history). */
@@ -63,11 +95,24 @@ export interface ApprovalReceipt {
   missingGroups: string[];
 }
 
-const DOMAIN = 'airlock-approval-v1';
+export const APPROVAL_DOMAIN = 'airlock-approval-v2';
 
-/** The canonical bytes that are signed: a domain tag and a JSON array, so no field can run into another. */
+/**
+ * The canonical bytes that are signed: the domain tag, a newline and a JSON array of the subject's fields
+ * in a fixed order, so no field can run into another and no field can be left out.
+ */
 export function approvalMessage(s: ApprovalSubject): Uint8Array {
-  return utf8ToBytes(`${DOMAIN}\n${JSON.stringify([s.pipelineId, s.imageDigest, s.decision])}`);
+  return utf8ToBytes(approvalMessageText(s));
+}
+
+export function approvalMessageText(s: ApprovalSubject): string {
+  const fields = [s.pipelineId, s.runId, s.environment, s.imageDigest, s.baseCommit, s.headCommit, s.riskLevel, s.policyDigest, s.decision];
+  return `${APPROVAL_DOMAIN}\n${JSON.stringify(fields)}`;
+}
+
+/** The retired v1 bytes (pipeline id, image digest, decision): still recognised, only to refuse them with a hint. */
+export function approvalMessageV1(s: Pick<ApprovalSubject, 'pipelineId' | 'imageDigest' | 'decision'>): Uint8Array {
+  return utf8ToBytes(`airlock-approval-v1\n${JSON.stringify([s.pipelineId, s.imageDigest, s.decision])}`);
 }
 
 export function signApproval(privateKeyHex: string, s: ApprovalSubject): string {
@@ -79,12 +124,25 @@ export function publicKeyOf(privateKeyHex: string): string {
 }
 
 /** Strict RFC 8032 verification (no ZIP-215 leniency): one message, one valid signature encoding. */
-export function verifyApproval(publicKeyHex: string, signatureHex: string, s: ApprovalSubject): boolean {
+function verifyBytes(publicKeyHex: string, signatureHex: string, message: Uint8Array): boolean {
   try {
-    return ed25519.verify(hexToBytes(signatureHex), approvalMessage(s), hexToBytes(publicKeyHex), { zip215: false });
+    return ed25519.verify(hexToBytes(signatureHex), message, hexToBytes(publicKeyHex), { zip215: false });
   } catch {
     return false;
   }
+}
+
+export function verifyApproval(publicKeyHex: string, signatureHex: string, s: ApprovalSubject): boolean {
+  return verifyBytes(publicKeyHex, signatureHex, approvalMessage(s));
+}
+
+export function verifyApprovalV1(publicKeyHex: string, signatureHex: string, s: Pick<ApprovalSubject, 'pipelineId' | 'imageDigest' | 'decision'>): boolean {
+  return verifyBytes(publicKeyHex, signatureHex, approvalMessageV1(s));
+}
+
+/** How a refused v1 signature is told to re-sign. */
+export function resignHint(s: Pick<ApprovalSubject, 'pipelineId' | 'decision'>): string {
+  return `it is signed in the retired format airlock-approval-v1 (pipeline, image, decision only), which a later run of the same pipeline would accept again; re-sign with this airlock: \`airlock ${s.decision} ${s.pipelineId} --as <identity>\` (signs ${APPROVAL_DOMAIN}), or sign the bytes of \`airlock ${s.decision} ${s.pipelineId} --print-message\` offline`;
 }
 
 export interface ResolvedApprover extends Approver {
@@ -142,6 +200,17 @@ export interface ApprovalContext {
 
 export type Review = { ok: true; approver: ResolvedApprover } | { ok: false; reason: string };
 
+/** The human approvals in `decisions` whose signatures do not verify for `runId` (the rest of the subject unchanged). */
+export function unboundApprovals(snapshot: PolicySnapshot, decisions: readonly ApprovalRecord[], subjectFor: (decision: Decision) => ApprovalSubject): string[] {
+  return decisions
+    .filter((d) => !d.automatic)
+    .filter((d) => {
+      const key = findApprover(snapshot, d.approver)?.publicKey;
+      return !key || !d.signature || !verifyApproval(key, d.signature, subjectFor(d.decision));
+    })
+    .map((d) => `${d.decision} by ${d.approver}`);
+}
+
 /**
  * Why this approver may not take this decision, or the resolved approver. Checks, cheapest first: shape,
  * unknown, author, group, already decided, useless approval (a required group is still missing and this
@@ -154,14 +223,15 @@ export function reviewApproval(ctx: ApprovalContext, payload: unknown): Review {
   const { decision } = ctx.subject;
   const approver = findApprover(ctx.snapshot, a.approver);
   if (!approver) return { ok: false, reason: `unknown approver "${a.approver}": not in any group of the policy at ${ctx.snapshot.source}` };
-  if (isAuthor(approver, ctx.authors)) return { ok: false, reason: `"${a.approver}" is an author of this change and cannot ${decision} it` };
+  // abort only stops (and rolls back): the author may abort their own change
+  if (decision !== 'abort' && isAuthor(approver, ctx.authors)) return { ok: false, reason: `"${a.approver}" is an author of this change and cannot ${decision} it` };
   const eligible = eligibleGroups(ctx.snapshot, ctx.rule);
   if (!approver.groups.some((g) => eligible.includes(g)))
     return {
       ok: false,
       reason: `"${a.approver}" (groups: ${approver.groups.join(', ')}) is not in a group that may ${decision} a ${ctx.level}-risk change (needs: ${eligible.join(', ')})`,
     };
-  if (decision !== 'promote' && ctx.decisions.some((d) => d.approver === a.approver))
+  if ((decision === 'approve' || decision === 'reject') && ctx.decisions.some((d) => d.approver === a.approver))
     return { ok: false, reason: `"${a.approver}" already decided on this pipeline` };
   if (decision === 'approve') {
     const t = tally(ctx.rule, ctx.decisions);
@@ -173,10 +243,13 @@ export function reviewApproval(ctx: ApprovalContext, payload: unknown): Review {
         reason: `a ${ctx.level}-risk change needs an approval from ${stillMissing.join(', ')}; "${a.approver}" (${approver.groups.join(', ')}) cannot fill the remaining slot`,
       };
   }
-  if (!verifyApproval(approver.publicKey, a.signature, ctx.subject))
+  if (!verifyApproval(approver.publicKey, a.signature, ctx.subject)) {
+    const s = ctx.subject;
+    if (verifyApprovalV1(approver.publicKey, a.signature, s)) return { ok: false, reason: `signature of "${a.approver}" refused: ${resignHint(s)}` };
     return {
       ok: false,
-      reason: `signature of "${a.approver}" does not verify over {pipeline ${ctx.subject.pipelineId}, image ${ctx.subject.imageDigest}, decision ${decision}}`,
+      reason: `signature of "${a.approver}" does not verify over ${APPROVAL_DOMAIN} {pipeline ${s.pipelineId}, run ${s.runId}, env ${s.environment}, image ${s.imageDigest}, commits ${s.baseCommit}..${s.headCommit}, risk ${s.riskLevel}, policy ${s.policyDigest}, decision ${decision}}: signed for another run, change or decision?`,
     };
+  }
   return { ok: true, approver };
 }

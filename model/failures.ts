@@ -7,6 +7,11 @@ export const WORKFLOW_FAILURE = {
   PipelineAborted: 'PipelineAborted',
   /** An approval update's validator refused it (not recorded in the history). */
   ApprovalRefused: 'ApprovalRefused',
+  /**
+   * Before deploying, a recorded approval no longer verifies for the current run id (the workflow was reset
+   * and its approval events replayed without validators): nothing is deployed.
+   */
+  ApprovalNotBound: 'ApprovalNotBound',
   /** The environment's lock workflow could not be reached. */
   LockUnavailable: 'LockUnavailable',
 } as const;

@@ -95,6 +95,13 @@ export interface PipelineResult {
 /** What the `state` query returns: enough for `airlock status` without reading the history. */
 export interface PipelineState {
   pipelineId: string;
+  /** Temporal run id of this run: approvals and aborts are signed over it (model/approval-rules.ts boundSubject). */
+  runId?: string;
+  /**
+   * What the change analysis judged: the commit range and the digest of the protected policy. The one place
+   * signed decisions take the range from.
+   */
+  judged?: { base: string; head: string; policyDigest: string };
   releaseId: string;
   service: string;
   environment: string;
@@ -123,5 +130,9 @@ export interface PipelineState {
   hold?: { window: string; since: string; until: string; traffic: number };
   analysis: CanaryVerdict[];
   compensations: string[];
+  /** the signed abort that stopped the pipeline (update `abortSigned`) */
+  abort?: ApprovalRecord;
+  /** unsigned `abort` signals, ignored since patch `signed-abort` (at most the first 20) */
+  ignoredAborts?: { by: string; reason: string; at: string }[];
   outcome?: Outcome;
 }

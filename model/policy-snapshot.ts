@@ -54,12 +54,17 @@ export const policySnapshotSchema = z
   .strict()
   .superRefine((p, ctx) => {
     const keys = new Map<string, string>();
+    const owners = new Map<string, string>();
     for (const [group, members] of Object.entries(p.groups)) {
       members.forEach((m, i) => {
         const seen = keys.get(m.id);
         if (seen !== undefined && seen !== m.publicKey)
           ctx.addIssue({ code: 'custom', path: ['groups', group, i, 'publicKey'], message: `${m.id} has a different key in another group` });
         keys.set(m.id, m.publicKey);
+        const owner = owners.get(m.publicKey);
+        if (owner !== undefined && owner !== m.id)
+          ctx.addIssue({ code: 'custom', path: ['groups', group, i, 'publicKey'], message: `the same key is listed for ${owner}: one key may belong to one approver id only` });
+        else owners.set(m.publicKey, m.id);
       });
     }
     for (const [level, rule] of Object.entries(p.levels)) {

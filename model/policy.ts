@@ -230,12 +230,19 @@ type ApprovalSections = { approverGroups: Record<string, { members: Approver[] }
 function checkApprovals(p: ApprovalSections, ctx: z.RefinementCtx): void {
   const groups = p.approverGroups;
   const keys = new Map<string, string>();
+  const owners = new Map<string, string>();
   for (const [name, g] of Object.entries(groups)) {
     g.members.forEach((m, i) => {
+      const key = normalizedKey(m.publicKey);
       const prior = keys.get(m.id);
-      if (prior !== undefined && prior !== normalizedKey(m.publicKey))
+      if (prior !== undefined && prior !== key)
         ctx.addIssue({ code: 'custom', path: ['approverGroups', name, 'members', i, 'publicKey'], message: `${m.id} has a different key in another group` });
-      keys.set(m.id, normalizedKey(m.publicKey));
+      keys.set(m.id, key);
+      // one key, one approver: else one person holds two approvals (issue 11 item 5)
+      const owner = owners.get(key);
+      if (owner !== undefined && owner !== m.id)
+        ctx.addIssue({ code: 'custom', path: ['approverGroups', name, 'members', i, 'publicKey'], message: `the same key is listed for ${owner}: one key may belong to one approver id only` });
+      else owners.set(key, m.id);
     });
   }
   for (const level of ['low', 'medium', 'high'] as const) {

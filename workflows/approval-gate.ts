@@ -1,10 +1,21 @@
-import { condition, setHandler } from '@temporalio/workflow';
-import { findApprover, reviewApproval, tally, type Approval, type ApprovalRecord, type ApprovalReceipt, type Decision } from '../model/approval-rules';
+import { condition, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  boundSubject,
+  findApprover,
+  reviewApproval,
+  tally,
+  unboundApprovals,
+  type Approval,
+  type ApprovalRecord,
+  type ApprovalReceipt,
+  type Decision,
+} from '../model/approval-rules';
+import { WORKFLOW_FAILURE } from '../model/failures';
 import type { Outcome } from '../model/pipeline';
 import type { PolicySnapshot } from '../model/policy-snapshot';
 import type { RiskLevel } from '../model/risk';
 import { abortedFailure, refusedFailure } from './failures';
-import { approveUpdate, promoteUpdate, rejectUpdate } from './messages';
+import { abortSignedUpdate, approveUpdate, promoteUpdate, rejectUpdate } from './messages';
 import { enterStage, type GateInfo, type PipelineContext } from './state';
 
 /**
@@ -17,14 +28,33 @@ function validate(ctx: PipelineContext, decision: Decision, payload: unknown): v
   const waiting = decision === 'promote' ? (stage === 'deploy' || stage === 'analysis') && !ctx.promoteBy : gate?.open;
   if (!gate || !waiting)
     throw refusedFailure(`pipeline ${ctx.pipelineId} is not ${decision === 'promote' ? 'in analysis' : 'waiting for approval'} (stage: ${stage})`);
-  const subject = { pipelineId: ctx.pipelineId, imageDigest: gate.imageDigest, decision };
+  // the message is rebuilt from this run's own state and run id, never taken from the payload
+  const subject = boundSubject(ctx.state, workflowInfo().runId, decision);
   const review = reviewApproval({ ...gate, authors: ctx.authors, subject }, payload);
+  if (!review.ok) throw refusedFailure(review.reason);
+}
+
+/**
+ * Validator of the signed abort: any approver in a group that may decide at this risk level (any group
+ * before the risk is known), the author included (abort only stops and rolls back), signed over the bound
+ * message with decision `abort`. Refused before the policy is read: nobody could be checked.
+ */
+function validateAbort(ctx: PipelineContext, payload: unknown): void {
+  const { stage } = ctx.state;
+  if (ctx.abort || stage === 'promote' || stage === 'done')
+    throw refusedFailure(`pipeline ${ctx.pipelineId} cannot be aborted now (stage: ${stage}${ctx.abort ? ', already aborted' : ''})`);
+  const snapshot = ctx.gate?.snapshot ?? ctx.snapshot;
+  if (!snapshot) throw refusedFailure(`pipeline ${ctx.pipelineId} has not read its policy yet, so nobody can be checked as an approver: retry in a few seconds`);
+  const level = ctx.state.risk?.level;
+  const rule = level ? snapshot.levels[level] : { approvals: 1, groups: [], require: [] };
+  const subject = boundSubject(ctx.state, workflowInfo().runId, 'abort');
+  const review = reviewApproval({ snapshot, rule, level: level ?? 'unassessed', authors: ctx.authors, decisions: [], subject }, payload);
   if (!review.ok) throw refusedFailure(review.reason);
 }
 
 /** Handler side: the validated decision as it goes into the state (and so the history). */
 function record(ctx: PipelineContext, decision: Decision, a: Approval): ApprovalRecord {
-  const groups = findApprover(ctx.gate!.snapshot, a.approver)?.groups ?? [];
+  const groups = findApprover(ctx.gate?.snapshot ?? ctx.snapshot!, a.approver)?.groups ?? [];
   return { approver: a.approver, decision, groups, at: new Date().toISOString(), signature: a.signature, comment: a.comment };
 }
 
@@ -58,6 +88,33 @@ export function registerApprovalHandlers(ctx: PipelineContext): void {
     },
     { validator: (approval) => validate(ctx, 'promote', approval) },
   );
+  setHandler(
+    abortSignedUpdate,
+    (approval) => {
+      if (!ctx.abort) {
+        ctx.state.abort = record(ctx, 'abort', approval);
+        ctx.abort = { by: approval.approver, reason: approval.comment ?? 'no reason given' };
+        ctx.canaryScope?.cancel();
+      }
+      return { accepted: true, decision: 'abort', stage: ctx.state.stage };
+    },
+    { validator: (approval) => validateAbort(ctx, approval) },
+  );
+}
+
+/**
+ * Before the first deploy (pipelines from patch `approvals-bound-to-run` on): every recorded human approval
+ * must still verify for the CURRENT run id. Validators do not run on replay, so after a Temporal reset (a
+ * new run that replays the old approval events) this is the check that stops a second deploy.
+ */
+export function unboundOutcome(ctx: PipelineContext): Outcome | undefined {
+  if (!patched('approvals-bound-to-run') || !ctx.gate) return undefined;
+  const runId = workflowInfo().runId;
+  const approvals = ctx.gate.decisions.filter((d) => d.decision === 'approve');
+  const bad = unboundApprovals(ctx.gate.snapshot, approvals, (decision) => boundSubject(ctx.state, runId, decision));
+  if (!bad.length) return undefined;
+  const message = `${bad.join(', ')}: signed for another run than ${runId} (was the workflow reset?); nothing deployed, trigger the change again and approve it anew`;
+  return { kind: 'failed', stage: 'approval', cause: { type: WORKFLOW_FAILURE.ApprovalNotBound, message } };
 }
 
 /**

@@ -9,7 +9,10 @@ import { initialSearchAttributes } from './search-attributes';
 // Wire names of every message airlock's workflows accept. The CLI imports this module: renaming a
 // definition breaks running pipelines and saved histories, so names only ever get added.
 
-/** Signed approval (ed25519 over {pipeline id, image digest, "approve"}); the validator rejects bad ones. */
+/**
+ * Signed approval (ed25519 over the bound message of model/approval-rules.ts: pipeline, run, env, image,
+ * judged commits, risk, policy digest, "approve"); the validator rejects bad ones.
+ */
 export const approveUpdate = defineUpdate<ApprovalReceipt, [Approval]>('approve');
 /** Signed rejection: the pipeline ends `rejected`, nothing is deployed. */
 export const rejectUpdate = defineUpdate<ApprovalReceipt, [Approval]>('reject');
@@ -20,8 +23,24 @@ export interface AbortRequest {
   by: string;
   reason: string;
 }
-/** Stop now: roll back if anything was deployed, else end `failed` with cause PipelineAborted. */
+/**
+ * The unsigned abort of earlier versions. Since patch `signed-abort` a pipeline records it in
+ * `ignoredAborts` and carries on: anyone who reaches Temporal could send it. Kept registered for the
+ * histories of pipelines started before.
+ */
 export const abortSignal = defineSignal<[AbortRequest]>('abort');
+
+export interface AbortReceipt {
+  accepted: true;
+  decision: 'abort';
+  stage: string;
+}
+/**
+ * Signed abort (decision `abort` over the bound message; `comment` is the reason): stop now, roll back
+ * if anything was deployed, else end `failed` with cause PipelineAborted. Any approver of a group that
+ * may decide at the pipeline's risk level may abort, the change's author included.
+ */
+export const abortSignedUpdate = defineUpdate<AbortReceipt, [Approval]>('abortSigned');
 
 export const stateQuery = defineQuery<PipelineState>('state');
 

@@ -2,7 +2,7 @@ import { allHandlersFinished, CancellationScope, condition, patched } from '@tem
 import { pinned } from '../model/build';
 import type { Outcome, PipelineInput, PipelineResult } from '../model/pipeline';
 import { stages } from './activity-options';
-import { approvalGate, registerApprovalHandlers } from './approval-gate';
+import { approvalGate, registerApprovalHandlers, unboundOutcome } from './approval-gate';
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, releaseLock } from './lock-client';
 import { causeOf, findingsSummary, lockLeaseMs, policySummary, rolloutSettingsFor, routeRisk } from './decisions';
@@ -50,6 +50,9 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   const rolloutSettings = (state.rollout = rolloutSettingsFor(input, settings, settings !== undefined && patched(INPUT_IDENTIFIERS_PATCH)));
   ctx.settings = rolloutSettings;
   ctx.authors = [...new Set([input.author, ...change.authors])];
+  ctx.snapshot = snapshot;
+  // what signed decisions bind: the judged range and the protected policy's digest (approval-rules.ts boundSubject)
+  state.judged = { base: input.baseCommit, head: headCommit, policyDigest: snapshot.policyDigest };
   const risk = (state.risk = routeRisk(assessment, change));
   upsertRiskLevel(risk.level);
 
@@ -72,6 +75,8 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
 
   const decided = await approvalGate(ctx, { snapshot, level: risk.level, imageDigest: build.digest });
   if (decided) return decided;
+  const unbound = unboundOutcome(ctx);
+  if (unbound) return unbound;
 
   // Freeze windows and exception expiry are re-checked before the deploy and each traffic increase (patch
   // `recheck-windows`, in rollout): the approval wait can last days.

@@ -1,4 +1,4 @@
-import { log, setHandler, upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
+import { log, patched, setHandler, upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { TargetRef } from '../model/activities';
 import type { ApprovalRecord } from '../model/approval-rules';
 import { releaseId } from '../model/names';
@@ -32,6 +32,8 @@ export interface PipelineContext {
   settings: RolloutAndAnalysis;
   lock: { requested: boolean; granted: boolean; supersededBy?: string };
   abort?: AbortRequest;
+  /** the protected policy, once the change analysis read it (who may abort before the gate opens) */
+  snapshot?: PolicySnapshot;
   gate?: GateInfo;
   promoteBy?: ApprovalRecord;
   /** a candidate exists: failures from here on roll back */
@@ -43,10 +45,11 @@ export interface PipelineContext {
 }
 
 export function createContext(input: PipelineInput): PipelineContext {
-  const pipelineId = workflowInfo().workflowId;
+  const { workflowId: pipelineId, runId } = workflowInfo();
   const target = { releaseId: releaseId(input.service, input.environment, input.headCommit), service: input.service, environment: input.environment };
   const state: PipelineState = {
     pipelineId,
+    runId,
     releaseId: target.releaseId,
     service: input.service,
     environment: input.environment,
@@ -61,7 +64,15 @@ export function createContext(input: PipelineInput): PipelineContext {
   setHandler(stateQuery, () => state);
   setHandler(lockGrantedSignal, () => void (ctx.lock.granted = true));
   setHandler(supersededSignal, ({ by }) => void (ctx.lock.supersededBy ??= by));
+  // Pipelines started from this patch on stop only for a signed abort (update abortSigned, approval-gate.ts).
+  const signedAbort = patched('signed-abort');
   setHandler(abortSignal, (req) => {
+    if (signedAbort) {
+      const ignored = (state.ignoredAborts ??= []);
+      const entry = { by: String(req?.by).slice(0, 100), reason: String(req?.reason).slice(0, 200), at: new Date().toISOString() };
+      if (ignored.length < 20) ignored.push(entry);
+      return log.warn('unsigned abort signal ignored: use `airlock abort` (signed)', entry);
+    }
     if (ctx.abort || state.stage === 'promote' || state.stage === 'done') return log.info('abort ignored', { stage: state.stage, ...req });
     ctx.abort = req;
     ctx.canaryScope?.cancel();

@@ -32,7 +32,8 @@ export async function bringUp(config: AirlockConfig, opts: { bootstrap: boolean 
   progress(table(['component', 'ok', 'version', 'endpoint / detail'], status.map((s) => [s.name, s.ok ? 'ok' : 'FAIL', s.version ?? '', s.detail ?? s.endpoint ?? ''])));
   const bad = status.filter((s) => !s.ok);
   if (bad.length) throw new ExitError(EXIT.failure, `airlock dev up: not ok: ${bad.map((s) => `${s.name} (${s.detail})`).join('; ')}`);
-  progress(`local stack ready in ${((Date.now() - started) / 1000).toFixed(1)}s (Temporal UI http://127.0.0.1:${config.temporal.uiPort})`);
+  const ui = config.temporal.ui === 'on' ? `Temporal UI http://127.0.0.1:${config.temporal.uiPort}, with write actions` : 'Temporal UI off (AIRLOCK_TEMPORAL_UI=on to start it)';
+  progress(`local stack ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${ui})`);
 }
 
 async function up(argv: string[]): Promise<void> {

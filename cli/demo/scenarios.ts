@@ -1,5 +1,5 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { signApproval } from '../../model/approval';
+import { boundSubject, signApproval } from '../../model/approval';
 import type { OutcomeKind, PipelineResult, PipelineState } from '../../model/pipeline';
 import { deploymentPipeline, pipelineStartOptions } from '../../workflows';
 import { approveUpdate } from '../../workflows/messages';
@@ -82,7 +82,7 @@ function demoApprovers(client: Client, config: AirlockConfig, handle: WorkflowHa
     for (const who of approvers.slice(0, a.needed)) {
       if (done.has(who)) continue;
       done.add(who);
-      const signature = signApproval(readKey(config.dirs.keys, who), { pipelineId: state.pipelineId, imageDigest: state.image.split('@')[1]!, decision: 'approve' });
+      const signature = signApproval(readKey(config.dirs.keys, who), boundSubject(state, state.runId ?? (await handle.describe()).runId, 'approve'));
       progress(`          ${who} reviews risk ${state.risk?.level} (${state.risk?.reasons.slice(0, 2).join('; ')}) and approves`);
       await handle.executeUpdate(approveUpdate, { args: [{ approver: who, signature, comment: 'demo: evidence reviewed' }] });
     }

@@ -1,7 +1,7 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { BasePolicy, ChangeAssessment } from '../../model/activities';
-import { verifyApproval, type Approval, type Decision } from '../../model/approval';
+import { verifyApproval, verifyApprovalV1, type Approval, type ApprovalSubject, type Decision } from '../../model/approval';
 import type { BuildResult } from '../../model/build';
 import { describeUser } from '../../model/image-user';
 import type { CanaryVerdict } from '../../model/deploy';
@@ -131,7 +131,7 @@ export function buildTimeline(pipelineId: string, events: HistoryEvent[]): Timel
     } else if (e.workflowExecutionUpdateCompletedEventAttributes) {
       const a = e.workflowExecutionUpdateCompletedEventAttributes;
       const u = updates.get(a.meta?.updateId ?? '');
-      if (u && !a.outcome?.failure) tl.decisions.push(decisionEntry(pipelineId, u.name as Decision, u.approval, u.at, snapshot, build));
+      if (u && !a.outcome?.failure) tl.decisions.push(decisionEntry(tl, (u.name === 'abortSigned' ? 'abort' : u.name) as Decision, u.approval, u.at, snapshot, build));
     } else if (e.workflowExecutionSignaledEventAttributes) {
       const a = e.workflowExecutionSignaledEventAttributes;
       if (!a.signalName?.startsWith('lock')) tl.signals.push({ name: a.signalName ?? '?', at, args: decode(a.input) });
@@ -168,14 +168,30 @@ export function buildTimeline(pipelineId: string, events: HistoryEvent[]): Timel
   return tl;
 }
 
-function decisionEntry(pipelineId: string, decision: Decision, a: Approval, at: string, snapshot?: PolicySnapshot, build?: BuildResult): DecisionEntry {
+/** The bound subject (model/approval-rules.ts boundSubject) as the history tells it. */
+function boundOf(tl: Timeline, decision: Decision, snapshot?: PolicySnapshot, build?: BuildResult): ApprovalSubject {
+  return {
+    pipelineId: tl.pipelineId,
+    runId: tl.runId ?? '',
+    environment: tl.input?.environment ?? '',
+    imageDigest: build?.digest ?? '',
+    baseCommit: tl.input?.baseCommit ?? '',
+    headCommit: tl.input?.headCommit ?? '',
+    riskLevel: tl.risk?.level ?? '',
+    policyDigest: snapshot?.policyDigest ?? '',
+    decision,
+  };
+}
+
+function decisionEntry(tl: Timeline, decision: Decision, a: Approval, at: string, snapshot?: PolicySnapshot, build?: BuildResult): DecisionEntry {
+  const pipelineId = tl.pipelineId;
   const groups = snapshot ? Object.entries(snapshot.groups).filter(([, m]) => m.some((x) => x.id === a.approver)).map(([g]) => g) : [];
   const key = snapshot ? Object.values(snapshot.groups).flat().find((m) => m.id === a.approver)?.publicKey : undefined;
   const signature: DecisionEntry['signature'] = !a.signature
     ? 'not-signed'
     : !key
       ? 'unknown-approver'
-      : verifyApproval(key, a.signature, { pipelineId, imageDigest: build?.digest ?? '', decision })
+      : verifyApproval(key, a.signature, boundOf(tl, decision, snapshot, build)) || verifyApprovalV1(key, a.signature, { pipelineId, imageDigest: build?.digest ?? '', decision })
         ? 'verified'
         : 'invalid';
   return { decision, approver: a.approver, at, groups, signature, ...(a.comment ? { comment: a.comment } : {}) };

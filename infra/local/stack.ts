@@ -24,23 +24,28 @@ const splitHostPort = (hp: string): [string, number] => {
 /** Directory Prometheus reads scrape targets from (file_sd): deploys drop `<name>.json` files here. */
 export const prometheusTargetsDir = (config: AirlockConfig): string => join(config.home, 'prometheus', 'targets');
 
-function temporalProcess(config: AirlockConfig): ManagedProcess {
+/**
+ * The dev server's arguments. Headless unless AIRLOCK_TEMPORAL_UI=on: the dev server's web UI has no
+ * read-only mode (temporal CLI 1.5.1 builds its UI config without DisableWriteActions), and a UI that can
+ * reset, signal and terminate is a door around the gate for anyone who can open it.
+ */
+export function temporalArgs(config: AirlockConfig): string[] {
   const [host, port] = splitHostPort(config.temporal.address);
+  return [
+    'server', 'start-dev',
+    '--db-filename', config.temporal.dbFile,
+    '--ip', host,
+    '--port', String(port),
+    ...(config.temporal.ui === 'on' ? ['--ui-port', String(config.temporal.uiPort)] : ['--headless']),
+    '--namespace', config.temporal.namespace,
+    '--log-level', 'warn',
+    ...SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+  ];
+}
+
+function temporalProcess(config: AirlockConfig): ManagedProcess {
   mkdirSync(join(config.home, 'temporal'), { recursive: true });
-  return {
-    name: 'temporal',
-    command: resolveTool(config, 'temporal'),
-    args: [
-      'server', 'start-dev',
-      '--db-filename', config.temporal.dbFile,
-      '--ip', host,
-      '--port', String(port),
-      '--ui-port', String(config.temporal.uiPort),
-      '--namespace', config.temporal.namespace,
-      '--log-level', 'warn',
-      ...SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
-    ],
-  };
+  return { name: 'temporal', command: resolveTool(config, 'temporal'), args: temporalArgs(config) };
 }
 
 function registryProcess(config: AirlockConfig): ManagedProcess {

@@ -3,10 +3,12 @@
 // promoted on its own; a new endpoint that waits, is refused to its author, found by `list`, approved
 // through the official Temporal CLI and followed by a re-triggered `--wait`; a bad release rolled back;
 // a planted secret blocked.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { keyFile } from '../../cli/keys';
 import { SCENARIOS } from '../../cli/demo/scenarios';
-import { signApproval } from '../../model/approval';
+import { approvalMessageText, boundSubject, signApproval } from '../../model/approval';
+import type { PipelineState } from '../../model/pipeline';
 import type { Timeline } from '../../cli/history/timeline';
 import { signWithOpenssl, temporalCli } from '../support/e2e-approval';
 import { E2eWorld, useE2eWorld, PIPELINE_TIMEOUT_MS, sleep } from '../support/e2e-world';
@@ -67,9 +69,17 @@ describe('a new endpoint: medium risk, waits for one approver', () => {
 
   test('approved through the official Temporal CLI (temporal workflow update execute)', () => {
     const key = keyFile(world.config.dirs.keys, 'alice');
-    const signature = signWithOpenssl(key, id, digest);
+    const printed = world.cli(['approve', id, '--print-message']);
+    expect({ code: printed.code, stderr: printed.stderr }).toMatchObject({ code: 0 });
+    const state = JSON.parse(world.cli(['status', id, '--json']).stdout) as PipelineState;
+    const subject = boundSubject(state, state.runId!, 'approve');
+    expect(subject.imageDigest).toBe(digest);
+    expect(printed.stdout).toBe(approvalMessageText(subject)); // the exact bytes, no newline
+    const messageFile = join(world.dir, 'approve.msg');
+    writeFileSync(messageFile, printed.stdout);
+    const signature = signWithOpenssl(key, messageFile);
     // the README's openssl recipe signs the same bytes as airlock: ed25519 is deterministic
-    expect(signature).toBe(signApproval(readFileSync(key, 'utf8').trim(), { pipelineId: id, imageDigest: digest, decision: 'approve' }));
+    expect(signature).toBe(signApproval(readFileSync(key, 'utf8').trim(), subject));
     const payload = JSON.stringify({ approver: 'alice', signature, comment: 'approved with the temporal CLI' });
     const r = temporalCli(world.config, ['workflow', 'update', 'execute', '--name', 'approve', '--workflow-id', id, '--input', payload]);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });

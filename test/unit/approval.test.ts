@@ -1,3 +1,4 @@
+import { ed25519 } from '@noble/curves/ed25519';
 import { bytesToHex, hexToBytes } from '@noble/curves/utils';
 import {
   approvalMessage,
@@ -11,7 +12,9 @@ import {
   signApproval,
   tally,
   verifyApproval,
+  approvalMessageV1,
   type ApprovalContext,
+  type ApprovalSubject,
   type ApprovalRecord,
   type Decision,
 } from '../../model/approval';
@@ -34,7 +37,17 @@ const snapshot: PolicySnapshot = parseWith(
   'snapshot',
 );
 
-const subject = (decision: Decision) => ({ pipelineId: 'airlock/shop/prod/' + 'c'.repeat(40), imageDigest: 'sha256:' + 'e'.repeat(64), decision });
+const subject = (decision: Decision): ApprovalSubject => ({
+  pipelineId: 'airlock/shop/prod/' + 'c'.repeat(40),
+  runId: 'run-1',
+  environment: 'prod',
+  imageDigest: 'sha256:' + 'e'.repeat(64),
+  baseCommit: 'b'.repeat(40),
+  headCommit: 'c'.repeat(40),
+  riskLevel: 'medium',
+  policyDigest: 'sha256:00',
+  decision,
+});
 const payload = (who: Who, decision: Decision = 'approve', signer: Who = who) => ({ approver: who, signature: signApproval(KEYS[signer], subject(decision)) });
 const ctx = (level: 'low' | 'medium' | 'high', decisions: ApprovalRecord[] = [], decision: Decision = 'approve'): ApprovalContext => ({
   snapshot,
@@ -47,14 +60,16 @@ const ctx = (level: 'low' | 'medium' | 'high', decisions: ApprovalRecord[] = [],
 const approved = (approver: string, groups: string[]): ApprovalRecord => ({ approver, decision: 'approve', groups, at: '' });
 
 describe('signed bytes', () => {
-  test('are a domain tag and a JSON array of pipeline id, image digest, decision', () => {
-    const text = new TextDecoder().decode(approvalMessage({ pipelineId: 'p', imageDigest: 'sha256:1', decision: 'approve' }));
-    expect(text).toBe('airlock-approval-v1\n["p","sha256:1","approve"]');
+  test('are a domain tag and a JSON array of pipeline, run, env, image, commits, risk, policy, decision', () => {
+    const text = new TextDecoder().decode(approvalMessage(subject('approve')));
+    expect(text).toBe(
+      `airlock-approval-v2\n["airlock/shop/prod/${'c'.repeat(40)}","run-1","prod","sha256:${'e'.repeat(64)}","${'b'.repeat(40)}","${'c'.repeat(40)}","medium","sha256:00","approve"]`,
+    );
   });
 
   test('fields cannot run into each other', () => {
-    const a = approvalMessage({ pipelineId: 'a","b', imageDigest: 'c', decision: 'approve' });
-    const b = approvalMessage({ pipelineId: 'a', imageDigest: 'b","c', decision: 'approve' });
+    const a = approvalMessage({ ...subject('approve'), pipelineId: 'a","b', imageDigest: 'c' });
+    const b = approvalMessage({ ...subject('approve'), pipelineId: 'a', imageDigest: 'b","c' });
     expect(bytesToHex(a)).not.toBe(bytesToHex(b));
   });
 
@@ -65,6 +80,8 @@ describe('signed bytes', () => {
     expect(verifyApproval(pub, sig, subject('reject'))).toBe(false);
     expect(verifyApproval(pub, sig, { ...subject('approve'), imageDigest: 'sha256:' + 'f'.repeat(64) })).toBe(false);
     expect(verifyApproval(pub, sig, { ...subject('approve'), pipelineId: 'airlock/shop/prod/other' })).toBe(false);
+    for (const field of ['runId', 'environment', 'baseCommit', 'headCommit', 'riskLevel', 'policyDigest'] as const)
+      expect({ field, ok: verifyApproval(pub, sig, { ...subject('approve'), [field]: 'other' }) }).toEqual({ field, ok: false });
     expect(verifyApproval(publicKeyOf(KEYS.bob), sig, subject('approve'))).toBe(false);
   });
 
@@ -77,6 +94,24 @@ describe('signed bytes', () => {
 });
 
 describe('reviewApproval', () => {
+  test('a v1 signature is refused with how to re-sign', () => {
+    const v1 = bytesToHex(ed25519.sign(approvalMessageV1(subject('approve')), hexToBytes(KEYS.alice)));
+    const r = reviewApproval(ctx('medium'), { approver: 'alice', signature: v1 });
+    expect(r).toEqual({ ok: false, reason: expect.stringContaining('retired format airlock-approval-v1') });
+    expect(r.ok || r.reason).toContain(`re-sign with this airlock: \`airlock approve ${subject('approve').pipelineId} --as <identity>\``);
+  });
+
+  test('abort: the author may abort, an outsider group may not', () => {
+    const abortCtx = ctx('medium', [], 'abort');
+    expect(reviewApproval(abortCtx, payload('dana', 'abort'))).toMatchObject({ ok: true });
+    expect(reviewApproval(abortCtx, payload('olga', 'abort'))).toMatchObject({ ok: false, reason: expect.stringContaining('is not in a group that may abort') });
+  });
+
+  test('a key listed under two approver ids is a policy error', () => {
+    const twoIds = { ...snapshot, groups: { dev: [member('alice')], security: [{ ...member('sam'), publicKey: publicKeyOf(KEYS.alice) }] } };
+    expect(() => parseWith(policySnapshotSchema, twoIds, 'policy snapshot')).toThrow(/groups\.security\.0\.publicKey: the same key is listed for alice/);
+  });
+
   test('accepts an eligible, signed approver and resolves all their groups', () => {
     const r = reviewApproval(ctx('medium'), payload('alice'));
     expect(r).toMatchObject({ ok: true, approver: { id: 'alice', groups: ['dev', 'security'] } });
@@ -88,7 +123,7 @@ describe('reviewApproval', () => {
     ['the author (by alias, any case)', ctx('medium'), payload('dana'), /"dana" is an author of this change and cannot approve it/],
     ['an approver outside the level groups', ctx('medium'), payload('olga'), /"olga" \(groups: ops\) is not in a group that may approve a medium-risk change \(needs: dev, security\)/],
     ['an approver who already decided', ctx('high', [approved('bob', ['dev'])]), payload('bob'), /"bob" already decided on this pipeline/],
-    ['a signature by someone else', ctx('medium'), payload('alice', 'approve', 'bob'), /signature of "alice" does not verify over \{pipeline airlock\/shop\/prod\/c+, image sha256:e+, decision approve\}/],
+    ['a signature by someone else', ctx('medium'), payload('alice', 'approve', 'bob'), /signature of "alice" does not verify over airlock-approval-v2 \{pipeline airlock\/shop\/prod\/c+, run run-1, env prod, image sha256:e+, .*decision approve\}/],
     ['a signature for another decision', ctx('medium'), { approver: 'alice', signature: payload('alice', 'reject').signature }, /does not verify/],
   ])('refuses %s', (_what, c, p, message) => {
     const r = reviewApproval(c, p);

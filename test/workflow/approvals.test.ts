@@ -89,6 +89,9 @@ test('no approval within the timeout: expired, nothing deployed', async () => {
 test('abort while waiting for approval ends the pipeline failed (PipelineAborted), nothing deployed', async () => {
   const run = await scenarios['abort-at-approval'](h);
   expect(run.results[0]!.outcome).toEqual({ kind: 'failed', stage: 'approval', cause: { type: 'PipelineAborted', message: 'aborted by sam: wrong branch' } });
+  // the unsigned signal sent first was recorded and ignored (patch signed-abort); the signed abort stopped it
+  expect(run.states[0]!.ignoredAborts).toEqual([expect.objectContaining({ by: 'mallory', reason: 'unsigned' })]);
+  expect(run.states[0]!.abort).toMatchObject({ approver: 'sam', decision: 'abort', comment: 'wrong branch' });
   expect(run.mocks.names()).not.toContain('deployCandidate');
 });
 

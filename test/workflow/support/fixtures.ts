@@ -1,5 +1,5 @@
-import { publicKeyOf, signApproval, type Approval, type Decision } from '../../../model/approval';
-import type { PipelineInput } from '../../../model/pipeline';
+import { boundSubject, publicKeyOf, signApproval, type Approval, type Decision } from '../../../model/approval';
+import type { PipelineInput, PipelineState } from '../../../model/pipeline';
 import type { PolicySnapshot } from '../../../model/policy-snapshot';
 
 // People, keys, policy snapshot and inputs for the workflow tests. Keys are fixed so histories are stable.
@@ -56,7 +56,7 @@ export function input(overrides: Partial<PipelineInput> = {}): PipelineInput {
   };
 }
 
-/** What `airlock approve` sends: signed with the person's key over {pipeline id, image digest, decision}. */
-export function signed(person: Person, pipelineId: string, imageDigest: string, decision: Decision, signer: Person = person): Approval {
-  return { approver: person, signature: signApproval(PEOPLE[signer].key, { pipelineId, imageDigest, decision }) };
+/** What `airlock approve` sends: signed with the person's key over the bound subject of the pipeline's state. */
+export function signed(person: Person, state: PipelineState, decision: Decision, signer: Person = person): Approval {
+  return { approver: person, signature: signApproval(PEOPLE[signer].key, boundSubject(state, state.runId!, decision)) };
 }

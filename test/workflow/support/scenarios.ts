@@ -1,6 +1,6 @@
 import type { ApprovalReceipt } from '../../../model/approval';
 import type { PipelineInput, PipelineResult, PipelineState } from '../../../model/pipeline';
-import { approveUpdate, promoteUpdate, rejectUpdate, stateQuery } from '../../../workflows';
+import { abortSignedUpdate, approveUpdate, promoteUpdate, rejectUpdate, stateQuery } from '../../../workflows';
 import { input, signed, snapshot, type Person } from './fixtures';
 import { imageDigest, startPipeline, waitForStage, waitForState, withWorker, type Harness, type PipelineHandle } from './harness';
 import type { WindowsRecheck } from '../../../model/policy-verdict';
@@ -34,7 +34,12 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 
 export async function approve(h: Handle, who: Person, decision: 'approve' | 'reject' | 'promote' = 'approve', signer?: Person): Promise<ApprovalReceipt> {
   const def = { approve: approveUpdate, reject: rejectUpdate, promote: promoteUpdate }[decision];
-  return h.executeUpdate(def, { args: [signed(who, h.workflowId, await imageDigest(h), decision, signer)] });
+  return h.executeUpdate(def, { args: [signed(who, await h.query(stateQuery), decision, signer)] });
+}
+
+/** `airlock abort`: the signed abort update. */
+export async function abort(h: Handle, who: Person, reason: string): Promise<unknown> {
+  return h.executeUpdate(abortSignedUpdate, { args: [{ ...signed(who, await h.query(stateQuery), 'abort'), comment: reason }] });
 }
 
 /** One pipeline with these mocks; `drive` acts on it while it runs. */
@@ -63,12 +68,12 @@ export const scenarios = {
   'medium-one-approval': (h: Harness) =>
     single(h, 'medium-one-approval', { risk: 'medium' }, {}, async (p, run) => {
       await waitForStage(p, 'approval');
-      const digest = await imageDigest(p);
+      const state = await p.query(stateQuery);
       run.refusals.self = await refusal(approve(p, 'dana'));
       run.refusals.outsider = await refusal(approve(p, 'olga'));
       run.refusals.badSignature = await refusal(approve(p, 'alice', 'approve', 'bob'));
-      run.refusals.unknown = await refusal(p.executeUpdate(approveUpdate, { args: [{ ...signed('alice', p.workflowId, digest, 'approve'), approver: 'mallory' }] }));
-      run.refusals.wrongDecision = await refusal(p.executeUpdate(approveUpdate, { args: [signed('alice', p.workflowId, digest, 'reject')] }));
+      run.refusals.unknown = await refusal(p.executeUpdate(approveUpdate, { args: [{ ...signed('alice', state, 'approve'), approver: 'mallory' }] }));
+      run.refusals.wrongDecision = await refusal(p.executeUpdate(approveUpdate, { args: [signed('alice', state, 'reject')] }));
       run.refusals.promoteEarly = await refusal(approve(p, 'alice', 'promote'));
       run.receipts.push(await approve(p, 'alice'));
     }),
@@ -105,13 +110,15 @@ export const scenarios = {
   'abort-during-analysis': (h: Harness) =>
     single(h, 'abort-during-analysis', { risk: 'low', analyzeMs: (step) => (step === 10 ? 60_000 : 0) }, {}, async (p) => {
       await waitForStage(p, 'analysis');
-      await p.signal('abort', { by: 'alice', reason: 'error rate climbing on the dashboard' });
+      await abort(p, 'alice', 'error rate climbing on the dashboard');
     }),
 
   'abort-at-approval': (h: Harness) =>
     single(h, 'abort-at-approval', { risk: 'medium' }, {}, async (p) => {
       await waitForStage(p, 'approval');
-      await p.signal('abort', { by: 'sam', reason: 'wrong branch' });
+      // an unsigned abort signal (anyone who reaches Temporal) is recorded and ignored
+      await p.signal('abort', { by: 'mallory', reason: 'unsigned' });
+      await abort(p, 'sam', 'wrong branch');
     }),
 
   'promote-skips-analysis': (h: Harness) =>
