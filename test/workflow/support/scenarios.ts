@@ -2,7 +2,7 @@ import type { ApprovalReceipt } from '../../../model/approval';
 import type { PipelineInput, PipelineResult, PipelineState } from '../../../model/pipeline';
 import { abortSignedUpdate, approveUpdate, promoteUpdate, rejectUpdate, stateQuery } from '../../../workflows';
 import { input, signed, snapshot, type Person } from './fixtures';
-import { imageDigest, startPipeline, waitForStage, waitForState, withWorker, type Harness, type PipelineHandle } from './harness';
+import { startPipeline, waitForStage, waitForState, withWorker, type Harness, type PipelineHandle } from './harness';
 import type { WindowsRecheck } from '../../../model/policy-verdict';
 import { MANIFEST_ENVIRONMENT, mockActivities, nonRetryable, type MockOptions, type Mocks } from './mock-activities';
 
