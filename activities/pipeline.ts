@@ -69,5 +69,5 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     ...activitiesBeforeReadOnce({ evidence, readBasePolicy: policy.readBasePolicy, analyze, scoreRisk: change.scoreRisk }),
   } satisfies PipelineActivities;
 
-  return { ...activities, restoreRelease: deploy.restoreRelease, describeEnvironment: deploy.describeEnvironment };
+  return { ...activities, restoreRelease: deploy.restoreRelease, describeEnvironment: deploy.describeEnvironment, findGateRecord: deploy.findGateRecord };
 }

@@ -6,7 +6,8 @@ import type { Outcome, PipelineInput, PipelineState, Stage } from '../model/pipe
 import type { LevelRule, PolicySnapshot } from '../model/policy-snapshot';
 import type { RiskLevel } from '../model/risk';
 import { abortedFailure } from './failures';
-import { abortSignal, lockGrantedSignal, stateQuery, supersededSignal, type AbortRequest } from './messages';
+import { registerLockHandlers, type LockHold } from './lock-holder';
+import { abortSignal, stateQuery, type AbortRequest } from './messages';
 import { initialSearchAttributes, upsertOutcome, upsertStage } from './search-attributes';
 
 /** What the approval validators need once the gate has opened (kept afterwards for `promote`). */
@@ -27,7 +28,7 @@ export interface PipelineContext {
   state: PipelineState;
   /** input author + every commit author in base..head */
   authors: string[];
-  lock: { requested: boolean; granted: boolean; supersededBy?: string };
+  lock: LockHold;
   abort?: AbortRequest;
   gate?: GateInfo;
   promoteBy?: ApprovalRecord;
@@ -56,8 +57,7 @@ export function createContext(input: PipelineInput): PipelineContext {
   };
   const ctx: PipelineContext = { input, pipelineId, target, state, authors: [input.author], lock: { requested: false, granted: false }, deployed: false };
   setHandler(stateQuery, () => state);
-  setHandler(lockGrantedSignal, () => void (ctx.lock.granted = true));
-  setHandler(supersededSignal, ({ by }) => void (ctx.lock.supersededBy ??= by));
+  registerLockHandlers(ctx.lock);
   setHandler(abortSignal, (req) => {
     if (ctx.abort || state.stage === 'promote' || state.stage === 'done') return log.info('abort ignored', { stage: state.stage, ...req });
     ctx.abort = req;
