@@ -3,7 +3,6 @@ import type { DeployTarget } from '../../../model/deploy';
 import { breakGlassWorkflowId, type GateRecord } from '../../../model/deploy-gate';
 import { lockWorkflowId } from '../../../model/names';
 import { deployRelease, deployWorkflowId, rollbackRelease, rollbackWorkflowId, type DeployReleaseOutcome } from '../../../workflows/deploy-release';
-import { environmentLock } from '../../../workflows/lock';
 import { lockGrantedSignal, lockReleaseSignal, lockStateQuery, supersededSignal, type LockState } from '../../../workflows';
 import { commit, input, PEOPLE, snapshot, type Person } from './fixtures';
 import { startPipeline, waitForStage, withWorker, type Harness } from './harness';
