@@ -100,7 +100,7 @@ each sign {service, env, image digest, reason, workflow id airlock-break-glass/<
 expiry} with --sign-as (prints a signature file; deploys nothing); the deploy then passes the files with
 --signature. It skips the gate, not the lock; the nonce is single-use; the outcome (history) records
 break-glass with the reason and the signers. With --wait, exit codes: 0 promoted or already stable,
-6 rolled back, 3 refused (gate not passed, break-glass refused), 2 bad input, 1 other failure.`,
+3 refused (gate not passed, break-glass refused), 6 rolled back, 2 bad input, 1 other failure.`,
   async run(argv) {
     const args = parseCommandArgs('deploy', argv, options, schema);
     const target = deployTargetOf(await loadManifest(resolve(args['service-dir'])), args.env);
