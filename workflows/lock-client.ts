@@ -91,9 +91,11 @@ export async function acquireLock(ctx: PipelineContext, leaseMs: number): Promis
 
 /** Always runs (also after cancellation); a lock that is gone needs no release. */
 export async function releaseLock(ctx: PipelineContext): Promise<void> {
-  await releaseLockOf({ ...ctx.input, headCommit: ctx.input.headCommit, lock: ctx.lock });
+  const { service, environment, headCommit } = ctx.input;
+  await releaseLockOf({ service, environment, headCommit, lock: ctx.lock });
 }
 
+/** Releases `owner`'s lock with its secret (a lock without the run, or gone, needs nothing). */
 export async function releaseLockOf(owner: LockOwner): Promise<void> {
   if (!owner.lock.requested) return;
   const { workflowId: pipelineId, runId } = workflowInfo();
