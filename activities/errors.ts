@@ -19,6 +19,14 @@ export class DeployProgramError extends AirlockError {
 export class GitError extends AirlockError {
   readonly retryable = false;
 }
+/** `airlock deploy` of an image no pipeline of that environment promoted (exit 3, like a policy block). */
+export class GateNotPassedError extends AirlockError {
+  readonly retryable = false;
+}
+/** `airlock deploy --break-glass` without the signatures the policy's breakGlass rule asks for (exit 3). */
+export class BreakGlassRefusedError extends AirlockError {
+  readonly retryable = false;
+}
 
 // Retryable: the component may come back.
 export class DockerUnavailableError extends AirlockError {

@@ -102,5 +102,5 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     ...beforeReadOnce,
   } satisfies PipelineActivities;
 
-  return { ...activities, restoreRelease: deploy.restoreRelease, describeEnvironment: deploy.describeEnvironment };
+  return { ...activities, restoreRelease: deploy.restoreRelease, describeEnvironment: deploy.describeEnvironment, findGateRecord: deploy.findGateRecord };
 }

@@ -35,11 +35,15 @@ type ErrorType = Extract<keyof typeof activityErrors, `${string}Error`>;
  */
 const BAD_INPUT: ReadonlySet<string> = new Set<ErrorType>(['InvalidInputError', 'GitError']);
 
+/** Refused by the gate outside a pipeline: `airlock deploy` of an image that did not pass it, a refused break-glass. */
+const BLOCKED: ReadonlySet<string> = new Set<ErrorType>(['GateNotPassedError', 'BreakGlassRefusedError']);
+
 /**
  * The exit code of an error type: an AirlockError's class name, which is also the `type` of the
  * ApplicationFailure it becomes and of the cause in a `failed` outcome.
  */
 export function exitCodeOfType(type: string): number {
+  if (BLOCKED.has(type)) return EXIT.blockedByPolicy;
   return BAD_INPUT.has(type) ? EXIT.badInput : EXIT.failure;
 }
 

@@ -253,3 +253,75 @@ export function reviewApproval(ctx: ApprovalContext, payload: unknown): Review {
   }
   return { ok: true, approver };
 }
+
+// --- break-glass (`airlock deploy --break-glass`) --------------------------------------------------------
+// Its own domain tag and subject: a break-glass signature can never stand in for an approval, nor the
+// reverse. The nonce is the deploy workflow's id (started with REJECT_DUPLICATE: one use), the expiry
+// bounds it in time (a workflow id may be reused after the namespace's retention).
+
+const BREAK_GLASS_DOMAIN = 'airlock-break-glass-v1';
+
+/** What a break-glass signature covers. */
+export interface BreakGlassSubject {
+  service: string;
+  environment: string;
+  /** sha256:<hex> of the image */
+  imageDigest: string;
+  reason: string;
+  /** The deploy workflow id, `airlock-break-glass/<service>/<env>/<nonce>`. */
+  workflowId: string;
+  /** ISO date-time after which the signatures are void. */
+  expiresAt: string;
+}
+
+export function breakGlassMessage(s: BreakGlassSubject): Uint8Array {
+  return utf8ToBytes(`${BREAK_GLASS_DOMAIN}\n${JSON.stringify([s.service, s.environment, s.imageDigest, s.reason, s.workflowId, s.expiresAt])}`);
+}
+
+export function signBreakGlass(privateKeyHex: string, s: BreakGlassSubject): string {
+  return bytesToHex(ed25519.sign(breakGlassMessage(s), hexToBytes(privateKeyHex)));
+}
+
+export function verifyBreakGlass(publicKeyHex: string, signatureHex: string, s: BreakGlassSubject): boolean {
+  try {
+    return ed25519.verify(hexToBytes(signatureHex), breakGlassMessage(s), hexToBytes(publicKeyHex), { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+/** The policy's `breakGlass` rule with its group's members resolved. */
+export interface BreakGlassRule {
+  group: string;
+  approvals: number;
+  members: Approver[];
+}
+
+export type BreakGlassReview = { ok: true; signers: string[] } | { ok: false; reason: string; signers: string[]; rejected: string[] };
+
+/**
+ * N of M: distinct members of the break-glass group whose signatures verify over `subject`, before
+ * `expiresAt`. Signatures of anyone else, duplicates and bad signatures count for nothing (and are named).
+ */
+export function reviewBreakGlass(rule: BreakGlassRule | undefined, subject: BreakGlassSubject, signatures: readonly Approval[], nowMs: number): BreakGlassReview {
+  if (!rule) return { ok: false, reason: 'the policy has no breakGlass rule: break-glass deploys are off', signers: [], rejected: [] };
+  const expires = Date.parse(subject.expiresAt);
+  if (!Number.isFinite(expires)) return { ok: false, reason: `expiresAt "${subject.expiresAt}" is not a date-time`, signers: [], rejected: [] };
+  if (expires <= nowMs) return { ok: false, reason: `the break-glass signatures expired at ${subject.expiresAt}`, signers: [], rejected: [] };
+  const signers: string[] = [];
+  const rejected: string[] = [];
+  for (const sig of signatures) {
+    const member = rule.members.find((m) => m.id === sig?.approver);
+    const why = approvalProblems(sig).join('; ') || (!member ? `not in group ${rule.group}` : signers.includes(member.id) ? 'signed twice' : '');
+    if (why) rejected.push(`${String(sig?.approver)}: ${why}`);
+    else if (!verifyBreakGlass(member!.publicKey, sig.signature, subject)) rejected.push(`${sig.approver}: signature does not verify over the break-glass message`);
+    else signers.push(member!.id);
+  }
+  if (signers.length >= rule.approvals) return { ok: true, signers };
+  return {
+    ok: false,
+    reason: `break-glass needs ${rule.approvals} valid signatures of group ${rule.group}, got ${signers.length}${rejected.length ? ` (refused: ${rejected.join('; ')})` : ''}`,
+    signers,
+    rejected,
+  };
+}

@@ -199,6 +199,11 @@ export const policySchema = z
     exceptions: z.array(exceptionSchema).default([]),
     approverGroups: z.record(slug, approverGroupSchema).default({}),
     approvals: approvalsSchema.default(approvalsSchema.parse({})),
+    /** `airlock deploy --break-glass`: N distinct signatures of this group skip the gate (not the lock). Absent: off. */
+    breakGlass: z
+      .object({ group: slug, approvals: z.number().int().min(1).max(10) })
+      .strict()
+      .optional(),
     freezeWindows: z.array(freezeWindowSchema).default([]),
     /**
      * What a freeze window that starts during a rollout does (re-checked before the deploy and before each
@@ -213,7 +218,14 @@ export const policySchema = z
     risk: z.unknown().optional(),
   })
   .strict()
-  .superRefine((p, ctx) => checkApprovals(p, ctx));
+  .superRefine((p, ctx) => {
+    checkApprovals(p, ctx);
+    if (!p.breakGlass) return;
+    const members = p.approverGroups[p.breakGlass.group]?.members.length;
+    if (members === undefined) ctx.addIssue({ code: 'custom', path: ['breakGlass', 'group'], message: `no approver group named ${p.breakGlass.group}` });
+    else if (p.breakGlass.approvals > members)
+      ctx.addIssue({ code: 'custom', path: ['breakGlass', 'approvals'], message: `needs ${p.breakGlass.approvals} signatures but group ${p.breakGlass.group} has ${members} members` });
+  });
 export type Policy = z.output<typeof policySchema>;
 
 /** A parsed policy file and the sha256 of its bytes: what a verdict records, and what the pipeline passes on once read. */

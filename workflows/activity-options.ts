@@ -17,6 +17,8 @@ export const NON_RETRYABLE = [
   'InvalidInputError',
   'DeployProgramError',
   'GitError',
+  'GateNotPassedError',
+  'BreakGlassRefusedError',
 ] as const satisfies readonly NonRetryable[];
 
 const retry = (maximumAttempts: number): RetryPolicy => ({
@@ -63,6 +65,8 @@ export const compensations = {
 
 /** deployRelease and rollbackRelease: a known image and target deployed, a previous release put back. */
 export const releaseActivities = {
+  findGateRecord: proxyActivities<DeployActivities>({ startToCloseTimeout: '2m', heartbeatTimeout: '30s', retry: retry(5) }).findGateRecord,
+  readBasePolicy: quick.readBasePolicy,
   deployCandidate: proxyActivities<DeployActivities>(DEPLOY).deployCandidate,
   restoreRelease: proxyActivities<DeployActivities>(UNDO).restoreRelease,
 };

@@ -1,30 +1,110 @@
-import { patched } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, workflowInfo } from '@temporalio/workflow';
+import { reviewBreakGlass, type Approval } from '../model/approval-rules';
 import type { CanaryVerdict, DeployTarget, RestoreInput, RestoreResult } from '../model/deploy';
+import { digestOfImage, type GatePass } from '../model/deploy-gate';
 import { releaseActivities } from './activity-options';
+import { lockLeaseMs } from './decisions';
+import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
+import { registerLockHandlers, type LockHold } from './lock-holder';
 import { runRollout, type RolloutContext } from './rollout';
 
 // `airlock deploy` and `airlock rollback`: a known image through deploy -> analysis -> promote | rollback
 // (the pipeline's rollout, workflows/rollout.ts), and a previous release put back. No build, scan or
-// approval: those are the pipeline's (deploymentPipeline).
+// approval: those are the pipeline's (deploymentPipeline). Since patch `deploy-release-gated` a deploy
+// takes only an image a pipeline of the environment promoted (or break-glass signatures) and holds the
+// environment lock throughout; since `rollback-holds-lock` a rollback holds it too.
 
 export interface DeployReleaseInput {
   target: DeployTarget;
   releaseId: string;
   /** repo@sha256:... */
   image: string;
+  /** `--break-glass`: N of M signatures of the policy's breakGlass group instead of a pipeline that passed the gate. */
+  breakGlass?: BreakGlassRequest;
 }
 
-export type DeployReleaseOutcome =
+export interface BreakGlassRequest {
+  reason: string;
+  /** ISO date-time the signers chose; signed. */
+  expiresAt: string;
+  signatures: Approval[];
+}
+
+export type DeployReleaseOutcome = (
   | { kind: 'promoted'; releaseId: string; image: string; analysis: CanaryVerdict[] }
   | { kind: 'unchanged'; releaseId: string; reason: string }
   | { kind: 'rolled_back'; releaseId: string; reason: string; step?: number; analysis: CanaryVerdict[] }
-  | { kind: 'failed'; releaseId: string; stage: 'deploy' | 'rollout' | 'rollback'; cause: { type: string; message: string }; analysis: CanaryVerdict[] };
+  | { kind: 'failed'; releaseId: string; stage: 'deploy' | 'rollout' | 'rollback'; cause: { type: string; message: string }; analysis: CanaryVerdict[] }
+) & {
+  /** How the image got past the gate (since patch `deploy-release-gated`): a promoted pipeline, or break-glass. */
+  gate?: GatePass;
+};
 
 export const deployWorkflowId = (service: string, environment: string, releaseId: string): string => `airlock-deploy/${service}/${environment}/${releaseId}`;
 export const rollbackWorkflowId = (service: string, environment: string, to?: string): string => `airlock-rollback/${service}/${environment}/${to ?? 'previous'}`;
 
 /** Deploys `image` as `releaseId`: canary steps or blue-green with analysis, then promote; any failure rolls back. */
 export async function deployRelease(input: DeployReleaseInput): Promise<DeployReleaseOutcome> {
+  const { target, releaseId } = input;
+  const lock: LockHold = { requested: false, granted: false };
+  registerLockHandlers(lock);
+  if (!patched('deploy-release-gated')) return rollOut(input);
+  const gate = await checkGate(input);
+  if ('cause' in gate) return { kind: 'failed', releaseId, stage: 'deploy', cause: gate.cause, analysis: [] };
+  const owner: LockOwner = { service: target.service, environment: target.environment, headCommit: releaseId, lock };
+  try {
+    await waitForLock(owner, lockLeaseMs(0, target.settings.rollout, target.settings.analysis), () => false);
+    if (lock.supersededBy)
+      return { kind: 'failed', releaseId, stage: 'deploy', cause: { type: 'Superseded', message: `superseded by ${lock.supersededBy} while waiting for the environment lock` }, analysis: [], gate };
+    return { ...(await rollOut(input)), gate };
+  } finally {
+    await releaseLockOf(owner);
+  }
+}
+
+type Refusal = { cause: { type: 'GateNotPassedError' | 'BreakGlassRefusedError'; message: string } };
+
+/**
+ * Whether this image may be deployed here: a pipeline of this environment promoted it (found by the
+ * worker in Temporal), or break-glass signatures of the policy's breakGlass group verify (N of M).
+ */
+async function checkGate(input: DeployReleaseInput): Promise<GatePass | Refusal> {
+  const { target, releaseId, image, breakGlass } = input;
+  const { service, environment } = target;
+  const imageDigest = digestOfImage(image);
+  const { workflowId, runId } = workflowInfo();
+  const record = await releaseActivities.findGateRecord({ service, environment, imageDigest, workflowId, runId });
+  if (!breakGlass) {
+    if (record.passed) return { kind: 'gate-passed', pipelineId: record.passed.pipelineId };
+    return {
+      cause: {
+        type: 'GateNotPassedError',
+        message: `${imageDigest} has not passed the gate for ${service}/${environment}: no pipeline of this environment was promoted with it. Deploy a change through \`airlock trigger\`, or use --break-glass with the signatures of the policy's breakGlass group`,
+      },
+    };
+  }
+  const refuse = (message: string): Refusal => ({ cause: { type: 'BreakGlassRefusedError', message: `break-glass refused: ${message}` } });
+  if (record.priorRuns > 0) return refuse(`workflow id ${workflowId} was used before: break-glass signatures are single-use, sign a new nonce`);
+  if (!record.anchor) return refuse(`no pipeline of ${service}/${environment} was promoted yet: there is no protected policy to take the breakGlass rule from`);
+  const base = await releaseActivities.readBasePolicy({ releaseId, repo: record.anchor.repo, commit: record.anchor.commit, path: record.anchor.path });
+  const rule = base.policy.policy.breakGlass;
+  const subject = { service, environment, imageDigest, reason: breakGlass.reason, workflowId, expiresAt: breakGlass.expiresAt };
+  const members = rule ? (base.snapshot.groups[rule.group] ?? []) : [];
+  const review = reviewBreakGlass(rule && { ...rule, members }, subject, breakGlass.signatures, Date.now());
+  if (!review.ok) return refuse(`${review.reason} (policy ${base.policy.source})`);
+  log.warn('BREAK-GLASS deploy: the gate is skipped', { service, environment, imageDigest, reason: breakGlass.reason, signers: review.signers });
+  return {
+    kind: 'break-glass',
+    reason: breakGlass.reason,
+    signers: review.signers,
+    group: rule!.group,
+    expiresAt: breakGlass.expiresAt,
+    policyDigest: base.policy.digest,
+    policySource: base.policy.source,
+  };
+}
+
+async function rollOut(input: DeployReleaseInput): Promise<DeployReleaseOutcome> {
   const { target, releaseId, image } = input;
   // Runs started before this patch rolled out with promote and rollback moving the traffic themselves.
   const movesTraffic = patched('deploy-release-one-rollout');
@@ -53,5 +133,20 @@ export async function deployRelease(input: DeployReleaseInput): Promise<DeployRe
 
 /** Puts a previous release of an environment back (allowed in freeze windows: it is the way back). */
 export async function rollbackRelease(input: RestoreInput): Promise<RestoreResult> {
-  return releaseActivities.restoreRelease(input);
+  const lock: LockHold = { requested: false, granted: false };
+  registerLockHandlers(lock);
+  if (!patched('rollback-holds-lock')) return releaseActivities.restoreRelease(input);
+  const owner: LockOwner = { service: input.service, environment: input.environment, headCommit: input.toReleaseId ?? 'previous', lock };
+  try {
+    await waitForLock(owner, ROLLBACK_LEASE_MS, () => false);
+    if (lock.supersededBy)
+      throw ApplicationFailure.create({ type: 'Superseded', message: `superseded by ${lock.supersededBy} while waiting for the environment lock`, nonRetryable: true });
+    // restoreRelease puts back only a release of the environment's history: releases promoted there.
+    return await releaseActivities.restoreRelease(input);
+  } finally {
+    await releaseLockOf(owner);
+  }
 }
+
+/** A restore takes minutes; the lease only bounds a rollback whose worker vanished. */
+const ROLLBACK_LEASE_MS = 30 * 60_000;

@@ -5,7 +5,9 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   startChild,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -15,14 +17,14 @@ import { lockWorkflowId } from '../model/names';
 import type { LockRequest } from './lock-queue';
 import { abortedFailure, lockUnavailableFailure } from './failures';
 import { lockReleaseSignal, lockRequestSignal } from './messages';
+import type { LockHold } from './lock-holder';
 import { enterStage, type PipelineContext } from './state';
 
 /**
  * Starts the lock with us as holder (free lock: granted in one round trip), or queues in the running
  * one; tries again if the lock ends in between. Returns whether we hold it already.
  */
-async function requestLock(ctx: PipelineContext, request: LockRequest): Promise<boolean> {
-  const { service, environment } = ctx.input;
+async function requestLock({ service, environment }: LockOwner, request: LockRequest): Promise<boolean> {
   const workflowId = lockWorkflowId(service, environment);
   for (let attempt = 1; attempt <= 5; attempt++) {
     try {
@@ -46,16 +48,42 @@ async function requestLock(ctx: PipelineContext, request: LockRequest): Promise<
   throw lockUnavailableFailure(workflowId);
 }
 
+/** Who asks for the lock: a pipeline, or `airlock deploy` / `airlock rollback` (workflows/deploy-release.ts). */
+export interface LockOwner {
+  service: string;
+  environment: string;
+  /** What the owner deploys (a commit, or a release id): shown in the lock's state. */
+  headCommit: string;
+  lock: LockHold;
+}
+
+/**
+ * Requests the environment's lock and waits until it is granted, the run is superseded or `stopped()`.
+ * Since patch `lock-secret` the request carries a fresh per-run secret, and whatever lock message came in
+ * before it (a forgery: the lock did not know this run yet) is forgotten.
+ */
+export async function waitForLock(owner: LockOwner, leaseMs: number, stopped: () => boolean): Promise<void> {
+  const { lock } = owner;
+  lock.requested = true;
+  const { workflowId: pipelineId, runId } = workflowInfo();
+  if (patched('lock-secret')) {
+    lock.secret = uuid4();
+    lock.granted = false;
+    delete lock.supersededBy;
+  }
+  const request: LockRequest = { pipelineId, runId, headCommit: owner.headCommit, leaseMs, ...(lock.secret !== undefined ? { secret: lock.secret } : {}) };
+  if (await requestLock(owner, request)) lock.granted = true;
+  await condition(() => lock.granted || lock.supersededBy !== undefined || stopped());
+}
+
 /**
  * Waits for this environment's lock. Returns `superseded` if a newer pipeline queued first; throws
  * PipelineAborted on abort. The lock is held through approval and rollout, released by releaseLock.
  */
 export async function acquireLock(ctx: PipelineContext, leaseMs: number): Promise<Outcome | undefined> {
   enterStage(ctx, 'lock');
-  ctx.lock.requested = true;
-  const { workflowId: pipelineId, runId } = workflowInfo();
-  if (await requestLock(ctx, { pipelineId, runId, headCommit: ctx.input.headCommit, leaseMs })) ctx.lock.granted = true;
-  await condition(() => ctx.lock.granted || ctx.lock.supersededBy !== undefined || ctx.abort !== undefined);
+  const { service, environment, headCommit } = ctx.input;
+  await waitForLock({ service, environment, headCommit, lock: ctx.lock }, leaseMs, () => ctx.abort !== undefined);
   if (ctx.abort) throw abortedFailure(ctx.abort);
   if (ctx.lock.supersededBy) return { kind: 'superseded', by: ctx.lock.supersededBy };
   return undefined;
@@ -63,12 +91,19 @@ export async function acquireLock(ctx: PipelineContext, leaseMs: number): Promis
 
 /** Always runs (also after cancellation); a lock that is gone needs no release. */
 export async function releaseLock(ctx: PipelineContext): Promise<void> {
-  if (!ctx.lock.requested) return;
+  const { service, environment, headCommit } = ctx.input;
+  await releaseLockOf({ service, environment, headCommit, lock: ctx.lock });
+}
+
+/** Releases `owner`'s lock with its secret (a lock without the run, or gone, needs nothing). */
+export async function releaseLockOf(owner: LockOwner): Promise<void> {
+  if (!owner.lock.requested) return;
   const { workflowId: pipelineId, runId } = workflowInfo();
-  const lockId = lockWorkflowId(ctx.input.service, ctx.input.environment);
+  const lockId = lockWorkflowId(owner.service, owner.environment);
+  const secret = owner.lock.secret !== undefined ? { secret: owner.lock.secret } : {};
   await CancellationScope.nonCancellable(async () => {
     try {
-      await getExternalWorkflowHandle(lockId).signal(lockReleaseSignal, { pipelineId, runId });
+      await getExternalWorkflowHandle(lockId).signal(lockReleaseSignal, { pipelineId, runId, ...secret });
     } catch (err) {
       log.warn('lock release not delivered (lock gone)', { lockId, error: String(err) });
     }

@@ -13,6 +13,21 @@ export interface LockRequest extends LockRunRef {
   headCommit: string;
   /** Upper bound on how long the holder may keep the lock (approval timeout + rollout budget). */
   leaseMs: number;
+  /**
+   * Per-run secret (the requester's `uuid4()`): the lock sends it back in lockGranted and superseded, and
+   * accepts a lockRelease for this run only with it. Absent in requests of runs before patch `lock-secret`.
+   */
+  secret?: string;
+}
+
+/** lockRelease's payload: the run, and its secret when its request carried one. */
+export interface LockReleaseMessage extends LockRunRef {
+  secret?: string;
+}
+
+/** lockGranted's payload (none from locks before patch `lock-secret`). */
+export interface LockGrantMessage {
+  secret?: string;
 }
 
 export interface LockHolder extends LockRequest {
@@ -44,6 +59,18 @@ export function release(q: LockQueue, run: LockRunRef): LockQueue {
     holder: q.holder && sameRun(q.holder, run) ? undefined : q.holder,
     queue: q.queue.filter((r) => !sameRun(r, run)),
   };
+}
+
+/** Why a release must be ignored: the run's request carried a secret and the message does not. */
+export function forgedRelease(q: LockQueue, msg: LockReleaseMessage): boolean {
+  const known = [...(q.holder ? [q.holder] : []), ...q.queue].find((r) => sameRun(r, msg));
+  return known?.secret !== undefined && known.secret !== msg.secret;
+}
+
+/** The queue without secrets: what the lockState query shows. */
+export function withoutSecrets(q: LockQueue): LockQueue {
+  const strip = <T extends LockRequest>({ secret: _secret, ...r }: T): Omit<T, 'secret'> => r;
+  return { ...(q.holder ? { holder: strip(q.holder) } : {}), queue: q.queue.map(strip) };
 }
 
 /** Grants the lock to the first waiter when it is free. */

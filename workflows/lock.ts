@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { lockGrantedSignal, lockReleaseSignal, lockRequestSignal, lockStateQuery, supersededSignal } from './messages';
-import { enqueue, grantNext, isIdle, release, type LockHolder, type LockQueue, type LockRequest } from './lock-queue';
+import { enqueue, forgedRelease, grantNext, isIdle, release, withoutSecrets, type LockHolder, type LockQueue, type LockRequest } from './lock-queue';
 
 export interface LockInit {
   service: string;
@@ -34,14 +34,18 @@ export async function environmentLock(init: LockInit): Promise<void> {
   };
   init.requests.forEach(accept);
   setHandler(lockRequestSignal, accept);
-  setHandler(lockReleaseSignal, (run) => void (q = release(q, run)));
-  setHandler(lockStateQuery, () => ({ service: init.service, environment: init.environment, ...q }));
+  setHandler(lockReleaseSignal, (msg) => {
+    if (forgedRelease(q, msg)) return log.warn('lockRelease without the run\'s secret ignored', { pipelineId: msg.pipelineId, runId: msg.runId });
+    q = release(q, msg);
+  });
+  setHandler(lockStateQuery, () => ({ service: init.service, environment: init.environment, ...withoutSecrets(q) }));
 
   for (;;) {
     const notice = notices.shift();
     if (notice) {
       try {
-        await getExternalWorkflowHandle(notice.to.pipelineId, notice.to.runId).signal(supersededSignal, { by: notice.by });
+        const secret = notice.to.secret !== undefined ? { secret: notice.to.secret } : {};
+        await getExternalWorkflowHandle(notice.to.pipelineId, notice.to.runId).signal(supersededSignal, { by: notice.by, ...secret });
       } catch (err) {
         log.warn('superseded run is gone; dropping it', { run: notice.to, error: String(err) });
         q = release(q, notice.to);
@@ -52,7 +56,8 @@ export async function environmentLock(init: LockInit): Promise<void> {
       q = grantNext(q, Date.now());
       const holder = q.holder!;
       try {
-        await getExternalWorkflowHandle(holder.pipelineId, holder.runId).signal(lockGrantedSignal);
+        const to = getExternalWorkflowHandle(holder.pipelineId, holder.runId);
+        await (holder.secret !== undefined ? to.signal(lockGrantedSignal, { secret: holder.secret }) : to.signal(lockGrantedSignal));
         log.info('lock granted', { pipelineId: holder.pipelineId });
       } catch (err) {
         log.warn('lock holder is gone; granting the next one', { holder, error: String(err) });

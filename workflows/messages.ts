@@ -3,7 +3,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Approval, ApprovalReceipt } from '../model/approval-rules';
 import { pipelineId } from '../model/names';
 import type { PipelineInput, PipelineState } from '../model/pipeline';
-import type { LockRequest, LockState, LockRunRef } from './lock-queue';
+import type { LockGrantMessage, LockReleaseMessage, LockRequest, LockState } from './lock-queue';
 import { initialSearchAttributes } from './search-attributes';
 
 // Wire names of every message airlock's workflows accept. The CLI imports this module: renaming a
@@ -46,10 +46,13 @@ export const stateQuery = defineQuery<PipelineState>('state');
 
 // Per-environment lock protocol (workflows/lock.ts <-> workflows/lock-client.ts).
 export const lockRequestSignal = defineSignal<[LockRequest]>('lockRequest');
-export const lockReleaseSignal = defineSignal<[LockRunRef]>('lockRelease');
-export const lockGrantedSignal = defineSignal<[]>('lockGranted');
+// Since patch `lock-secret` every message carries the requester's per-run secret; each side ignores (and
+// logs) a message without the right one. The secret is in the lock's history: it keeps out whoever can
+// signal but not read histories (docs/security.md).
+export const lockReleaseSignal = defineSignal<[LockReleaseMessage]>('lockRelease');
+export const lockGrantedSignal = defineSignal<[LockGrantMessage?]>('lockGranted');
 /** Sent by the lock to older pipelines when a newer one queues; only a waiting pipeline obeys. */
-export const supersededSignal = defineSignal<[{ by: string }]>('superseded');
+export const supersededSignal = defineSignal<[{ by: string; secret?: string }]>('superseded');
 export const lockStateQuery = defineQuery<LockState>('lockState');
 
 /**

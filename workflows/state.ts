@@ -7,7 +7,8 @@ import type { LevelRule, PolicySnapshot } from '../model/policy-snapshot';
 import type { RiskLevel } from '../model/risk';
 import { DEFAULT_ROLLOUT_SETTINGS, type RolloutAndAnalysis } from './decisions';
 import { abortedFailure } from './failures';
-import { abortSignal, lockGrantedSignal, stateQuery, supersededSignal, type AbortRequest } from './messages';
+import { registerLockHandlers, type LockHold } from './lock-holder';
+import { abortSignal, stateQuery, type AbortRequest } from './messages';
 import { initialSearchAttributes, upsertOutcome, upsertStage } from './search-attributes';
 
 /** What the approval validators need once the gate has opened (kept afterwards for `promote`). */
@@ -30,7 +31,7 @@ export interface PipelineContext {
   authors: string[];
   /** The rollout's settings: airlock.yaml's at head once the change analysis has read it (rolloutSettingsFor). */
   settings: RolloutAndAnalysis;
-  lock: { requested: boolean; granted: boolean; supersededBy?: string };
+  lock: LockHold;
   abort?: AbortRequest;
   /** the protected policy, once the change analysis read it (who may abort before the gate opens) */
   snapshot?: PolicySnapshot;
@@ -62,8 +63,7 @@ export function createContext(input: PipelineInput): PipelineContext {
   };
   const ctx: PipelineContext = { input, pipelineId, target, state, authors: [input.author], settings: DEFAULT_ROLLOUT_SETTINGS, lock: { requested: false, granted: false }, deployed: false };
   setHandler(stateQuery, () => state);
-  setHandler(lockGrantedSignal, () => void (ctx.lock.granted = true));
-  setHandler(supersededSignal, ({ by }) => void (ctx.lock.supersededBy ??= by));
+  registerLockHandlers(ctx.lock);
   // Pipelines started from this patch on stop only for a signed abort (update abortSigned, approval-gate.ts).
   const signedAbort = patched('signed-abort');
   setHandler(abortSignal, (req) => {

@@ -4,6 +4,7 @@ import { withFailures } from '../errors';
 import { deployCandidate } from './deploy-candidate';
 import { resolveDeps, type DeployDeps } from './deps';
 import { mapErrors } from './errors';
+import { findGateRecord } from './gate';
 import { promote } from './promote';
 import { describeEnvironment, restoreRelease } from './restore';
 import { rollback } from './rollback';
@@ -28,6 +29,7 @@ export function createDeployActivities(deps: DeployDeps) {
     rollback: wrap(rollback(d)),
     restoreRelease: wrap(restoreRelease(d)),
     describeEnvironment: wrap(describeEnvironment(d)),
+    findGateRecord: withFailures(findGateRecord()),
   };
 }
 

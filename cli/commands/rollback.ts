@@ -27,8 +27,9 @@ export const rollbackCommand: Command = {
   summary: 'put a previous release of an environment back at once (allowed during freezes)',
   usage: `usage: airlock rollback --service <service> --env <env> [--to <release id>] [--reason <text>] [--json]
 
-Puts the release before the current one (or --to, any release the environment ran) back from its image
-digest, with new containers, and removes what serves now, including a candidate mid-rollout.`,
+Puts the release before the current one (or --to, any release that was stable in the environment) back
+from its image digest, with new containers, and removes what serves now. Holds the environment's lock
+(the one pipelines take): behind a deploying pipeline it waits; a pipeline waiting for approval steps aside.`,
   async run(argv) {
     const args = parseCommandArgs('rollback', argv, options, schema);
     await withClient(async (client, config) => {

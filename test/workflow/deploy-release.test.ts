@@ -14,7 +14,7 @@ test('canary: traffic and analysis at every step, then promote', async () => {
   expect(run.outcome).toMatchObject({ kind: 'promoted', image: expect.stringMatching(/@sha256:/) });
   expect(verdicts(run.outcome as never)).toEqual(['10:pass', '50:pass', '100:pass']);
   expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(50)', 'analyze(50)', 'shiftTraffic(100)', 'analyze(100)']);
-  expect(run.mocks.names()).toEqual(['deployCandidate', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'promote']);
+  expect(run.mocks.names()).toEqual(['findGateRecord', 'deployCandidate', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'promote']);
 });
 
 test('blue-green: analysis of the idle colour, the switch, then promote (like the pipeline)', async () => {
@@ -45,11 +45,11 @@ test('an error after traffic moved rolls back, with the cause as the reason', as
 test('a failed deploy is cleaned up and ends failed at stage deploy', async () => {
   const run = await scenarios['deploy-release-deploy-fails'](h);
   expect(run.outcome).toMatchObject({ kind: 'failed', stage: 'deploy', cause: { type: 'DeployProgramError', message: 'port 8080 already allocated' }, analysis: [] });
-  expect(run.mocks.names()).toEqual(['deployCandidate', 'rollback']);
+  expect(run.mocks.names()).toEqual(['findGateRecord', 'deployCandidate', 'rollback']);
 });
 
 test('the release already serving: unchanged, nothing rolled out', async () => {
   const run = await scenarios['deploy-release-unchanged'](h);
-  expect(run.outcome).toEqual({ kind: 'unchanged', releaseId: run.outcome.releaseId, reason: `${run.outcome.releaseId} already is the stable release` });
-  expect(run.mocks.names()).toEqual(['deployCandidate']);
+  expect(run.outcome).toEqual({ kind: 'unchanged', releaseId: run.outcome.releaseId, reason: `${run.outcome.releaseId} already is the stable release`, gate: { kind: 'gate-passed', pipelineId: expect.any(String) } });
+  expect(run.mocks.names()).toEqual(['findGateRecord', 'deployCandidate']);
 });

@@ -4,6 +4,7 @@ import { useHarness, type Harness } from './support/harness';
 import { historyToJson } from './support/history-json';
 import { concurrencyScenarios } from './support/concurrency-scenarios';
 import { deployReleaseScenarios } from './support/deploy-release-scenarios';
+import { sideDoorScenarios } from './support/side-door-scenarios';
 import { scenarios, type ScenarioRun } from './support/scenarios';
 
 /**
@@ -20,7 +21,7 @@ import { scenarios, type ScenarioRun } from './support/scenarios';
 export const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
 const SUFFIX = process.env.HISTORY_SUFFIX ? `-${process.env.HISTORY_SUFFIX}` : '';
 
-const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios };
+const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios, ...sideDoorScenarios };
 
 let h: Harness;
 useHarness((x) => (h = x));

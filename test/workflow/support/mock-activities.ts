@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChangeSummary, PipelineActivities, PipelineActivityName } from '../../../model/activities';
 import type { CanaryVerdict } from '../../../model/deploy';
+import type { GateRecord, GateRecordInput } from '../../../model/deploy-gate';
 import { environmentSchema } from '../../../model/manifest';
 import type { PolicySnapshot } from '../../../model/policy-snapshot';
 import { policySchema } from '../../../model/policy';
@@ -34,6 +35,10 @@ export interface MockOptions {
   fail?: Partial<Record<PipelineActivityName, (input: Record<string, unknown>, attempt: number) => Error | undefined>>;
   /** recheckWindows' answer for its n-th call (0-based); default: allowed, no freeze */
   recheck?: (n: number) => Partial<WindowsRecheck>;
+  /** findGateRecord's answer (`airlock deploy`); default: a promoted pipeline passed this digest */
+  gateRecord?: (input: GateRecordInput) => GateRecord;
+  /** the policy file readBasePolicy parses (default: risk thresholds only) */
+  policy?: unknown;
   /** runs inside the activity after its effect, before it answers (e.g. block until the worker is killed) */
   during?: Partial<Record<PipelineActivityName, (input: Record<string, unknown>, attempt: number) => Promise<void>>>;
 }
@@ -97,7 +102,7 @@ export function mockActivities(o: MockOptions = {}) {
   const activities: PipelineActivities = {
     readBasePolicy: wrap('readBasePolicy', (i) => ({
       snapshot: o.snapshot ?? defaultSnapshot(),
-      policy: { policy: policySchema.parse({ risk: { thresholds: { medium: 40, high: 70 } } }), digest: 'sha256:' + 'ab'.repeat(32), source: `${i.path} at ${i.commit.slice(0, 12)}` },
+      policy: { policy: policySchema.parse(o.policy ?? { risk: { thresholds: { medium: 40, high: 70 } } }), digest: 'sha256:' + 'ab'.repeat(32), source: `${i.path} at ${i.commit.slice(0, 12)}` },
     })),
     readManifest: wrap('readManifest', (i) => ({
       build: { context: '.', dockerfile: 'Dockerfile' },
@@ -141,8 +146,18 @@ export function mockActivities(o: MockOptions = {}) {
     analyzeChange: wrap('analyzeChange', change),
     scoreRisk: wrap('scoreRisk', risk),
   };
+  // `airlock deploy` only (not a pipeline activity): recorded in `calls` like the others
+  const findGateRecord = async (input: GateRecordInput): Promise<GateRecord> => {
+    calls.push({ name: 'findGateRecord' as PipelineActivityName, input: input as unknown as Record<string, unknown>, attempt: Context.current().info.attempt });
+    return o.gateRecord?.(input) ?? { passed: { pipelineId: `airlock/${input.service}/${input.environment}/${'c'.repeat(40)}`, runId: 'run-1', releaseId: 'r1' }, priorRuns: 0 };
+  };
+  const restoreRelease = async (input: { service: string; environment: string; toReleaseId?: string }) => {
+    calls.push({ name: 'restoreRelease' as PipelineActivityName, input: input as unknown as Record<string, unknown>, attempt: Context.current().info.attempt });
+    const releaseId = input.toReleaseId ?? `${input.service}-${input.environment}-previous`;
+    return { stable: { releaseId, image: `127.0.0.1:5000/${input.service}@${digestOf(releaseId)}`, containers: [`${releaseId}-1`] }, removed: [], reused: false };
+  };
   const names = (filter?: (c: Call) => boolean) => calls.filter(filter ?? (() => true)).map((c) => c.name);
   const steps = () => calls.filter((c) => c.name === 'shiftTraffic' || c.name === 'analyze').map((c) => `${c.name}(${(c.input.weight ?? c.input.step) as number})`);
-  return { activities, calls, effects, names, steps };
+  return { activities: { ...activities, findGateRecord, restoreRelease }, calls, effects, names, steps };
 }
 export type Mocks = ReturnType<typeof mockActivities>;
