@@ -26,7 +26,7 @@ describe('break-glass: N of M signatures of the policy group over the break-glas
       expect([k, verifyBreakGlass(publicKeyOf(KEYS.alice), sig('alice').signature, { ...subject, [k]: `${subject[k]}x` })]).toEqual([k, false]);
   });
   test('an approval signature (other domain) is not a break-glass signature', () => {
-    const approval = signApproval(KEYS.alice, { pipelineId: subject.workflowId, imageDigest: subject.imageDigest, decision: 'approve' });
+    const approval = signApproval(KEYS.alice, { pipelineId: subject.workflowId, runId: 'r', environment: subject.environment, imageDigest: subject.imageDigest, baseCommit: 'a'.repeat(40), headCommit: 'b'.repeat(40), riskLevel: 'high', policyDigest: '', decision: 'approve' });
     expect(verifyBreakGlass(publicKeyOf(KEYS.alice), approval, subject)).toBe(false);
   });
   test('too few: duplicates, non-members and bad signatures count for nothing, and are named', () => {

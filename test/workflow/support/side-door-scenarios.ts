@@ -119,7 +119,7 @@ function breakGlass(h: Harness, name: string, signers: (Person | { who: Person; 
   const subject = { service: name, environment: 'prod', imageDigest: IMAGE_DIGEST, reason: REASON, workflowId, expiresAt: EXPIRES };
   const signatures = signers.map((s): Approval => {
     if (typeof s === 'string') return { approver: s, signature: signBreakGlass(PEOPLE[s].key, subject) };
-    if (s.as === 'approval') return { approver: s.who, signature: signApproval(PEOPLE[s.who].key, { pipelineId: workflowId, imageDigest: IMAGE_DIGEST, decision: 'approve' }) };
+    if (s.as === 'approval') return { approver: s.who, signature: signApproval(PEOPLE[s.who].key, { pipelineId: workflowId, runId: 'r', environment: 'prod', imageDigest: IMAGE_DIGEST, baseCommit: 'a'.repeat(40), headCommit: 'b'.repeat(40), riskLevel: 'high', policyDigest: '', decision: 'approve' }) };
     return { approver: s.who, signature: signBreakGlass(PEOPLE[s.who].key, { ...subject, reason: 'something else' }) };
   });
   const snap = snapshot({ groups: { oncall: ONCALL.map(member), dev: [member('bob')] } });
