@@ -11,6 +11,7 @@ import { withFailures } from './errors';
 import { putEvidence } from './evidence';
 import { activitiesBeforeReadOnce } from './pipeline-before-read-once';
 import { createPolicyActivities } from './policy';
+import { createReadAnchorPolicy } from './policy/anchor-policy';
 import { createScanActivities } from './scan';
 
 export interface PipelineActivityDeps {
@@ -32,6 +33,7 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
   const policy = createPolicyActivities();
   const deploy = createDeployActivities({ config });
   const evidence = config.dirs.evidence;
+  const readAnchorPolicy = createReadAnchorPolicy(config.bootstrapPolicy);
 
   /** base..head analyzed; the full analysis goes to the evidence store, the workflow gets the summary. */
   const analyze = async (input: { repo: string; baseCommit: string; headCommit: string; policyPath?: string }): Promise<{ analysis: ChangeAnalysis; summary: ChangeSummary }> => {
@@ -43,6 +45,10 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
 
   const activities = {
     readBasePolicy: (input) => policy.readBasePolicy({ repo: input.repo, commit: input.commit, path: input.path }),
+
+    resolveAnchor: (input) => deploy.resolveAnchor({ releaseId: input.releaseId, repo: input.repo, service: input.service, environment: input.environment, headCommit: input.headCommit }),
+
+    readAnchorPolicy: withFailures((input) => readAnchorPolicy(input)),
 
     readManifest: withFailures((input) => serviceSettingsAtCommit(input.repo, input.commit, input.serviceDir, input.service, input.environment)),
 

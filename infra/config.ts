@@ -33,6 +33,8 @@ const envSchema = z.object({
   AIRLOCK_TRIVY_BIN: optionalPath,
   /** Trivy vulnerability DB: `fixture` (the small DB built from test/fixtures, offline) or `online` (Trivy's own). */
   AIRLOCK_TRIVY_DB: z.enum(['fixture', 'online']).default('fixture'),
+  /** The worker's first-release policy (approvers of an environment's first release), outside every repository. */
+  AIRLOCK_BOOTSTRAP_POLICY: optionalPath,
   AIRLOCK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -47,6 +49,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     home,
     cache,
     logLevel: e.AIRLOCK_LOG_LEVEL,
+    bootstrapPolicy: e.AIRLOCK_BOOTSTRAP_POLICY ?? join(home, 'bootstrap.policy.yaml'),
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,

@@ -17,6 +17,7 @@ export const NON_RETRYABLE = [
   'InvalidInputError',
   'DeployProgramError',
   'GitError',
+  'AnchorError',
 ] as const satisfies readonly NonRetryable[];
 
 const retry = (maximumAttempts: number): RetryPolicy => ({
@@ -38,6 +39,8 @@ const undo = proxyActivities<PipelineActivities>(UNDO);
 
 export const stages = {
   readBasePolicy: quick.readBasePolicy,
+  resolveAnchor: quick.resolveAnchor,
+  readAnchorPolicy: quick.readAnchorPolicy,
   readManifest: quick.readManifest,
   assessChange: quick.assessChange,
   evaluatePolicy: quick.evaluatePolicy,

@@ -38,9 +38,9 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   const key = { releaseId: ctx.target.releaseId };
   const { repo, headCommit, serviceDir } = input;
 
-  const { snapshot, change, assessment, policy, settings } = await runChangeAnalysis(ctx);
+  const { snapshot, change, assessment, policy, settings, bootstrap } = await runChangeAnalysis(ctx);
   ctx.authors = [...new Set([input.author, ...change.authors])];
-  const risk = (state.risk = routeRisk(assessment, change));
+  const risk = (state.risk = routeRisk(assessment, change, bootstrap));
   upsertRiskLevel(risk.level);
 
   const build = await stage(ctx, 'build', () =>

@@ -1,6 +1,7 @@
 import type { PipelineActivities } from '../../model/activities';
 import { analyzeCanary } from '../monitor/canary-analysis';
 import { withFailures } from '../errors';
+import { resolveAnchor } from './anchor';
 import { deployCandidate } from './deploy-candidate';
 import { resolveDeps, type DeployDeps } from './deps';
 import { mapErrors } from './errors';
@@ -28,6 +29,7 @@ export function createDeployActivities(deps: DeployDeps) {
     rollback: wrap(rollback(d)),
     restoreRelease: wrap(restoreRelease(d)),
     describeEnvironment: wrap(describeEnvironment(d)),
+    resolveAnchor: wrap(resolveAnchor(d)),
   };
 }
 

@@ -6,3 +6,4 @@ export { loadManifest, manifestAtCommit, missingManifest, parseManifest, require
 export { keepBeating } from './heartbeat';
 export { lineLogger, silentLogger, stageActivity, type StageHooks, type StageLogger } from './stage';
 export { parseYaml } from './yaml';
+export { isAncestor, protectedBranchContaining } from './branches';
