@@ -6,8 +6,7 @@ import { approverSchema as policyApproverSchema, branchListSchema, environmentBr
 // is stable..head. An environment's first release has no anchor: it is a bootstrap, judged by approvers
 // configured on the worker (this file's schema), outside the repository. Sandbox-safe.
 
-/** git's empty tree (SHA-1 repositories): the base of a first release's judged range, the whole tree at head. */
-export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+export { EMPTY_TREE } from './names';
 
 /** Branches an environment deploys from when its policy does not name them. */
 export const DEFAULT_BRANCHES = ['main'];

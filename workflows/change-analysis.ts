@@ -1,5 +1,5 @@
 import { patched } from '@temporalio/workflow';
-import { EMPTY_TREE } from '../model/anchor';
+import { EMPTY_TREE } from '../model/names';
 import type { ChangeSummary, PolicyRef } from '../model/activities';
 import type { ServiceSettings } from '../model/deploy';
 import type { PolicySnapshot } from '../model/policy-snapshot';

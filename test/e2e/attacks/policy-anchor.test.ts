@@ -130,7 +130,8 @@ describe('with a stable release (anchored policy)', () => {
     '(f) a risky commit A waits; a docs commit B on top is judged on stable..B (A included): not auto-approved',
     async () => {
       newEndpoint(world, 4);
-      const a = world.repo.commit('feat: hello endpoint (risky)');
+      world.repo.edit('server.js', (t) => `const { execSync } = require('child_process');\n${t}`.replace("if (path === '/hello4')", "if (path === '/uptime') return done(200, { up: String(execSync('uptime')) });\n  if (path === '/hello4')"));
+      const a = world.repo.commit('feat: uptime endpoint (risky: runs a command)');
       expect(world.trigger().code).toBe(0);
       const first = await atOrPastApproval(world, world.pipelineId(a));
       expect(first.stage).toBe('approval');
@@ -153,8 +154,8 @@ describe('with a stable release (anchored policy)', () => {
       world.repo.git(['checkout', '-q', '--orphan', 'rewritten']);
       docsChange(world, 'history rewritten');
       const head = world.repo.commit('a history that does not contain the stable release');
-      world.repo.git(['checkout', '-q', '-f', 'main']);
       world.repo.git(['branch', '-f', 'main', head]); // even on the protected branch
+      world.repo.git(['checkout', '-q', '-f', 'main']);
       const r = world.trigger('--commit', head, '--base', stable, '--wait');
       world.repo.git(['checkout', '-q', '-f', 'main']);
       expect(r.code).toBe(2);
