@@ -9,15 +9,16 @@ import { scenarios } from './support/scenarios';
 let h: Harness;
 useHarness((x) => (h = x));
 
-const PRE_DEPLOY = ['readBasePolicy', 'readManifest', 'assessChange', 'buildImage', 'scanImage', 'evaluatePolicy'];
+const PRE_DEPLOY = ['resolveAnchor', 'readAnchorPolicy', 'readManifest', 'assessChange', 'buildImage', 'scanImage', 'evaluatePolicy'];
 const ROLLOUT = ['deployCandidate', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'promote'];
 const sorted = (names: string[]) => [...names].sort();
 
 test('low risk is approved automatically, with its reasons, and promoted', async () => {
   const run = await scenarios['low-auto-promote'](h);
   expect(run.results[0]!.outcome).toMatchObject({ kind: 'promoted' });
-  expect(sorted(run.mocks.names().slice(0, 2))).toEqual(sorted(PRE_DEPLOY.slice(0, 2))); // read in parallel
-  expect(run.mocks.names().slice(2)).toEqual([...PRE_DEPLOY.slice(2), ...ROLLOUT]);
+  expect(run.mocks.names()[0]).toBe('resolveAnchor');
+  expect(sorted(run.mocks.names().slice(1, 3))).toEqual(sorted(PRE_DEPLOY.slice(1, 3))); // read in parallel
+  expect(run.mocks.names().slice(3)).toEqual([...PRE_DEPLOY.slice(3), ...ROLLOUT]);
   expect(run.mocks.names()).not.toContain('rollback');
   const [auto] = run.states[0]!.approval!.decisions;
   expect(auto).toMatchObject({ approver: 'airlock', decision: 'approve', automatic: true });
