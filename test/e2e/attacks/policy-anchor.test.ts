@@ -47,7 +47,7 @@ async function atOrPastApproval(world: E2eWorld, id: string): Promise<Status> {
 
 /** Ends a waiting pipeline (frees the environment's lock for the next attack). */
 function reject(world: E2eWorld, id: string): void {
-  const r = world.cli(['reject', id, '--as', 'alice', '--comment', 'attack test: not this']);
+  const r = world.cli(['reject', id, '--as', 'alice', '--reason', 'attack test: not this']);
   expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
 }
 
