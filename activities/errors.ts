@@ -27,6 +27,13 @@ export class GateNotPassedError extends AirlockError {
 export class BreakGlassRefusedError extends AirlockError {
   readonly retryable = false;
 }
+/**
+ * The change cannot be judged for the environment: head does not descend from the stable release, is not
+ * on a protected branch, or the stable release's commit cannot be found (issue 11 items 1-2). Exit 2.
+ */
+export class AnchorError extends AirlockError {
+  readonly retryable = false;
+}
 
 // Retryable: the component may come back.
 export class DockerUnavailableError extends AirlockError {

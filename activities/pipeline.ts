@@ -11,6 +11,7 @@ import { withFailures } from './errors';
 import { putEvidence } from './evidence';
 import { activitiesBeforeReadOnce } from './pipeline-before-read-once';
 import { createPolicyActivities } from './policy';
+import { createReadAnchorPolicy } from './policy/anchor-policy';
 import { createScanActivities } from './scan';
 
 export interface PipelineActivityDeps {
@@ -36,10 +37,14 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
   const policy = createPolicyActivities();
   const deploy = createDeployActivities({ config });
   const evidence = config.dirs.evidence;
+  const readAnchorPolicy = createReadAnchorPolicy(config.bootstrapPolicy);
 
   /** The worker's git directory holding `commits` of the repository at `url`. */
   const fetched = (url: string, ...commits: string[]): Promise<string> =>
     workerRepo(config, url, commits, { heartbeat: (d) => Context.current().heartbeat(d) });
+  /** The same, with the remote's branch heads fetched afresh (the protected-branch check reads them). */
+  const withBranches = (url: string, ...commits: string[]): Promise<string> =>
+    workerRepo(config, url, commits, { heartbeat: (d) => Context.current().heartbeat(d), refreshBranches: true });
 
   /** base..head analyzed; the full analysis goes to the evidence store, the workflow gets the summary. */
   const analyze = async (input: { repo: string; baseCommit: string; headCommit: string; policyPath?: string }): Promise<{ analysis: ChangeAnalysis; summary: ChangeSummary }> => {
@@ -66,6 +71,14 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
 
   const activities = {
     readBasePolicy: withFailures(async (input) => policy.readBasePolicy({ repo: await fetched(input.repo, input.commit), commit: input.commit, path: input.path })),
+
+    resolveAnchor: withFailures(async (input) =>
+      deploy.resolveAnchor({ releaseId: input.releaseId, repo: await withBranches(input.repo, input.headCommit), service: input.service, environment: input.environment, headCommit: input.headCommit }),
+    ),
+
+    readAnchorPolicy: withFailures(async (input) =>
+      readAnchorPolicy({ ...input, repo: await withBranches(input.repo, input.headCommit, ...(input.anchor ? [input.anchor] : [])) }),
+    ),
 
     readManifest: withFailures(async (input) =>
       serviceSettingsAtCommit(await fetched(input.repo, input.commit), input.commit, input.serviceDir, input.service, input.environment),

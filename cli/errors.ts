@@ -30,10 +30,11 @@ type ErrorType = Extract<keyof typeof activityErrors, `${string}Error`>;
 
 /**
  * Error types that mean "you called me wrong": a flag, file, manifest or policy that is invalid, or a
- * repository or revision git cannot find or read. Every other AirlockError class and failure type (a
+ * repository or revision git cannot find or read, a head the environment cannot take (AnchorError: not
+ * descending from its stable release, not on a protected branch). Every other AirlockError class and failure type (a
  * build, scan, deploy or analysis that failed, a component that is down, an abort) is a failure.
  */
-const BAD_INPUT: ReadonlySet<string> = new Set<ErrorType>(['InvalidInputError', 'GitError']);
+const BAD_INPUT: ReadonlySet<string> = new Set<ErrorType>(['InvalidInputError', 'GitError', 'AnchorError']);
 
 /** Refused by the gate outside a pipeline: `airlock deploy` of an image that did not pass it, a refused break-glass. */
 const BLOCKED: ReadonlySet<string> = new Set<ErrorType>(['GateNotPassedError', 'BreakGlassRefusedError']);

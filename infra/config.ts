@@ -44,6 +44,8 @@ const envSchema = z.object({
   AIRLOCK_TRIVY_DB: z.enum(['fixture', 'online']).default('online'),
   /** OCI repository Trivy downloads the DB from in online mode (a mirror); default ghcr.io/aquasecurity/trivy-db. */
   AIRLOCK_TRIVY_DB_REPOSITORY: z.string().min(1).optional(),
+  /** The worker's first-release policy (approvers of an environment's first release), outside every repository. */
+  AIRLOCK_BOOTSTRAP_POLICY: optionalPath,
   AIRLOCK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -58,6 +60,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     home,
     cache,
     logLevel: e.AIRLOCK_LOG_LEVEL,
+    bootstrapPolicy: e.AIRLOCK_BOOTSTRAP_POLICY ?? join(home, 'bootstrap.policy.yaml'),
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,

@@ -1,4 +1,5 @@
 import type { BuildResult } from './build';
+import type { Anchor } from './anchor';
 import type { CanaryVerdict, DeployedRelease, DeployTarget, ServiceSettings } from './deploy';
 import type { CanaryAnalysisSettings, BuildSettings } from './manifest';
 import type { PolicySnapshot } from './policy-snapshot';
@@ -53,6 +54,17 @@ export interface BasePolicy {
   policy: LoadedPolicy;
 }
 
+/** readAnchorPolicy's answer: the policy that judges the pipeline, where it came from, the protected branch head is on. */
+export interface AnchoredPolicy extends BasePolicy {
+  /** The anchor commit (the stable release's), or `bootstrap` for a first release. */
+  anchor: string;
+  /** e.g. `git:<repo>@<anchor>:airlock.policy.yaml`, `bootstrap:<file on the worker>`. */
+  source: string;
+  /** The policy file's path in the repository (absent for a bootstrap): a change to it is a gate change. */
+  path?: string;
+  branch: string;
+}
+
 /** The deploy target of a release. */
 export interface TargetRef extends ReleaseKey {
   service: string;
@@ -65,6 +77,16 @@ export interface PipelineActivities {
    * its own approvers, weights or gates), parsed once per pipeline.
    */
   readBasePolicy(input: ReleaseKey & PolicyRef): Promise<BasePolicy>;
+  /**
+   * What the environment runs now (its stable release and that release's commit; null: a first release).
+   * Refuses (AnchorError) a head that does not descend from it. Pipelines from patch `policy-anchor` on.
+   */
+  resolveAnchor(input: TargetRef & { repo: string; headCommit: string }): Promise<Anchor>;
+  /**
+   * The policy at `anchor` (null: the worker's bootstrap file), never one the change or its trigger chose;
+   * refuses (AnchorError) a head that is on none of the environment's protected branches.
+   */
+  readAnchorPolicy(input: ReleaseKey & { repo: string; serviceDir: string; environment: string; headCommit: string; anchor: string | null }): Promise<AnchoredPolicy>;
   /**
    * airlock.yaml of `serviceDir` at `commit` (the head), read once: it must name `service` (the workflow
    * input's, refused otherwise) and have `environment`. Its environment's rollout and canary analysis are

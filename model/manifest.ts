@@ -77,6 +77,15 @@ export const manifestSchema = z
         metrics: z.string().startsWith('/').optional(),
       })
       .strict(),
+    /**
+     * Path of the policy file, relative to the repository root; default `<service dir>/airlock.policy.yaml`.
+     * The pipeline reads it from the airlock.yaml of the commit the environment runs now (the anchor).
+     */
+    policy: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path inside the repository')
+      .optional(),
     environments: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,20}$/, 'environment names are lowercase slugs'), environmentSchema)
       .refine((e) => Object.keys(e).length > 0, 'at least one environment is needed'),
   })

@@ -36,3 +36,6 @@ export function releaseId(service: string, environment: string, headCommit: stri
 export function stackName(service: string, environment: string): string {
   return `${service}-${environment}`;
 }
+
+/** git's empty tree (SHA-1 repositories): the base of a first release's judged range, the whole tree at head. */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';

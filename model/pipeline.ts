@@ -4,6 +4,7 @@ import { isSlug } from './names';
 import type { CanaryVerdict } from './deploy';
 import type { RiskLevel } from './risk';
 import type { ApprovalRecord } from './approval-rules';
+import type { PolicyOrigin } from './anchor';
 
 // Input, live state and outcome of the deploymentPipeline workflow (workflows/pipeline.ts).
 // Wire types: they are in workflow histories, so fields are only ever added (optional), never renamed.
@@ -38,7 +39,7 @@ export const pipelineInputSchema = z
      */
     author: z.string().min(1).max(200),
     trigger: z.object({ ci: z.string().min(1).max(100), runUrl: z.url().optional() }).strict(),
-    /** Path of airlock.policy.yaml in the repository; read at the BASE commit. */
+    /** Path of airlock.policy.yaml in the repository; read at the BASE commit before patch `policy-anchor` (since: unused, the path comes from airlock.yaml at the anchor). */
     policyPath: relativePath.default('airlock.policy.yaml'),
     /**
      * Legacy (pipelines started before patch `input-identifiers`): the rollout and canary analysis settings
@@ -118,6 +119,8 @@ export interface PipelineState {
     reportDigest: string;
   };
   policy?: { allowed: boolean; policyDigest: string; violations: string[] };
+  /** The policy that judged the change and where it came from (from patch `policy-anchor` on). */
+  anchor?: PolicyOrigin;
   approval?: { needed: number; require: string[]; groups: string[]; deadline?: string; decisions: ApprovalRecord[] };
   /**
    * The rollout and canary analysis the pipeline runs with, and where they come from: airlock.yaml at the

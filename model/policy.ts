@@ -190,6 +190,16 @@ export const freezeWindowSchema = z
   });
 export type FreezeWindow = z.output<typeof freezeWindowSchema>;
 
+// --- protected branches -------------------------------------------------------------------------------
+const branchName = z.string().regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$/, 'must be a branch name like main or release/1.x');
+
+/** `environments:` of a policy (and of the worker's bootstrap file): the branches each environment deploys from. */
+export const environmentBranchesSchema = z.record(
+  z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'environment names are lowercase slugs'),
+  z.object({ branches: z.array(branchName).min(1) }).strict(),
+);
+export const branchListSchema = z.array(branchName).min(1);
+
 // --- the file -------------------------------------------------------------------------------------------
 export const policySchema = z
   .object({
@@ -216,6 +226,8 @@ export const policySchema = z
       .default({ duringRollout: 'hold' }),
     /** Risk weights and levels: the risk engine's schema (model/change.ts riskPolicySchema) parses this. */
     risk: z.unknown().optional(),
+    /** The branches each environment deploys from (read at the anchor); an environment not listed: [main]. */
+    environments: environmentBranchesSchema.default({}),
   })
   .strict()
   .superRefine((p, ctx) => {

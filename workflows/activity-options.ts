@@ -19,6 +19,7 @@ export const NON_RETRYABLE = [
   'GitError',
   'GateNotPassedError',
   'BreakGlassRefusedError',
+  'AnchorError',
 ] as const satisfies readonly NonRetryable[];
 
 const retry = (maximumAttempts: number): RetryPolicy => ({
@@ -40,6 +41,8 @@ const undo = proxyActivities<PipelineActivities>(UNDO);
 
 export const stages = {
   readBasePolicy: quick.readBasePolicy,
+  resolveAnchor: quick.resolveAnchor,
+  readAnchorPolicy: quick.readAnchorPolicy,
   readManifest: quick.readManifest,
   assessChange: quick.assessChange,
   evaluatePolicy: quick.evaluatePolicy,

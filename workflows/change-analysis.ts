@@ -1,4 +1,5 @@
 import { patched } from '@temporalio/workflow';
+import { EMPTY_TREE } from '../model/names';
 import type { ChangeSummary, PolicyRef } from '../model/activities';
 import type { ServiceSettings } from '../model/deploy';
 import type { PolicySnapshot } from '../model/policy-snapshot';
@@ -14,6 +15,14 @@ import { stage, type PipelineContext } from './state';
  */
 export const READ_ONCE_PATCH = 'read-once';
 
+/**
+ * Pipelines started from this patch on are judged by the policy the environment runs now (its stable
+ * release's commit, or the worker's bootstrap file for a first release) on the range stable..head, with
+ * head required to descend from stable and to sit on a protected branch. Earlier histories replay
+ * `read-once` (the trigger's base commit and policy path).
+ */
+export const POLICY_ANCHOR_PATCH = 'policy-anchor';
+
 /** What the first stages found out, handed to the later ones. */
 export interface ChangeFindings {
   snapshot: PolicySnapshot;
@@ -23,10 +32,41 @@ export interface ChangeFindings {
   policy: LoadedPolicy | PolicyRef;
   /** airlock.yaml's settings for buildImage and deployCandidate (before the patch: absent, they read the file). */
   settings?: ServiceSettings;
+  /** A first release: no stable release, judged by the worker's bootstrap approvers, always high risk. */
+  bootstrap?: boolean;
+  /** The base of the judged range (patch `policy-anchor`: the stable release's commit, or the empty tree). */
+  judgedBase?: string;
 }
 
 export function runChangeAnalysis(ctx: PipelineContext): Promise<ChangeFindings> {
+  if (patched(POLICY_ANCHOR_PATCH)) return readAnchored(ctx);
   return patched(READ_ONCE_PATCH) ? readOnce(ctx) : readPerStage(ctx);
+}
+
+/** The policy at the anchor, the change stable..head (trigger's base: information only, never judged). */
+async function readAnchored(ctx: PipelineContext): Promise<ChangeFindings> {
+  const { input, state } = ctx;
+  const { repo, headCommit, serviceDir } = input;
+  const key = { releaseId: ctx.target.releaseId };
+  const anchor = await stage(ctx, 'change-analysis', () => stages.resolveAnchor({ ...ctx.target, repo, headCommit }));
+  const [base, settings] = await stage(ctx, 'change-analysis', () =>
+    Promise.all([
+      stages.readAnchorPolicy({ ...key, repo, serviceDir, environment: input.environment, headCommit, anchor: anchor.commit }),
+      stages.readManifest({ ...ctx.target, repo, commit: headCommit, serviceDir }),
+    ]),
+  );
+  state.anchor = {
+    commit: base.anchor,
+    ...(anchor.stableReleaseId ? { stableReleaseId: anchor.stableReleaseId } : {}),
+    policyDigest: base.policy.digest,
+    policySource: base.source,
+    branch: base.branch,
+  };
+  const baseCommit = anchor.commit ?? EMPTY_TREE; // a first release: everything up to head
+  const { change, risk } = await stage(ctx, 'change-analysis', () =>
+    stages.assessChange({ ...key, repo, baseCommit, headCommit, ...(base.path ? { policyPath: base.path } : {}), riskPolicy: base.policy.policy.risk }),
+  );
+  return { snapshot: base.snapshot, change, assessment: risk, policy: base.policy, settings, bootstrap: anchor.commit === null, judgedBase: baseCommit };
 }
 
 async function readOnce(ctx: PipelineContext): Promise<ChangeFindings> {

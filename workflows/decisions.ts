@@ -10,9 +10,18 @@ import type { ScanSummary } from '../model/scan';
 
 // Pure decisions of the pipeline (unit-tested in test/unit/pipeline-decisions.test.ts).
 
-/** The scorer's verdict, raised to high when the change touches the gates that judge it. */
-export function routeRisk(risk: RiskAssessment, change: ChangeSummary): NonNullable<PipelineState['risk']> {
+/**
+ * The scorer's verdict, raised to high when the change touches the gates that judge it, and for an
+ * environment's first release (a bootstrap: no policy the environment already runs judged it).
+ */
+export function routeRisk(risk: RiskAssessment, change: ChangeSummary, bootstrap = false): NonNullable<PipelineState['risk']> {
   const reasons = risk.signals.map((s) => `${s.kind} (+${s.weight}): ${s.reason}`);
+  if (bootstrap)
+    return {
+      score: risk.score,
+      level: 'high',
+      reasons: [...reasons, "the environment's first release (bootstrap): always high risk, approved by the worker's bootstrap approvers"],
+    };
   if (!change.touchesGates || risk.level === 'high') return { score: risk.score, level: risk.level, reasons };
   return {
     score: risk.score,

@@ -45,15 +45,15 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   const key = { releaseId: ctx.target.releaseId };
   const { repo, headCommit, serviceDir } = input;
 
-  const { snapshot, change, assessment, policy, settings } = await runChangeAnalysis(ctx);
+  const { snapshot, change, assessment, policy, settings, bootstrap, judgedBase } = await runChangeAnalysis(ctx);
   // From patch `input-identifiers` on, the rollout runs with airlock.yaml's settings at head, never the input's.
   const rolloutSettings = (state.rollout = rolloutSettingsFor(input, settings, settings !== undefined && patched(INPUT_IDENTIFIERS_PATCH)));
   ctx.settings = rolloutSettings;
   ctx.authors = [...new Set([input.author, ...change.authors])];
   ctx.snapshot = snapshot;
   // what signed decisions bind: the judged range and the protected policy's digest (approval-rules.ts boundSubject)
-  state.judged = { base: input.baseCommit, head: headCommit, policyDigest: snapshot.policyDigest };
-  const risk = (state.risk = routeRisk(assessment, change));
+  state.judged = { base: judgedBase ?? input.baseCommit, head: headCommit, policyDigest: snapshot.policyDigest };
+  const risk = (state.risk = routeRisk(assessment, change, bootstrap));
   upsertRiskLevel(risk.level);
 
   const build = await stage(ctx, 'build', () =>

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { EMPTY_TREE } from '../../model/anchor';
 import { GATE_FILE_GLOBS, type BuildPlacement, type ChangeAnalysis, type ChangedFile, type GateFile } from '../../model/change';
 import { globToRegExp } from '../risk/glob';
 import { analyzeFile, type FileAnalysis } from './analyze-file';
@@ -44,7 +45,7 @@ export async function analyzeChange(input: AnalyzeChangeInput): Promise<ChangeAn
   const [raw, patch, log] = await Promise.all([
     git(repo, ['diff', ...DIFF_OPTIONS, '--raw', '--numstat', '-z', '--no-abbrev', ...revs]),
     git(repo, ['diff', ...DIFF_OPTIONS, '-p', '-U0', '--inter-hunk-context=0', '--src-prefix=a/', '--dst-prefix=b/', ...revs], attributes),
-    gitRaw(repo, ['log', '--no-merges', '--format=%ae', `${range.base.sha}..${range.head.sha}`, '--']),
+    gitRaw(repo, ['log', '--no-merges', '--format=%ae', range.base.sha === EMPTY_TREE ? range.head.sha : `${range.base.sha}..${range.head.sha}`, '--']),
   ]);
   const entries = parseRawNumstat(raw);
   const patches = parsePatch(patch);

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GitError, InvalidInputError } from '../errors';
+import { EMPTY_TREE } from '../../model/anchor';
 import { gitRaw } from '../shared';
 
 export interface RangeInput {
@@ -44,7 +45,8 @@ export async function resolveRange(input: RangeInput): Promise<ResolvedRange> {
     throw new GitError(why, { repo });
   }
   const shallow = probe.stdout.trim() === 'true';
-  const base = await resolveCommit(repo, 'base', input.base, shallow);
+  // the empty tree as base: a first release, judged on everything up to head
+  const base = input.base === EMPTY_TREE ? EMPTY_TREE : await resolveCommit(repo, 'base', input.base, shallow);
   const head = await resolveCommit(repo, 'head', input.head, shallow);
   return { repo, base: { ref: input.base, sha: base }, head: { ref: input.head, sha: head }, shallow };
 }

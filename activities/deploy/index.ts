@@ -1,6 +1,7 @@
 import type { PipelineActivities } from '../../model/activities';
 import { analyzeCanary } from '../monitor/canary-analysis';
 import { withFailures } from '../errors';
+import { resolveAnchor } from './anchor';
 import { deployCandidate } from './deploy-candidate';
 import { resolveDeps, type DeployDeps } from './deps';
 import { mapErrors } from './errors';
@@ -30,6 +31,7 @@ export function createDeployActivities(deps: DeployDeps) {
     restoreRelease: wrap(restoreRelease(d)),
     describeEnvironment: wrap(describeEnvironment(d)),
     findGateRecord: withFailures(findGateRecord()),
+    resolveAnchor: wrap(resolveAnchor(d)),
   };
 }
 

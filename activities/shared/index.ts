@@ -7,3 +7,4 @@ export { branchTip, displayUrl, repoCacheDir, repoUrl, workerRepo, type FetchHoo
 export { keepBeating } from './heartbeat';
 export { lineLogger, silentLogger, stageActivity, type StageHooks, type StageLogger } from './stage';
 export { parseYaml } from './yaml';
+export { isAncestor, protectedBranchContaining } from './branches';

@@ -48,6 +48,8 @@ export function noopActivities(risk: (environment: string) => RiskLevel) {
   const assessment = (releaseId: string) => ({ score: 10, level: risk(envOf(releaseId)), signals: [], stats: { files: 1, additions: 1, deletions: 0 } });
   const activities: PipelineActivities = {
     readBasePolicy: timed(() => ({ snapshot, policy: { policy: policySchema.parse({}), digest: snapshot.policyDigest, source: 'bench' } })),
+    resolveAnchor: timed(() => ({ commit: 'a0'.repeat(20), stableReleaseId: 'bench-stable' })),
+    readAnchorPolicy: timed((a) => ({ anchor: a.anchor ?? 'bootstrap', source: 'bench', branch: 'main', snapshot, policy: { policy: policySchema.parse({}), digest: snapshot.policyDigest, source: 'bench' } })),
     readManifest: timed((a) => ({
       build: { context: '.', dockerfile: 'Dockerfile' },
       target: { service: a.service, environment: a.environment, run: { port: 8080, health: '/healthz', replicas: 1 }, settings: environmentSchema.parse({ routerPort: 18080 }) },

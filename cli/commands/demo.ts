@@ -4,12 +4,13 @@ import { z } from 'zod';
 import { publicKeyOf } from '../../model/approval';
 import { createActivities } from '../../activities';
 import { loadConfig } from '../../infra/config';
+import { createStackDriver } from '../../infra/deploy/stack';
 import { createAirlockWorker, installRuntime } from '../../worker/worker';
 import { workflowSource } from '../../worker/workflow-source';
 import { parseCommandArgs } from '../args';
 import { withClient } from '../client';
 import type { Command } from '../command';
-import { DEMO_ENV, runScenario, SCENARIOS, type ScenarioRun } from '../demo/scenarios';
+import { DEMO_ENV, FIRST_RELEASE, runScenario, SCENARIOS, type ScenarioRun } from '../demo/scenarios';
 import { DEMO_PEOPLE, DemoRepo } from '../demo/repo';
 import { EXIT, ExitError } from '../errors';
 import { buildTimeline } from '../history/timeline';
@@ -17,6 +18,9 @@ import { renderTimeline } from '../history/render';
 import { createKey, keyFile, readKey } from '../keys';
 import { progress, table } from '../output';
 import { bringUp } from './dev';
+
+/** The demo service's name (examples/demo-service/airlock.yaml). */
+const SERVICE = 'demo';
 
 const keyFor = (dir: string, who: string) => (existsSync(keyFile(dir, who)) ? publicKeyOf(readKey(dir, who)) : createKey(dir, who));
 
@@ -26,7 +30,9 @@ export const demoCommand: Command = {
   usage: `usage: airlock demo [--skip-bootstrap]
 
 Sets up the local stack (airlock dev up), starts a worker, makes a git repository from
-examples/demo-service and runs four changes through the pipeline to the ${DEMO_ENV} environment:
+examples/demo-service and runs its first release and four changes through the pipeline to the
+${DEMO_ENV} environment (reset first: a new repository starts a new history there):
+  0. first release        bootstrap: high risk, the worker's bootstrap approvers (sam, alice) sign
   1. a docs change        low risk, automatic approval, canary, promoted
   2. a new endpoint       medium risk, waits for an approver (alice signs), promoted
   3. a bad release        canary analysis sees 30% errors, rolled back automatically
@@ -48,13 +54,18 @@ then prints a summary and the audit history of the approved pipeline. Re-running
     const repo = DemoRepo.create(join(runDir, 'demo-service'), keys);
     progress(`== demo repository ${repo.dir} (author ${DEMO_PEOPLE.author.email}; approvers ${DEMO_PEOPLE.approver} [developers], ${DEMO_PEOPLE.security} [security])`);
 
+    // The environment's stable release came from an earlier demo repository: its commit is not in this one,
+    // so the pipeline could not judge stable..head. Start the environment over: its first release is a bootstrap.
+    progress(`== resetting ${SERVICE}/${DEMO_ENV} (a new demo repository starts a new history)`);
+    await createStackDriver(config).destroy(SERVICE, DEMO_ENV).catch((err: Error) => progress(`   (nothing to reset: ${err.message.split('\n')[0]})`));
+
     installRuntime({ logLevel: 'warn' });
     const worker = await createAirlockWorker(config, workflowSource(), createActivities(config));
     const runs: ScenarioRun[] = [];
     await worker.runUntil(
       withClient(async (client) => {
         let lastGood = repo.head();
-        for (const scenario of SCENARIOS) {
+        for (const scenario of [FIRST_RELEASE, ...SCENARIOS]) {
           const run = await runScenario(client, config, repo, scenario);
           runs.push(run);
           progress(`   -> ${run.detail} in ${(run.leadTimeMs / 1000).toFixed(1)}s`);
@@ -68,7 +79,7 @@ then prints a summary and the audit history of the approved pipeline. Re-running
             runs.map((r) => [r.pipelineId, r.title, r.risk, r.outcome, r.expected, `${(r.leadTimeMs / 1000).toFixed(1)}s`]),
           )}\n`,
         );
-        const approved = runs[1]!;
+        const approved = runs[2]!; // the new endpoint
         progress(`\n== airlock history ${approved.pipelineId}`);
         const history = await client.workflow.getHandle(approved.pipelineId).fetchHistory();
         process.stdout.write(`${renderTimeline(buildTimeline(approved.pipelineId, history.events ?? []))}\n`);

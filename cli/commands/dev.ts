@@ -1,4 +1,7 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { z } from 'zod';
+import { publicKeyOf } from '../../model/approval';
 import { probeAll } from '../../infra/local/probes';
 import { ensureService, processDirs, runBootstrap, SERVICES } from '../../infra/local/stack';
 import { stopProcess } from '../../infra/local/processes';
@@ -6,6 +9,8 @@ import { loadConfig, type AirlockConfig } from '../../infra/config';
 import { jsonFlag, parseCommandArgs } from '../args';
 import type { Command } from '../command';
 import { EXIT, ExitError, badInput } from '../errors';
+import { DEMO_PEOPLE } from '../demo/repo';
+import { createKey, keyFile, readKey } from '../keys';
 import { printJson, progress, table } from '../output';
 
 const usage = `usage: airlock dev up [--skip-bootstrap]
@@ -18,6 +23,34 @@ up      install and start the local stack: Debian packages, dockerd, Temporal/Pu
 status  one line per component; exit 0 only when every component is ok.
 down    stop the services \`up\` started (by pid); data stays. --docker also stops a dockerd airlock started.`;
 
+/**
+ * The worker's first-release policy for the local stack, written when missing (never overwritten): the
+ * demo's approvers alice (developers) and sam (security), keys in $AIRLOCK_HOME/keys, both needed. A real
+ * installation writes its own (docs/policy.md "First release"), outside every repository.
+ */
+export function ensureBootstrapPolicy(config: AirlockConfig): string {
+  const file = config.bootstrapPolicy;
+  if (existsSync(file)) return `${file} (kept)`;
+  const key = (who: string) => (existsSync(keyFile(config.dirs.keys, who)) ? publicKeyOf(readKey(config.dirs.keys, who)) : createKey(config.dirs.keys, who));
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    `# airlock's first-release policy for this worker (written by \`airlock dev up\` for the local stack).
+# An environment's first release has no stable release whose policy could judge it: it is always high
+# risk and approved by these approvers, never by the policy the release brings. Format: docs/policy.md.
+version: 1
+approvers:
+  - { name: ${DEMO_PEOPLE.approver}, publicKey: ${key(DEMO_PEOPLE.approver)}, groups: [developers] }
+  - { name: ${DEMO_PEOPLE.security}, publicKey: ${key(DEMO_PEOPLE.security)}, groups: [security] }
+rule: { approvals: 2, require: [security] }
+timeout: 24h
+branches: [main]
+`,
+    { mode: 0o644 },
+  );
+  return `${file} (written: approvers ${DEMO_PEOPLE.approver}, ${DEMO_PEOPLE.security})`;
+}
+
 /** `dev up` as a function (the demo and the test command reuse it): bootstrap, services, all-ok check. */
 export async function bringUp(config: AirlockConfig, opts: { bootstrap: boolean }): Promise<void> {
   const started = Date.now();
@@ -28,6 +61,7 @@ export async function bringUp(config: AirlockConfig, opts: { bootstrap: boolean 
     });
     progress(`    ${name}: ${outcome}`);
   }
+  progress(`    bootstrap policy: ${ensureBootstrapPolicy(config)}`);
   const status = await probeAll(config);
   progress(table(['component', 'ok', 'version', 'endpoint / detail'], status.map((s) => [s.name, s.ok ? 'ok' : 'FAIL', s.version ?? '', s.detail ?? s.endpoint ?? ''])));
   const bad = status.filter((s) => !s.ok);

@@ -39,12 +39,15 @@ export const triggerCommand: Command = {
   name: 'trigger',
   summary: 'start (or attach to) the pipeline of a commit; --wait exits with its outcome',
   usage: `usage: airlock trigger --repo <dir> --env <env> [--repo-url <url>] [--service-dir <subdir>] [--commit <rev>]
-                       [--base <rev>] [--author <id>] [--policy <path in repo>] [--wait] [--json]
+                       [--base <rev>] [--author <id>] [--wait] [--json]
 
 The worker fetches the commits into its own cache from --repo-url (https://, ssh://, file://), by
 default the file:// URL of the --repo checkout; it never reads the checkout in place.
 Reads GitHub Actions / GitLab CI variables when present (sha, before-sha, actor, run URL).
---commit defaults to the CI sha or HEAD, --base to the commit's parent. Triggering a commit whose
+--commit defaults to the CI sha or HEAD, --base to the commit's parent. --base is information only:
+the change judged is everything the environment does not run yet (its stable release..commit), by the
+policy at the stable release's commit (a first release: the worker's bootstrap approvers). The policy
+path is set in airlock.yaml (\`policy:\`), not here: --policy is refused. Triggering a commit whose
 pipeline is running attaches to it. With --wait, exit codes: 0 promoted, 3 blocked by policy,
 4 rejected, 5 expired, 6 rolled back, 1 other failure; 2 is bad input.`,
   async run(argv) {

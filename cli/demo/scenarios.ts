@@ -19,6 +19,8 @@ export interface Scenario {
   expect: OutcomeKind;
   /** Makes the change in the repo; the demo commits it. */
   change(repo: DemoRepo): string;
+  /** Deploys the repository's head as it is (no change, no commit): the first release. */
+  deployHead?: boolean;
 }
 
 export interface ScenarioRun {
@@ -30,6 +32,14 @@ export interface ScenarioRun {
   leadTimeMs: number;
   detail: string;
 }
+
+/** No stable release yet: judged high, approved by the worker's bootstrap approvers (`airlock dev up` wrote them). */
+export const FIRST_RELEASE: Scenario = {
+  title: '0. first release (bootstrap)',
+  expect: 'promoted',
+  change: () => 'demo-service: first release',
+  deployHead: true,
+};
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -91,8 +101,8 @@ function demoApprovers(client: Client, config: AirlockConfig, handle: WorkflowHa
 
 /** Commits the scenario's change and runs its pipeline to the end, as `airlock trigger --wait` would. */
 export async function runScenario(client: Client, config: AirlockConfig, repo: DemoRepo, s: Scenario): Promise<ScenarioRun> {
-  const message = s.change(repo);
-  const commit = repo.commit(message);
+  const message = s.deployHead ? 'the repository as it is' : s.change(repo);
+  const commit = s.deployHead ? repo.head() : repo.commit(message);
   progress(`\n== ${s.title}: "${message}" (${commit.slice(0, 12)})`);
   const started = Date.now();
   const input = await pipelineInputFor({ repo: repo.dir, env: DEMO_ENV, commit }, { ...ciContext({}), ci: 'airlock-demo' });

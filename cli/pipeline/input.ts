@@ -1,11 +1,14 @@
 import { resolve, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { git, gitRoot, manifestAtCommit, pathInRepo, repoUrl, resolveCommit } from '../../activities/shared';
+import { EMPTY_TREE } from '../../model/anchor';
 import { MANIFEST_FILE } from '../../model/manifest';
 import { parseWith } from '../../model/parse';
 import { pipelineInputSchema, type PipelineInput } from '../../model/pipeline';
 import { badInput } from '../errors';
 import type { CiContext } from './ci-context';
+
+const hasParent = async (repo: string, commit: string): Promise<boolean> => (await git(repo, ['rev-list', '--parents', '-n', '1', commit])).trim().split(' ').length > 1;
 
 export interface TriggerRequest {
   repo: string;
@@ -26,9 +29,16 @@ export interface TriggerRequest {
  * Every problem is bad input (exit 2: ExitError, InvalidInputError or GitError) naming what is wrong.
  */
 export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Promise<PipelineInput> {
+  if (req.policy !== undefined)
+    throw badInput(
+      `--policy is not accepted: the policy is read where the environment's stable release says, never where a trigger points. ` +
+        `Set \`policy: <path>\` in airlock.yaml (default <service dir>/airlock.policy.yaml); it takes effect once that change is deployed`,
+    );
   const repo = await gitRoot(resolve(req.repo));
   const headCommit = await resolveCommit(repo, req.commit ?? ci.sha ?? 'HEAD');
-  const baseCommit = await resolveCommit(repo, req.base ?? ci.before ?? `${headCommit}^`).catch(() => {
+  // information only: the pipeline judges stable..head (the environment's stable release), never this base
+  const baseCommit = await resolveCommit(repo, req.base ?? ci.before ?? `${headCommit}^`).catch(async () => {
+    if (req.base === undefined && ci.before === undefined && !(await hasParent(repo, headCommit))) return EMPTY_TREE; // a root commit
     throw badInput(`--base: ${req.base ?? `${headCommit.slice(0, 12)}^`} is not a commit in ${repo} (a shallow clone? fetch with depth 0)`);
   });
   const serviceDir =
@@ -53,7 +63,7 @@ export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Prom
       headCommit,
       author,
       trigger: { ci: ci.ci, ...(ci.runUrl ? { runUrl: ci.runUrl } : {}) },
-      policyPath: req.policy ?? posix.join(serviceDir, 'airlock.policy.yaml'),
+      policyPath: posix.join(serviceDir, 'airlock.policy.yaml'),
     },
     'pipeline input',
   );

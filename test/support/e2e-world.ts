@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,12 @@ export interface WorldOptions {
   steps?: number[];
   /** Adds the author (dana@example.com) to the `developers` approver group, to show self-approval is refused. */
   authorIsDeveloper?: boolean;
+  /**
+   * Deploys the repository's first commit before the tests (default true): a first release is a bootstrap,
+   * approved by the worker's bootstrap approvers (alice and sam, from the world's bootstrap file), so the
+   * tests start from an environment with a stable release whose policy judges their changes.
+   */
+  bootstrap?: boolean;
 }
 
 /** Environments of runs of this helper: `e2e-<name>-<pid base 36>`. */
@@ -82,17 +88,35 @@ export class E2eWorld {
     if (!RUN_ENVIRONMENT.test(environment) || environment.length > 21) throw new Error(`e2e world name ${opts.name}: lowercase letters, at most 14`);
     await cleanUpEnvironment(config, environment);
     const routerPort = await freePort();
-    const env = { TEMPORAL_TASK_QUEUE: `${environment}-${Date.now().toString(36)}` };
     const people = ['alice', 'sam', ...(opts.authorIsDeveloper ? ['dana@example.com'] : [])];
     const keys = Object.fromEntries(people.map((id) => [id, approverKey(id)]));
     const dir = mkdtempSync(join(tmpdir(), `airlock-e2e-${opts.name}-`));
+    const bootstrapFile = join(dir, 'bootstrap.policy.yaml');
+    writeFileSync(bootstrapFile, bootstrapPolicyYaml(keys.alice!, keys.sam!));
+    const env = { TEMPORAL_TASK_QUEUE: `${environment}-${Date.now().toString(36)}`, AIRLOCK_BOOTSTRAP_POLICY: bootstrapFile };
     const repo = DemoRepo.create(join(dir, 'demo-service'), { alice: keys.alice!, sam: keys.sam! }, {
       developers: opts.authorIsDeveloper ? [{ id: 'dana@example.com', publicKey: keys['dana@example.com']! }] : [],
       prepare: (r) => r.edit('airlock.yaml', (text) => `${text.trimEnd()}\n${environmentYaml(environment, routerPort, opts.steps ?? [50, 100])}`),
     });
     const world = new E2eWorld(opts, environment, config, dir, repo, env, keys);
     await world.startWorker();
+    if (opts.bootstrap !== false) await world.firstRelease();
     return world;
+  }
+
+  /** The environment's first release (the repository's head): a bootstrap, approved by alice and sam, promoted. */
+  async firstRelease(): Promise<void> {
+    const head = this.repo.head();
+    const id = this.pipelineId(head);
+    const started = this.cli(this.triggerArgs());
+    if (started.code !== 0) throw new Error(`first release: trigger exited ${started.code}: ${started.stderr}`);
+    await this.waitForState(id, (s) => s.stage === 'approval' && !!s.approval?.deadline, 'waiting for the bootstrap approvers');
+    for (const who of ['sam', 'alice']) {
+      const r = this.cli(['approve', id, '--as', who, '--comment', 'e2e: first release']);
+      if (r.code !== 0) throw new Error(`first release: approve --as ${who} exited ${r.code}: ${r.stderr}`);
+    }
+    const done = await this.waitForState(id, (s) => s.stage === 'done', 'done');
+    if (done.outcome?.kind !== 'promoted') throw new Error(`first release: ${JSON.stringify(done.outcome)}`);
   }
 
   cli: Cli = (args, timeoutMs) => airlock(args, this.env, timeoutMs);
@@ -153,6 +177,18 @@ export function useE2eWorld(opts: WorldOptions, set: (world: E2eWorld) => void):
   let world: E2eWorld | undefined;
   beforeAll(async () => set((world = await E2eWorld.create(opts))), 300_000);
   afterAll(async () => world?.tearDown(), 300_000);
+}
+
+/** The worker's bootstrap file of a world: alice (developers) and sam (security), both needed. */
+function bootstrapPolicyYaml(alice: string, sam: string): string {
+  return `version: 1
+approvers:
+  - { name: alice, publicKey: ${alice}, groups: [developers] }
+  - { name: sam, publicKey: ${sam}, groups: [security] }
+rule: { approvals: 2, require: [security] }
+timeout: 10m
+branches: [main]
+`;
 }
 
 /** The environment a test adds to the demo's airlock.yaml: one replica, short analysis, its own router port. */

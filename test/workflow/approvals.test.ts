@@ -9,7 +9,7 @@ import { scenarios } from './support/scenarios';
 let h: Harness;
 useHarness((x) => (h = x));
 
-const PRE_DEPLOY = ['readBasePolicy', 'readManifest', 'assessChange', 'buildImage', 'scanImage', 'evaluatePolicy'];
+const PRE_DEPLOY = ['resolveAnchor', 'readAnchorPolicy', 'readManifest', 'assessChange', 'buildImage', 'scanImage', 'evaluatePolicy'];
 // Freeze windows and exception expiry are re-checked before the deploy and each traffic increase (patch recheck-windows).
 const ROLLOUT = ['recheckWindows', 'deployCandidate', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'promote'];
 const sorted = (names: string[]) => [...names].sort();
@@ -17,8 +17,9 @@ const sorted = (names: string[]) => [...names].sort();
 test('low risk is approved automatically, with its reasons, and promoted', async () => {
   const run = await scenarios['low-auto-promote'](h);
   expect(run.results[0]!.outcome).toMatchObject({ kind: 'promoted' });
-  expect(sorted(run.mocks.names().slice(0, 2))).toEqual(sorted(PRE_DEPLOY.slice(0, 2))); // read in parallel
-  expect(run.mocks.names().slice(2)).toEqual([...PRE_DEPLOY.slice(2), ...ROLLOUT]);
+  expect(run.mocks.names()[0]).toBe('resolveAnchor');
+  expect(sorted(run.mocks.names().slice(1, 3))).toEqual(sorted(PRE_DEPLOY.slice(1, 3))); // read in parallel
+  expect(run.mocks.names().slice(3)).toEqual([...PRE_DEPLOY.slice(3), ...ROLLOUT]);
   expect(run.mocks.names()).not.toContain('rollback');
   const [auto] = run.states[0]!.approval!.decisions;
   expect(auto).toMatchObject({ approver: 'airlock', decision: 'approve', automatic: true });

@@ -1,4 +1,5 @@
 import { useHarness, type Harness } from './support/harness';
+import { ANCHOR_COMMIT } from './support/mock-activities';
 import { scenarios } from './support/scenarios';
 
 // Canary / blue-green rollout, analysis, abort, promote and the rollback saga (mocked activities).
@@ -6,12 +7,13 @@ import { scenarios } from './support/scenarios';
 let h: Harness;
 useHarness((x) => (h = x));
 
-test('the base policy and airlock.yaml are read once; each later stage gets what it needs from them', async () => {
+test('the anchored policy and airlock.yaml are read once; each later stage gets what it needs from them', async () => {
   const run = await scenarios['low-auto-promote'](h);
   expect(run.results[0]!.outcome.kind).toBe('promoted');
   const input = (name: string) => run.mocks.calls.filter((c) => c.name === name).map((c) => c.input);
-  const [base] = input('readBasePolicy') as { commit: string }[];
-  expect(base!.commit).toBe('b'.repeat(40));
+  const [base] = input('readAnchorPolicy') as { anchor: string }[];
+  expect(base!.anchor).toBe(ANCHOR_COMMIT); // the stable release's commit, not the trigger's base
+  expect(input('assessChange')).toEqual([expect.objectContaining({ baseCommit: ANCHOR_COMMIT })]);
   const [manifest] = input('readManifest') as { commit: string }[];
   expect(manifest!.commit).toBe(run.states[0]!.headCommit);
   expect(input('assessChange')).toEqual([expect.objectContaining({ riskPolicy: { thresholds: { medium: 40, high: 70 } } })]);
@@ -20,7 +22,7 @@ test('the base policy and airlock.yaml are read once; each later stage gets what
   const [deploy] = input('deployCandidate');
   expect(deploy).toMatchObject({ target: { service: 'low-auto-promote', environment: 'prod', settings: { routerPort: 18080 } } });
   expect(deploy).not.toHaveProperty('commit');
-  for (const old of ['readPolicySnapshot', 'analyzeChange', 'scoreRisk']) expect(input(old)).toEqual([]);
+  for (const old of ['readPolicySnapshot', 'analyzeChange', 'scoreRisk', 'readBasePolicy']) expect(input(old)).toEqual([]);
 });
 
 test("a forged input (steps [100], minSuccessRate 0, another author) rolls out with airlock.yaml's steps and thresholds", async () => {

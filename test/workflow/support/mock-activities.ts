@@ -39,6 +39,10 @@ export interface MockOptions {
   gateRecord?: (input: GateRecordInput) => GateRecord;
   /** the policy file readBasePolicy parses (default: risk thresholds only) */
   policy?: unknown;
+  /** the stable release's commit resolveAnchor answers (default ANCHOR_COMMIT); null: a first release (bootstrap) */
+  anchor?: string | null;
+  /** the approval snapshot readAnchorPolicy answers for a first release (the worker's bootstrap approvers) */
+  bootstrapSnapshot?: PolicySnapshot;
   /** runs inside the activity after its effect, before it answers (e.g. block until the worker is killed) */
   during?: Partial<Record<PipelineActivityName, (input: Record<string, unknown>, attempt: number) => Promise<void>>>;
 }
@@ -49,6 +53,7 @@ export const MANIFEST_ENVIRONMENT = {
   rollout: { strategy: 'canary', steps: [10, 50, 100] },
   analysis: { interval: '1s', checks: 1, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 0 },
 };
+export const ANCHOR_COMMIT = 'a0'.repeat(20);
 
 export const digestOf = (releaseId: string) => `sha256:${Buffer.from(releaseId).toString('hex').padEnd(64, '0').slice(0, 64)}`;
 
@@ -104,6 +109,22 @@ export function mockActivities(o: MockOptions = {}) {
       snapshot: o.snapshot ?? defaultSnapshot(),
       policy: { policy: policySchema.parse(o.policy ?? { risk: { thresholds: { medium: 40, high: 70 } } }), digest: 'sha256:' + 'ab'.repeat(32), source: `${i.path} at ${i.commit.slice(0, 12)}` },
     })),
+    resolveAnchor: wrap('resolveAnchor', (i) => {
+      const commit = o.anchor === undefined ? ANCHOR_COMMIT : o.anchor;
+      return { commit, stableReleaseId: commit ? `${i.service}-${i.environment}-${commit.slice(0, 12)}` : null };
+    }),
+    readAnchorPolicy: wrap('readAnchorPolicy', (i) => {
+      const source = i.anchor ? `git:${i.repo}@${i.anchor}:airlock.policy.yaml` : 'bootstrap:/etc/airlock/bootstrap.policy.yaml';
+      const snapshot = (i.anchor ? o.snapshot : o.bootstrapSnapshot) ?? o.snapshot ?? defaultSnapshot();
+      return {
+        anchor: i.anchor ?? 'bootstrap',
+        source,
+        branch: 'main',
+        ...(i.anchor ? { path: 'airlock.policy.yaml' } : {}),
+        snapshot: { ...snapshot, source },
+        policy: { policy: policySchema.parse({ risk: { thresholds: { medium: 40, high: 70 } } }), digest: 'sha256:' + (i.anchor ? 'ab' : 'b0').repeat(32), source },
+      };
+    }),
     readManifest: wrap('readManifest', (i) => ({
       build: { context: '.', dockerfile: 'Dockerfile' },
       target: { service: i.service, environment: i.environment, run: { port: 8080, health: '/healthz', replicas: 1 }, settings: environmentSchema.parse({ ...MANIFEST_ENVIRONMENT, ...o.manifest }) },

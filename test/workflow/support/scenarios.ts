@@ -65,6 +65,23 @@ async function single(
 export const scenarios = {
   'low-auto-promote': (h: Harness) => single(h, 'low-auto-promote', { risk: 'low' }),
 
+  // issue 11 items 1-2: the policy at the stable release's commit judges stable..head; a first release is a bootstrap
+  'anchored-policy': (h: Harness) => single(h, 'anchored-policy', { risk: 'low' }),
+
+  'bootstrap-first-release': (h: Harness) =>
+    // the scorer says low, but there is no stable release: high, the worker's bootstrap approvers decide
+    single(h, 'bootstrap-first-release', { risk: 'low', anchor: null }, {}, async (p, run) => {
+      await waitForStage(p, 'approval');
+      run.states.push(await p.query(stateQuery));
+      run.receipts.push(await approve(p, 'sam'));
+      run.receipts.push(await approve(p, 'alice'));
+    }),
+
+  'not-a-descendant': (h: Harness) =>
+    single(h, 'not-a-descendant', {
+      fail: { resolveAnchor: () => nonRetryable('AnchorError', 'head 0123456789ab does not descend from a0a0a0a0a0a0, the stable release x of y/prod') },
+    }),
+
   'medium-one-approval': (h: Harness) =>
     single(h, 'medium-one-approval', { risk: 'medium' }, {}, async (p, run) => {
       await waitForStage(p, 'approval');
