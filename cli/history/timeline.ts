@@ -1,6 +1,6 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { BasePolicy, ChangeAssessment } from '../../model/activities';
+import type { AnchoredPolicy, BasePolicy, ChangeAssessment } from '../../model/activities';
 import { verifyApproval, verifyApprovalV1, type Approval, type ApprovalSubject, type Decision } from '../../model/approval';
 import type { BuildResult } from '../../model/build';
 import { describeUser } from '../../model/image-user';
@@ -10,6 +10,7 @@ import type { PolicySnapshot } from '../../model/policy-snapshot';
 import type { PolicyVerdict } from '../../model/policy-verdict';
 import type { RiskAssessment } from '../../model/risk';
 import type { ScanSummary } from '../../model/scan';
+import { EMPTY_TREE } from '../../model/names';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const EventType = {
@@ -53,6 +54,11 @@ export interface Timeline {
   input?: PipelineInput;
   stages: StageEntry[];
   risk?: Pick<RiskAssessment, 'score' | 'level'> & { reasons: string[] };
+  /**
+   * What the pipeline judged (patch `policy-anchor`): the base of the range (the stable release's commit,
+   * or git's empty tree for a first release) and whether it was a bootstrap; absent for older pipelines.
+   */
+  judged?: { base: string; bootstrap: boolean };
   image?: string;
   scan?: { vulnerabilities: Record<string, number>; secrets: { ruleId: string; target: string }[]; misconfigurations: string[]; reportDigest: string; sbomDigest: string; imageUser?: string };
   policy?: { allowed: boolean; policyDigest: string; violations: string[]; exceptionsApplied: string[] };
@@ -175,7 +181,7 @@ function boundOf(tl: Timeline, decision: Decision, snapshot?: PolicySnapshot, bu
     runId: tl.runId ?? '',
     environment: tl.input?.environment ?? '',
     imageDigest: build?.digest ?? '',
-    baseCommit: tl.input?.baseCommit ?? '',
+    baseCommit: tl.judged?.base ?? tl.input?.baseCommit ?? '',
     headCommit: tl.input?.headCommit ?? '',
     riskLevel: tl.risk?.level ?? '',
     policyDigest: snapshot?.policyDigest ?? '',
@@ -204,8 +210,22 @@ function absorbResult(tl: Timeline, activity: string, value: unknown, setSnapsho
     case 'readBasePolicy':
       setSnapshot((value as BasePolicy).snapshot);
       break;
-    case 'assessChange':
-      tl.risk = riskOf((value as ChangeAssessment).risk);
+    case 'assessChange': {
+      // the level the workflow routed (workflows/decisions.ts routeRisk): a first release or a change to
+      // the gate files is high whatever the score says; the signed decisions bind that level
+      const { risk, change } = value as ChangeAssessment;
+      const routed = riskOf(risk)!;
+      tl.risk = tl.judged?.bootstrap || change.touchesGates ? { ...routed, level: 'high' } : routed;
+      break;
+    }
+    // pipelines started from the workflow's patch `policy-anchor`
+    case 'resolveAnchor': {
+      const commit = (value as { commit: string | null }).commit;
+      tl.judged = { base: commit ?? EMPTY_TREE, bootstrap: commit === null };
+      break;
+    }
+    case 'readAnchorPolicy':
+      setSnapshot((value as AnchoredPolicy).snapshot);
       break;
     // pipelines started before the workflow's patch `read-once`
     case 'readPolicySnapshot':
