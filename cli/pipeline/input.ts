@@ -57,7 +57,7 @@ export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Prom
       service: manifest.service,
       environment: req.env,
       // The wire name stays `repo`; it carries a URL the worker fetches from, never a checkout it reads in place.
-      repo: req.repoUrl ? repoUrl(req.repoUrl) : pathToFileURL(repo).href,
+      repo: req.repoUrl ? credentialFree(repoUrl(req.repoUrl)) : pathToFileURL(repo).href,
       serviceDir,
       baseCommit,
       headCommit,
@@ -67,4 +67,21 @@ export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Prom
     },
     'pipeline input',
   );
+}
+
+/**
+ * The URL goes into the workflow input, and so into the history that everyone with Temporal read access
+ * sees: a password or an http(s) user name (where tokens travel) is refused. Credentials belong on the
+ * worker's host (a deploy key, a git credential helper), never in the trigger.
+ */
+export function credentialFree(url: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url; // scp-like user@host:path: a user name, no secret
+  }
+  if (parsed.password || (/^https?:$/.test(parsed.protocol) && parsed.username))
+    throw badInput(`--repo-url: carries credentials (user:token@): configure them on the worker's host (a deploy key or a git credential helper); the URL is recorded in the pipeline's history`);
+  return url;
 }

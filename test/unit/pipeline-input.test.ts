@@ -1,6 +1,7 @@
 import { parseWith } from '../../model/parse';
 import { pipelineInputSchema } from '../../model/pipeline';
 import { lockWorkflowId } from '../../model/names';
+import { credentialFree } from '../../cli/pipeline/input';
 
 const valid = {
   service: 'shop',
@@ -36,4 +37,11 @@ test('bad input lists every field as path: message', () => {
 
 test('one lock per service and environment', () => {
   expect(lockWorkflowId('shop', 'prod')).toBe('airlock-lock/shop/prod');
+});
+
+test('--repo-url with credentials is refused: the URL is recorded in the history', () => {
+  for (const ok of ['https://git.example.com/shop.git', 'ssh://git@git.example.com/shop.git', 'git@git.example.com:shop.git', 'file:///repos/shop'])
+    expect(credentialFree(ok)).toBe(ok);
+  for (const bad of ['https://x-access-token:ghs_abc@github.com/o/r.git', 'https://glpat-abc@gitlab.example.com/o/r.git', 'ssh://git:secret@host/r.git'])
+    expect(() => credentialFree(bad)).toThrow(/--repo-url: carries credentials/);
 });
