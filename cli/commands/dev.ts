@@ -13,8 +13,8 @@ const usage = `usage: airlock dev up [--skip-bootstrap]
        airlock dev down [--docker]
 
 up      install and start the local stack: Debian packages, dockerd, Temporal/Pulumi/Trivy (built from
-        their Go modules), base images, then the Temporal dev server (headless), a read-only Temporal UI, the OCI registry and
-        Prometheus.
+        their Go modules), base images, then the Temporal dev server (headless), the Temporal UI (read-only;
+        AIRLOCK_TEMPORAL_UI=off for none), the OCI registry and Prometheus.
         Idempotent: what already runs is left alone.
 status  one line per component; exit 0 only when every component is ok.
 down    stop the services \`up\` started (by pid); data stays. --docker also stops a dockerd airlock started.`;
