@@ -22,11 +22,11 @@ const envSchema = z.object({
   TEMPORAL_TLS_KEY: optionalPath,
   AIRLOCK_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   /**
-   * The dev server's web UI: off by default. The UI of temporal CLI 1.5.1's dev server cannot be made
-   * read-only (no flag sets its DisableWriteActions), and its reset, signal and terminate buttons are a
-   * door around the gate (docs/security.md "Temporal access is production access").
+   * The Temporal web UI `airlock dev up` starts: `read-only` (the default) runs the standalone Temporal UI
+   * server with write actions disabled beside the headless dev server; `off` runs no UI. There is no writable
+   * mode: a UI that can reset, signal or terminate is a door around the gate (docs/security.md item 13).
    */
-  AIRLOCK_TEMPORAL_UI: z.enum(['off', 'on']).default('off'),
+  AIRLOCK_TEMPORAL_UI: z.enum(['read-only', 'off']).default('read-only'),
   DOCKER_HOST: z.string().min(1).optional(),
   AIRLOCK_REGISTRY: hostPort.default('127.0.0.1:5000'),
   PROMETHEUS_URL: url.default('http://127.0.0.1:9090'),
@@ -35,6 +35,7 @@ const envSchema = z.object({
   AIRLOCK_BASE_IMAGE: z.string().min(1).default('airlock/base:bookworm-1'),
   AIRLOCK_ROUTER_IMAGE: z.string().min(1).default('airlock/router:bookworm-1'),
   AIRLOCK_TEMPORAL_BIN: optionalPath,
+  AIRLOCK_TEMPORAL_UI_BIN: optionalPath,
   AIRLOCK_PULUMI_BIN: optionalPath,
   AIRLOCK_TRIVY_BIN: optionalPath,
   /**
@@ -70,6 +71,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       uiPort: e.AIRLOCK_TEMPORAL_UI_PORT,
       ui: e.AIRLOCK_TEMPORAL_UI,
       dbFile: join(home, 'temporal', 'temporal.db'),
+      /** Where `dev up` writes the UI server's config (infra/local/stack.ts temporalUiConfig). */
+      uiDir: join(home, 'temporal-ui'),
     },
     docker: { host: e.DOCKER_HOST },
     registry: e.AIRLOCK_REGISTRY,
@@ -82,6 +85,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     images: { base: e.AIRLOCK_BASE_IMAGE, router: e.AIRLOCK_ROUTER_IMAGE },
     tools: {
       temporal: e.AIRLOCK_TEMPORAL_BIN,
+      'temporal-ui': e.AIRLOCK_TEMPORAL_UI_BIN,
       pulumi: e.AIRLOCK_PULUMI_BIN,
       trivy: e.AIRLOCK_TRIVY_BIN,
     },

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Temporal CLI, Pulumi CLI, Trivy and trivy-db from their Go modules at pinned versions
+# Builds the Temporal CLI, the Temporal UI server, Pulumi CLI, Trivy and trivy-db from their Go modules at pinned versions
 # into $AIRLOCK_CACHE/tools/<name>-<version>/bin. A tool already built is reused; nothing else is touched.
 source "$(dirname "$0")/lib.sh"
 hold_lock tools   # one build at a time, even when two bootstraps run at once
@@ -38,6 +38,11 @@ build_with_module() { # NAME VERSION PKG REQUIRE... -- extra go build flags via 
 REPLACES="" LDFLAGS="-X github.com/temporalio/cli/temporalcli.Version=$TEMPORAL_VERSION" TAGS="" EXTRA_ENV="CGO_ENABLED=0" \
   build_with_module temporal "$TEMPORAL_VERSION" github.com/temporalio/cli/cmd/temporal \
   "github.com/temporalio/cli@v$TEMPORAL_VERSION"
+
+# Temporal UI server: run beside the headless dev server with write actions disabled (docs/security.md, item 13).
+REPLACES="" LDFLAGS="" TAGS="" EXTRA_ENV="CGO_ENABLED=0" \
+  build_with_module temporal-ui "$TEMPORAL_UI_VERSION" github.com/temporalio/ui-server/v2/cmd/server \
+  "github.com/temporalio/ui-server/v2@v$TEMPORAL_UI_VERSION"
 
 # Pulumi CLI: pkg/v3 replaces sdk/v3 with ../sdk (pin the same version) and atotto/clipboard (copied).
 REPLACES="github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e" \

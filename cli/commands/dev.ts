@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { publicKeyOf } from '../../model/approval';
 import { probeAll } from '../../infra/local/probes';
-import { ensureService, processDirs, runBootstrap, SERVICES } from '../../infra/local/stack';
+import { ensureService, processDirs, runBootstrap, SERVICES, servicesToStart } from '../../infra/local/stack';
 import { stopProcess } from '../../infra/local/processes';
 import { loadConfig, type AirlockConfig } from '../../infra/config';
 import { jsonFlag, parseCommandArgs } from '../args';
@@ -18,7 +18,8 @@ const usage = `usage: airlock dev up [--skip-bootstrap]
        airlock dev down [--docker]
 
 up      install and start the local stack: Debian packages, dockerd, Temporal/Pulumi/Trivy (built from
-        their Go modules), base images, then the Temporal dev server, the OCI registry and Prometheus.
+        their Go modules), base images, then the Temporal dev server (headless), the Temporal UI (read-only;
+        AIRLOCK_TEMPORAL_UI=off for none), the OCI registry and Prometheus.
         Idempotent: what already runs is left alone.
 status  one line per component; exit 0 only when every component is ok.
 down    stop the services \`up\` started (by pid); data stays. --docker also stops a dockerd airlock started.`;
@@ -55,7 +56,7 @@ branches: [main]
 export async function bringUp(config: AirlockConfig, opts: { bootstrap: boolean }): Promise<void> {
   const started = Date.now();
   if (opts.bootstrap) await runBootstrap(config);
-  for (const name of SERVICES) {
+  for (const name of servicesToStart(config)) {
     const outcome = await ensureService(config, processDirs(config), name).catch((err: Error) => {
       throw new ExitError(EXIT.failure, `airlock dev up: ${err.message}`);
     });
@@ -66,7 +67,7 @@ export async function bringUp(config: AirlockConfig, opts: { bootstrap: boolean 
   progress(table(['component', 'ok', 'version', 'endpoint / detail'], status.map((s) => [s.name, s.ok ? 'ok' : 'FAIL', s.version ?? '', s.detail ?? s.endpoint ?? ''])));
   const bad = status.filter((s) => !s.ok);
   if (bad.length) throw new ExitError(EXIT.failure, `airlock dev up: not ok: ${bad.map((s) => `${s.name} (${s.detail})`).join('; ')}`);
-  const ui = config.temporal.ui === 'on' ? `Temporal UI http://127.0.0.1:${config.temporal.uiPort}, with write actions` : 'Temporal UI off (AIRLOCK_TEMPORAL_UI=on to start it)';
+  const ui = config.temporal.ui === 'off' ? 'Temporal UI off' : `Temporal UI http://127.0.0.1:${config.temporal.uiPort}, read-only`;
   progress(`local stack ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${ui})`);
 }
 

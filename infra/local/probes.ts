@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { Connection } from '@temporalio/client';
+import { z } from 'zod';
+import { parseWith } from '../../model/parse';
 import type { AirlockConfig } from '../config';
 import { resolveTool, type ToolName } from './tools';
 
@@ -18,7 +20,7 @@ export interface ComponentStatus {
   detail?: string;
 }
 
-export const COMPONENTS = ['docker', 'registry', 'temporal', 'prometheus', 'pulumi', 'trivy', 'base-image', 'router-image'] as const;
+export const COMPONENTS = ['docker', 'registry', 'temporal', 'temporal-ui', 'prometheus', 'pulumi', 'trivy', 'base-image', 'router-image'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
 export function dockerClient(config: Pick<AirlockConfig, 'docker'>): Docker {
@@ -69,6 +71,41 @@ export async function probeTemporal(config: AirlockConfig): Promise<ComponentSta
     return { name: 'temporal', ok: false, endpoint, detail: `${errText(err)} (start it with \`npx airlock dev up\`, or set TEMPORAL_ADDRESS)` };
   } finally {
     await connection?.close();
+  }
+}
+
+/** What the UI server's GET /api/v1/settings must say (ui-server/v2 server/api/handler.go SettingsResponse). */
+const UI_READ_ONLY_KEYS = [
+  'DisableWriteActions',
+  'WorkflowTerminateDisabled',
+  'WorkflowCancelDisabled',
+  'WorkflowSignalDisabled',
+  'WorkflowUpdateDisabled',
+  'WorkflowResetDisabled',
+  'BatchActionsDisabled',
+  'StartWorkflowDisabled',
+  'ActivityCommandsDisabled',
+] as const;
+const uiSettingsSchema = z.looseObject({ Version: z.string().optional(), ...Object.fromEntries(UI_READ_ONLY_KEYS.map((k) => [k, z.boolean().optional()])) });
+
+/**
+ * The Temporal web UI: ok only when it answers and every write action is off. A UI with write actions
+ * (the dev server's own UI, a UI server configured by hand) is not ok: it is a door around the gate.
+ */
+export async function probeTemporalUi(config: AirlockConfig): Promise<ComponentStatus> {
+  const endpoint = `http://127.0.0.1:${config.temporal.uiPort}`;
+  if (config.temporal.ui === 'off') return { name: 'temporal-ui', ok: true, detail: 'off (AIRLOCK_TEMPORAL_UI=off)' };
+  try {
+    const res = await fetchWithTimeout(`${endpoint}/api/v1/settings`);
+    if (!res.ok) throw new Error(`GET /api/v1/settings answered ${res.status}`);
+    const settings = parseWith(uiSettingsSchema, await res.json(), 'temporal-ui settings') as Record<string, unknown>;
+    const writable = UI_READ_ONLY_KEYS.filter((k) => settings[k] !== true);
+    if (writable.length) {
+      return { name: 'temporal-ui', ok: false, version: settings.Version as string | undefined, endpoint, detail: `the UI on ${endpoint} has write actions on (${writable.join(', ')} not true): stop it; \`npx airlock dev up\` starts a read-only one` };
+    }
+    return { name: 'temporal-ui', ok: true, version: settings.Version as string | undefined, endpoint, detail: 'read-only' };
+  } catch (err) {
+    return { name: 'temporal-ui', ok: false, endpoint, detail: `${errText(err)} (start it with \`npx airlock dev up\`, or set AIRLOCK_TEMPORAL_UI=off)` };
   }
 }
 
@@ -129,6 +166,7 @@ export async function probeAll(config: AirlockConfig): Promise<ComponentStatus[]
     probeDocker(config),
     probeRegistry(config),
     probeTemporal(config),
+    probeTemporalUi(config),
     probePrometheus(config),
     probePulumi(config),
     probeTrivy(config),

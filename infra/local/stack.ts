@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../../model/names';
 import type { AirlockConfig } from '../config';
 import { logFile, logTail, ownedPid, sleep, startProcess, stopProcess, type ManagedProcess, type ProcessDirs } from './processes';
-import { probePrometheus, probeRegistry, probeTemporal, type ComponentStatus } from './probes';
+import { probePrometheus, probeRegistry, probeTemporal, probeTemporalUi, type ComponentStatus } from './probes';
 import { projectRoot, resolveTool } from './tools';
 
 /** The services `airlock dev up` runs as host processes, in start order. */
-export const SERVICES = ['temporal', 'registry', 'prometheus'] as const;
+export const SERVICES = ['temporal', 'temporal-ui', 'registry', 'prometheus'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export class ServiceStartError extends Error {
@@ -21,13 +21,17 @@ const splitHostPort = (hp: string): [string, number] => {
   return [hp.slice(0, i), Number(hp.slice(i + 1))];
 };
 
+/** The services `dev up` starts with this config: all of SERVICES, less the UI when AIRLOCK_TEMPORAL_UI=off. */
+export const servicesToStart = (config: AirlockConfig): ServiceName[] =>
+  SERVICES.filter((name) => name !== 'temporal-ui' || config.temporal.ui !== 'off');
+
 /** Directory Prometheus reads scrape targets from (file_sd): deploys drop `<name>.json` files here. */
 export const prometheusTargetsDir = (config: AirlockConfig): string => join(config.home, 'prometheus', 'targets');
 
 /**
- * The dev server's arguments. Headless unless AIRLOCK_TEMPORAL_UI=on: the dev server's web UI has no
- * read-only mode (temporal CLI 1.5.1 builds its UI config without DisableWriteActions), and a UI that can
- * reset, signal and terminate is a door around the gate for anyone who can open it.
+ * The dev server's arguments. Always headless: its built-in web UI cannot be made read-only (temporal CLI
+ * 1.5.1 builds its UI config without DisableWriteActions), and a UI that can reset, signal and terminate is a
+ * door around the gate for anyone who can open it. The UI runs as its own read-only service (temporal-ui).
  */
 export function temporalArgs(config: AirlockConfig): string[] {
   const [host, port] = splitHostPort(config.temporal.address);
@@ -36,11 +40,51 @@ export function temporalArgs(config: AirlockConfig): string[] {
     '--db-filename', config.temporal.dbFile,
     '--ip', host,
     '--port', String(port),
-    ...(config.temporal.ui === 'on' ? ['--ui-port', String(config.temporal.uiPort)] : ['--headless']),
+    '--headless',
     '--namespace', config.temporal.namespace,
     '--log-level', 'warn',
     ...SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
   ];
+}
+
+/**
+ * The settings of the standalone Temporal UI server (keys of ui-server/v2 server/config/config.go): loopback
+ * only, every write action off. disableWriteActions makes the server answer 405 to every non-GET API call but
+ * workflow queries (server/route/api.go DisableWriteMiddleware); the per-action switches also hide the buttons.
+ */
+export function temporalUiConfig(config: AirlockConfig): Record<string, unknown> {
+  return {
+    temporalGrpcAddress: config.temporal.address,
+    host: '127.0.0.1',
+    port: config.temporal.uiPort,
+    enableUi: true,
+    defaultNamespace: config.temporal.namespace,
+    notifyOnNewVersion: false,
+    disableWriteActions: true,
+    ...Object.fromEntries(TEMPORAL_UI_WRITE_SWITCHES.map((key) => [key, true])),
+  };
+}
+
+/** The per-action "disabled" switches of the UI server, all set by temporalUiConfig. */
+export const TEMPORAL_UI_WRITE_SWITCHES = [
+  'workflowTerminateDisabled',
+  'workflowCancelDisabled',
+  'workflowSignalDisabled',
+  'workflowUpdateDisabled',
+  'workflowResetDisabled',
+  'batchActionsDisabled',
+  'startWorkflowDisabled',
+  'activityCommandsDisabled',
+] as const;
+
+/** The UI server reads <root>/<config>/<env>.yaml; temporalUiProcess writes it (JSON is YAML) under $AIRLOCK_HOME/temporal-ui. */
+export const temporalUiArgs = (config: AirlockConfig): string[] => ['--root', config.temporal.uiDir, '--config', 'config', '--env', 'airlock', 'start'];
+
+export function temporalUiProcess(config: AirlockConfig): ManagedProcess {
+  const dir = join(config.temporal.uiDir, 'config');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'airlock.yaml'), `${JSON.stringify(temporalUiConfig(config), null, 2)}\n`);
+  return { name: 'temporal-ui', command: resolveTool(config, 'temporal-ui'), args: temporalUiArgs(config) };
 }
 
 function temporalProcess(config: AirlockConfig): ManagedProcess {
@@ -101,6 +145,7 @@ function prometheusProcess(config: AirlockConfig): ManagedProcess {
 
 const SPECS: Record<ServiceName, { endpointHost: (c: AirlockConfig) => string; process: (c: AirlockConfig) => ManagedProcess; probe: (c: AirlockConfig) => Promise<ComponentStatus>; bootMs: number }> = {
   temporal: { endpointHost: (c) => splitHostPort(c.temporal.address)[0], process: temporalProcess, probe: probeTemporal, bootMs: 60_000 },
+  'temporal-ui': { endpointHost: () => '127.0.0.1', process: temporalUiProcess, probe: probeTemporalUi, bootMs: 30_000 },
   registry: { endpointHost: (c) => splitHostPort(c.registry)[0], process: registryProcess, probe: probeRegistry, bootMs: 20_000 },
   prometheus: { endpointHost: (c) => new URL(c.prometheusUrl).hostname, process: prometheusProcess, probe: probePrometheus, bootMs: 30_000 },
 };

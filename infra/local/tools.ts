@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AirlockConfig } from '../config';
 
-export type ToolName = 'temporal' | 'pulumi' | 'trivy' | 'trivy-db';
+export type ToolName = 'temporal' | 'temporal-ui' | 'pulumi' | 'trivy' | 'trivy-db';
 
 const ROOT = join(__dirname, '..', '..', ...(__dirname.includes(`${join('dist', 'infra')}`) ? ['..'] : []));
 
@@ -17,6 +17,7 @@ export function pinnedVersions(): Record<ToolName, string> {
   };
   return {
     temporal: get('TEMPORAL_VERSION'),
+    'temporal-ui': get('TEMPORAL_UI_VERSION'),
     pulumi: get('PULUMI_VERSION'),
     trivy: get('TRIVY_VERSION'),
     'trivy-db': get('TRIVY_DB_VERSION'),
@@ -26,6 +27,8 @@ export function pinnedVersions(): Record<ToolName, string> {
 export class ToolMissingError extends Error {
   override readonly name = 'ToolMissingError';
 }
+
+const overrideVar = (name: ToolName) => `AIRLOCK_${name.toUpperCase().replace(/-/g, '_')}_BIN`;
 
 function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':')) {
@@ -39,10 +42,10 @@ function onPath(name: string): string | undefined {
  * Path of a tool: the config override (AIRLOCK_<TOOL>_BIN), else the pinned build in the cache, else one on
  * PATH whose version matches the pin. Throws ToolMissingError saying how to get it.
  */
-export function resolveTool(config: Pick<AirlockConfig, 'cache' | 'tools'>, name: ToolName): string {
+export function resolveTool(config: Pick<AirlockConfig, 'cache'> & { tools: Partial<AirlockConfig['tools']> }, name: ToolName): string {
   const override = name === 'trivy-db' ? undefined : config.tools[name];
   if (override) {
-    if (!existsSync(override)) throw new ToolMissingError(`${name}: ${override} (from AIRLOCK_${name.toUpperCase()}_BIN) does not exist`);
+    if (!existsSync(override)) throw new ToolMissingError(`${name}: ${override} (from ${overrideVar(name)}) does not exist`);
     return override;
   }
   const version = pinnedVersions()[name];
@@ -58,7 +61,7 @@ export function resolveTool(config: Pick<AirlockConfig, 'cache' | 'tools'>, name
     }
   }
   throw new ToolMissingError(
-    `${name} ${version} is not installed: run \`npx airlock dev up\` (or bash scripts/bootstrap.sh) to build it into ${join(config.cache, 'tools')}, or set AIRLOCK_${name.toUpperCase().replace('-', '_')}_BIN`,
+    `${name} ${version} is not installed: run \`npx airlock dev up\` (or bash scripts/bootstrap.sh) to build it into ${join(config.cache, 'tools')}, or set ${overrideVar(name)}`,
   );
 }
 

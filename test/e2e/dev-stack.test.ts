@@ -13,7 +13,7 @@ const pidOf = (name: string) => readFileSync(join(config.dirs.run, `${name}.pid`
 test('dev status --json reports every component ok', () => {
   const r = airlock(['dev', 'status', '--json']);
   const status = JSON.parse(r.stdout) as ComponentStatus[];
-  expect(status.map((s) => s.name)).toEqual(['docker', 'registry', 'temporal', 'prometheus', 'pulumi', 'trivy', 'base-image', 'router-image']);
+  expect(status.map((s) => s.name)).toEqual(['docker', 'registry', 'temporal', 'temporal-ui', 'prometheus', 'pulumi', 'trivy', 'base-image', 'router-image']);
   expect(status.filter((s) => !s.ok)).toEqual([]);
   expect(r.code).toBe(0);
 });

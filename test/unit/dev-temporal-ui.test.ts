@@ -1,21 +1,81 @@
-// Issue 11 item 13 (a): `airlock dev up` starts the Temporal dev server without its web UI unless asked.
-// temporal CLI 1.5.1's dev server has no read-only UI (its UI config never sets DisableWriteActions), so
-// the UI is off by default and AIRLOCK_TEMPORAL_UI=on opts in to a UI with write actions.
+// Issue 11 item 13 (a): `airlock dev up` runs the Temporal dev server headless and the standalone Temporal UI
+// server beside it with every write action disabled; AIRLOCK_TEMPORAL_UI=off runs no UI. No writable mode.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../infra/config';
-import { temporalArgs } from '../../infra/local/stack';
+import { probeTemporalUi } from '../../infra/local/probes';
+import { servicesToStart, temporalArgs, temporalUiArgs, temporalUiConfig, TEMPORAL_UI_WRITE_SWITCHES } from '../../infra/local/stack';
 
-test('dev up starts Temporal headless by default: no web UI that can reset, signal or terminate', () => {
-  const args = temporalArgs(loadConfig({ HOME: '/h' }));
-  expect(args).toContain('--headless');
-  expect(args).not.toContain('--ui-port');
+test('the dev server is always headless: its built-in UI cannot be made read-only', () => {
+  for (const ui of ['', 'off', 'read-only']) {
+    const args = temporalArgs(loadConfig({ HOME: '/h', AIRLOCK_TEMPORAL_UI: ui }));
+    expect(args).toContain('--headless');
+    expect(args).not.toContain('--ui-port');
+  }
 });
 
-test('AIRLOCK_TEMPORAL_UI=on starts the UI on AIRLOCK_TEMPORAL_UI_PORT', () => {
-  const args = temporalArgs(loadConfig({ HOME: '/h', AIRLOCK_TEMPORAL_UI: 'on', AIRLOCK_TEMPORAL_UI_PORT: '9000' }));
-  expect(args).not.toContain('--headless');
-  expect(args.slice(args.indexOf('--ui-port'), args.indexOf('--ui-port') + 2)).toEqual(['--ui-port', '9000']);
+test('by default dev up starts the read-only UI server after Temporal', () => {
+  expect(servicesToStart(loadConfig({ HOME: '/h' }))).toEqual(['temporal', 'temporal-ui', 'registry', 'prometheus']);
+  expect(servicesToStart(loadConfig({ HOME: '/h', AIRLOCK_TEMPORAL_UI: 'off' }))).toEqual(['temporal', 'registry', 'prometheus']);
 });
 
-test('any other value is bad input', () => {
-  expect(() => loadConfig({ HOME: '/h', AIRLOCK_TEMPORAL_UI: 'read-only' })).toThrow(/AIRLOCK_TEMPORAL_UI/);
+test('the UI config: loopback, AIRLOCK_TEMPORAL_UI_PORT, the Temporal address, write actions and every switch off', () => {
+  const config = loadConfig({ HOME: '/h', TEMPORAL_ADDRESS: '127.0.0.1:7299', TEMPORAL_NAMESPACE: 'ns1', AIRLOCK_TEMPORAL_UI_PORT: '9000' });
+  expect(temporalUiConfig(config)).toEqual({
+    temporalGrpcAddress: '127.0.0.1:7299',
+    host: '127.0.0.1',
+    port: 9000,
+    enableUi: true,
+    defaultNamespace: 'ns1',
+    notifyOnNewVersion: false,
+    disableWriteActions: true,
+    workflowTerminateDisabled: true,
+    workflowCancelDisabled: true,
+    workflowSignalDisabled: true,
+    workflowUpdateDisabled: true,
+    workflowResetDisabled: true,
+    batchActionsDisabled: true,
+    startWorkflowDisabled: true,
+    activityCommandsDisabled: true,
+  });
+  expect(TEMPORAL_UI_WRITE_SWITCHES).toHaveLength(8);
+  expect(temporalUiArgs(config)).toEqual(['--root', '/h/.local/state/airlock/temporal-ui', '--config', 'config', '--env', 'airlock', 'start']);
+});
+
+test('there is no writable UI: `on`, `writable` and anything else are bad input', () => {
+  for (const ui of ['on', 'writable', 'yes']) expect(() => loadConfig({ HOME: '/h', AIRLOCK_TEMPORAL_UI: ui })).toThrow(/AIRLOCK_TEMPORAL_UI/);
+});
+
+describe('probeTemporalUi: a UI with any write action on is not ok', () => {
+  const serve = (settings: Record<string, unknown>): Promise<[Server, number]> =>
+    new Promise((resolve) => {
+      const server = createServer((_req, res) => res.end(JSON.stringify(settings)));
+      server.listen(0, '127.0.0.1', () => resolve([server, (server.address() as AddressInfo).port]));
+    });
+  const readOnly = Object.fromEntries(['DisableWriteActions', 'WorkflowTerminateDisabled', 'WorkflowCancelDisabled', 'WorkflowSignalDisabled', 'WorkflowUpdateDisabled', 'WorkflowResetDisabled', 'BatchActionsDisabled', 'StartWorkflowDisabled', 'ActivityCommandsDisabled'].map((k) => [k, true]));
+  const probe = async (settings: Record<string, unknown>) => {
+    const [server, port] = await serve(settings);
+    try {
+      return await probeTemporalUi(loadConfig({ HOME: '/h', AIRLOCK_TEMPORAL_UI_PORT: String(port) }));
+    } finally {
+      server.close();
+    }
+  };
+
+  test('every switch true: ok, read-only', async () => {
+    expect(await probe({ ...readOnly, Version: '2.42.1' })).toMatchObject({ ok: true, version: '2.42.1', detail: 'read-only' });
+  });
+  test("the dev server's own UI (all false): not ok, naming the switches", async () => {
+    const s = await probe(Object.fromEntries(Object.keys(readOnly).map((k) => [k, false])));
+    expect(s.ok).toBe(false);
+    expect(s.detail).toMatch(/write actions on \(DisableWriteActions, WorkflowTerminateDisabled/);
+  });
+  test('one switch off or missing: not ok', async () => {
+    expect((await probe({ ...readOnly, WorkflowResetDisabled: false })).detail).toMatch(/\(WorkflowResetDisabled not true\)/);
+    const { ActivityCommandsDisabled: _, ...missing } = readOnly;
+    expect((await probe(missing)).ok).toBe(false);
+  });
+  test('AIRLOCK_TEMPORAL_UI=off: nothing to probe', async () => {
+    expect(await probeTemporalUi(loadConfig({ HOME: '/h', AIRLOCK_TEMPORAL_UI: 'off' }))).toMatchObject({ ok: true });
+  });
 });
