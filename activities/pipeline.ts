@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import type { ChangeSummary, PipelineActivities } from '../model/activities';
 import type { ChangeAnalysis } from '../model/change';
+import { EMPTY_TREE } from '../model/names';
 import type { AirlockConfig } from '../infra/config';
 import { createBuildActivities } from './build';
 import { createChangeActivities } from './change';
@@ -48,7 +49,8 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
 
   /** base..head analyzed; the full analysis goes to the evidence store, the workflow gets the summary. */
   const analyze = async (input: { repo: string; baseCommit: string; headCommit: string; policyPath?: string }): Promise<{ analysis: ChangeAnalysis; summary: ChangeSummary }> => {
-    const repo = await fetched(input.repo, input.baseCommit, input.headCommit);
+    // a first release is judged against git's empty tree (patch policy-anchor): not a commit to fetch
+    const repo = await fetched(input.repo, ...[input.baseCommit, input.headCommit].filter((c) => c !== EMPTY_TREE));
     const analysis = await change.analyzeChange({ repo, base: input.baseCommit, head: input.headCommit, ...(input.policyPath ? { policyPath: input.policyPath } : {}) });
     const analysisDigest = await putEvidence(evidence, JSON.stringify(analysis));
     Context.current().log.info('change analyzed', { files: analysis.stats.files, analysisDigest });
