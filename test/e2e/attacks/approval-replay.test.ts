@@ -99,6 +99,10 @@ describe('run 2 of the same pipeline id (the same commit triggered again, the sa
   test(
     'run 2 waits for approval with the same image digest as run 1',
     async () => {
+      // the environment goes back to its first release (run 1's release is rolled back), so the same commit
+      // is again a change the environment does not run: run 2 judges the same range and waits for approval
+      const back = world.cli(['rollback', '--service', 'demo', '--env', world.environment, '--reason', 'attack test: back to the first release']);
+      expect({ code: back.code, stderr: back.stderr }).toMatchObject({ code: 0 });
       const ended = await describeRun();
       expect(world.trigger().code).toBe(0);
       expect((await describeRun()).runId).not.toBe(ended.runId);
