@@ -7,9 +7,14 @@ import { bundleWorkflows } from '../../worker/workflow-source';
 import { deployRelease, deployWorkflowId, rollbackRelease, rollbackWorkflowId } from '../../workflows/deploy-release';
 import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, expectStackMatchesDocker, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
 import { freePort } from '../support/ports';
+import { searchAttributeKeys } from '../../workflows/search-attributes';
+import type { GateRecordInput } from '../../model/deploy-gate';
 
 // `airlock deploy` / `airlock rollback` end to end below the CLI: the deployRelease and rollbackRelease
-// workflows on a real Temporal dev server, with the real deploy activities on the real stack.
+// workflows on a real Temporal dev server, with the real deploy activities on the real stack. The gate
+// (findGateRecord) is real for the first deploy (refused: no pipeline promoted the image); the rollout
+// part then stands in a promoted pipeline for the test's own images, since building one is the e2e tests'
+// job (test/e2e/attacks/side-doors.test.ts deploys through a real promoted pipeline).
 const ENV = 'production';
 const service = uniqueService('wf');
 let kit: DeployTestKit;
@@ -25,7 +30,9 @@ beforeAll(async () => {
     /* installed already */
   }
   [env, bundle] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: resolveTool(kit.config, 'temporal') } } }),
+    TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: resolveTool(kit.config, 'temporal') }, searchAttributes: searchAttributeKeys() },
+    }),
     bundleWorkflows(),
   ]);
   target = demoTarget(service, ENV, await freePort(), {
@@ -42,21 +49,33 @@ afterAll(async () => {
 
 test('deploy v1 and v2 (promoted), v3 (bad: rolled back by itself), then roll back to v1', async () => {
   const [v1, v2, v3] = [await buildDemoImage(kit, '1.0.0', 'none'), await buildDemoImage(kit, '2.0.0', 'none'), await buildDemoImage(kit, '3.0.0', 'errors')];
+  const real = createDeployActivities({ config: kit.config });
+  const deploy = (image: string) => {
+    const releaseId = releaseIdForImage(service, ENV, image);
+    return env.client.workflow.execute(deployRelease, {
+      workflowId: deployWorkflowId(service, ENV, releaseId),
+      taskQueue: `deploy-${service}`,
+      args: [{ target, releaseId, image }],
+    });
+  };
+  const gateWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: `deploy-${service}`, workflowBundle: bundle, activities: real });
+  const refused = await gateWorker.runUntil(deploy(v1));
+  expect(refused).toMatchObject({ kind: 'failed', stage: 'deploy', cause: { type: 'GateNotPassedError' } });
+
+  const passed = new Set([v1, v2, v3].map((image) => image.slice(image.lastIndexOf('@') + 1)));
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: `deploy-${service}`,
     workflowBundle: bundle,
-    activities: createDeployActivities({ config: kit.config }),
+    activities: {
+      ...real,
+      findGateRecord: async (input: GateRecordInput) =>
+        passed.has(input.imageDigest)
+          ? { priorRuns: 0, passed: { pipelineId: `airlock/${service}/${ENV}/fixture`, runId: 'fixture', releaseId: releaseIdForImage(service, ENV, input.imageDigest) } }
+          : real.findGateRecord(input),
+    },
   });
   await worker.runUntil(async () => {
-    const deploy = (image: string) => {
-      const releaseId = releaseIdForImage(service, ENV, image);
-      return env.client.workflow.execute(deployRelease, {
-        workflowId: deployWorkflowId(service, ENV, releaseId),
-        taskQueue: `deploy-${service}`,
-        args: [{ target, releaseId, image }],
-      });
-    };
     expect(await deploy(v1)).toMatchObject({ kind: 'promoted' });
     const second = await deploy(v2);
     expect(second).toMatchObject({ kind: 'promoted' });

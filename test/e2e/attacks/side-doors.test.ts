@@ -56,7 +56,8 @@ test('(4) forged superseded, lockGranted and lockRelease (raw Temporal client): 
 }, PIPELINE);
 
 test('the approved pipeline is promoted; airlock deploy of its image is accepted (it passed the gate)', async () => {
-  expect(world.cli(['approve', pipelineId, '--as', 'alice']).code).toBe(0);
+  // the change edits the policy (a gate file): high risk, alice (developers) and sam (security)
+  for (const who of ['alice', 'sam']) expect(world.cli(['approve', pipelineId, '--as', who]).code).toBe(0);
   const done = await world.waitForState(pipelineId, (s) => s.status !== 'RUNNING', 'finished');
   expect(done.outcome).toMatchObject({ kind: 'promoted' });
   const r = world.cli(deployArgs(done.image!, '--wait'), PIPELINE_TIMEOUT_MS);
