@@ -47,6 +47,11 @@ const envSchema = z.object({
   AIRLOCK_TRIVY_DB_REPOSITORY: z.string().min(1).optional(),
   /** The worker's first-release policy (approvers of an environment's first release), outside every repository. */
   AIRLOCK_BOOTSTRAP_POLICY: optionalPath,
+  /**
+   * The worker's evidence signing key (ECDSA P-256, PKCS#8 PEM, mode 0600): signs every release's in-toto
+   * statements. Default $AIRLOCK_HOME/keys/worker-signing.pem, created on first use (docs/evidence.md).
+   */
+  AIRLOCK_SIGNING_KEY: optionalPath,
   AIRLOCK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -62,6 +67,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cache,
     logLevel: e.AIRLOCK_LOG_LEVEL,
     bootstrapPolicy: e.AIRLOCK_BOOTSTRAP_POLICY ?? join(home, 'bootstrap.policy.yaml'),
+    /** Set: the operator's key file (never created); unset: keys/worker-signing.pem, created on first use. */
+    signingKey: e.AIRLOCK_SIGNING_KEY,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
