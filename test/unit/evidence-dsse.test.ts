@@ -59,7 +59,7 @@ describe('DSSE envelopes', () => {
     const env = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, key.signer);
     expect(verifyEnvelope({ ...env, payloadType: 'application/json' }, [key.trusted]).ok).toBe(false);
     const body = Buffer.from(env.payload, 'base64');
-    body[5] ^= 1;
+    body[5] = body[5]! ^ 1;
     expect(verifyEnvelope({ ...env, payload: body.toString('base64') }, [key.trusted]).ok).toBe(false);
   });
 
