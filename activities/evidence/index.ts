@@ -1,1 +1,3 @@
 export { evidencePath, hasEvidence, putEvidence, readEvidence, sha256 } from './store';
+export { listAttestations, RegistryAttestations, type AttachResult, type AttestationList, type RegistryAttestationsOptions } from './registry-attestations';
+export { attestationTag, envelopeSchema, type Envelope } from './cosign-layout';
