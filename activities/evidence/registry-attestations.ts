@@ -20,12 +20,16 @@ import { Distribution, type StoredManifest } from './distribution';
 
 /**
  * Attestations stored next to their image in the registry, where `cosign verify-attestation` and
- * `cosign download attestation` find them (layout: cosign-layout.ts). Appending is read-modify-write of the
- * `.att` tag, and the distribution API has no compare-and-swap: a writer that read the tag before our put
- * can overwrite it. So after each put we wait about as long as our own read-to-put took (the window in which
- * such a writer is still about to put), read the tag again, and put again if one of our layers is gone. This
- * narrows the race to writers slower than that wait; it does not close it. airlock's writers for one image are
- * one pipeline's activities, which run one after another, so the check is a second line, not the first.
+ * `cosign download attestation` find them (layout: cosign-layout.ts).
+ *
+ * Appending is read-modify-write of the `.att` tag, and the distribution API has no compare-and-swap: a writer
+ * that read the tag before our put can overwrite it and drop our layers. Two guards:
+ * - in one process, writers of the same tag take turns (`inTurn`);
+ * - across processes, a write window: a writer puts only if its put leaves within `writeWindowMs` of its read
+ *   (else it reads again), then waits that window plus twice its own put's duration, reads the tag again and
+ *   puts again if one of its layers is gone. Any writer that read before our put has put by then, so a lost
+ *   layer is seen, unless a put takes far longer to land than ours did. Bounded timing, not a lock: the chain
+ *   verifier (every link required) is the last line, and a re-run of the activity puts the missing link back.
  */
 
 export interface AttachResult {
@@ -51,19 +55,23 @@ export interface AttestationList {
 export interface RegistryAttestationsOptions {
   /** Puts of the `.att` tag before giving up on writers that keep replacing it. */
   attempts?: number;
+  /** Longest time from reading the `.att` tag to sending its put (see the top of this file). */
+  writeWindowMs?: number;
   timeoutMs?: number;
 }
 
 export class RegistryAttestations {
   private readonly dist: Distribution;
   private readonly attempts: number;
+  private readonly writeWindowMs: number;
 
   constructor(
     readonly registry: string,
     options: RegistryAttestationsOptions = {},
   ) {
     this.dist = new Distribution(registry, options.timeoutMs);
-    this.attempts = options.attempts ?? 6;
+    this.attempts = options.attempts ?? 10;
+    this.writeWindowMs = options.writeWindowMs ?? 1_000;
   }
 
   /**
@@ -83,7 +91,7 @@ export class RegistryAttestations {
     for (const layer of wanted) await this.dist.pushBlob(repository, bytes.get(layer.digest)!);
 
     const tag = attestationTag(digest);
-    const result = await this.appendToTag(repository, tag, wanted);
+    const result = await inTurn(`${this.registry}/${repository}:${tag}`, () => this.appendToTag(repository, tag, wanted));
     const referrers = await this.dist.supportsReferrers(repository, digest);
     if (referrers) await this.pushReferrers(repository, wanted, subject);
     return { ...result, referrers };
@@ -92,23 +100,25 @@ export class RegistryAttestations {
   private async appendToTag(repository: string, tag: string, wanted: Descriptor[]): Promise<Omit<AttachResult, 'referrers'>> {
     const added = new Set<string>();
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
-      const started = Date.now();
+      const read = Date.now();
       const current = await this.dist.manifest(repository, tag);
       const existing = current ? this.parseAtt(current, repository, tag).layers : [];
       const merged = mergeLayers(existing, wanted);
       if (current && merged.length === existing.length) return { manifestDigest: current.digest, added: [...added], total: merged.length };
-      for (const layer of merged.slice(existing.length)) added.add(layer.digest);
 
       const next = attestationImage(merged);
       await this.dist.pushBlob(repository, next.config);
+      if (Date.now() - read > this.writeWindowMs) continue; // what we read may be stale for writers that trust the window: read again
+      const putStart = Date.now();
       await this.dist.putManifest(repository, tag, next.manifest, OCI_MANIFEST);
-      await sleep(Math.min(2_000, Math.max(50, Date.now() - started)));
+      for (const layer of merged.slice(existing.length)) added.add(layer.digest);
+      await sleep(this.writeWindowMs + 2 * (Date.now() - putStart) + 50);
 
       const after = await this.dist.manifest(repository, tag);
       const present = new Set(after ? this.parseAtt(after, repository, tag).layers.map((l) => l.digest) : []);
       if (after && wanted.every((l) => present.has(l.digest))) return { manifestDigest: after.digest, added: [...added], total: present.size };
       // Another writer replaced the tag with a list that lacks ours: read its list and add ours again.
-      await sleep(50 * attempt + Math.floor(Math.random() * 100 * attempt));
+      await sleep(Math.floor(Math.random() * 100 * attempt));
     }
     throw new RegistryError(`registry ${this.registry}: PUT manifest ${repository}:${tag}: other writers replaced it ${this.attempts} times without our attestations`, {
       registry: this.registry,
@@ -168,4 +178,19 @@ export class RegistryAttestations {
 /** The attestations of `image` in `registry` (see RegistryAttestations.list), for exporting an evidence bundle. */
 export function listAttestations(registry: string, image: string): Promise<AttestationList> {
   return new RegistryAttestations(registry).list(image);
+}
+
+/** Tail of the queue of writers of one tag in this process. */
+const turns = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` after every earlier `inTurn` call with the same key has settled. */
+async function inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const before = turns.get(key) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(fn);
+  turns.set(key, mine);
+  try {
+    return await mine;
+  } finally {
+    if (turns.get(key) === mine) turns.delete(key);
+  }
 }
