@@ -23,6 +23,10 @@ export class GitError extends AirlockError {
 export class GateNotPassedError extends AirlockError {
   readonly retryable = false;
 }
+/** An image whose evidence chain does not verify for the environment (docs/evidence.md): not deployed (exit 3). */
+export class EvidenceNotVerifiedError extends AirlockError {
+  readonly retryable = false;
+}
 /** `airlock deploy --break-glass` without the signatures the policy's breakGlass rule asks for (exit 3). */
 export class BreakGlassRefusedError extends AirlockError {
   readonly retryable = false;

@@ -7,9 +7,13 @@ import type { AirlockConfig } from '../infra/config';
 import { createBuildActivities } from './build';
 import { createChangeActivities } from './change';
 import { createDeployActivities } from './deploy';
-import { serviceSettingsAtCommit, workerRepo } from './shared';
+import { pathInRepo, readAtCommit, serviceSettingsAtCommit, workerRepo } from './shared';
+import { MANIFEST_FILE } from '../model/manifest';
+import { InvalidInputError } from '../model/parse';
+import { posix } from 'node:path';
 import { withFailures } from './errors';
-import { putEvidence } from './evidence';
+import { putEvidence, sha256 } from './evidence';
+import { createEvidenceActivities } from './evidence/record';
 import { activitiesBeforeReadOnce } from './pipeline-before-read-once';
 import { createPolicyActivities } from './policy';
 import { createReadAnchorPolicy } from './policy/anchor-policy';
@@ -33,7 +37,8 @@ export interface PipelineActivityDeps {
  */
 export function createPipelineActivities({ config, docker }: PipelineActivityDeps) {
   const change = createChangeActivities();
-  const build = createBuildActivities({ docker, config });
+  const chain = createEvidenceActivities({ config });
+  const build = createBuildActivities({ docker, config, hasProvenance: chain.hasProvenance });
   const scan = createScanActivities({ config });
   const policy = createPolicyActivities();
   const deploy = createDeployActivities({ config });
@@ -113,6 +118,18 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     analyze: deploy.analyze,
     promote: deploy.promote,
     rollback: deploy.rollback,
+
+    // The build link's provenance names airlock.yaml by digest: read here, at the commit, from the worker's fetch.
+    recordEvidence: withFailures(async (input) => {
+      if (input.link !== 'build' || input.manifestDigest) return chain.recordEvidence(input);
+      const repo = await fetched(input.repo, input.commit);
+      const dir = await pathInRepo(repo, input.serviceDir);
+      const path = posix.join(dir || '.', MANIFEST_FILE).replace(/^\.\//, '');
+      const manifest = await readAtCommit(repo, input.commit, path);
+      if (!manifest) throw InvalidInputError.line('serviceDir', `${path} is not in commit ${input.commit.slice(0, 12)}`);
+      return chain.recordEvidence({ ...input, manifestDigest: sha256(manifest) });
+    }),
+    verifyEvidence: withFailures(chain.verifyEvidence),
 
     ...beforeReadOnce,
   } satisfies PipelineActivities;

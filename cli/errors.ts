@@ -37,7 +37,7 @@ type ErrorType = Extract<keyof typeof activityErrors, `${string}Error`>;
 const BAD_INPUT: ReadonlySet<string> = new Set<ErrorType>(['InvalidInputError', 'GitError', 'AnchorError']);
 
 /** Refused by the gate outside a pipeline: `airlock deploy` of an image that did not pass it, a refused break-glass. */
-const BLOCKED: ReadonlySet<string> = new Set<ErrorType>(['GateNotPassedError', 'BreakGlassRefusedError']);
+const BLOCKED: ReadonlySet<string> = new Set<ErrorType>(['GateNotPassedError', 'BreakGlassRefusedError', 'EvidenceNotVerifiedError']);
 
 /**
  * The exit code of an error type: an AirlockError's class name, which is also the `type` of the

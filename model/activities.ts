@@ -1,4 +1,5 @@
 import type { BuildResult } from './build';
+import type { EvidenceRequest, EvidenceVerdict, RecordedEvidence, VerifyEvidenceRequest } from './evidence-record';
 import type { Anchor } from './anchor';
 import type { CanaryVerdict, DeployedRelease, DeployTarget, ServiceSettings } from './deploy';
 import type { CanaryAnalysisSettings, BuildSettings } from './manifest';
@@ -133,6 +134,10 @@ export interface PipelineActivities {
   promote(input: TargetRef): Promise<unknown>;
   /** Traffic to stable, destroy the candidate. Idempotent: nothing deployed is a no-op. */
   rollback(input: TargetRef & { reason: string }): Promise<unknown>;
+  /** Signs a link of the release's evidence chain with the worker's key and pushes it next to the image (docs/evidence.md). */
+  recordEvidence(input: EvidenceRequest): Promise<RecordedEvidence>;
+  /** The image's chain from the registry, verified for an environment: EvidenceNotVerifiedError when a link does not hold. */
+  verifyEvidence(input: VerifyEvidenceRequest): Promise<EvidenceVerdict>;
 
   // Pipelines started before patch `read-once` call these; they stay registered until the patch is
   // deprecated (workflows/change-analysis.ts).

@@ -25,6 +25,8 @@ export interface GateRecord {
 /** How a deploy got past the gate; recorded in its outcome (and so its history). */
 export type GatePass =
   | { kind: 'gate-passed'; pipelineId: string }
+  /** Since patch `deploy-release-evidence`: the image's evidence chain verified for the environment (its links). */
+  | { kind: 'evidence-verified'; links: string[] }
   | { kind: 'break-glass'; reason: string; signers: string[]; group: string; expiresAt: string; policyDigest: string; policySource: string };
 
 /** `airlock-break-glass/<service>/<env>/<nonce>`: the id break-glass signatures bind, started with REJECT_DUPLICATE. */

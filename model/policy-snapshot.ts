@@ -50,6 +50,11 @@ export const policySnapshotSchema = z
       })
       .strict(),
     approvalTimeoutMs: z.number().int().min(1000).max(30 * 24 * 3600 * 1000),
+    /**
+     * `evidence.trustedKeys` of the policy: the worker signing keys (SPKI PEM, ECDSA P-256) whose evidence
+     * counts. Absent: the key of the worker that checks (a single-worker setup).
+     */
+    trustedKeys: z.array(z.string().min(1)).optional(),
   })
   .strict()
   .superRefine((p, ctx) => {

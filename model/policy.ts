@@ -228,6 +228,14 @@ export const policySchema = z
     risk: z.unknown().optional(),
     /** The branches each environment deploys from (read at the anchor); an environment not listed: [main]. */
     environments: environmentBranchesSchema.default({}),
+    /**
+     * The release evidence chain (docs/evidence.md): the worker signing keys (SPKI PEM, ECDSA P-256) whose
+     * attestations count. Empty: the key of the worker that checks (one worker).
+     */
+    evidence: z
+      .object({ trustedKeys: z.array(z.string().regex(/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/, 'must be a PEM public key (SPKI)')).default([]) })
+      .strict()
+      .default({ trustedKeys: [] }),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -20,6 +20,7 @@ export const NON_RETRYABLE = [
   'GateNotPassedError',
   'BreakGlassRefusedError',
   'AnchorError',
+  'EvidenceNotVerifiedError',
 ] as const satisfies readonly NonRetryable[];
 
 const retry = (maximumAttempts: number): RetryPolicy => ({
@@ -59,6 +60,12 @@ export const rolloutActivities = {
   deployCandidate: deploy.deployCandidate,
   shiftTraffic: deploy.shiftTraffic,
   promote: deploy.promote,
+};
+
+/** The release's evidence chain (docs/evidence.md): links signed and pushed, the chain verified before a deploy. */
+export const evidenceActivities = {
+  recordEvidence: quick.recordEvidence,
+  verifyEvidence: quick.verifyEvidence,
 };
 
 export const compensations = {

@@ -1,8 +1,9 @@
-import { ApplicationFailure, log, patched, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, patched, workflowInfo } from '@temporalio/workflow';
 import { reviewBreakGlass, type Approval } from '../model/approval-rules';
 import type { CanaryVerdict, DeployTarget, RestoreInput, RestoreResult } from '../model/deploy';
-import { digestOfImage, type GatePass } from '../model/deploy-gate';
-import { releaseActivities } from './activity-options';
+import { digestOfImage, type GatePass, type GateRecord } from '../model/deploy-gate';
+import { evidenceActivities, releaseActivities } from './activity-options';
+import { rolloutSteps } from '../model/rollout';
 import { lockLeaseMs } from './decisions';
 import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
 import { registerLockHandlers, type LockHold } from './lock-holder';
@@ -43,37 +44,49 @@ export type DeployReleaseOutcome = (
 export const deployWorkflowId = (service: string, environment: string, releaseId: string): string => `airlock-deploy/${service}/${environment}/${releaseId}`;
 export const rollbackWorkflowId = (service: string, environment: string, to?: string): string => `airlock-rollback/${service}/${environment}/${to ?? 'previous'}`;
 
+/**
+ * Deploys started from this patch on admit an image by its evidence chain (it verifies for the environment:
+ * a pipeline of the environment built, scanned, judged and approved it) instead of a promoted pipeline found
+ * in Temporal; break-glass adds a signed break-glass link; every rollout adds its record to the chain.
+ */
+export const DEPLOY_EVIDENCE_PATCH = 'deploy-release-evidence';
+
 /** Deploys `image` as `releaseId`: canary steps or blue-green with analysis, then promote; any failure rolls back. */
 export async function deployRelease(input: DeployReleaseInput): Promise<DeployReleaseOutcome> {
   const { target, releaseId } = input;
   const lock: LockHold = { requested: false, granted: false };
   registerLockHandlers(lock);
   if (!patched('deploy-release-gated')) return rollOut(input);
-  const gate = await checkGate(input);
+  const evidence = patched(DEPLOY_EVIDENCE_PATCH);
+  const gate = await checkGate(input, evidence);
   if ('cause' in gate) return { kind: 'failed', releaseId, stage: 'deploy', cause: gate.cause, analysis: [] };
   const owner: LockOwner = { service: target.service, environment: target.environment, headCommit: releaseId, lock };
   try {
     await waitForLock(owner, lockLeaseMs(0, target.settings.rollout, target.settings.analysis), () => false);
     if (lock.supersededBy)
       return { kind: 'failed', releaseId, stage: 'deploy', cause: { type: 'Superseded', message: `superseded by ${lock.supersededBy} while waiting for the environment lock` }, analysis: [], gate };
-    return { ...(await rollOut(input)), gate };
+    const startedAt = new Date().toISOString();
+    const outcome = { ...(await rollOut(input)), gate };
+    if (evidence && (outcome.kind === 'promoted' || outcome.kind === 'rolled_back')) await recordRollout(input, outcome.kind, outcome.analysis, startedAt);
+    return outcome;
   } finally {
     await releaseLockOf(owner);
   }
 }
 
-type Refusal = { cause: { type: 'GateNotPassedError' | 'BreakGlassRefusedError'; message: string } };
+type Refusal = { cause: { type: 'GateNotPassedError' | 'BreakGlassRefusedError' | 'EvidenceNotVerifiedError'; message: string } };
 
 /**
  * Whether this image may be deployed here: a pipeline of this environment promoted it (found by the
  * worker in Temporal), or break-glass signatures of the policy's breakGlass group verify (N of M).
  */
-async function checkGate(input: DeployReleaseInput): Promise<GatePass | Refusal> {
+async function checkGate(input: DeployReleaseInput, evidence: boolean): Promise<GatePass | Refusal> {
   const { target, releaseId, image, breakGlass } = input;
   const { service, environment } = target;
   const imageDigest = digestOfImage(image);
   const { workflowId, runId } = workflowInfo();
   const record = await releaseActivities.findGateRecord({ service, environment, imageDigest, workflowId, runId });
+  if (!breakGlass && evidence) return admitByEvidence(input, record.anchor);
   if (!breakGlass) {
     if (record.passed) return { kind: 'gate-passed', pipelineId: record.passed.pipelineId };
     return {
@@ -93,6 +106,19 @@ async function checkGate(input: DeployReleaseInput): Promise<GatePass | Refusal>
   const review = reviewBreakGlass(rule && { ...rule, members }, subject, breakGlass.signatures, Date.now());
   if (!review.ok) return refuse(`${review.reason} (policy ${base.policy.source})`);
   log.warn('BREAK-GLASS deploy: the gate is skipped', { service, environment, imageDigest, reason: breakGlass.reason, signers: review.signers });
+  if (evidence)
+    await evidenceActivities.recordEvidence({
+      releaseId,
+      image,
+      pipelineId: workflowId,
+      runId,
+      link: 'break-glass',
+      subject,
+      group: rule!.group,
+      policy: { digest: base.policy.digest, source: base.policy.source },
+      signatures: breakGlass.signatures.filter((s) => review.signers.includes(s.approver)),
+      signers: review.signers,
+    });
   return {
     kind: 'break-glass',
     reason: breakGlass.reason,
@@ -102,6 +128,47 @@ async function checkGate(input: DeployReleaseInput): Promise<GatePass | Refusal>
     policyDigest: base.policy.digest,
     policySource: base.policy.source,
   };
+}
+
+/**
+ * The image's chain verifies for this environment, with the worker keys the environment's policy trusts
+ * (its `evidence.trustedKeys`, read at the newest promoted pipeline's head; none: the worker's own key).
+ */
+async function admitByEvidence(input: DeployReleaseInput, anchor: GateRecord['anchor']): Promise<GatePass | Refusal> {
+  const { target, releaseId, image } = input;
+  let trustedKeys: string[] | undefined;
+  if (anchor) trustedKeys = (await releaseActivities.readBasePolicy({ releaseId, repo: anchor.repo, commit: anchor.commit, path: anchor.path })).snapshot.trustedKeys;
+  try {
+    const chain = await evidenceActivities.verifyEvidence({ releaseId, image, environment: target.environment, ...(trustedKeys ? { trustedKeys } : {}) });
+    return { kind: 'evidence-verified', links: chain.links.map((l) => l.link) };
+  } catch (err) {
+    const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    if (cause?.type !== 'EvidenceNotVerifiedError') throw err;
+    return { cause: { type: 'EvidenceNotVerifiedError', message: `${cause.message}: deploy a change through \`airlock trigger\`, or use --break-glass with the signatures of the policy's breakGlass group` } };
+  }
+}
+
+/** The rollout's record in the image's chain; the release is live (or back) already, so a failure is only logged. */
+async function recordRollout(input: DeployReleaseInput, outcome: 'promoted' | 'rolled_back', analysis: CanaryVerdict[], startedAt: string): Promise<void> {
+  const { workflowId, runId } = workflowInfo();
+  try {
+    await evidenceActivities.recordEvidence({
+      releaseId: input.releaseId,
+      image: input.image,
+      pipelineId: workflowId,
+      runId,
+      link: 'rollout',
+      environment: input.target.environment,
+      strategy: input.target.settings.rollout.strategy,
+      steps: rolloutSteps(input.target.settings.rollout),
+      analysis,
+      outcome,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+    });
+  } catch (err) {
+    log.warn('the rollout record was not added to the evidence chain', { error: String(err) });
+  }
 }
 
 async function rollOut(input: DeployReleaseInput): Promise<DeployReleaseOutcome> {

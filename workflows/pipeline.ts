@@ -1,7 +1,7 @@
-import { allHandlersFinished, CancellationScope, condition, patched } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, log, patched, workflowInfo } from '@temporalio/workflow';
 import { pinned } from '../model/build';
 import type { Outcome, PipelineInput, PipelineResult } from '../model/pipeline';
-import { stages } from './activity-options';
+import { evidenceActivities, stages } from './activity-options';
 import { approvalGate, registerApprovalHandlers, unboundOutcome } from './approval-gate';
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, releaseLock } from './lock-client';
@@ -9,6 +9,7 @@ import { causeOf, findingsSummary, lockLeaseMs, policySummary, rolloutSettingsFo
 import { rollout } from './rollout';
 import { upsertRiskLevel } from './search-attributes';
 import { createContext, finish, stage, type PipelineContext } from './state';
+import { rolloutSteps } from '../model/rollout';
 
 /**
  * Pipelines started from this patch on take only identifiers from their input: the rollout and canary
@@ -16,6 +17,13 @@ import { createContext, finish, stage, type PipelineContext } from './state';
  * `analysis` the input carries. Histories without it replay with the input's settings, as they ran.
  */
 export const INPUT_IDENTIFIERS_PATCH = 'input-identifiers';
+
+/**
+ * Pipelines started from this patch on sign each link of the release's evidence chain as its stage ends
+ * (build, SBOM + vulnerability scan, policy verdict, approvals, rollout) and push it next to the image; the
+ * deploy admits the image only when the chain verifies for the environment (docs/evidence.md).
+ */
+export const EVIDENCE_PATCH = 'evidence-chain';
 
 /**
  * One change from trigger to promoted or rolled back. Workflow id `airlock/<service>/<env>/<headCommit>`
@@ -56,16 +64,26 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   const risk = (state.risk = routeRisk(assessment, change, bootstrap));
   upsertRiskLevel(risk.level);
 
+  const evidence = patched(EVIDENCE_PATCH);
+  const ids = { ...key, pipelineId: ctx.pipelineId, runId: workflowInfo().runId };
+  const now = () => new Date().toISOString();
+
+  const buildStarted = now();
   const build = await stage(ctx, 'build', () =>
     stages.buildImage({ ...key, repo, commit: headCommit, service: input.service, serviceDir, ...(settings ? { build: settings.build } : {}) }),
   );
   const image = (state.image = pinned(build.image, build.digest));
+  if (evidence) await evidenceActivities.recordEvidence({ ...ids, image, link: 'build', repo, commit: headCommit, serviceDir, startedOn: buildStarted, finishedOn: now() });
 
+  const scanStarted = now();
   const scan = await stage(ctx, 'scan', () => stages.scanImage({ ...key, image }));
   state.findings = findingsSummary(scan);
+  if (evidence) await evidenceActivities.recordEvidence({ ...ids, image, link: 'scan', scan, startedOn: scanStarted, finishedOn: now() });
 
   const verdict = await stage(ctx, 'policy', () => stages.evaluatePolicy({ ...key, environment: input.environment, policy, scan, risk: assessment }));
   state.policy = policySummary(verdict);
+  // a blocked verdict is evidence too: the chain then fails at its policy link
+  if (evidence && state.anchor) await evidenceActivities.recordEvidence({ ...ids, image, link: 'policy', environment: input.environment, verdict, origin: state.anchor, snapshot });
   if (!verdict.allowed) return { kind: 'blocked_by_policy', violations: state.policy.violations };
 
   const leaseMs = lockLeaseMs(snapshot.approvalTimeoutMs, rolloutSettings.rollout, rolloutSettings.analysis);
@@ -77,8 +95,31 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   if (decided) return decided;
   const unbound = unboundOutcome(ctx);
   if (unbound) return unbound;
+  if (evidence) await evidenceActivities.recordEvidence({ ...ids, image, link: 'approvals', state: { ...state }, rule: snapshot.levels[risk.level], authors: ctx.authors });
 
   // Freeze windows and exception expiry are re-checked before the deploy and each traffic increase (patch
-  // `recheck-windows`, in rollout): the approval wait can last days.
-  return rollout(ctx, image, settings?.target, policy && 'digest' in policy ? { policy, scan, risk: assessment, leaseEndsAt } : undefined);
+  // `recheck-windows`, in rollout): the approval wait can last days. The chain is verified right before the deploy.
+  const admit = evidence ? { environment: input.environment, ...(snapshot.trustedKeys ? { trustedKeys: snapshot.trustedKeys } : {}) } : undefined;
+  const rolloutStarted = now();
+  const outcome = await rollout(ctx, image, settings?.target, policy && 'digest' in policy ? { policy, scan, risk: assessment, leaseEndsAt } : undefined, admit);
+  if (evidence && (outcome.kind === 'promoted' || outcome.kind === 'rolled_back')) {
+    try {
+      await evidenceActivities.recordEvidence({
+        ...ids,
+        image,
+        link: 'rollout',
+        environment: input.environment,
+        strategy: rolloutSettings.rollout.strategy,
+        steps: rolloutSteps(rolloutSettings.rollout),
+        analysis: state.analysis,
+        outcome: outcome.kind,
+        startedAt: rolloutStarted,
+        finishedAt: now(),
+      });
+    } catch (err) {
+      // the release is live (or rolled back) already: a missing rollout record does not undo that
+      log.warn('the rollout record was not added to the evidence chain', { error: String(err) });
+    }
+  }
+  return outcome;
 }

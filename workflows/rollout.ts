@@ -7,7 +7,7 @@ import type { ScanSummary } from '../model/scan';
 import { WORKFLOW_FAILURE } from '../model/failures';
 import type { FailureCause, Outcome, PipelineState, Stage } from '../model/pipeline';
 import { rolloutSteps } from '../model/rollout';
-import { canaryAnalysisActivity, compensations, rolloutActivities } from './activity-options';
+import { canaryAnalysisActivity, compensations, evidenceActivities, rolloutActivities } from './activity-options';
 import { abortedFailure } from './failures';
 import type { AbortRequest } from './messages';
 import { causeOf, type RolloutAndAnalysis } from './decisions';
@@ -150,7 +150,7 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
  * `deployTarget` is airlock.yaml's settings as the pipeline read them; without it (pipelines started
  * before patch `read-once`) deployCandidate reads airlock.yaml at the head commit.
  */
-export function rollout(ctx: PipelineContext, image: string, deployTarget?: DeployTarget, gate?: RecheckGate): Promise<Outcome> {
+export function rollout(ctx: PipelineContext, image: string, deployTarget?: DeployTarget, gate?: RecheckGate, admit?: Admission): Promise<Outcome> {
   const { input, target } = ctx;
   const where = deployTarget ? { target: deployTarget } : { repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir };
   // Pipelines started before this patch checked freeze windows and exceptions once, at the policy stage.
@@ -159,6 +159,8 @@ export function rollout(ctx: PipelineContext, image: string, deployTarget?: Depl
     deploy: async () => {
       const blocked = await recheck?.beforeDeploy();
       if (blocked) return blocked;
+      // admission (patch `evidence-chain`): nothing is created for an image whose chain does not verify here
+      if (admit) await evidenceActivities.verifyEvidence({ releaseId: target.releaseId, image, ...admit });
       await rolloutActivities.deployCandidate({ ...target, image, ...where });
       return undefined;
     },
@@ -166,6 +168,13 @@ export function rollout(ctx: PipelineContext, image: string, deployTarget?: Depl
     movesTraffic: true,
     ...(recheck ? { beforeTrafficIncrease: recheck.beforeTrafficIncrease } : {}),
   });
+}
+
+/** The deploy's admission: the evidence chain must verify for this environment, with these worker keys. */
+export interface Admission {
+  environment: string;
+  /** The policy's evidence.trustedKeys; absent: the verifying worker's own key. */
+  trustedKeys?: string[];
 }
 
 /** What the gate judged (the workflow carries it), for re-checking its time-dependent part. */

@@ -45,6 +45,11 @@ export interface BuildDeps {
   docker: Docker;
   registry: string;
   log: StageLogger;
+  /**
+   * Whether `image` (repo@digest) carries a build provenance link for `commit` signed by this worker
+   * (activities/evidence/record.ts). Given (the pipeline): an existing tag without it is rebuilt, not reused.
+   */
+  hasProvenance?: (image: string, commit: string) => Promise<boolean>;
 }
 
 export const LABELS = {
@@ -68,7 +73,11 @@ export async function buildImage(deps: BuildDeps, req: BuildRequest, hooks: Stag
   const image = `${deps.registry}/${service}:${releaseId}`;
   const registry = new RegistryClient(deps.registry);
   const existing = await registry.lookup(service, releaseId);
-  if (existing) {
+  // A tag is reused only when the worker's own signed provenance says it built this digest from this commit:
+  // labels are written by whoever pushed the tag (anyone who can reach the registry). Else it is rebuilt.
+  const ours = existing && deps.hasProvenance ? await deps.hasProvenance(`${deps.registry}/${service}@${existing.digest}`, commit) : undefined;
+  if (existing && ours === false) deps.log.warn('image tag exists without the worker\'s provenance for this commit: rebuilding it', { image, digest: existing.digest });
+  else if (existing) {
     if (existing.labels[LABELS.revision] !== commit)
       throw new ImageBuildError(`${image} already exists for revision ${existing.labels[LABELS.revision] ?? '(unknown)'}, not ${commit}: release tags are immutable`, {
         image,

@@ -23,6 +23,7 @@ export function policySnapshot(loaded: LoadedPolicy, source: string): PolicySnap
       ),
       levels: { low: level('low'), medium: level('medium'), high: level('high') },
       approvalTimeoutMs: policyDurationMs(p.approvals.timeout),
+      ...(p.evidence.trustedKeys.length ? { trustedKeys: p.evidence.trustedKeys } : {}),
     },
     `approval snapshot of ${source}`,
   );

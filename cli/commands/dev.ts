@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { loadSigningKey, SIGNING_PUB_FILE } from '../../activities/evidence/signing-key';
 import { publicKeyOf } from '../../model/approval';
 import { probeAll } from '../../infra/local/probes';
 import { ensureService, processDirs, runBootstrap, SERVICES, servicesToStart } from '../../infra/local/stack';
@@ -63,6 +64,11 @@ export async function bringUp(config: AirlockConfig, opts: { bootstrap: boolean 
     progress(`    ${name}: ${outcome}`);
   }
   progress(`    bootstrap policy: ${ensureBootstrapPolicy(config)}`);
+  // the worker's evidence signing key (created on first use, 0600): its public half is what verifiers trust
+  const signing = await loadSigningKey(config).catch((err: Error) => {
+    throw new ExitError(EXIT.failure, `airlock dev up: ${err.message}`);
+  });
+  progress(`    evidence signing key: ${signing.path} (keyid ${signing.keyid.slice(0, 19)}…; public key: ${config.signingKey ? 'from the key file' : SIGNING_PUB_FILE + ' beside it'})`);
   const status = await probeAll(config);
   progress(table(['component', 'ok', 'version', 'endpoint / detail'], status.map((s) => [s.name, s.ok ? 'ok' : 'FAIL', s.version ?? '', s.detail ?? s.endpoint ?? ''])));
   const bad = status.filter((s) => !s.ok);

@@ -20,6 +20,8 @@ export const commands: { name: string; load: () => Command }[] = [
   { name: 'risk', load: () => require('./risk').riskCommand },
   { name: 'build', load: () => require('./build').buildCommand },
   { name: 'scan', load: () => require('./scan').scanCommand },
+  { name: 'verify', load: () => require('./verify').verifyCommand },
+  { name: 'evidence', load: () => require('./verify').evidenceCommand },
   { name: 'policy', load: () => require('./policy').policyCommand },
   { name: 'demo', load: () => require('./demo').demoCommand },
   { name: 'dev', load: () => require('./dev').devCommand },

@@ -46,10 +46,14 @@ export interface ChainResult {
 /** Links of which a chain holds one: a second one would leave open which one a reader believes. */
 const SINGLE: readonly LinkName[] = ['build', 'sbom', 'vuln', 'policy', 'approvals'];
 
-export function verifyChain(envelopes: readonly unknown[], options: ChainOptions): ChainResult {
+export function verifyChain(envelopes: readonly unknown[], chainOptions: ChainOptions): ChainResult {
+  let options = chainOptions;
   const hex = /^sha256:([0-9a-f]{64})$/.exec(options.digest)?.[1];
   if (!hex) throw new RangeError(`not a sha256 digest: ${options.digest}`);
   const parsed = new Map<LinkName, { result: LinkResult; predicate: unknown }>();
+  // approvals are re-checked with the policy the caller gives, else with the one the signed verdict carries
+  const policy = options.policy ?? embeddedApprovalPolicy(envelopes, options.trustedKeys, hex);
+  options = { ...options, ...(policy ? { policy } : {}) };
   const links = envelopes.map((envelope, index) => {
     const { result, predicate } = checkLink(envelope, index, hex);
     if (result.ok && result.link !== 'unknown') {
@@ -163,4 +167,27 @@ function timeOf(link: LinkName, predicate: unknown): string | undefined {
     case 'break-glass':
       return undefined;
   }
+}
+
+/**
+ * The approval policy a trusted, well-formed policy link about this image carries (its digest the verdict's
+ * policy digest), or undefined: the verdict is signed by a worker key, which read the policy at its anchor.
+ */
+function embeddedApprovalPolicy(envelopes: readonly unknown[], trustedKeys: readonly TrustedKey[], digestHex: string): PolicySnapshot | undefined {
+  for (const envelope of envelopes) {
+    const env = verifyEnvelope(envelope, trustedKeys);
+    if (!env.ok || env.payloadType !== IN_TOTO_PAYLOAD_TYPE) continue;
+    let statement: Statement;
+    try {
+      const s = statementSchema.safeParse(JSON.parse(bytesToUtf8(env.payload)));
+      if (!s.success) continue;
+      statement = s.data;
+    } catch {
+      continue;
+    }
+    if (linkOf(statement.predicateType) !== 'policy' || statement.subject.some((s) => s.digest.sha256 !== digestHex)) continue;
+    const p = LINKS.policy.schema.safeParse(statement.predicate);
+    if (p.success && p.data.approvalPolicy && p.data.approvalPolicy.policyDigest === p.data.policy.digest) return p.data.approvalPolicy;
+  }
+  return undefined;
 }

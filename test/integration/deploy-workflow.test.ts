@@ -8,13 +8,14 @@ import { deployRelease, deployWorkflowId, rollbackRelease, rollbackWorkflowId } 
 import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, expectStackMatchesDocker, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
 import { freePort } from '../support/ports';
 import { searchAttributeKeys } from '../../workflows/search-attributes';
-import type { GateRecordInput } from '../../model/deploy-gate';
+import type { VerifyEvidenceRequest } from '../../model/evidence-record';
+import { createEvidenceActivities } from '../../activities/evidence/record';
 
 // `airlock deploy` / `airlock rollback` end to end below the CLI: the deployRelease and rollbackRelease
 // workflows on a real Temporal dev server, with the real deploy activities on the real stack. The gate
-// (findGateRecord) is real for the first deploy (refused: no pipeline promoted the image); the rollout
-// part then stands in a promoted pipeline for the test's own images, since building one is the e2e tests'
-// job (test/e2e/attacks/side-doors.test.ts deploys through a real promoted pipeline).
+// (verifyEvidence: the image's evidence chain in the registry) is real for the first deploy (refused: no
+// chain); the rollout part then stands in a verified chain for the test's own images, since making one is
+// a pipeline's job (test/e2e/evidence-chain.test.ts and attacks/side-doors.test.ts deploy real chains).
 const ENV = 'production';
 const service = uniqueService('wf');
 let kit: DeployTestKit;
@@ -49,7 +50,7 @@ afterAll(async () => {
 
 test('deploy v1 and v2 (promoted), v3 (bad: rolled back by itself), then roll back to v1', async () => {
   const [v1, v2, v3] = [await buildDemoImage(kit, '1.0.0', 'none'), await buildDemoImage(kit, '2.0.0', 'none'), await buildDemoImage(kit, '3.0.0', 'errors')];
-  const real = createDeployActivities({ config: kit.config });
+  const real = { ...createDeployActivities({ config: kit.config }), ...createEvidenceActivities({ config: kit.config }) };
   const deploy = (image: string) => {
     const releaseId = releaseIdForImage(service, ENV, image);
     return env.client.workflow.execute(deployRelease, {
@@ -60,19 +61,17 @@ test('deploy v1 and v2 (promoted), v3 (bad: rolled back by itself), then roll ba
   };
   const gateWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: `deploy-${service}`, workflowBundle: bundle, activities: real });
   const refused = await gateWorker.runUntil(deploy(v1));
-  expect(refused).toMatchObject({ kind: 'failed', stage: 'deploy', cause: { type: 'GateNotPassedError' } });
+  expect(refused).toMatchObject({ kind: 'failed', stage: 'deploy', cause: { type: 'EvidenceNotVerifiedError', message: expect.stringContaining('the build link is missing') } });
 
-  const passed = new Set([v1, v2, v3].map((image) => image.slice(image.lastIndexOf('@') + 1)));
+  const passed = new Set([v1, v2, v3]);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: `deploy-${service}`,
     workflowBundle: bundle,
     activities: {
       ...real,
-      findGateRecord: async (input: GateRecordInput) =>
-        passed.has(input.imageDigest)
-          ? { priorRuns: 0, passed: { pipelineId: `airlock/${service}/${ENV}/fixture`, runId: 'fixture', releaseId: releaseIdForImage(service, ENV, input.imageDigest) } }
-          : real.findGateRecord(input),
+      verifyEvidence: async (input: VerifyEvidenceRequest) =>
+        passed.has(input.image) ? { ok: true, links: [{ index: 0, link: 'build' as const, predicateType: 'fixture', ok: true }] } : real.verifyEvidence(input),
     },
   });
   await worker.runUntil(async () => {

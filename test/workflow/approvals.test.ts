@@ -19,8 +19,13 @@ test('low risk is approved automatically, with its reasons, and promoted', async
   expect(run.results[0]!.outcome).toMatchObject({ kind: 'promoted' });
   expect(run.mocks.names()[0]).toBe('resolveAnchor');
   expect(sorted(run.mocks.names().slice(1, 3))).toEqual(sorted(PRE_DEPLOY.slice(1, 3))); // read in parallel
-  expect(run.mocks.names().slice(3)).toEqual([...PRE_DEPLOY.slice(3), ...ROLLOUT]);
+  expect(run.mocks.stageNames().slice(3)).toEqual([...PRE_DEPLOY.slice(3), ...ROLLOUT]);
   expect(run.mocks.names()).not.toContain('rollback');
+  // the evidence chain (patch evidence-chain): each link as its stage ends, verified right before the deploy
+  expect(run.mocks.links()).toEqual(['build', 'scan', 'policy', 'approvals', 'rollout']);
+  const names = run.mocks.names();
+  expect(names.indexOf('verifyEvidence')).toBe(names.indexOf('deployCandidate') - 1);
+  expect(names.indexOf('verifyEvidence')).toBeGreaterThan(names.lastIndexOf('recordEvidence', names.indexOf('deployCandidate')));
   const [auto] = run.states[0]!.approval!.decisions;
   expect(auto).toMatchObject({ approver: 'airlock', decision: 'approve', automatic: true });
   expect(auto!.reasons!.join('\n')).toMatch(/risk low \(score 10\)[\s\S]*no approval needed at low/);
@@ -79,6 +84,12 @@ test('a signed rejection ends the pipeline as rejected; nothing is deployed', as
   expect(run.mocks.names()).not.toContain('deployCandidate');
 });
 
+test('an image whose evidence chain does not verify is not deployed (admission before the deploy)', async () => {
+  const run = await scenarios['evidence-broken'](h);
+  expect(run.results[0]!.outcome).toMatchObject({ kind: 'failed', stage: 'deploy', cause: { type: 'EvidenceNotVerifiedError', message: expect.stringContaining('the approvals link: signature of alice does not verify') } });
+  expect(run.mocks.names()).not.toContain('deployCandidate');
+});
+
 test('no approval within the timeout: expired, nothing deployed', async () => {
   const run = await scenarios.expired(h);
   expect(run.results[0]!.outcome).toEqual({ kind: 'expired', afterMs: 1500 });
@@ -99,6 +110,8 @@ test('abort while waiting for approval ends the pipeline failed (PipelineAborted
 test('a policy block never reaches the lock or deploy', async () => {
   const run = await scenarios['blocked-by-policy'](h);
   expect(run.results[0]!.outcome).toEqual({ kind: 'blocked_by_policy', violations: ['secrets.none (critical): aws-access-key-id in /app/config.js:3'] });
-  expect(sorted(run.mocks.names())).toEqual(sorted(PRE_DEPLOY));
+  expect(sorted(run.mocks.stageNames())).toEqual(sorted(PRE_DEPLOY));
+  // the blocked verdict is in the chain: the chain of this image never verifies
+  expect(run.mocks.links()).toEqual(['build', 'scan', 'policy']);
   expect(run.states[0]!.approval).toBeUndefined();
 });

@@ -14,7 +14,9 @@ test('canary: traffic and analysis at every step, then promote', async () => {
   expect(run.outcome).toMatchObject({ kind: 'promoted', image: expect.stringMatching(/@sha256:/) });
   expect(verdicts(run.outcome as never)).toEqual(['10:pass', '50:pass', '100:pass']);
   expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(50)', 'analyze(50)', 'shiftTraffic(100)', 'analyze(100)']);
-  expect(run.mocks.names()).toEqual(['findGateRecord', 'deployCandidate', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'promote']);
+  // admitted by its evidence chain (patch deploy-release-evidence); the rollout's record joins the chain
+  expect(run.mocks.names()).toEqual(['findGateRecord', 'verifyEvidence', 'deployCandidate', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'promote', 'recordEvidence']);
+  expect(run.mocks.calls.at(-1)!.input).toMatchObject({ link: 'rollout', environment: 'prod', outcome: 'promoted', strategy: 'canary' });
 });
 
 test('blue-green: analysis of the idle colour, the switch, then promote (like the pipeline)', async () => {
@@ -22,7 +24,7 @@ test('blue-green: analysis of the idle colour, the switch, then promote (like th
   expect(run.outcome).toMatchObject({ kind: 'promoted' });
   expect(verdicts(run.outcome as never)).toEqual(['0:pass']);
   expect(run.mocks.steps()).toEqual(['analyze(0)', 'shiftTraffic(100)']);
-  expect(run.mocks.names().at(-1)).toBe('promote');
+  expect(run.mocks.stageNames().at(-1)).toBe('promote');
 });
 
 test('failed analysis: the saga puts the traffic back, then destroys the candidate', async () => {
@@ -30,8 +32,9 @@ test('failed analysis: the saga puts the traffic back, then destroys the candida
   expect(run.outcome).toMatchObject({ kind: 'rolled_back', reason: 'success-rate 0.71 < 0.99', step: 50 });
   expect(verdicts(run.outcome as never)).toEqual(['10:pass', '50:fail']);
   expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(50)', 'analyze(50)', 'shiftTraffic(0)']);
-  expect(run.mocks.names().slice(-2)).toEqual(['shiftTraffic', 'rollback']);
+  expect(run.mocks.stageNames().slice(-2)).toEqual(['shiftTraffic', 'rollback']);
   expect(run.mocks.calls.find((c) => c.name === 'rollback')!.input).toMatchObject({ reason: 'success-rate 0.71 < 0.99' });
+  expect(run.mocks.calls.at(-1)!.input).toMatchObject({ link: 'rollout', outcome: 'rolled_back' });
   expect(run.mocks.names()).not.toContain('promote');
 });
 
@@ -39,17 +42,17 @@ test('an error after traffic moved rolls back, with the cause as the reason', as
   const run = await scenarios['deploy-release-error-after-traffic'](h);
   expect(run.outcome).toEqual(expect.objectContaining({ kind: 'rolled_back', reason: 'DeployProgramError: router rejected weight 50: backend down' }));
   expect(run.outcome).not.toHaveProperty('step');
-  expect(run.mocks.names().slice(-2)).toEqual(['shiftTraffic', 'rollback']);
+  expect(run.mocks.stageNames().slice(-2)).toEqual(['shiftTraffic', 'rollback']);
 });
 
 test('a failed deploy is cleaned up and ends failed at stage deploy', async () => {
   const run = await scenarios['deploy-release-deploy-fails'](h);
   expect(run.outcome).toMatchObject({ kind: 'failed', stage: 'deploy', cause: { type: 'DeployProgramError', message: 'port 8080 already allocated' }, analysis: [] });
-  expect(run.mocks.names()).toEqual(['findGateRecord', 'deployCandidate', 'rollback']);
+  expect(run.mocks.names()).toEqual(['findGateRecord', 'verifyEvidence', 'deployCandidate', 'rollback']);
 });
 
 test('the release already serving: unchanged, nothing rolled out', async () => {
   const run = await scenarios['deploy-release-unchanged'](h);
-  expect(run.outcome).toEqual({ kind: 'unchanged', releaseId: run.outcome.releaseId, reason: `${run.outcome.releaseId} already is the stable release`, gate: { kind: 'gate-passed', pipelineId: expect.any(String) } });
-  expect(run.mocks.names()).toEqual(['findGateRecord', 'deployCandidate']);
+  expect(run.outcome).toEqual({ kind: 'unchanged', releaseId: run.outcome.releaseId, reason: `${run.outcome.releaseId} already is the stable release`, gate: { kind: 'evidence-verified', links: expect.arrayContaining(['approvals']) } });
+  expect(run.mocks.names()).toEqual(['findGateRecord', 'verifyEvidence', 'deployCandidate']);
 });

@@ -41,5 +41,5 @@ test('freeze.duringRollout: rollback rolls the release back at its step, saying 
   const run = await scenarios['freeze-between-steps-rollback'](h);
   expect(run.results[0]!.outcome).toMatchObject({ kind: 'rolled_back', step: 10, reason: expect.stringMatching(/freeze window "year-end" .* started during the rollout: the policy says roll back/) });
   expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(0)']);
-  expect(run.mocks.names().at(-1)).toBe('rollback'); // rollback stays allowed in a freeze
+  expect(run.mocks.stageNames().at(-1)).toBe('rollback'); // rollback stays allowed in a freeze
 });

@@ -44,7 +44,7 @@ test('failed analysis at a canary step: compensations run newest-first, traffic 
   const run = await scenarios['analysis-fails-rollback'](h);
   expect(run.results[0]!.outcome).toEqual({ kind: 'rolled_back', reason: 'success-rate 0.71 < 0.99', step: 50 });
   expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(50)', 'analyze(50)', 'shiftTraffic(0)']);
-  expect(run.mocks.names().slice(-2)).toEqual(['shiftTraffic', 'rollback']);
+  expect(run.mocks.stageNames().slice(-2)).toEqual(['shiftTraffic', 'rollback']);
   expect(run.mocks.names()).not.toContain('promote');
   expect(run.states[0]!.compensations).toEqual(['restore-traffic', 'rollback']);
   expect(run.states[0]!.traffic).toBe(0);
@@ -60,7 +60,7 @@ test('an error after traffic moved rolls back', async () => {
     cause: { type: 'DeployProgramError', message: 'router rejected weight 50: backend down' },
   });
   expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(50)', 'shiftTraffic(0)']);
-  expect(run.mocks.names().slice(-2)).toEqual(['shiftTraffic', 'rollback']);
+  expect(run.mocks.stageNames().slice(-2)).toEqual(['shiftTraffic', 'rollback']);
   // non-retryable: tried once
   expect(run.mocks.calls.filter((c) => c.name === 'shiftTraffic' && c.input.weight === 50)).toHaveLength(1);
 });
@@ -72,7 +72,7 @@ test('abort during analysis cancels it and rolls back at once', async () => {
   expect(run.results[0]!.outcome).toMatchObject({ kind: 'rolled_back', reason: 'aborted by alice: error rate climbing on the dashboard' });
   expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(0)']);
   expect(run.mocks.names()).not.toContain('promote');
-  expect(run.mocks.names().at(-1)).toBe('rollback');
+  expect(run.mocks.stageNames().at(-1)).toBe('rollback');
 });
 
 test('promote (signed, not by the author) skips the remaining analysis', async () => {

@@ -10,8 +10,9 @@ useHarness((x) => (h = x));
 
 test('airlock deploy of an image no pipeline of the environment promoted: refused, nothing deployed, no lock taken', async () => {
   const run = await scenarios['deploy-release-gate-refused'](h);
-  expect(run.outcome).toMatchObject({ kind: 'failed', stage: 'deploy', cause: { type: 'GateNotPassedError', message: expect.stringContaining('has not passed the gate for deploy-release-gate-refused/prod') } });
-  expect(run.mocks.names()).toEqual(['findGateRecord']);
+  // since patch deploy-release-evidence the gate is the image's evidence chain (issue 12)
+  expect(run.outcome).toMatchObject({ kind: 'failed', stage: 'deploy', cause: { type: 'EvidenceNotVerifiedError', message: expect.stringContaining('does not verify: the build link is missing') } });
+  expect(run.mocks.names()).toEqual(['findGateRecord', 'verifyEvidence']);
   await expect(h.env.client.workflow.getHandle(lockWorkflowId('deploy-release-gate-refused', 'prod')).describe()).rejects.toThrow(/not found/i);
 });
 
@@ -22,12 +23,13 @@ test('airlock deploy waits for the environment lock; forged lockGranted, superse
   const held = run.whileHeld!;
   expect(QUEUED_ONLY(held.lock)).toEqual({ holder: held.holder, queued: 1 });
   expect(held.lock.queue[0]).not.toHaveProperty('secret'); // the lockState query does not show secrets
-  expect(held.callsBefore).toEqual(['findGateRecord']);
-  expect(held.callsAfterForgery).toEqual(['findGateRecord']);
+  expect(held.callsBefore).toEqual(['findGateRecord', 'verifyEvidence']);
+  expect(held.callsAfterForgery).toEqual(['findGateRecord', 'verifyEvidence']);
   expect(QUEUED_ONLY(held.lockAfterForgedRelease)).toEqual({ holder: held.holder, queued: 1 });
   expect(held.holderOutcome).toBe('promoted');
-  expect(run.outcome).toMatchObject({ kind: 'promoted', gate: { kind: 'gate-passed' } });
-  expect(run.mocks.names().slice(-1)).toEqual(['promote']);
+  expect(run.outcome).toMatchObject({ kind: 'promoted', gate: { kind: 'evidence-verified', links: ['build', 'sbom', 'vuln', 'policy', 'approvals'] } });
+  expect(run.mocks.stageNames().slice(-1)).toEqual(['promote']);
+  expect(run.mocks.links().slice(-1)).toEqual(['rollout']); // the deploy's rollout record joins the image's chain
 });
 
 test('airlock rollback waits for the environment lock, and ignores forged lock messages too', async () => {
@@ -68,5 +70,8 @@ test('break-glass with 2 of 3 of the oncall group: deployed (holding the lock) a
     kind: 'promoted',
     gate: { kind: 'break-glass', reason: REASON, signers: ['alice', 'olga'], group: 'oncall', expiresAt: EXPIRES, policyDigest: expect.stringMatching(/^sha256:/) },
   });
-  expect(run.mocks.names().slice(0, 3)).toEqual(['findGateRecord', 'readBasePolicy', 'deployCandidate']);
+  // the break-glass signatures are a signed link of the image's chain, before anything is deployed
+  expect(run.mocks.names().slice(0, 4)).toEqual(['findGateRecord', 'readBasePolicy', 'recordEvidence', 'deployCandidate']);
+  expect(run.mocks.links()).toEqual(['break-glass', 'rollout']);
+  expect(run.mocks.calls.find((c) => c.name === 'recordEvidence')!.input).toMatchObject({ link: 'break-glass', signers: ['alice', 'olga'], group: 'oncall' });
 });

@@ -43,6 +43,8 @@ export interface MockOptions {
   anchor?: string | null;
   /** the approval snapshot readAnchorPolicy answers for a first release (the worker's bootstrap approvers) */
   bootstrapSnapshot?: PolicySnapshot;
+  /** verifyEvidence refuses with this reason (default: it checks the links recorded for the image) */
+  evidenceBroken?: string;
   /** runs inside the activity after its effect, before it answers (e.g. block until the worker is killed) */
   during?: Partial<Record<PipelineActivityName, (input: Record<string, unknown>, attempt: number) => Promise<void>>>;
 }
@@ -104,7 +106,32 @@ export function mockActivities(o: MockOptions = {}) {
     return { score, level, signals: [{ kind: 'files', weight: score, reason: `${level} fixture change`, files: ['src/app.ts'] }], stats: { files: 3, additions: 20, deletions: 4 } };
   };
 
+  const gateRecordOf = (input: GateRecordInput): GateRecord =>
+    o.gateRecord?.(input) ?? { passed: { pipelineId: `airlock/${input.service}/${input.environment}/${'c'.repeat(40)}`, runId: 'run-1', releaseId: 'r1' }, priorRuns: 0 };
+  /** links recorded per image, as the registry would hold them */
+  const chains = new Map<string, Set<string>>();
+  const REQUIRED = ['build', 'sbom', 'vuln', 'policy', 'approvals'];
+
   const activities: PipelineActivities = {
+    recordEvidence: wrap('recordEvidence', (i) => {
+      const links = i.link === 'scan' ? ['sbom', 'vuln'] : [i.link];
+      const chain = chains.get(i.image) ?? new Set<string>();
+      chains.set(i.image, chain);
+      const added = links.filter((l) => !chain.has(l));
+      for (const l of added) effect(`evidence:${i.image}:${l}`, () => chain.add(l));
+      return { links, added: added.length, manifestDigest: 'sha256:' + 'a7'.repeat(32), stored: [] };
+    }),
+    verifyEvidence: wrap('verifyEvidence', (i) => {
+      // an image a pipeline of the environment promoted (findGateRecord's answer) has its whole chain in the registry
+      const imageDigest = i.image.slice(i.image.lastIndexOf('@') + 1);
+      // (an image this mock built is a pipeline's own: only the links that pipeline recorded count)
+      const built = [...results.keys()].some((k) => k.startsWith('build:') && (results.get(k) as { digest: string }).digest === imageDigest);
+      const promoted = !built && gateRecordOf({ service: '', environment: i.environment, imageDigest, workflowId: '', runId: '' }).passed;
+      const missing = promoted ? [] : REQUIRED.filter((l) => !chains.get(i.image)?.has(l));
+      const reason = o.evidenceBroken ?? (missing.length ? `the ${missing[0]} link is missing` : undefined);
+      if (reason) throw nonRetryable('EvidenceNotVerifiedError', `the evidence chain of ${i.image} does not verify: ${reason}`);
+      return { ok: true, links: REQUIRED.map((link, index) => ({ index, link: link as 'build', predicateType: link, ok: true })) };
+    }),
     readBasePolicy: wrap('readBasePolicy', (i) => ({
       snapshot: o.snapshot ?? defaultSnapshot(),
       policy: { policy: policySchema.parse(o.policy ?? { risk: { thresholds: { medium: 40, high: 70 } } }), digest: 'sha256:' + 'ab'.repeat(32), source: `${i.path} at ${i.commit.slice(0, 12)}` },
@@ -170,7 +197,7 @@ export function mockActivities(o: MockOptions = {}) {
   // `airlock deploy` only (not a pipeline activity): recorded in `calls` like the others
   const findGateRecord = async (input: GateRecordInput): Promise<GateRecord> => {
     calls.push({ name: 'findGateRecord' as PipelineActivityName, input: input as unknown as Record<string, unknown>, attempt: Context.current().info.attempt });
-    return o.gateRecord?.(input) ?? { passed: { pipelineId: `airlock/${input.service}/${input.environment}/${'c'.repeat(40)}`, runId: 'run-1', releaseId: 'r1' }, priorRuns: 0 };
+    return gateRecordOf(input);
   };
   const restoreRelease = async (input: { service: string; environment: string; toReleaseId?: string }) => {
     calls.push({ name: 'restoreRelease' as PipelineActivityName, input: input as unknown as Record<string, unknown>, attempt: Context.current().info.attempt });
@@ -178,7 +205,11 @@ export function mockActivities(o: MockOptions = {}) {
     return { stable: { releaseId, image: `127.0.0.1:5000/${input.service}@${digestOf(releaseId)}`, containers: [`${releaseId}-1`] }, removed: [], reused: false };
   };
   const names = (filter?: (c: Call) => boolean) => calls.filter(filter ?? (() => true)).map((c) => c.name);
+  /** The stages' calls, without the evidence chain's (recordEvidence, verifyEvidence). */
+  const stageNames = () => names((c) => c.name !== 'recordEvidence' && c.name !== 'verifyEvidence');
+  /** The links recorded, in order (a scan records two). */
+  const links = () => calls.filter((c) => c.name === 'recordEvidence').map((c) => c.input.link as string);
   const steps = () => calls.filter((c) => c.name === 'shiftTraffic' || c.name === 'analyze').map((c) => `${c.name}(${(c.input.weight ?? c.input.step) as number})`);
-  return { activities: { ...activities, findGateRecord, restoreRelease }, calls, effects, names, steps };
+  return { activities: { ...activities, findGateRecord, restoreRelease }, calls, effects, names, stageNames, links, steps };
 }
 export type Mocks = ReturnType<typeof mockActivities>;

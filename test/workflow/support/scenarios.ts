@@ -116,6 +116,9 @@ export const scenarios = {
 
   'blocked-by-policy': (h: Harness) => single(h, 'blocked-by-policy', { risk: 'low', policyAllowed: false }),
 
+  // issue 12: the chain is verified right before the deploy; a link that does not hold stops it
+  'evidence-broken': (h: Harness) => single(h, 'evidence-broken', { risk: 'low', evidenceBroken: 'the approvals link: signature of alice does not verify' }),
+
   'analysis-fails-rollback': (h: Harness) => single(h, 'analysis-fails-rollback', { risk: 'low', verdict: (step) => (step === 50 ? 'fail' : 'pass') }),
 
   'error-after-traffic-rollback': (h: Harness) =>

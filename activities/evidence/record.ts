@@ -1,0 +1,179 @@
+import { hostname } from 'node:os';
+import type { AirlockConfig } from '../../infra/config';
+import {
+  breakGlassPredicate,
+  buildPredicate,
+  buildStatement,
+  IN_TOTO_PAYLOAD_TYPE,
+  LINKS,
+  policyVerdictPredicate,
+  rolloutPredicate,
+  sbomPredicate,
+  signEnvelope,
+  statementBytes,
+  trustedKeyFromPem,
+  verifyChain,
+  vulnPredicate,
+  approvalsPredicate,
+  type ChainResult,
+  type LinkName,
+  type TrustedKey,
+  fromBase64,
+  parseImageRef,
+} from '../../model/evidence';
+import type { EvidenceRequest, RecordedEvidence, VerifyEvidenceRequest } from '../../model/evidence-record';
+import { EvidenceNotVerifiedError } from '../errors';
+import { putEvidence, readEvidence, sha256 } from './store';
+import { RegistryAttestations } from './registry-attestations';
+import { loadSigningKey, type SigningKey } from './signing-key';
+
+// The evidence chain of a release as the pipeline records it (docs/evidence.md): one activity signs a link
+// with the worker's key and pushes it next to the image (cosign's `.att` tag), a copy in the evidence store;
+// another verifies the whole chain before a deploy. Statements are built from the activity's input only, so
+// a retried call makes the same statement, finds it stored and adds nothing.
+
+export interface EvidenceDeps {
+  config: Pick<AirlockConfig, 'registry' | 'signingKey' | 'dirs'>;
+}
+
+export function createEvidenceActivities({ config }: EvidenceDeps) {
+  const registry = new RegistryAttestations(config.registry);
+  let key: Promise<SigningKey> | undefined;
+  const signingKey = () => (key ??= loadSigningKey(config).catch((err: unknown) => ((key = undefined), Promise.reject(err))));
+  const builderId = `https://airlock.dev/worker/${hostname()}`;
+
+  /** The statements of one request: the scan gives two links (SBOM and vulnerability report). */
+  async function statements(req: EvidenceRequest): Promise<{ link: LinkName; bytes: Uint8Array }[]> {
+    const image = parseImageRef(req.image);
+    const make = (link: LinkName, predicate: unknown) => ({ link, bytes: statementBytes(buildStatement(image, LINKS[link].predicateType, predicate)) });
+    switch (req.link) {
+      case 'build':
+        if (!req.manifestDigest) throw new RangeError('recordEvidence build: manifestDigest is missing (the adapter reads airlock.yaml at the commit)');
+        return [
+          make(
+            'build',
+            buildPredicate({
+              repository: req.repo,
+              commit: req.commit,
+              serviceDir: req.serviceDir,
+              manifestDigest: req.manifestDigest,
+              builderId,
+              pipelineId: req.pipelineId,
+              runId: req.runId,
+              startedOn: req.startedOn,
+              finishedOn: req.finishedOn,
+            }),
+          ),
+        ];
+      case 'scan': {
+        const sbom = JSON.parse((await readEvidence(config.dirs.evidence, req.scan.sbomDigest)).toString('utf8')) as unknown;
+        return [
+          make('sbom', sbomPredicate(sbom)),
+          make(
+            'vuln',
+            vulnPredicate({
+              summary: req.scan,
+              dbUri: req.scan.dbMode === 'fixture' ? 'fixture:airlock-test-db' : 'ghcr.io/aquasecurity/trivy-db',
+              parameters: ['image', '--scanners', 'vuln,secret,misconfig,license', '--format', 'json'],
+              pipelineId: req.pipelineId,
+              runId: req.runId,
+              builderId,
+              scanStartedOn: req.startedOn,
+              scanFinishedOn: req.finishedOn,
+            }),
+          ),
+        ];
+      }
+      case 'policy':
+        return [make('policy', policyVerdictPredicate(req.environment, req.verdict, req.origin, req.snapshot))];
+      case 'approvals':
+        return [make('approvals', approvalsPredicate({ state: req.state, runId: req.runId, rule: req.rule, authors: req.authors }))];
+      case 'rollout':
+        return [make('rollout', rolloutPredicate(req))];
+      case 'break-glass':
+        return [make('break-glass', breakGlassPredicate(req))];
+    }
+  }
+
+  /** Signs and stores the link(s) of `req`; statements already attached to the image are not signed again. */
+  async function recordEvidence(req: EvidenceRequest): Promise<RecordedEvidence> {
+    const made = await statements(req);
+    const existing = await registry.list(req.image);
+    const have = new Set(existing.envelopes.filter((e) => e.payloadType === IN_TOTO_PAYLOAD_TYPE).map((e) => sha256(fromBase64(e.payload))));
+    const fresh = made.filter((m) => !have.has(sha256(m.bytes)));
+    const { signer } = await signingKey();
+    const envelopes = await Promise.all(fresh.map((m) => signEnvelope(IN_TOTO_PAYLOAD_TYPE, m.bytes, signer)));
+    const stored = await Promise.all(envelopes.map((e) => putEvidence(config.dirs.evidence, JSON.stringify(e))));
+    const attached = envelopes.length
+      ? await registry.attach(req.image, envelopes)
+      : { manifestDigest: existing.manifestDigest ?? '', added: [] as string[] };
+    return { links: made.map((m) => m.link), added: attached.added.length, manifestDigest: attached.manifestDigest, stored };
+  }
+
+  /** The chain of `image` from the registry, checked for `environment`: refused (non-retryable) when a link does not hold. */
+  async function verifyEvidence(req: VerifyEvidenceRequest): Promise<ChainResult> {
+    const trusted = await trustedKeys(req.trustedKeys);
+    const { envelopes } = await registry.list(req.image);
+    const digest = req.image.slice(req.image.lastIndexOf('@') + 1);
+    const result = checkForEnvironment(verifyChain(envelopes, { digest, trustedKeys: trusted }), envelopes, req.environment);
+    if (!result.ok) {
+      const b = result.firstBroken!;
+      throw new EvidenceNotVerifiedError(`the evidence chain of ${req.image} does not verify: ${b.link} link: ${b.reason}`, { image: req.image, link: b.link });
+    }
+    return result;
+  }
+
+  async function trustedKeys(pems: string[] | undefined): Promise<TrustedKey[]> {
+    if (pems?.length) return pems.map((pem) => trustedKeyFromPem(pem));
+    return [(await signingKey()).trusted];
+  }
+
+  /** Whether `image` has a build link for `commit` signed by this worker (the build reuses only such a tag). */
+  async function hasProvenance(image: string, commit: string): Promise<boolean> {
+    const { envelopes } = await registry.list(image);
+    const key = (await signingKey()).trusted;
+    const digest = image.slice(image.lastIndexOf('@') + 1);
+    const chain = verifyChain(envelopes, { digest, trustedKeys: [key], required: [] });
+    return chain.links.some((l) => {
+      if (!l.ok || l.link !== 'build') return false;
+      const s = statementOf(envelopes[l.index]);
+      return (s?.predicate as { buildDefinition?: { externalParameters?: { commit?: string } } } | undefined)?.buildDefinition?.externalParameters?.commit === commit;
+    });
+  }
+
+  return { recordEvidence, verifyEvidence, hasProvenance };
+}
+
+/** A chain that verifies is for `environment` when its policy verdict and approvals were judged for it. */
+export function checkForEnvironment(result: ChainResult, envelopes: readonly unknown[], environment: string): ChainResult {
+  if (!result.ok) return result;
+  const env = environmentsOf(envelopes);
+  for (const link of ['policy', 'approvals'] as const) {
+    const got = env[link];
+    if (got !== environment) {
+      const l = result.links.find((x) => x.link === link)!;
+      const broken = { ...l, ok: false, reason: `judged for environment ${got ?? '(none)'}, not ${environment}` };
+      return { ok: false, links: result.links.map((x) => (x === l ? broken : x)), firstBroken: broken };
+    }
+  }
+  return result;
+}
+
+/** The environment the policy and approvals links name (verifyChain checked they are single, signed and about `digest`). */
+function environmentsOf(envelopes: readonly unknown[]): Partial<Record<'policy' | 'approvals', string>> {
+  const out: Partial<Record<'policy' | 'approvals', string>> = {};
+  for (const e of envelopes) {
+    const s = statementOf(e);
+    for (const link of ['policy', 'approvals'] as const)
+      if (s?.predicateType === LINKS[link].predicateType) out[link] = (s.predicate as { environment?: string }).environment;
+  }
+  return out;
+}
+
+function statementOf(envelope: unknown): { predicateType: string; predicate: unknown } | undefined {
+  try {
+    return JSON.parse(Buffer.from(fromBase64((envelope as { payload: string }).payload)).toString('utf8')) as { predicateType: string; predicate: unknown };
+  } catch {
+    return undefined;
+  }
+}
