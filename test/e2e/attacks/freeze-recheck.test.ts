@@ -6,22 +6,25 @@ import { SCENARIOS } from '../../../cli/demo/scenarios';
 import { E2eWorld, useE2eWorld, PIPELINE_TIMEOUT_MS, sleep } from '../../support/e2e-world';
 
 let world: E2eWorld;
-useE2eWorld({ name: 'freeze' }, (w) => (world = w));
+// the freeze window must be in the policy the environment runs (its stable release: policy anchor), so the
+// test makes the first release itself, with the window in its policy
+useE2eWorld({ name: 'freeze', bootstrap: false }, (w) => (world = w));
 
 const endpoint = SCENARIOS[1]!; // a new endpoint: medium risk, one approver
-/** Time from the commit to the window's start: long enough for build, scan and the gate on a busy machine. */
-const LEAD_MS = 150_000;
+/** Time from the commit to the window's start: long enough for the first release, then build, scan and the gate of the change, on a busy machine. */
+const LEAD_MS = 270_000;
 
 test('a freeze window starts while the pipeline waits for approval; approved after its start: not deployed, and it says why', async () => {
   const start = new Date(Date.now() + LEAD_MS);
   const end = new Date(start.getTime() + 60 * 60_000);
-  // The policy at the base commit (what the gate reads) freezes this environment from `start` for an hour.
+  // The policy the environment runs (its first release, what the gate reads) freezes it from `start` for an hour.
   world.repo.edit('airlock.policy.yaml', (t) =>
     t.replace(/^freezeWindows:.*$/m, '').concat(
       `\nfreezeWindows:\n  - name: attack-window\n    reason: incident review\n    environments: [${world.environment}]\n    start: ${start.toISOString()}\n    end: ${end.toISOString()}\n`,
     ),
   );
   world.repo.commit('policy: freeze window for the incident review');
+  await world.firstRelease();
   const head = world.repo.commit(endpoint.change(world.repo));
   const id = world.pipelineId(head);
 
@@ -48,4 +51,4 @@ test('a freeze window starts while the pipeline waits for approval; approved aft
   expect(status.stdout + status.stderr).toMatch(/attack-window/);
   const history = world.cli(['history', id, '--json']);
   expect(history.stdout).not.toMatch(/deployCandidate/);
-}, PIPELINE_TIMEOUT_MS * 2 + LEAD_MS);
+}, PIPELINE_TIMEOUT_MS * 3 + LEAD_MS);
