@@ -118,7 +118,7 @@ export function createEvidenceActivities({ config }: EvidenceDeps) {
     const result = checkForEnvironment(verifyChain(envelopes, { digest, trustedKeys: trusted }), envelopes, req.environment);
     if (!result.ok) {
       const b = result.firstBroken!;
-      throw new EvidenceNotVerifiedError(`the evidence chain of ${req.image} does not verify: ${b.link} link: ${b.reason}`, { image: req.image, link: b.link });
+      throw new EvidenceNotVerifiedError(`the evidence chain of ${req.image} does not verify: ${brokenLink(b)}`, { image: req.image, link: b.link });
     }
     return result;
   }
@@ -142,6 +142,12 @@ export function createEvidenceActivities({ config }: EvidenceDeps) {
   }
 
   return { recordEvidence, verifyEvidence, hasProvenance };
+}
+
+/** "<link> link: <reason>", or the reason alone when it names its link already ("the build link is missing"). */
+export function brokenLink(b: { link: string; reason?: string }): string {
+  const reason = b.reason ?? 'does not hold';
+  return reason.includes(`${b.link} link`) ? reason : `${b.link} link: ${reason}`;
 }
 
 /** A chain that verifies is for `environment` when its policy verdict and approvals were judged for it. */

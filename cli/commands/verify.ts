@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { checkForEnvironment } from '../../activities/evidence/record';
+import { brokenLink, checkForEnvironment } from '../../activities/evidence/record';
 import { RegistryAttestations } from '../../activities/evidence/registry-attestations';
 import { SIGNING_PUB_FILE } from '../../activities/evidence/signing-key';
 import { loadConfig } from '../../infra/config';
@@ -99,7 +99,7 @@ export async function verifyImage(image: string, opts: { env?: string; pems: str
 
 function render(image: string, r: ChainResult): string {
   const rows = r.links.map((l) => [l.link, l.keyid ? `${l.keyid.slice(0, 19)}…` : '-', l.time ?? '-', l.ok ? 'ok' : `BROKEN: ${l.reason ?? ''}`]);
-  return [`evidence chain of ${image}`, table(['link', 'signer', 'time', 'result'], rows), r.ok ? 'verified' : `NOT verified: ${r.firstBroken!.link}: ${r.firstBroken!.reason}`].join('\n');
+  return [`evidence chain of ${image}`, table(['link', 'signer', 'time', 'result'], rows), r.ok ? 'verified' : `NOT verified: ${brokenLink(r.firstBroken!)}`].join('\n');
 }
 
 export const verifyCommand: Command = {
@@ -114,7 +114,7 @@ export const verifyCommand: Command = {
     const { result } = await verifyImage(image, { ...(args.env ? { env: args.env } : {}), pems, ...(args.bundle ? { bundle: args.bundle } : {}), registry: config.registry });
     if (args.json) printJson({ image, verified: result.ok, ...result });
     else process.stdout.write(`${render(image, result)}\n`);
-    if (!result.ok) throw new ExitError(EXIT.blockedByPolicy, `airlock verify: ${image} is not verified: ${result.firstBroken!.link} link: ${result.firstBroken!.reason}`);
+    if (!result.ok) throw new ExitError(EXIT.blockedByPolicy, `airlock verify: ${image} is not verified: ${brokenLink(result.firstBroken!)}`);
   },
 };
 
@@ -128,7 +128,7 @@ export const evidenceCommand: Command = {
     const image = args.positionals[1];
     const pems = await trustedPems(args.key, config.dirs.keys);
     const { result, envelopes } = await verifyImage(image, { pems, registry: config.registry });
-    if (!result.ok) throw new ExitError(EXIT.blockedByPolicy, `airlock evidence export: ${image} is not verified: ${result.firstBroken!.link} link: ${result.firstBroken!.reason}`);
+    if (!result.ok) throw new ExitError(EXIT.blockedByPolicy, `airlock evidence export: ${image} is not verified: ${brokenLink(result.firstBroken!)}`);
     await mkdir(args.out, { recursive: true });
     const files: string[] = [];
     for (const [i, envelope] of envelopes.entries()) {

@@ -1,0 +1,99 @@
+/**
+ * Benchmark of the evidence chain on the real registry: signing every attestation of one release (build
+ * provenance, SBOM, vulnerability scan, policy verdict, approvals; ECDSA P-256 with the worker's key) and
+ * pushing them next to its image (cosign's `.att` layout), target p50 <= 1 s. Baseline measured in the same
+ * run: pushing the (tiny) image itself, i.e. the registry round trips alone. Also printed: the links pushed one
+ * by one as the pipeline does (one attach per stage), and `airlock verify`'s read + check of the chain.
+ * p50 over N runs (default 20; AIRLOCK_BENCH_RUNS). Run: `node dist/bench/evidence.js [--json]`.
+ */
+import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { Distribution } from '../activities/evidence/distribution';
+import { OCI_IMAGE_CONFIG, OCI_MANIFEST, sha256 } from '../activities/evidence/cosign-layout';
+import { RegistryAttestations } from '../activities/evidence/registry-attestations';
+import { loadSigningKey } from '../activities/evidence/signing-key';
+import { loadConfig } from '../infra/config';
+import { IN_TOTO_PAYLOAD_TYPE, signEnvelope, statementBytes, verifyChain, type Statement } from '../model/evidence';
+import { policy, statements } from '../test/support/evidence-chain';
+import { report, runBench } from './support/run';
+
+const RUNS = Number(process.env.AIRLOCK_BENCH_RUNS ?? 20);
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+const stats = (xs: number[]) => ({ runs: xs.length, p50: quantile(xs, 0.5), p90: quantile(xs, 0.9), min: Math.min(...xs), max: Math.max(...xs) });
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+
+/** A tiny image of its own per run (a random layer), pushed by digest: what the baseline measures. */
+async function pushImage(dist: Distribution, repository: string): Promise<string> {
+  const raw = randomBytes(4096);
+  const layer = gzipSync(raw);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(raw)] } }));
+  await dist.pushBlob(repository, layer);
+  await dist.pushBlob(repository, config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: OCI_IMAGE_CONFIG, size: config.length, digest: sha256(config) },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: layer.length, digest: sha256(layer) }],
+    }),
+  );
+  return dist.putManifest(repository, sha256(manifest), manifest, OCI_MANIFEST);
+}
+
+/** The release's statements (the unit tests' realistic chain), about `image`. */
+function about(image: { name: string; digest: string }): Statement<unknown>[] {
+  return statements().map((s) => ({ ...s, subject: [{ name: image.name, digest: { sha256: image.digest.slice('sha256:'.length) } }] }));
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const key = await loadSigningKey(config);
+  const dist = new Distribution(config.registry);
+  const registry = new RegistryAttestations(config.registry);
+  const repository = `bench-evidence-${Date.now().toString(36)}`;
+  const baseline: number[] = [];
+  const all: number[] = [];
+  const perStage: number[] = [];
+  const verify: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    let t = performance.now();
+    const digest = await pushImage(dist, repository);
+    baseline.push(performance.now() - t);
+    const image = { name: `${config.registry}/${repository}`, digest };
+
+    t = performance.now();
+    const envelopes = await Promise.all(about(image).map((s) => signEnvelope(IN_TOTO_PAYLOAD_TYPE, statementBytes(s), key.signer)));
+    await registry.attach(`${image.name}@${digest}`, envelopes);
+    all.push(performance.now() - t);
+
+    t = performance.now();
+    const { envelopes: read } = await registry.list(`${image.name}@${digest}`);
+    const chain = verifyChain(read, { digest, trustedKeys: [key.trusted], policy });
+    verify.push(performance.now() - t);
+    if (chain.links.filter((l) => l.ok).length !== envelopes.length) throw new Error(`bench chain did not verify: ${JSON.stringify(chain.firstBroken)}`);
+
+    const second = await pushImage(dist, repository);
+    t = performance.now();
+    for (const s of about({ name: image.name, digest: second })) await registry.attach(`${image.name}@${second}`, [await signEnvelope(IN_TOTO_PAYLOAD_TYPE, statementBytes(s), key.signer)]);
+    perStage.push(performance.now() - t);
+  }
+  const b = stats(baseline);
+  const a = stats(all);
+  const p = stats(perStage);
+  const v = stats(verify);
+  const links = about({ name: 'x', digest: `sha256:${'0'.repeat(64)}` }).length;
+  const ok = a.p50 <= 1000;
+  report({ runs: RUNS, links, baselineImagePush: b, signAndPushAll: a, onePerStage: p, readAndVerify: v, ratio: a.p50 / b.p50 }, ok, [
+    `evidence chain of one release (${links} links), ${RUNS} runs, registry ${config.registry}`,
+    `  baseline: push the image itself           p50 ${ms(b.p50)}  p90 ${ms(b.p90)}`,
+    `  sign + push all links (one attach)        p50 ${ms(a.p50)}  p90 ${ms(a.p90)}  (${(a.p50 / b.p50).toFixed(1)}x baseline; target p50 <= 1000 ms)`,
+    `  one attach per stage (as the pipeline)    p50 ${ms(p.p50)}  p90 ${ms(p.p90)}  (${(p.p50 / b.p50).toFixed(1)}x baseline)`,
+    `  read + verify the chain (airlock verify)  p50 ${ms(v.p50)}  p90 ${ms(v.p90)}`,
+  ]);
+}
+
+runBench(main);
