@@ -17,6 +17,8 @@ import { buildTimeline } from '../history/timeline';
 import { renderTimeline } from '../history/render';
 import { createKey, keyFile, readKey } from '../keys';
 import { progress, table } from '../output';
+import { renderChain, trustedPems, verifyImage } from './verify';
+import type { PipelineResult } from '../../model/pipeline';
 import { bringUp } from './dev';
 
 /** The demo service's name (examples/demo-service/airlock.yaml). */
@@ -83,6 +85,15 @@ then prints a summary and the audit history of the approved pipeline. Re-running
         progress(`\n== airlock history ${approved.pipelineId}`);
         const history = await client.workflow.getHandle(approved.pipelineId).fetchHistory();
         process.stdout.write(`${renderTimeline(buildTimeline(approved.pipelineId, history.events ?? []))}\n`);
+        // the release's signed evidence chain, as anyone would check it (docs/evidence.md)
+        const result = (await client.workflow.getHandle(approved.pipelineId).result()) as PipelineResult;
+        if (result.outcome.kind === 'promoted') {
+          const image = result.outcome.image;
+          progress(`\n== airlock verify ${image} --env ${DEMO_ENV}`);
+          const { result: chain } = await verifyImage(image, { env: DEMO_ENV, pems: await trustedPems(undefined, config.dirs.keys), registry: config.registry });
+          process.stdout.write(`${renderChain(image, chain)}\n`);
+          if (!chain.ok) throw new ExitError(EXIT.failure, `demo: the evidence chain of ${image} does not verify: ${chain.firstBroken?.reason}`);
+        }
       }, config),
     );
     const wrong = runs.filter((r) => r.outcome !== r.expected);

@@ -57,7 +57,7 @@ const exportSchema = z.object({
 });
 
 /** The worker public keys to trust, as PEM text: --key files, else this machine's worker key. */
-async function trustedPems(keyFiles: string[] | undefined, keysDir: string): Promise<string[]> {
+export async function trustedPems(keyFiles: string[] | undefined, keysDir: string): Promise<string[]> {
   const files = keyFiles?.length ? keyFiles : [join(keysDir, SIGNING_PUB_FILE)];
   if (!keyFiles?.length && !existsSync(files[0]!))
     throw new ExitError(EXIT.badInput, `airlock verify: no trusted key: pass --key <worker public key PEM> (no local worker key at ${files[0]})`);
@@ -97,7 +97,7 @@ export async function verifyImage(image: string, opts: { env?: string; pems: str
   return { result: opts.env ? checkForEnvironment(chain, envelopes, opts.env) : chain, envelopes };
 }
 
-function render(image: string, r: ChainResult): string {
+export function renderChain(image: string, r: ChainResult): string {
   const rows = r.links.map((l) => [l.link, l.keyid ? `${l.keyid.slice(0, 19)}…` : '-', l.time ?? '-', l.ok ? 'ok' : `BROKEN: ${l.reason ?? ''}`]);
   return [`evidence chain of ${image}`, table(['link', 'signer', 'time', 'result'], rows), r.ok ? 'verified' : `NOT verified: ${brokenLink(r.firstBroken!)}`].join('\n');
 }
@@ -113,7 +113,7 @@ export const verifyCommand: Command = {
     const pems = await trustedPems(args.key, config.dirs.keys);
     const { result } = await verifyImage(image, { ...(args.env ? { env: args.env } : {}), pems, ...(args.bundle ? { bundle: args.bundle } : {}), registry: config.registry });
     if (args.json) printJson({ image, verified: result.ok, ...result });
-    else process.stdout.write(`${render(image, result)}\n`);
+    else process.stdout.write(`${renderChain(image, result)}\n`);
     if (!result.ok) throw new ExitError(EXIT.blockedByPolicy, `airlock verify: ${image} is not verified: ${brokenLink(result.firstBroken!)}`);
   },
 };
