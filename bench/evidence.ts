@@ -6,15 +6,13 @@
  * by one as the pipeline does (one attach per stage), and `airlock verify`'s read + check of the chain.
  * p50 over N runs (default 20; AIRLOCK_BENCH_RUNS). Run: `node dist/bench/evidence.js [--json]`.
  */
-import { gzipSync } from 'node:zlib';
-import { randomBytes } from 'node:crypto';
 import { Distribution } from '../activities/evidence/distribution';
-import { OCI_IMAGE_CONFIG, OCI_MANIFEST, sha256 } from '../activities/evidence/cosign-layout';
 import { RegistryAttestations } from '../activities/evidence/registry-attestations';
 import { loadSigningKey } from '../activities/evidence/signing-key';
 import { loadConfig } from '../infra/config';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope, statementBytes, verifyChain, type Statement } from '../model/evidence';
 import { policy, statements } from '../test/support/evidence-chain';
+import { pushTinyImage } from '../test/support/tiny-image';
 import { report, runBench } from './support/run';
 
 const RUNS = Number(process.env.AIRLOCK_BENCH_RUNS ?? 20);
@@ -25,24 +23,6 @@ function quantile(xs: number[], q: number): number {
 }
 const stats = (xs: number[]) => ({ runs: xs.length, p50: quantile(xs, 0.5), p90: quantile(xs, 0.9), min: Math.min(...xs), max: Math.max(...xs) });
 const ms = (x: number) => `${x.toFixed(0)} ms`;
-
-/** A tiny image of its own per run (a random layer), pushed by digest: what the baseline measures. */
-async function pushImage(dist: Distribution, repository: string): Promise<string> {
-  const raw = randomBytes(4096);
-  const layer = gzipSync(raw);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(raw)] } }));
-  await dist.pushBlob(repository, layer);
-  await dist.pushBlob(repository, config);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: OCI_IMAGE_CONFIG, size: config.length, digest: sha256(config) },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: layer.length, digest: sha256(layer) }],
-    }),
-  );
-  return dist.putManifest(repository, sha256(manifest), manifest, OCI_MANIFEST);
-}
 
 /** The release's statements (the unit tests' realistic chain), about `image`. */
 function about(image: { name: string; digest: string }): Statement<unknown>[] {
@@ -61,7 +41,7 @@ async function main(): Promise<void> {
   const verify: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     let t = performance.now();
-    const digest = await pushImage(dist, repository);
+    const digest = await pushTinyImage(dist, repository);
     baseline.push(performance.now() - t);
     const image = { name: `${config.registry}/${repository}`, digest };
 
@@ -76,7 +56,7 @@ async function main(): Promise<void> {
     verify.push(performance.now() - t);
     if (chain.links.filter((l) => l.ok).length !== envelopes.length) throw new Error(`bench chain did not verify: ${JSON.stringify(chain.firstBroken)}`);
 
-    const second = await pushImage(dist, repository);
+    const second = await pushTinyImage(dist, repository);
     t = performance.now();
     for (const s of about({ name: image.name, digest: second })) await registry.attach(`${image.name}@${second}`, [await signEnvelope(IN_TOTO_PAYLOAD_TYPE, statementBytes(s), key.signer)]);
     perStage.push(performance.now() - t);

@@ -1,10 +1,8 @@
 import type { PolicyOrigin } from './anchor';
-import type { CanaryVerdict } from './deploy';
-import type { BreakGlassInput, ChainResult, LinkName } from './evidence';
+import type { BreakGlassInput, ChainResult, LinkName, RolloutInput } from './evidence';
 import type { PipelineState } from './pipeline';
 import type { LevelRule, PolicySnapshot } from './policy-snapshot';
 import type { PolicyVerdict } from './policy-verdict';
-import type { RolloutStep } from './rollout';
 import type { ScanSummary } from './scan';
 
 // Wire types of the evidence activities (activities/evidence/record.ts): what the workflows send to have a
@@ -35,16 +33,7 @@ export type EvidenceRequest = EvidenceCommon &
     | { link: 'scan'; scan: ScanSummary; startedOn: string; finishedOn: string }
     | { link: 'policy'; environment: string; verdict: PolicyVerdict; origin: PolicyOrigin; snapshot: PolicySnapshot }
     | { link: 'approvals'; state: PipelineState; rule: LevelRule; authors: string[] }
-    | {
-        link: 'rollout';
-        environment: string;
-        strategy: 'canary' | 'blue-green';
-        steps: RolloutStep[];
-        analysis: CanaryVerdict[];
-        outcome: 'promoted' | 'rolled_back';
-        startedAt: string;
-        finishedAt: string;
-      }
+    | ({ link: 'rollout' } & RolloutInput)
     | ({ link: 'break-glass' } & BreakGlassInput)
   );
 

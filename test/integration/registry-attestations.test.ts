@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
 import { RegistryError } from '../../activities/errors';
 import { listAttestations, RegistryAttestations, type AttachResult } from '../../activities/evidence';
-import { attestationTag, DSSE_ENVELOPE, OCI_IMAGE_CONFIG, OCI_MANIFEST, sha256, SIGNATURE_ANNOTATION, type Envelope } from '../../activities/evidence/cosign-layout';
+import { attestationTag, DSSE_ENVELOPE, OCI_IMAGE_CONFIG, OCI_MANIFEST, SIGNATURE_ANNOTATION, type Envelope } from '../../activities/evidence/cosign-layout';
 import { Distribution } from '../../activities/evidence/distribution';
 import { loadConfig } from '../../infra/config';
 import { InvalidInputError } from '../../model/parse';
+import { pushTinyImage } from '../support/tiny-image';
 
 // Against the real local registry (registry:2, no referrers API), in a scratch repository of its own.
 const execFileAsync = promisify(execFile);
@@ -31,21 +31,7 @@ function envelope(digest: string, predicateType: string, predicate: unknown, key
 }
 
 /** A real (tiny) image: an image config and one gzipped empty tar layer, pushed by digest. */
-async function pushImage(dist: Distribution): Promise<string> {
-  const layer = gzipSync(Buffer.alloc(1024));
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(Buffer.alloc(1024))] } }));
-  await dist.pushBlob(repository, layer);
-  await dist.pushBlob(repository, config);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: OCI_IMAGE_CONFIG, size: config.length, digest: sha256(config) },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: layer.length, digest: sha256(layer) }],
-    }),
-  );
-  return dist.putManifest(repository, sha256(manifest), manifest, OCI_MANIFEST);
-}
+const pushImage = (dist: Distribution): Promise<string> => pushTinyImage(dist, repository, Buffer.alloc(1024));
 
 /** The `.att` manifest as the registry serves it to anyone (cosign included). */
 async function rawAtt(digest: string) {
