@@ -1,3 +1,4 @@
+import { canaryAnalysisSchema } from '../model/manifest';
 /**
  * Benchmark of deploy, canary analysis and rollback on the real stack (Docker, HAProxy, Prometheus, Pulumi):
  *   - time to restore: from the router giving the bad release (30% errors) traffic at the first canary step
@@ -28,7 +29,7 @@ import { report, runBench } from './support/run';
 
 const RUNS = Number(process.env.AIRLOCK_BENCH_RUNS ?? 10);
 const ENV = 'production';
-const ANALYSIS = { interval: '2s', checks: 2, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 };
+const ANALYSIS = canaryAnalysisSchema.parse({ interval: '2s', checks: 2, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 });
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -10,33 +10,48 @@ export interface DeployedRelease {
   containers: string[]; // container names
 }
 
+/** How a measurement came out: `inconclusive` = not enough, or no usable, data (never a pass). */
+export type MeasurementStatus = 'pass' | 'fail' | 'inconclusive' | 'skipped';
+
 /** One analysis measurement: what was queried, what came back, what it was compared with. */
 export interface Measurement {
-  metric: string; // e.g. success-rate, latency-p95-ms, success-rate-drop
+  metric: string; // e.g. requests, success-rate, latency-p95-ms, success-rate-drop, auth-refusal-change, custom:<name>
   step: number; // traffic weight of the candidate when measured
   value: number | null; // null = no data
   threshold: number;
   stableValue?: number | null;
+  /** true for pass and skipped (kept for readers of verdicts recorded before `status` existed). */
   passed: boolean;
   at: string; // ISO time the measurement was taken (activity clock)
-  query: string; // the PromQL
+  query: string; // the PromQL (or where the value came from)
   /** 1-based index of the check (one check = one interval) this measurement belongs to. */
   check?: number;
+  status?: MeasurementStatus;
+  /** Why it is inconclusive, skipped or failed, in words. */
+  note?: string;
+  /** The statistical test's p-value (the chance of data this bad if the candidate were within the threshold). */
+  pValue?: number;
+  /** The counts a test was computed over: [events, requests] for the candidate and stable. */
+  counts?: { candidate: [number, number]; stable?: [number, number] };
 }
 
 export interface CanaryVerdict {
   step: number;
   verdict: 'pass' | 'fail';
   measurements: Measurement[];
-  /** When failed: the metric that failed and its measured value, e.g. "success-rate 0.71 < 0.99". */
+  /** When failed: the check that failed and its measured value, e.g. "success-rate 0.71 < 0.99". */
   reason?: string;
   /** Checks taken and how many of them failed (a check fails when any of its measurements fails). */
   checks?: number;
   failedChecks?: number;
+  /** Checks with no failure but without enough data (they count towards failureLimit too). */
+  inconclusiveChecks?: number;
+  /** Requests each release answered in the step, as the router counted them (at the last check). */
+  requests?: { candidate: number; stable: number | null };
   /** The analysis settings the verdict was reached with (interval, failureLimit, thresholds, loadRps). */
   settings?: Record<string, unknown>;
-  /** Synthetic load driven during the analysis: per URL, requests sent and answers by status. */
-  load?: { url: string; rps: number; sent: number; byStatus: Record<string, number>; errors: number }[];
+  /** Synthetic load driven during the analysis: per URL, requests sent and answers by status (and by path). */
+  load?: { url: string; rps: number; sent: number; byStatus: Record<string, number>; errors: number; byPath?: Record<string, Record<string, number>> }[];
 }
 
 // ---- activity inputs (validated at the activity edge; workflows pass them typed) ----

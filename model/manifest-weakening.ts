@@ -1,5 +1,5 @@
 import { durationMs } from './duration';
-import type { CanaryAnalysisSettings, Manifest, RolloutSettings } from './manifest';
+import type { CanaryAnalysisSettings, CustomCheck, Manifest, RolloutSettings } from './manifest';
 
 // A change to airlock.yaml that weakens how a release is rolled out or judged is a change to the gate
 // (issue 11, item 4): the pipeline reads these settings from the manifest at the head commit, so the
@@ -15,7 +15,11 @@ export interface Weakening {
 
 export const weakeningText = (w: Weakening): string => `${w.field}: ${w.from} -> ${w.to}`;
 
-const show = (v: unknown): string => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+const show = (v: unknown): string => {
+  if (v === undefined) return 'default';
+  if (!Array.isArray(v)) return String(v);
+  return `[${v.map((x) => (x && typeof x === 'object' ? ('name' in x ? String(x.name) : `${String((x as { method?: string }).method)} ${String((x as { path?: string }).path)}`) : String(x))).join(', ')}]`;
+};
 
 /**
  * Every rollout or canary analysis setting of an environment present in both manifests that `head` makes
@@ -53,7 +57,25 @@ const WEAKER: { [K in keyof CanaryAnalysisSettings]: (base: CanaryAnalysisSettin
   maxLatencyP95Ms: (b, h) => h > b,
   maxSuccessRateDrop: (b, h) => h > b,
   loadRps: (b, h) => h < b,
+  minRequests: (b, h) => h < b,
+  confidence: (b, h) => h < b,
+  maxAuthRefusalChange: (b, h) => h > b,
+  maxClientErrorChange: (b, h) => h > b,
+  // A longer wait only gives the checks more evidence; a shorter one makes them inconclusive sooner (fail-safe).
+  evidenceWait: () => false,
+  // Load that no longer requests a path the base requested stops exercising it.
+  load: (b, h) => !loadKeys(b).every((k) => loadKeys(h).includes(k)),
+  metrics: (b, h) => b.some((c) => !h.some((x) => x.name === c.name && !customCheckWeaker(c, x))),
 };
+
+const loadKeys = (l: CanaryAnalysisSettings['load']): string[] => (l ?? []).map((p) => `${p.method} ${p.path}`);
+
+/** A custom check removed, its query changed, its bound loosened, or no data no longer counting. */
+function customCheckWeaker(b: CustomCheck, h: CustomCheck): boolean {
+  if (b.query !== h.query || (b.failOnNoData && !h.failOnNoData)) return true;
+  if (b.max !== undefined) return h.max === undefined || h.max > b.max;
+  return h.min === undefined || h.min < (b.min ?? -Infinity);
+}
 
 function analysisWeakenings(field: string, base: CanaryAnalysisSettings, head: CanaryAnalysisSettings): Weakening[] {
   const keys = Object.keys(WEAKER) as (keyof CanaryAnalysisSettings)[];

@@ -13,13 +13,49 @@ const duration = z
   .string()
   .regex(/^\d+(ms|s|m)$/, 'must be a duration like 500ms, 5s or 2m');
 
+const httpPath = z.string().startsWith('/', 'must be an HTTP path starting with /').max(512);
+
+/** One kind of synthetic request during canary analysis (`analysis.load`), chosen in proportion to `weight`. */
+export const loadPathSchema = z
+  .object({
+    path: httpPath,
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+    weight: z.number().int().min(1).max(100).default(1),
+    /** Request body (sent as application/json); at most 4 KiB. */
+    body: z.string().max(4096).optional(),
+  })
+  .strict();
+
+/**
+ * A check of the manifest's own (Argo Rollouts' AnalysisTemplate, Flagger's MetricTemplate): PromQL whose
+ * answer is one number, with `{{service}}`, `{{env}}`, `{{release}}` and `{{window}}` filled in by airlock
+ * (escaped). Exactly one of `max` and `min`.
+ */
+const PLACEHOLDERS = ['service', 'env', 'release', 'window'];
+
+export const customCheckSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'must be lowercase letters, digits and dashes'),
+    query: z
+      .string()
+      .min(1)
+      .max(2000)
+      .refine((q) => [...q.matchAll(/\{\{\s*([a-z]*)\s*\}\}/g)].every((m) => PLACEHOLDERS.includes(m[1]!)), `placeholders are ${'{{service}} {{env}} {{release}} {{window}}'}`),
+    max: z.number().optional(),
+    min: z.number().optional(),
+    /** true (default): no data (and NaN, +-Inf) is inconclusive; false: the check is skipped when there is no data (a counter that only exists once something happened). */
+    failOnNoData: z.boolean().default(true),
+  })
+  .strict()
+  .refine((c) => (c.max === undefined) !== (c.min === undefined), { message: 'give exactly one of max and min', path: ['max'] });
+
 export const canaryAnalysisSchema = z
   .object({
     /** How often a measurement is taken. */
     interval: duration.default('5s'),
     /** Measurements per canary step (each one interval apart). */
     checks: z.number().int().min(1).max(100).default(3),
-    /** Failed measurements that make the verdict `fail` (Flagger's threshold). */
+    /** Checks that did not pass (failed or inconclusive) that make the verdict `fail` (Flagger's threshold). */
     failureLimit: z.number().int().min(1).default(1),
     /** Lowest acceptable share of non-5xx responses, 0..1. */
     minSuccessRate: z.number().min(0).max(1).default(0.99),
@@ -29,6 +65,21 @@ export const canaryAnalysisSchema = z
     maxSuccessRateDrop: z.number().min(0).max(1).default(0.02),
     /** Synthetic requests per second driven through the router during analysis; 0 = none. */
     loadRps: z.number().min(0).max(1000).default(20),
+    /** Requests the candidate must have answered in the step before a check counts: fewer = inconclusive. */
+    minRequests: z.number().int().min(1).max(100_000).default(50),
+    /** Confidence of the statistical tests (a check fails when the data says "worse" at this confidence). */
+    confidence: z.number().min(0.5).max(0.9999).default(0.95),
+    /** The candidate's share of 401/403 answers may differ from stable's by at most this much (either way). */
+    maxAuthRefusalChange: z.number().min(0).max(1).default(0.05),
+    /** The candidate's share of 4xx answers may differ from stable's by at most this much (either way). */
+    maxClientErrorChange: z.number().min(0).max(1).default(0.1),
+    /** How long a step may wait, in all, for `minRequests` (driving load meanwhile) before a check is inconclusive. */
+    evidenceWait: duration.default('30s'),
+    /** What the synthetic load requests; default: the health path and `/`. */
+    load: z.array(loadPathSchema).min(1).max(20).optional(),
+    /** Checks of the service's own, in PromQL. */
+    metrics: z.array(customCheckSchema).max(20).default([])
+      .refine((m) => new Set(m.map((c) => c.name)).size === m.length, 'check names must be unique'),
   })
   .strict();
 
@@ -94,6 +145,8 @@ export const manifestSchema = z
 export type Manifest = z.output<typeof manifestSchema>;
 export type EnvironmentSettings = z.output<typeof environmentSchema>;
 export type CanaryAnalysisSettings = z.output<typeof canaryAnalysisSchema>;
+export type LoadPath = z.output<typeof loadPathSchema>;
+export type CustomCheck = z.output<typeof customCheckSchema>;
 export type RolloutSettings = z.output<typeof rolloutSchema>;
 /** `build:` of airlock.yaml: context and Dockerfile, relative to the service directory. */
 export type BuildSettings = Manifest['build'];

@@ -1,21 +1,31 @@
 import { analyzeInputSchema, type CanaryVerdict, type AnalyzeInput, type Measurement } from '../../model/deploy';
 import { durationMs } from '../../model/duration';
+import type { CanaryAnalysisSettings } from '../../model/manifest';
 import { parseWith } from '../../model/parse';
 import type { ResolvedDeps } from '../deploy/deps';
 import { DeployProgramError } from '../errors';
-import { startLoad, type LoadRun, type LoadStats } from './load';
-import { appScrapesQuery, latencyQuery, routerSeriesQuery, successRateQuery, type LatencySource, type MetricScope } from './promql';
-import { decide, measure, type CheckReading } from './verdict';
+import { defaultLoad, startLoad, type LoadRun, type LoadStats, type Observation } from './load';
+import type { Reading } from './prometheus';
+import { appScrapesQuery, fillTemplate, lastScrapeQuery, latencyQuery, responsesByCodeQuery, routerLatencyQuery, routerSeriesQuery, type MetricScope } from './promql';
+import { quantile } from './stats';
+import { checkStatus, decide, measure, type CheckEvidence, type RouterCounts } from './verdict';
 
 /** Shortest PromQL window: with a 1 s scrape interval, three samples. */
 export const MIN_WINDOW_SECONDS = 3;
+/** A router sample older than this means Prometheus stopped scraping it (a scrape gap): the counts are stale. */
+export const STALE_AFTER_SECONDS = 5;
+/** How often a check waiting for enough requests looks again. */
+const EVIDENCE_POLL_MS = 500;
 
 /**
- * Canary analysis of one step, like Argo Rollouts / Flagger with Prometheus as the provider: every
- * interval, read the candidate's success rate and latency (and the stable release's over the same
- * window), compare with the manifest's thresholds, and fail as soon as `failureLimit` checks failed.
- * Drives synthetic load through the router meanwhile (`loadRps`): at step 0 (blue-green) through the
- * preview port, which reaches the candidate alone. Every measurement is in the verdict.
+ * Canary analysis of one step, like Argo Rollouts / Flagger with Prometheus as the provider, made sound:
+ * every interval a check reads what the router counted for the candidate and stable since the step's
+ * analysis began (exact counts from the counters, not ratios of a few requests), what airlock's own load
+ * saw per release (status codes, latency), and the manifest's own PromQL checks; `measure` judges them
+ * with statistical tests. A check without enough requests waits for more (bounded by `evidenceWait`, load
+ * running) and is inconclusive past that; Prometheus down or a scrape gap is inconclusive too, never a pass.
+ * Load goes to the preview port (the candidate alone) at every step, and through the main port (split by
+ * weight) so stable has the same requests to compare with.
  */
 export function analyzeCanary(deps: ResolvedDeps) {
   return async (input: AnalyzeInput): Promise<CanaryVerdict> => {
@@ -28,73 +38,200 @@ export function analyzeCanary(deps: ResolvedDeps) {
     if (!release) throw new DeployProgramError(`release ${req.releaseId} is not deployed in ${service}/${environment}`);
     const stableId = state.stable && state.stable.releaseId !== req.releaseId ? state.stable.releaseId : null;
     const releaseSpec = [out.spec.candidate, out.spec.stable].find((r) => r?.releaseId === req.releaseId);
-    const latencySource: LatencySource = releaseSpec?.metricsPath ? 'app-histogram' : 'router-average';
 
     const intervalMs = durationMs(settings.interval);
     const windowS = Math.max(MIN_WINDOW_SECONDS, Math.ceil(intervalMs / 1000));
     const scope = (releaseId: string): MetricScope => ({ service, environment, releaseId });
-    const queries = {
-      successRate: successRateQuery(scope(req.releaseId), windowS),
-      latency: latencyQuery(scope(req.releaseId), windowS, latencySource),
-      stableSuccessRate: stableId ? successRateQuery(scope(stableId), windowS) : undefined,
-      stableLatency: stableId ? latencyQuery(scope(stableId), windowS, latencySource) : undefined,
-    };
-
-    const urls = req.step > 0 ? [state.router.url] : [state.router.previewUrl, ...(stableId ? [state.router.url] : [])];
-    const maxMs = settings.checks * intervalMs + 30_000;
-    const loads: LoadRun[] = settings.loadRps > 0 ? urls.map((u) => startLoad(u, settings.loadRps, maxMs)) : [];
+    const loadPaths = settings.load ?? defaultLoad(releaseSpec?.healthPath ?? '/');
+    const urls = req.step > 0 || stableId ? [state.router.previewUrl, state.router.url] : [state.router.previewUrl];
+    const evidenceWaitMs = durationMs(settings.evidenceWait);
+    const maxMs = settings.checks * intervalMs + evidenceWaitMs + 60_000;
+    const loads: LoadRun[] = settings.loadRps > 0 ? urls.map((u) => startLoad(u, settings.loadRps, maxMs, loadPaths)) : [];
+    const reader = new EvidenceReader(deps, scope(req.releaseId), stableId ? scope(stableId) : null, settings, windowS, releaseSpec?.metricsPath ? true : false, loads);
     const checks: Measurement[][] = [];
     let verdict: ReturnType<typeof decide> | undefined;
     let load: LoadStats[] = [];
     let warmupMs = 0;
+    let waitedMs = 0;
+    let last: CheckEvidence | undefined;
     try {
-      warmupMs = await waitForMetrics(deps, scope(req.releaseId), latencySource, Math.max(10_000, 2 * intervalMs));
+      warmupMs = await waitForMetrics(deps, scope(req.releaseId), Boolean(releaseSpec?.metricsPath), Math.max(10_000, 2 * intervalMs));
+      await reader.start();
       for (let check = 1; check <= settings.checks && !verdict?.done; check++) {
         await deps.sleep(intervalMs);
-        const p = deps.prometheus;
-        const [sr, lat, ssr, slat] = await Promise.all([
-          p.scalar(queries.successRate),
-          p.scalar(queries.latency),
-          queries.stableSuccessRate ? p.scalar(queries.stableSuccessRate) : null,
-          queries.stableLatency ? p.scalar(queries.stableLatency) : null,
-        ]);
-        const reading: CheckReading = {
-          check,
-          step: req.step,
-          at: deps.now().toISOString(),
-          candidate: { successRate: sr, latencyMs: lat },
-          stable: stableId ? { successRate: ssr, latencyMs: slat } : null,
-          queries: { successRate: queries.successRate, latency: queries.latency, stableSuccessRate: queries.stableSuccessRate },
-          latencySource,
-        };
-        checks.push(measure(reading, settings));
+        let measured = await reader.check(check, req.step);
+        // Not enough evidence yet: wait for more (the load keeps running), within the step's budget.
+        while (checkStatus(measure(measured, settings)) === 'inconclusive' && waitedMs < evidenceWaitMs) {
+          deps.heartbeat({ phase: 'analysis-evidence', releaseId: req.releaseId, step: req.step, check, requests: measured.candidate?.total ?? null });
+          const t0 = Date.now();
+          await deps.sleep(EVIDENCE_POLL_MS);
+          measured = await reader.check(check, req.step);
+          waitedMs += Date.now() - t0;
+        }
+        last = measured;
+        checks.push(measure(measured, settings));
         verdict = decide(req.step, checks, settings);
         deps.heartbeat({ phase: 'analysis', releaseId: req.releaseId, step: req.step, check, verdict: verdict.verdict });
-        deps.log.info('analysis check', { releaseId: req.releaseId, step: req.step, check, successRate: sr, latencyMs: lat, stableSuccessRate: ssr });
+        deps.log.info('analysis check', { releaseId: req.releaseId, step: req.step, check, status: checkStatus(checks[checks.length - 1]!), requests: measured.candidate?.total ?? null, stableRequests: measured.stable?.counts?.total ?? null });
       }
     } finally {
       load = await Promise.all(loads.map((l) => l.stop()));
     }
     const { done: _done, ...result } = verdict ?? decide(req.step, checks, settings);
-    return { ...result, settings: { ...settings, windowSeconds: windowS, latencySource, stableReleaseId: stableId, warmupMs }, load };
+    return {
+      ...result,
+      ...(last ? { requests: { candidate: last.candidate?.total ?? 0, stable: last.stable ? (last.stable.counts?.total ?? 0) : null } } : {}),
+      settings: {
+        ...settings,
+        windowSeconds: windowS,
+        latencySource: 'router',
+        stableReleaseId: stableId,
+        warmupMs,
+        evidenceWaitedMs: waitedMs,
+        load: loadPaths,
+        loadDefaulted: settings.load === undefined,
+      },
+      load,
+    };
   };
 }
+
+/** Reads one check's evidence: router counts since the step began (by difference), airlock's load, custom checks. */
+class EvidenceReader {
+  private baseline: { candidate: RouterCounts | null; stable: RouterCounts | null; at: number } | undefined;
+
+  constructor(
+    private readonly deps: ResolvedDeps,
+    private readonly candidate: MetricScope,
+    private readonly stable: MetricScope | null,
+    private readonly settings: CanaryAnalysisSettings,
+    private readonly windowS: number,
+    private readonly appHistogram: boolean,
+    private readonly loads: LoadRun[],
+  ) {}
+
+  /** Takes the baseline: counters as they are when the step's analysis begins (unreadable: taken at the first check that can). */
+  async start(): Promise<void> {
+    const now = await this.rawCounts().catch(() => undefined);
+    if (now && !now.problem) this.baseline = { candidate: now.candidate, stable: now.stable, at: Date.now() };
+  }
+
+  async check(check: number, step: number): Promise<CheckEvidence> {
+    const counted = await this.counts();
+    const since = this.baseline?.at ?? Number.POSITIVE_INFINITY;
+    const seen = this.loads.flatMap((l) => l.observations()).filter((o) => o.at >= since);
+    const mine = (id: string | undefined) => seen.filter((o) => o.release === id);
+    const candidateSeen = mine(this.candidate.releaseId);
+    const stableSeen = this.stable ? mine(this.stable.releaseId) : [];
+    const latencies = candidateSeen.map((o) => o.latencyMs);
+    const appLatency = this.appHistogram ? latencyQuery(this.candidate, this.windowS, 'app-histogram') : undefined;
+    const [routerAverage, app, custom] = await Promise.all([
+      this.value(routerLatencyQuery(this.candidate)),
+      appLatency ? this.value(appLatency) : Promise.resolve(null),
+      Promise.all(
+        this.settings.metrics.map(async (c) => {
+          const query = fillTemplate(c.query, this.candidate, this.windowS);
+          return { check: c, query, reading: await this.read(query) };
+        }),
+      ),
+    ]);
+    return {
+      check,
+      step,
+      at: this.deps.now().toISOString(),
+      candidate: counted.candidate,
+      stable: this.stable ? { counts: counted.stable } : null,
+      ...(counted.problem ? { problem: counted.problem } : {}),
+      latency: { routerP95: quantile(latencies, 0.95), samples: latencies.length, routerAverage, app, stableP95: quantile(stableSeen.map((o) => o.latencyMs), 0.95) },
+      auth: { candidate: refusals(candidateSeen), stable: this.stable ? refusals(stableSeen) : null },
+      custom,
+      queries: {
+        responses: `${responsesByCodeQuery(this.candidate)} (difference since the step began)`,
+        ...(this.stable ? { stableResponses: `${responsesByCodeQuery(this.stable)} (difference since the step began)` } : {}),
+        latency: routerLatencyQuery(this.candidate),
+        ...(appLatency ? { appLatency } : {}),
+      },
+      loadOn: this.settings.loadRps > 0,
+    };
+  }
+
+  /** Counts since the baseline; a counter that went down (router restarted) re-bases and says so. */
+  private async counts(): Promise<{ candidate: RouterCounts | null; stable: RouterCounts | null; problem?: string }> {
+    let now: Awaited<ReturnType<EvidenceReader['rawCounts']>>;
+    try {
+      now = await this.rawCounts();
+    } catch (err) {
+      return { candidate: null, stable: null, problem: (err as Error).message };
+    }
+    if (now.problem) return { candidate: null, stable: null, problem: now.problem };
+    if (!this.baseline) {
+      this.baseline = { candidate: now.candidate, stable: now.stable, at: Date.now() };
+      return { candidate: zero(), stable: zero(), problem: 'no baseline until now (Prometheus was unreadable when the step began)' };
+    }
+    const candidate = minus(now.candidate, this.baseline.candidate);
+    const stable = minus(now.stable, this.baseline.stable);
+    if (!candidate || (this.stable && !stable)) {
+      this.baseline = { candidate: now.candidate, stable: now.stable, at: Date.now() };
+      return { candidate: null, stable: null, problem: 'a router counter went down (router restarted?): counting again from now' };
+    }
+    return { candidate, stable };
+  }
+
+  private async rawCounts(): Promise<{ candidate: RouterCounts | null; stable: RouterCounts | null; problem?: string }> {
+    const p = this.deps.prometheus;
+    const nowS = this.deps.now().getTime() / 1000;
+    const read = async (scope: MetricScope | null) => {
+      if (!scope) return { counts: null };
+      const [samples, last] = await Promise.all([p.vector(responsesByCodeQuery(scope)), p.read(lastScrapeQuery(scope))]);
+      if (samples.length === 0 || last.value === null) return { counts: null, problem: `no router samples for ${scope.releaseId} (the router is not scraped or has no such server)` };
+      if (nowS - last.value > STALE_AFTER_SECONDS) return { counts: null, problem: `scrape gap: the router's newest sample for ${scope.releaseId} is ${Math.round(nowS - last.value)} s old` };
+      if (samples.some((s) => !Number.isFinite(s.value))) return { counts: null, problem: `non-finite router counter for ${scope.releaseId}` };
+      const by = (code: string) => samples.filter((s) => s.labels.code === code).reduce((t, s) => t + s.value, 0);
+      return { counts: { total: samples.reduce((t, s) => t + s.value, 0), failures: by('5xx') + by('other'), clientErrors: by('4xx') } };
+    };
+    const [c, s] = await Promise.all([read(this.candidate), read(this.stable)]);
+    const problem = c.problem ?? s.problem;
+    return { candidate: c.counts, stable: s.counts, ...(problem ? { problem } : {}) };
+  }
+
+  private async read(query: string): Promise<Reading> {
+    try {
+      return await this.deps.prometheus.read(query);
+    } catch (err) {
+      return { value: null, problem: `Prometheus unavailable: ${(err as Error).message}` };
+    }
+  }
+
+  private async value(query: string): Promise<number | null> {
+    return (await this.read(query)).value;
+  }
+}
+
+const zero = (): RouterCounts => ({ total: 0, failures: 0, clientErrors: 0 });
+
+function minus(a: RouterCounts | null, b: RouterCounts | null): RouterCounts | null {
+  if (!a) return null;
+  const d = { total: a.total - (b?.total ?? 0), failures: a.failures - (b?.failures ?? 0), clientErrors: a.clientErrors - (b?.clientErrors ?? 0) };
+  return d.total < 0 || d.failures < 0 || d.clientErrors < 0 ? null : d;
+}
+
+const refusals = (seen: Observation[]) => ({ events: seen.filter((o) => o.status === 401 || o.status === 403).length, n: seen.length });
 
 /**
  * Waits (bounded) until Prometheus sees the release: the router exports its servers and, when the app has
  * metrics, its targets were scraped twice. A release deployed a moment ago is not yet discovered
  * (file_sd refresh + scrape interval); judging it then would fail it for "no data". Past the bound the
- * checks run anyway and a release that never shows up fails on no data. Returns the time waited.
+ * checks run anyway and a release that never shows up is inconclusive. Prometheus down counts as not ready.
  */
-async function waitForMetrics(deps: ResolvedDeps, scope: MetricScope, source: LatencySource, maxMs: number): Promise<number> {
+async function waitForMetrics(deps: ResolvedDeps, scope: MetricScope, appMetrics: boolean, maxMs: number): Promise<number> {
   const started = Date.now();
   const ready = async () => {
     const router = await deps.prometheus.scalar(routerSeriesQuery(scope));
     if (!router) return false;
-    if (source !== 'app-histogram') return true;
+    if (!appMetrics) return true;
     return ((await deps.prometheus.scalar(appScrapesQuery(scope))) ?? 0) >= 2;
   };
-  while (!(await ready()) && Date.now() - started < maxMs) {
+  while (!(await ready().catch(() => false)) && Date.now() - started < maxMs) {
     deps.heartbeat({ phase: 'analysis-warmup', releaseId: scope.releaseId });
     await deps.sleep(250);
   }

@@ -1,8 +1,12 @@
 import http from 'node:http';
+import type { LoadPath } from '../../model/manifest';
 
 /**
  * Synthetic load through the router during analysis, so a quiet service still produces evidence. Bounded:
  * it stops when told to, and by itself after `maxMs` whatever happens. Only loopback URLs are accepted.
+ * Each answer is attributed to the release that served it by the router's `X-Airlock-Server` header (set
+ * by HAProxy, replacing anything the app sends), so airlock sees each release's status codes and latency
+ * itself, without trusting the release's own metrics.
  */
 export interface LoadStats {
   url: string;
@@ -10,26 +14,76 @@ export interface LoadStats {
   sent: number;
   byStatus: Record<string, number>;
   errors: number;
+  /** "GET /api/entries" -> answers by status */
+  byPath: Record<string, Record<string, number>>;
+}
+
+/** One answer as airlock saw it. */
+export interface Observation {
+  /** ms since the epoch when the answer ended */
+  at: number;
+  /** the release that answered (server name without its `-<n>`), null when the router named none */
+  release: string | null;
+  status: number;
+  latencyMs: number;
+  path: string;
 }
 
 export interface LoadRun {
+  /** Answers received so far (the analysis reads them at each check). */
+  observations(): readonly Observation[];
   stop(): Promise<LoadStats>;
 }
 
-export function startLoad(url: string, rps: number, maxMs: number): LoadRun {
-  const target = new URL(url);
-  if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(target.hostname)) throw new RangeError(`synthetic load only goes to loopback addresses, not ${target.hostname}`);
-  const stats: LoadStats = { url, rps, sent: 0, byStatus: {}, errors: 0 };
+/** The health path and `/`, requested when the manifest names no load. */
+export const defaultLoad = (health: string): LoadPath[] => [
+  { path: health, method: 'GET', weight: 1 },
+  { path: '/', method: 'GET', weight: 1 },
+];
+
+/** Smooth weighted round-robin (nginx's): deterministic, every path gets its share within each cycle. */
+export function pathPicker(paths: readonly LoadPath[]): () => LoadPath {
+  const current = paths.map(() => 0);
+  const total = paths.reduce((t, p) => t + p.weight, 0);
+  return () => {
+    let best = 0;
+    paths.forEach((p, i) => {
+      current[i]! += p.weight;
+      if (current[i]! > current[best]!) best = i;
+    });
+    current[best]! -= total;
+    return paths[best]!;
+  };
+}
+
+const MAX_OBSERVATIONS = 200_000;
+
+export function startLoad(url: string, rps: number, maxMs: number, paths: readonly LoadPath[] = [{ path: '/', method: 'GET', weight: 1 }]): LoadRun {
+  const base = new URL(url);
+  if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(base.hostname)) throw new RangeError(`synthetic load only goes to loopback addresses, not ${base.hostname}`);
+  const stats: LoadStats = { url, rps, sent: 0, byStatus: {}, errors: 0, byPath: {} };
+  const seen: Observation[] = [];
   const inflight = new Set<Promise<void>>();
   const agent = new http.Agent({ keepAlive: false });
+  const next = pathPicker(paths);
   const fire = () => {
+    const p = next();
+    const key = `${p.method} ${p.path}`;
+    const started = performance.now();
     stats.sent += 1;
-    const p = new Promise<void>((resolve) => {
-      const req = http.get(target, { agent, timeout: 5000, headers: { 'user-agent': 'airlock-analysis' } }, (res) => {
-        const key = String(res.statusCode ?? 0);
-        stats.byStatus[key] = (stats.byStatus[key] ?? 0) + 1;
+    const done = new Promise<void>((resolve) => {
+      const req = http.request(new URL(p.path, base), { method: p.method, agent, timeout: 5000, headers: { 'user-agent': 'airlock-analysis', ...(p.body !== undefined ? { 'content-type': 'application/json' } : {}) } }, (res) => {
+        const status = res.statusCode ?? 0;
+        stats.byStatus[String(status)] = (stats.byStatus[String(status)] ?? 0) + 1;
+        const byPath = (stats.byPath[key] ??= {});
+        byPath[String(status)] = (byPath[String(status)] ?? 0) + 1;
+        const server = res.headers['x-airlock-server'];
+        const release = typeof server === 'string' && /-\d+$/.test(server) ? server.replace(/-\d+$/, '') : null;
         res.resume();
-        res.on('end', resolve);
+        res.on('end', () => {
+          if (seen.length < MAX_OBSERVATIONS) seen.push({ at: Date.now(), release, status, latencyMs: performance.now() - started, path: key });
+          resolve();
+        });
         res.on('error', () => resolve());
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -37,13 +91,15 @@ export function startLoad(url: string, rps: number, maxMs: number): LoadRun {
         stats.errors += 1;
         resolve();
       });
+      req.end(p.body);
     });
-    inflight.add(p);
-    void p.then(() => inflight.delete(p));
+    inflight.add(done);
+    void done.then(() => inflight.delete(done));
   };
   const timer = rps > 0 ? setInterval(fire, Math.max(1, Math.round(1000 / rps))) : undefined;
   const guard = setTimeout(() => timer && clearInterval(timer), maxMs);
   return {
+    observations: () => seen,
     async stop() {
       if (timer) clearInterval(timer);
       clearTimeout(guard);

@@ -55,3 +55,34 @@ export function routerSeriesQuery(scope: MetricScope): string {
 export function appScrapesQuery(scope: MetricScope): string {
   return `min(count_over_time(up{airlock_service="${esc(scope.service)}",airlock_env="${esc(scope.environment)}",airlock_release="${esc(scope.releaseId)}"}[10s]))`;
 }
+
+/** The release's responses so far, by class (`1xx`..`5xx`, `other`): raw counters, differenced by the caller. */
+export function responsesByCodeQuery(scope: MetricScope): string {
+  return `sum by (code) (haproxy_server_http_responses_total{${routerSelector(scope)}})`;
+}
+
+/** Unix time of the newest router sample for the release: an old one means Prometheus stopped scraping it. */
+export function lastScrapeQuery(scope: MetricScope): string {
+  return `max(timestamp(haproxy_server_http_responses_total{${routerSelector(scope)}}))`;
+}
+
+/** The router's average response time of the release's servers (last 1024 requests), in milliseconds. */
+export function routerLatencyQuery(scope: MetricScope): string {
+  return latencyQuery(scope, 1, 'router-average');
+}
+
+/** PromQL string-literal escaping: what a `{{placeholder}}` inside "..." may contain without ending the string. */
+const literal = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/**
+ * A manifest check's PromQL with `{{service}}`, `{{env}}`, `{{release}}` (escaped for use inside a quoted
+ * label value) and `{{window}}` (a range such as `5s`) filled in. Unknown placeholders are an error.
+ */
+export function fillTemplate(query: string, scope: MetricScope, windowSeconds: number): string {
+  const values: Record<string, string> = { service: literal(scope.service), env: literal(scope.environment), release: literal(scope.releaseId), window: range(windowSeconds) };
+  return query.replace(/\{\{\s*([a-z]+)\s*\}\}/g, (all, name: string) => {
+    const v = values[name];
+    if (v === undefined) throw new RangeError(`unknown placeholder ${all} (known: {{service}}, {{env}}, {{release}}, {{window}})`);
+    return v;
+  });
+}

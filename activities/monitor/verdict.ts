@@ -1,77 +1,227 @@
-import type { CanaryAnalysisSettings } from '../../model/manifest';
-import type { CanaryVerdict, Measurement } from '../../model/deploy';
-import type { LatencySource } from './promql';
+import type { CanaryAnalysisSettings, CustomCheck } from '../../model/manifest';
+import type { CanaryVerdict, Measurement, MeasurementStatus } from '../../model/deploy';
+import type { Reading } from './prometheus';
+import { binomialAtLeast, fisherGreater, fisherTwoSided, type Counts } from './stats';
 
-/** What one check read from Prometheus (null = no data). */
-export interface CheckReading {
+// The judgement of canary analysis, pure: what one check's evidence says (measure) and what the checks of a
+// step add up to (decide). Counts, not ratios: a check without enough requests is inconclusive, and
+// "worse than the threshold" is a statistical test at the manifest's confidence. No data, NaN and +-Inf
+// are never a pass; inconclusive checks count towards failureLimit like failed ones.
+
+/** What the router counted for one release since the step's analysis began. */
+export interface RouterCounts {
+  total: number;
+  /** 5xx and `other` (the router's "no valid answer") */
+  failures: number;
+  /** 4xx */
+  clientErrors: number;
+}
+
+/** The evidence of one check, gathered by the activity. */
+export interface CheckEvidence {
   check: number;
   step: number;
   at: string;
-  candidate: { successRate: number | null; latencyMs: number | null };
-  stable: { successRate: number | null; latencyMs: number | null } | null;
-  queries: { successRate: string; latency: string; stableSuccessRate?: string };
-  latencySource: LatencySource;
+  /** The candidate's router counts; null with `problem` when they could not be read. */
+  candidate: RouterCounts | null;
+  /** Stable's, when there is a stable release (null counts with `problem` when unreadable). */
+  stable: { counts: RouterCounts | null } | null;
+  /** Why the router counts are unusable: Prometheus down, a scrape gap, a counter reset. */
+  problem?: string;
+  latency: {
+    /** p95 of what airlock's own load measured through the router, and over how many answers */
+    routerP95: number | null;
+    samples: number;
+    /** the router's average response time (used when airlock drove too little load) */
+    routerAverage: number | null;
+    /** the release's own histogram (recorded; it never decides) */
+    app: number | null;
+    stableP95: number | null;
+  };
+  /** 401/403 answers among airlock's load, per release (from the router's server header). */
+  auth: { candidate: Counts; stable: Counts | null };
+  custom: { check: CustomCheck; query: string; reading: Reading }[];
+  queries: { responses: string; stableResponses?: string; latency: string; appLatency?: string };
+  /** airlock drives synthetic load (loadRps > 0) */
+  loadOn: boolean;
 }
 
-export type Thresholds = Pick<CanaryAnalysisSettings, 'minSuccessRate' | 'maxLatencyP95Ms' | 'maxSuccessRateDrop'>;
+export type Thresholds = Pick<
+  CanaryAnalysisSettings,
+  'minSuccessRate' | 'maxLatencyP95Ms' | 'maxSuccessRateDrop' | 'minRequests' | 'confidence' | 'maxAuthRefusalChange' | 'maxClientErrorChange'
+>;
+
+/** Fewest samples for a percentile or a share of airlock's own load to mean anything. */
+export const MIN_SAMPLES = 20;
 
 const round = (n: number | null, digits = 4): number | null => (n === null ? null : Number(n.toFixed(digits)));
+const share = (events: number, n: number): number | null => (n > 0 ? events / n : null);
+const pRound = (p: number): number => Number(p.toPrecision(3));
+
+type Base = Pick<Measurement, 'step' | 'check' | 'at'>;
+
+function m(base: Base, metric: string, status: MeasurementStatus, fields: Partial<Measurement> & Pick<Measurement, 'value' | 'threshold' | 'query'>): Measurement {
+  return { metric, ...base, ...fields, status, passed: status === 'pass' || status === 'skipped' };
+}
 
 /**
- * The measurements of one check: the candidate's success rate against the minimum, its latency against
- * the maximum, and its success rate against the stable release's over the same window (skipped, and
- * recorded as passed with stableValue null, when stable had no traffic). No data fails a measurement.
+ * The measurements of one check: requests seen; success rate (binomial test against minSuccessRate); the
+ * comparisons with stable over the same window (error rate one-sided, 4xx and 401/403 shares either way,
+ * Fisher's exact test); latency as measured through the router; the manifest's own checks. Below
+ * `minRequests` a measurement that would pass is inconclusive instead (a failure stays a failure: ten
+ * errors in ten requests need no more evidence).
  */
-export function measure(reading: CheckReading, t: Thresholds): Measurement[] {
-  const { check, step, at } = reading;
-  const sr = round(reading.candidate.successRate);
-  const lat = round(reading.candidate.latencyMs, 1);
-  const stableSr = round(reading.stable?.successRate ?? null);
-  const latencyMetric = reading.latencySource === 'app-histogram' ? 'latency-p95-ms' : 'latency-avg-ms';
-  const out: Measurement[] = [
-    { metric: 'success-rate', step, check, at, value: sr, threshold: t.minSuccessRate, stableValue: stableSr, passed: sr !== null && sr >= t.minSuccessRate, query: reading.queries.successRate },
-    { metric: latencyMetric, step, check, at, value: lat, threshold: t.maxLatencyP95Ms, stableValue: round(reading.stable?.latencyMs ?? null, 1), passed: lat !== null && lat <= t.maxLatencyP95Ms, query: reading.queries.latency },
-  ];
-  if (reading.stable) {
-    const drop = sr !== null && stableSr !== null ? round(stableSr - sr) : null;
-    out.push({
-      metric: 'success-rate-drop',
-      step,
-      check,
-      at,
-      value: drop,
-      threshold: t.maxSuccessRateDrop,
-      stableValue: stableSr,
-      passed: stableSr === null || (drop !== null && drop <= t.maxSuccessRateDrop),
-      query: reading.queries.stableSuccessRate ?? '',
-    });
+export function measure(e: CheckEvidence, t: Thresholds): Measurement[] {
+  const base: Base = { step: e.step, check: e.check, at: e.at };
+  const alpha = 1 - t.confidence;
+  const c = e.candidate;
+  const enough = c !== null && c.total >= t.minRequests;
+  const few = c ? `only ${c.total} requests (minRequests ${t.minRequests})` : (e.problem ?? 'no router counts');
+  const unlessFew = (s: MeasurementStatus, note?: string): [MeasurementStatus, string | undefined] => (s === 'pass' && !enough ? ['inconclusive', few] : [s, note]);
+  const out: Measurement[] = [];
+
+  out.push(m(base, 'requests', enough ? 'pass' : 'inconclusive', { value: c?.total ?? null, threshold: t.minRequests, query: e.queries.responses, ...(enough ? {} : { note: few }) }));
+
+  if (!c) {
+    out.push(m(base, 'success-rate', 'inconclusive', { value: null, threshold: t.minSuccessRate, query: e.queries.responses, note: few }));
+  } else {
+    const pValue = binomialAtLeast(c.failures, c.total, 1 - t.minSuccessRate);
+    const [status, note] = unlessFew(c.total > 0 && pValue < alpha ? 'fail' : 'pass');
+    out.push(m(base, 'success-rate', status, { value: round(share(c.total - c.failures, c.total)), threshold: t.minSuccessRate, query: e.queries.responses, pValue: pRound(pValue), counts: { candidate: [c.failures, c.total] }, ...(note ? { note } : {}) }));
   }
+
+  if (e.stable) out.push(...comparisons(base, e, t, alpha, unlessFew));
+  out.push(latency(base, e, t, unlessFew));
+  for (const x of e.custom) out.push(custom(base, x));
   return out;
 }
 
-/** One line saying why a measurement failed, e.g. "success-rate 0.7 < 0.99". */
-export function describeFailure(m: Measurement): string {
-  if (m.value === null) return `${m.metric}: no data (query: ${m.query})`;
-  if (m.metric === 'success-rate') return `success-rate ${m.value} < ${m.threshold}`;
-  if (m.metric === 'success-rate-drop') return `success-rate-drop ${m.value} > ${m.threshold} (stable ${m.stableValue})`;
-  return `${m.metric} ${m.value} > ${m.threshold}`;
+type UnlessFew = (s: MeasurementStatus, note?: string) => [MeasurementStatus, string | undefined];
+
+/** Candidate against stable: error rate (one-sided), 4xx share and 401/403 share (either way). */
+function comparisons(base: Base, e: CheckEvidence, t: Thresholds, alpha: number, unlessFew: UnlessFew): Measurement[] {
+  const c = e.candidate;
+  const s = e.stable?.counts ?? null;
+  const query = e.queries.stableResponses ?? '';
+  const noStable = (metric: string, threshold: number, q = query): Measurement | undefined => {
+    if (!c || !s) return m(base, metric, 'inconclusive', { value: null, threshold, query: q, note: e.problem ?? 'no router counts' });
+    if (s.total >= t.minRequests) return undefined;
+    // At 100% stable gets no traffic by design: nothing to compare with, the absolute checks decide.
+    if (e.step === 100) return m(base, metric, 'skipped', { value: null, stableValue: null, threshold, query: q, note: 'stable gets no traffic at 100%' });
+    return m(base, metric, 'inconclusive', { value: null, threshold, query: q, note: `stable answered only ${s.total} requests (minRequests ${t.minRequests})` });
+  };
+  const out: Measurement[] = [];
+
+  out.push(
+    noStable('success-rate-drop', t.maxSuccessRateDrop) ??
+      (() => {
+        const cc = { events: c!.failures, n: c!.total };
+        const ss = { events: s!.failures, n: s!.total };
+        const drop = (share(ss.n - ss.events, ss.n) ?? 0) - (share(cc.n - cc.events, cc.n) ?? 0);
+        const pValue = fisherGreater(cc, ss);
+        const [status, note] = unlessFew(pValue < alpha && drop > t.maxSuccessRateDrop ? 'fail' : 'pass');
+        return m(base, 'success-rate-drop', status, { value: round(drop), stableValue: round(share(ss.n - ss.events, ss.n)), threshold: t.maxSuccessRateDrop, query, pValue: pRound(pValue), counts: { candidate: [cc.events, cc.n], stable: [ss.events, ss.n] }, ...(note ? { note } : {}) });
+      })(),
+  );
+
+  out.push(
+    noStable('client-error-change', t.maxClientErrorChange) ??
+      shareChange(base, 'client-error-change', { events: c!.clientErrors, n: c!.total }, { events: s!.clientErrors, n: s!.total }, t.maxClientErrorChange, alpha, query, unlessFew),
+  );
+
+  const a = e.auth;
+  const authQuery = 'airlock load: 401/403 answers per release (router header X-Airlock-Server)';
+  if (!e.loadOn) out.push(m(base, 'auth-refusal-change', 'skipped', { value: null, threshold: t.maxAuthRefusalChange, query: authQuery, note: 'needs airlock synthetic load (loadRps is 0)' }));
+  else if (!a.stable || a.stable.n === 0) {
+    const status = e.step === 100 ? 'skipped' : 'inconclusive';
+    out.push(m(base, 'auth-refusal-change', status, { value: null, threshold: t.maxAuthRefusalChange, query: authQuery, note: e.step === 100 ? 'stable gets no traffic at 100%' : 'no answers from stable in the load' }));
+  } else if (a.candidate.n < MIN_SAMPLES || a.stable.n < MIN_SAMPLES) {
+    out.push(m(base, 'auth-refusal-change', 'inconclusive', { value: null, threshold: t.maxAuthRefusalChange, query: authQuery, note: `too few load answers (candidate ${a.candidate.n}, stable ${a.stable.n}, need ${MIN_SAMPLES})` }));
+  } else out.push(shareChange(base, 'auth-refusal-change', a.candidate, a.stable, t.maxAuthRefusalChange, alpha, authQuery, unlessFew));
+  return out;
 }
 
-export const checkFailed = (measurements: Measurement[]): boolean => measurements.some((m) => !m.passed);
+/** A share that must not move either way: fails when the difference is significant and larger than allowed. */
+function shareChange(base: Base, metric: string, c: Counts, s: Counts, max: number, alpha: number, query: string, unlessFew: UnlessFew): Measurement {
+  const diff = (share(c.events, c.n) ?? 0) - (share(s.events, s.n) ?? 0);
+  const pValue = fisherTwoSided(c, s);
+  const [status, note] = unlessFew(pValue < alpha && Math.abs(diff) > max ? 'fail' : 'pass');
+  return m(base, metric, status, { value: round(diff), stableValue: round(share(s.events, s.n)), threshold: max, query, pValue: pRound(pValue), counts: { candidate: [c.events, c.n], stable: [s.events, s.n] }, ...(note ? { note } : {}) });
+}
+
+/** Latency as airlock measured it through the router; the release's own histogram is recorded, never believed over it. */
+function latency(base: Base, e: CheckEvidence, t: Thresholds, unlessFew: UnlessFew): Measurement {
+  const l = e.latency;
+  const fromLoad = l.samples >= MIN_SAMPLES && l.routerP95 !== null;
+  const value = fromLoad ? l.routerP95 : l.routerAverage;
+  const metric = fromLoad ? 'latency-p95-ms' : 'latency-avg-ms';
+  const query = fromLoad ? `airlock load: p95 of ${l.samples} answers through the router` : e.queries.latency;
+  const appNote = l.app !== null && value !== null && Math.abs(l.app - value) > Math.max(50, 0.5 * value) ? `the release's own histogram says ${round(l.app, 1)} ms; the router-side value decides` : undefined;
+  if (value === null) return m(base, metric, 'inconclusive', { value: null, threshold: t.maxLatencyP95Ms, query, note: 'no latency data' });
+  const [status, note] = unlessFew(value <= t.maxLatencyP95Ms ? 'pass' : 'fail', appNote);
+  return m(base, metric, status, { value: round(value, 1), stableValue: round(l.stableP95, 1), threshold: t.maxLatencyP95Ms, query, ...(note ? { note } : {}) });
+}
+
+function custom(base: Base, x: CheckEvidence['custom'][number]): Measurement {
+  const { check, query, reading } = x;
+  const threshold = (check.max ?? check.min)!;
+  const metric = `custom:${check.name}`;
+  if (reading.value === null) {
+    const status = check.failOnNoData ? 'inconclusive' : 'skipped';
+    return m(base, metric, status, { value: null, threshold, query, note: `${reading.problem}${check.failOnNoData ? '' : ' (failOnNoData: false)'}` });
+  }
+  const ok = check.max !== undefined ? reading.value <= check.max : reading.value >= check.min!;
+  return m(base, metric, ok ? 'pass' : 'fail', { value: round(reading.value, 6), threshold, query });
+}
+
+const statusOf = (x: Measurement): MeasurementStatus => x.status ?? (x.passed ? 'pass' : 'fail');
+
+/** One line saying why a measurement did not pass, e.g. "success-rate 0.7 < 0.99 (36 of 120 failed, p=1e-20)". */
+export function describeFailure(x: Measurement): string {
+  if (statusOf(x) === 'inconclusive' || x.value === null) return `${x.metric}: inconclusive, ${x.note ?? `no data (query: ${x.query})`}`;
+  const p = x.pValue !== undefined ? `, p=${x.pValue}` : '';
+  const counts = (k: [number, number] | undefined) => (k ? `${k[0]}/${k[1]}` : '?');
+  switch (x.metric) {
+    case 'success-rate':
+      return `success-rate ${x.value} < ${x.threshold} (${counts(x.counts?.candidate)} failed${p})`;
+    case 'success-rate-drop':
+      return `success-rate-drop ${x.value} > ${x.threshold} (stable ${x.stableValue}; failed: candidate ${counts(x.counts?.candidate)}, stable ${counts(x.counts?.stable)}${p})`;
+    case 'client-error-change':
+    case 'auth-refusal-change':
+      return `${x.metric} ${x.value! > 0 ? '+' : ''}${x.value} beyond ${x.threshold} either way (candidate ${counts(x.counts?.candidate)}, stable ${counts(x.counts?.stable)}${p})`;
+    default:
+      if (x.metric.startsWith('custom:') && x.value < x.threshold) return `${x.metric} ${x.value} < ${x.threshold} (query: ${x.query})`;
+      return `${x.metric} ${x.value} > ${x.threshold}${x.metric.startsWith('custom:') ? ` (query: ${x.query})` : ''}`;
+  }
+}
+
+/** A check's status: failed when any measurement failed, else inconclusive when any is, else passed. */
+export function checkStatus(measurements: Measurement[]): 'pass' | 'fail' | 'inconclusive' {
+  const s = measurements.map(statusOf);
+  if (s.includes('fail')) return 'fail';
+  return s.includes('inconclusive') ? 'inconclusive' : 'pass';
+}
 
 /**
- * The verdict after `checks` readings: fail as soon as `failureLimit` checks failed (Flagger's threshold),
- * with the failing metric and its value; pass when every planned check ran without reaching the limit.
+ * The verdict after `checks` readings: fail as soon as `failureLimit` checks did not pass (failed or
+ * inconclusive: Flagger's threshold, made fail-safe), naming the measurements; pass when every planned check
+ * ran under the limit and at least one of them passed (inconclusive checks alone never promote).
  */
 export function decide(step: number, checks: Measurement[][], settings: Pick<CanaryAnalysisSettings, 'checks' | 'failureLimit'>): CanaryVerdict & { done: boolean } {
-  const failed = checks.filter(checkFailed);
-  const measurements = checks.flat();
-  const base = { step, measurements, checks: checks.length, failedChecks: failed.length };
-  if (failed.length >= settings.failureLimit) {
-    const last = failed[failed.length - 1]!;
-    const reasons = last.filter((m) => !m.passed).map(describeFailure);
-    const check = last[0]?.check ?? checks.length;
-    return { ...base, verdict: 'fail', done: true, reason: `${reasons.join('; ')} (check ${check} of ${settings.checks}, ${failed.length} failed, limit ${settings.failureLimit})` };
+  const status = checks.map(checkStatus);
+  const failed = status.filter((s) => s === 'fail').length;
+  const inconclusive = status.filter((s) => s === 'inconclusive').length;
+  const base = { step, measurements: checks.flat(), checks: checks.length, failedChecks: failed, inconclusiveChecks: inconclusive };
+  const why = (i: number) => checks[i]!.filter((x) => !x.passed).map(describeFailure).join('; ');
+  if (failed + inconclusive >= settings.failureLimit) {
+    const last = status.map((s, i) => (s === 'pass' ? -1 : i)).filter((i) => i >= 0).pop()!;
+    const check = checks[last]![0]?.check ?? last + 1;
+    const tally = `${failed} failed, ${inconclusive} inconclusive, limit ${settings.failureLimit}`;
+    return { ...base, verdict: 'fail', done: true, reason: `${why(last)} (check ${check} of ${settings.checks}, ${tally})` };
   }
-  return { ...base, verdict: 'pass', done: checks.length >= settings.checks };
+  const done = checks.length >= settings.checks;
+  if (done && !status.includes('pass')) {
+    return { ...base, verdict: 'fail', done, reason: `no check passed: ${status.map((_, i) => why(i)).join(' | ')} (inconclusive checks never promote)` };
+  }
+  return { ...base, verdict: 'pass', done };
 }

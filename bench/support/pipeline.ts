@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { projectRoot, resolveTool } from '../../infra/local/tools';
 import type { PipelineActivities } from '../../model/activities';
 import { publicKeyOf } from '../../model/approval';
-import { environmentSchema } from '../../model/manifest';
+import { canaryAnalysisSchema, environmentSchema } from '../../model/manifest';
 import { policySchema } from '../../model/policy';
 import type { PipelineInput } from '../../model/pipeline';
 import type { PolicySnapshot } from '../../model/policy-snapshot';
@@ -98,7 +98,7 @@ export const input = (run: string, environment: string, n: number): PipelineInpu
   trigger: { ci: 'bench' },
   policyPath: 'airlock.policy.yaml',
   rollout: { strategy: 'canary', steps: [10, 50, 100] },
-  analysis: { interval: '1s', checks: 1, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 0 },
+  analysis: canaryAnalysisSchema.parse({ interval: '1s', checks: 1, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 0 }),
 });
 
 /** Waits until `n` pipelines of this run are parked at the gate (one visibility count, not n queries). */

@@ -1,3 +1,4 @@
+import { canaryAnalysisSchema } from '../../model/manifest';
 import { releaseIdForImage, type DeployTarget } from '../../model/deploy';
 import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, dockerContainers, expectStackMatchesDocker, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
 import { freePort } from '../support/ports';
@@ -23,7 +24,7 @@ async function userResponses(metricsUrl: string, releaseId: string): Promise<num
 beforeAll(async () => {
   kit = await deployTestKit();
   target = demoTarget(service, ENV, await freePort(), {
-    analysis: { interval: '2s', checks: 2, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 },
+    analysis: canaryAnalysisSchema.parse({ interval: '2s', checks: 2, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 }),
   });
   expect(target.settings.rollout).toEqual({ strategy: 'blue-green' });
 });

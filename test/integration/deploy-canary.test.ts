@@ -1,3 +1,4 @@
+import { canaryAnalysisSchema } from '../../model/manifest';
 import { effectivePercent } from '../../infra/deploy/traffic';
 import { releaseIdForImage, type DeployTarget } from '../../model/deploy';
 import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, dockerContainers, expectStackMatchesDocker, routerServers, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
@@ -17,7 +18,7 @@ beforeAll(async () => {
   kit = await deployTestKit();
   target = demoTarget(service, ENV, await freePort(), {
     replicas: 2,
-    analysis: { interval: '2s', checks: 2, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 },
+    analysis: canaryAnalysisSchema.parse({ interval: '2s', checks: 2, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 }),
   });
   images.v1 = await buildDemoImage(kit, '1.0.0', 'none');
   images.v2 = await buildDemoImage(kit, '2.0.0', 'none');

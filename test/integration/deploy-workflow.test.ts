@@ -1,3 +1,4 @@
+import { canaryAnalysisSchema } from '../../model/manifest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDeployActivities } from '../../activities/deploy';
@@ -39,7 +40,7 @@ beforeAll(async () => {
   target = demoTarget(service, ENV, await freePort(), {
     replicas: 1,
     rollout: { strategy: 'canary', steps: [20, 100] },
-    analysis: { interval: '2s', checks: 1, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 },
+    analysis: canaryAnalysisSchema.parse({ interval: '2s', checks: 1, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 }),
   });
 });
 

@@ -1,66 +1,194 @@
-import { decide, describeFailure, measure, type CheckReading } from '../../activities/monitor/verdict';
-import { appScrapesQuery, latencyQuery, requestRateQuery, routerSeriesQuery, successRateQuery } from '../../activities/monitor/promql';
-import { canaryAnalysisSchema } from '../../model/manifest';
+import { checkStatus, decide, describeFailure, measure, type CheckEvidence } from '../../activities/monitor/verdict';
+import { binomialAtLeast, fisherGreater, fisherTwoSided, quantile } from '../../activities/monitor/stats';
+import { appScrapesQuery, fillTemplate, lastScrapeQuery, latencyQuery, requestRateQuery, responsesByCodeQuery, routerSeriesQuery, successRateQuery } from '../../activities/monitor/promql';
+import { canaryAnalysisSchema, customCheckSchema } from '../../model/manifest';
 
 const settings = canaryAnalysisSchema.parse({ interval: '2s', checks: 3, failureLimit: 2 });
-const reading = (check: number, sr: number | null, lat: number | null, stableSr: number | null = 1): CheckReading => ({
-  check,
-  step: 10,
-  at: `2026-01-01T00:00:0${check}.000Z`,
-  candidate: { successRate: sr, latencyMs: lat },
-  stable: { successRate: stableSr, latencyMs: 5 },
-  queries: { successRate: 'q-sr', latency: 'q-lat', stableSuccessRate: 'q-ssr' },
-  latencySource: 'app-histogram',
+
+/** One check's evidence: `failures` of `total` candidate requests, stable clean with 90 requests. */
+function evidence(check: number, total: number, failures: number, over: Partial<CheckEvidence> = {}): CheckEvidence {
+  return {
+    check,
+    step: 10,
+    at: `2026-01-01T00:00:0${check}.000Z`,
+    candidate: { total, failures, clientErrors: 0 },
+    stable: { counts: { total: 90, failures: 0, clientErrors: 0 } },
+    latency: { routerP95: 12, samples: total, routerAverage: 10, app: null, stableP95: 11 },
+    auth: { candidate: { events: 0, n: total }, stable: { events: 0, n: 80 } },
+    custom: [],
+    queries: { responses: 'q-resp', stableResponses: 'q-stable', latency: 'q-lat' },
+    loadOn: true,
+    ...over,
+  };
+}
+const byMetric = (ms: ReturnType<typeof measure>) => Object.fromEntries(ms.map((x) => [x.metric, x]));
+
+describe('statistics over counts', () => {
+  it('binomial: a 30% failure rate in 60 requests is far above 1%; one failure in 60 is not', () => {
+    expect(binomialAtLeast(18, 60, 0.01)).toBeLessThan(1e-12);
+    expect(binomialAtLeast(1, 60, 0.01)).toBeGreaterThan(0.4);
+    expect(binomialAtLeast(0, 60, 0.01)).toBe(1);
+    expect(binomialAtLeast(1, 10, 0)).toBe(0); // minSuccessRate 1: any failure is too many
+  });
+
+  it("Fisher's exact test (the lady tasting tea: 3/4 vs 1/4)", () => {
+    expect(fisherGreater({ events: 3, n: 4 }, { events: 1, n: 4 })).toBeCloseTo(0.2429, 4);
+    expect(fisherTwoSided({ events: 3, n: 4 }, { events: 1, n: 4 })).toBeCloseTo(0.4857, 4);
+    expect(fisherTwoSided({ events: 0, n: 60 }, { events: 0, n: 80 })).toBe(1);
+    expect(fisherGreater({ events: 1, n: 0 }, { events: 0, n: 5 })).toBe(1);
+  });
+
+  it('nearest-rank quantile', () => {
+    expect(quantile([5, 1, 3, 2, 4], 0.95)).toBe(5);
+    expect(quantile(Array.from({ length: 100 }, (_, i) => i + 1), 0.95)).toBe(95);
+    expect(quantile([], 0.95)).toBeNull();
+  });
 });
 
 describe('measure', () => {
-  it('checks success rate, p95 latency and the drop against stable, recording values and queries', () => {
-    const m = measure(reading(1, 0.7, 812.3456), settings);
-    expect(m).toEqual([
-      { metric: 'success-rate', step: 10, check: 1, at: '2026-01-01T00:00:01.000Z', value: 0.7, threshold: 0.99, stableValue: 1, passed: false, query: 'q-sr' },
-      { metric: 'latency-p95-ms', step: 10, check: 1, at: '2026-01-01T00:00:01.000Z', value: 812.3, threshold: 500, stableValue: 5, passed: false, query: 'q-lat' },
-      { metric: 'success-rate-drop', step: 10, check: 1, at: '2026-01-01T00:00:01.000Z', value: 0.3, threshold: 0.02, stableValue: 1, passed: false, query: 'q-ssr' },
-    ]);
+  it('a release failing 30% of 60 requests fails success rate and the comparison, with counts and p-values', () => {
+    const m = byMetric(measure(evidence(1, 60, 18), settings));
+    expect(m['requests']).toMatchObject({ status: 'pass', value: 60, threshold: 50 });
+    expect(m['success-rate']).toMatchObject({ status: 'fail', passed: false, value: 0.7, counts: { candidate: [18, 60] } });
+    expect(m['success-rate']!.pValue).toBeLessThan(0.001);
+    expect(m['success-rate-drop']).toMatchObject({ status: 'fail', value: 0.3, stableValue: 1, counts: { candidate: [18, 60], stable: [0, 90] } });
+    expect(describeFailure(m['success-rate']!)).toMatch(/^success-rate 0\.7 < 0\.99 \(18\/60 failed, p=/);
   });
 
-  it('fails on no data, and skips the stable comparison when stable had no traffic', () => {
-    const m = measure(reading(1, null, null, null), settings);
-    expect(m.map((x) => x.passed)).toEqual([false, false, true]);
-    expect(m[2]).toMatchObject({ value: null, stableValue: null });
+  it('a clean release with enough requests passes every measurement', () => {
+    const ms = measure(evidence(1, 60, 0), settings);
+    expect(ms.map((x) => x.metric)).toEqual(['requests', 'success-rate', 'success-rate-drop', 'client-error-change', 'auth-refusal-change', 'latency-p95-ms']);
+    expect(ms.every((x) => x.status === 'pass' && x.passed)).toBe(true);
+    expect(checkStatus(ms)).toBe('pass');
   });
 
-  it('names router latency an average (HAProxy has no histogram)', () => {
-    expect(measure({ ...reading(1, 1, 3), latencySource: 'router-average' }, settings)[1]!.metric).toBe('latency-avg-ms');
+  it('one error in 60 is not evidence of a rate above 1% (no flapping)', () => {
+    expect(checkStatus(measure(evidence(1, 60, 1), settings))).toBe('pass');
   });
 
-  it('has no drop measurement without a stable release (first deploy, blue-green without one)', () => {
-    expect(measure({ ...reading(1, 1, 3), stable: null }, settings).map((x) => x.metric)).toEqual(['success-rate', 'latency-p95-ms']);
+  it('too few requests: what would pass is inconclusive, never a pass', () => {
+    const ms = measure(evidence(1, 4, 0), settings);
+    const m = byMetric(ms);
+    expect(m['requests']).toMatchObject({ status: 'inconclusive', passed: false, value: 4, note: 'only 4 requests (minRequests 50)' });
+    expect(m['success-rate']).toMatchObject({ status: 'inconclusive', value: 1 });
+    expect(checkStatus(ms)).toBe('inconclusive');
+  });
+
+  it('too few requests but every one failed: a failure needs no more evidence', () => {
+    expect(byMetric(measure(evidence(1, 10, 10), settings))['success-rate']).toMatchObject({ status: 'fail' });
+  });
+
+  it('Prometheus unreadable: inconclusive, naming why', () => {
+    const ms = measure(evidence(1, 0, 0, { candidate: null, stable: { counts: null }, problem: 'Prometheus at http://x did not answer' }), settings);
+    expect(checkStatus(ms)).toBe('inconclusive');
+    expect(byMetric(ms)['success-rate']).toMatchObject({ status: 'inconclusive', value: null, note: 'Prometheus at http://x did not answer' });
+    expect(describeFailure(ms[0]!)).toBe('requests: inconclusive, Prometheus at http://x did not answer');
+  });
+
+  it('at 100% stable gets no traffic: the comparisons are skipped, the absolute checks decide', () => {
+    const e = evidence(1, 60, 0, { step: 100, stable: { counts: { total: 0, failures: 0, clientErrors: 0 } }, auth: { candidate: { events: 0, n: 60 }, stable: { events: 0, n: 0 } } });
+    const m = byMetric(measure(e, settings));
+    expect(m['success-rate-drop']).toMatchObject({ status: 'skipped', passed: true, note: 'stable gets no traffic at 100%' });
+    expect(m['auth-refusal-change']).toMatchObject({ status: 'skipped' });
+    expect(checkStatus(Object.values(m))).toBe('pass');
+  });
+
+  it('stable with too few requests below 100% is inconclusive', () => {
+    const m = byMetric(measure(evidence(1, 60, 0, { stable: { counts: { total: 5, failures: 0, clientErrors: 0 } } }), settings));
+    expect(m['success-rate-drop']).toMatchObject({ status: 'inconclusive', note: 'stable answered only 5 requests (minRequests 50)' });
+  });
+
+  it('a 401 storm fails the auth comparison; so does a release that stops refusing', () => {
+    const storm = byMetric(measure(evidence(1, 60, 0, { auth: { candidate: { events: 60, n: 60 }, stable: { events: 0, n: 80 } } }), settings));
+    expect(storm['auth-refusal-change']).toMatchObject({ status: 'fail', value: 1, counts: { candidate: [60, 60], stable: [0, 80] } });
+    expect(describeFailure(storm['auth-refusal-change']!)).toMatch(/^auth-refusal-change \+1 beyond 0\.05 either way/);
+    const open = byMetric(measure(evidence(1, 60, 0, { auth: { candidate: { events: 0, n: 60 }, stable: { events: 40, n: 80 } } }), settings));
+    expect(open['auth-refusal-change']).toMatchObject({ status: 'fail', value: -0.5 });
+  });
+
+  it('a shift in the 4xx share fails the client-error comparison', () => {
+    const m = byMetric(measure(evidence(1, 60, 0, { candidate: { total: 60, failures: 0, clientErrors: 30 } }), settings));
+    expect(m['client-error-change']).toMatchObject({ status: 'fail', value: 0.5 });
+  });
+
+  it('without synthetic load the auth comparison is skipped, saying why', () => {
+    expect(byMetric(measure(evidence(1, 60, 0, { loadOn: false }), settings))['auth-refusal-change']).toMatchObject({ status: 'skipped', note: 'needs airlock synthetic load (loadRps is 0)' });
+  });
+
+  it('latency: the router-side p95 decides even when the release reports itself faster', () => {
+    const m = byMetric(measure(evidence(1, 60, 0, { latency: { routerP95: 812.34, samples: 60, routerAverage: 700, app: 20, stableP95: 10 } }), settings));
+    expect(m['latency-p95-ms']).toMatchObject({ status: 'fail', value: 812.3, stableValue: 10 });
+    expect(m['latency-p95-ms']!.note).toMatch(/own histogram says 20 ms; the router-side value decides/);
+    const few = byMetric(measure(evidence(1, 60, 0, { latency: { routerP95: 5, samples: 3, routerAverage: 9, app: null, stableP95: null } }), settings));
+    expect(few['latency-avg-ms']).toMatchObject({ status: 'pass', value: 9, query: 'q-lat' });
+    const none = byMetric(measure(evidence(1, 60, 0, { latency: { routerP95: null, samples: 0, routerAverage: null, app: 3, stableP95: null } }), settings));
+    expect(none['latency-avg-ms']).toMatchObject({ status: 'inconclusive', note: 'no latency data' });
+  });
+
+  it('custom checks: bounds, NaN and no data', () => {
+    const check = (over: object) => customCheckSchema.parse({ name: 'queue', query: 'q', max: 5, ...over });
+    const custom = [
+      { check: check({}), query: 'q1', reading: { value: 3 } },
+      { check: check({ name: 'low', max: undefined, min: 10 }), query: 'q2', reading: { value: 3 } },
+      { check: check({ name: 'nan' }), query: 'q3', reading: { value: null, problem: 'NaN' } },
+      { check: check({ name: 'rare', failOnNoData: false }), query: 'q4', reading: { value: null, problem: 'no data' } },
+    ];
+    const m = byMetric(measure(evidence(1, 60, 0, { custom }), settings));
+    expect(m['custom:queue']).toMatchObject({ status: 'pass', value: 3, threshold: 5, query: 'q1' });
+    expect(m['custom:low']).toMatchObject({ status: 'fail', threshold: 10 });
+    expect(describeFailure(m['custom:low']!)).toBe('custom:low 3 < 10 (query: q2)');
+    expect(m['custom:nan']).toMatchObject({ status: 'inconclusive', note: 'NaN' });
+    expect(m['custom:rare']).toMatchObject({ status: 'skipped', note: 'no data (failOnNoData: false)' });
   });
 });
 
 describe('decide', () => {
-  const good = (n: number) => measure(reading(n, 1, 20), settings);
-  const bad = (n: number) => measure(reading(n, 0.7, 20), settings);
+  const good = (n: number) => measure(evidence(n, 60, 0), settings);
+  const bad = (n: number) => measure(evidence(n, 60, 18), settings);
+  const thin = (n: number) => measure(evidence(n, 4, 0), settings);
 
   it('passes after every planned check', () => {
     expect(decide(10, [good(1), good(2)], settings)).toMatchObject({ verdict: 'pass', done: false });
-    expect(decide(10, [good(1), good(2), good(3)], settings)).toMatchObject({ verdict: 'pass', done: true, checks: 3, failedChecks: 0 });
+    expect(decide(10, [good(1), good(2), good(3)], settings)).toMatchObject({ verdict: 'pass', done: true, checks: 3, failedChecks: 0, inconclusiveChecks: 0 });
   });
 
-  it('fails as soon as failureLimit checks failed, naming the metric and its value', () => {
+  it('fails as soon as failureLimit checks did not pass, naming the measurements', () => {
     expect(decide(10, [bad(1)], settings)).toMatchObject({ verdict: 'pass', done: false, failedChecks: 1 });
-    const v = decide(10, [bad(1), good(2), bad(3)], settings);
-    expect(v).toMatchObject({ verdict: 'fail', done: true, checks: 3, failedChecks: 2 });
-    expect(v.reason).toBe('success-rate 0.7 < 0.99; success-rate-drop 0.3 > 0.02 (stable 1) (check 3 of 3, 2 failed, limit 2)');
-    expect(v.measurements).toHaveLength(9);
+    const v = decide(10, [bad(1), good(2), thin(3)], settings);
+    expect(v).toMatchObject({ verdict: 'fail', done: true, checks: 3, failedChecks: 1, inconclusiveChecks: 1 });
+    expect(v.reason).toMatch(/^requests: inconclusive, only 4 requests \(minRequests 50\); .* \(check 3 of 3, 1 failed, 1 inconclusive, limit 2\)$/);
   });
 
   it('with failureLimit 1, the first bad check decides', () => {
-    expect(decide(10, [bad(1)], { ...settings, failureLimit: 1 })).toMatchObject({ verdict: 'fail', done: true });
+    const v = decide(10, [bad(1)], { ...settings, failureLimit: 1 });
+    expect(v).toMatchObject({ verdict: 'fail', done: true });
+    expect(v.reason).toContain('success-rate 0.7 < 0.99');
   });
 
-  it('describes no data with the query that found none', () => {
-    expect(describeFailure(measure(reading(1, null, 3), settings)[0]!)).toBe('success-rate: no data (query: q-sr)');
+  it('inconclusive checks alone never promote, whatever the failure limit', () => {
+    const v = decide(10, [thin(1), thin(2), thin(3)], { checks: 3, failureLimit: 10 });
+    expect(v).toMatchObject({ verdict: 'fail', done: true, inconclusiveChecks: 3 });
+    expect(v.reason).toMatch(/^no check passed: .*\(inconclusive checks never promote\)$/);
+  });
+});
+
+describe('manifest analysis settings', () => {
+  it('custom checks need exactly one bound and known placeholders', () => {
+    expect(customCheckSchema.safeParse({ name: 'a', query: 'q' }).success).toBe(false);
+    expect(customCheckSchema.safeParse({ name: 'a', query: 'q', max: 1, min: 0 }).success).toBe(false);
+    const bad = canaryAnalysisSchema.safeParse({ metrics: [{ name: 'a', query: 'x{a="{{secret}}"}', max: 1 }] });
+    expect(bad.success).toBe(false);
+    expect(JSON.stringify(bad.error?.issues)).toContain('placeholders are {{service}} {{env}} {{release}} {{window}}');
+  });
+
+  it('load paths are HTTP paths with a method and weight', () => {
+    expect(canaryAnalysisSchema.parse({ load: [{ path: '/api/entries', weight: 3 }] }).load).toEqual([{ path: '/api/entries', method: 'GET', weight: 3 }]);
+    expect(canaryAnalysisSchema.safeParse({ load: [{ path: 'api' }] }).success).toBe(false);
+    expect(canaryAnalysisSchema.safeParse({ load: [] }).success).toBe(false);
+  });
+
+  it('defaults: 50 requests, 95% confidence, 30 s of evidence wait', () => {
+    expect(canaryAnalysisSchema.parse({})).toMatchObject({ minRequests: 50, confidence: 0.95, evidenceWait: '30s', metrics: [] });
   });
 });
 
@@ -86,6 +214,16 @@ describe('PromQL', () => {
   it('asks whether Prometheus sees the release yet (router series, two app scrapes)', () => {
     expect(routerSeriesQuery(scope)).toMatch(/^count\(haproxy_server_http_responses_total\{.*server=~"demo-prod-abc123-\[0-9\]\+"\}\)$/);
     expect(appScrapesQuery(scope)).toBe('min(count_over_time(up{airlock_service="demo",airlock_env="prod",airlock_release="demo-prod-abc123"}[10s]))');
+  });
+
+  it('counts responses by class, and when the router was last scraped', () => {
+    expect(responsesByCodeQuery(scope)).toMatch(/^sum by \(code\) \(haproxy_server_http_responses_total\{.*server=~"demo-prod-abc123-\[0-9\]\+"\}\)$/);
+    expect(lastScrapeQuery(scope)).toMatch(/^max\(timestamp\(haproxy_server_http_responses_total\{/);
+  });
+
+  it('fills a manifest check, escaping values for a quoted label', () => {
+    expect(fillTemplate('rate(x{s="{{service}}",e="{{ env }}",r="{{release}}"}[{{window}}])', { ...scope, service: 'a"b\\c' }, 4)).toBe('rate(x{s="a\\"b\\\\c",e="prod",r="demo-prod-abc123"}[4s])');
+    expect(() => fillTemplate('{{nope}}', scope, 4)).toThrow(/unknown placeholder \{\{nope\}\}/);
   });
 
   it('escapes quotes and regex characters', () => {

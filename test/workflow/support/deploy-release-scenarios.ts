@@ -1,3 +1,4 @@
+import { canaryAnalysisSchema } from '../../../model/manifest';
 import type { DeployTarget } from '../../../model/deploy';
 import { deployRelease, deployWorkflowId, type DeployReleaseOutcome } from '../../../workflows/deploy-release';
 import { commit } from './fixtures';
@@ -20,7 +21,7 @@ const target = (service: string, rollout: DeployTarget['settings']['rollout']): 
   settings: {
     routerPort: 18080,
     rollout,
-    analysis: { interval: '1s', checks: 1, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 0 },
+    analysis: canaryAnalysisSchema.parse({ interval: '1s', checks: 1, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 0 }),
     env: {},
   },
 });

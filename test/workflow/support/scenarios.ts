@@ -1,3 +1,4 @@
+import { canaryAnalysisSchema } from '../../../model/manifest';
 import type { ApprovalReceipt } from '../../../model/approval';
 import type { PipelineInput, PipelineResult, PipelineState } from '../../../model/pipeline';
 import { abortSignedUpdate, approveUpdate, promoteUpdate, rejectUpdate, stateQuery } from '../../../workflows';
@@ -160,7 +161,7 @@ export const scenarios = {
       {
         author: 'someone-else',
         rollout: { strategy: 'canary', steps: [100] },
-        analysis: { interval: '1s', checks: 1, failureLimit: 100, minSuccessRate: 0, maxLatencyP95Ms: 600_000, maxSuccessRateDrop: 1, loadRps: 0 },
+        analysis: canaryAnalysisSchema.parse({ interval: '1s', checks: 1, failureLimit: 100, minSuccessRate: 0, maxLatencyP95Ms: 600_000, maxSuccessRateDrop: 1, loadRps: 0 }),
       },
     ),
 

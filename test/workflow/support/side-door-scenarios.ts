@@ -1,3 +1,4 @@
+import { canaryAnalysisSchema } from '../../../model/manifest';
 import { publicKeyOf, signApproval, signBreakGlass, type Approval } from '../../../model/approval';
 import type { DeployTarget } from '../../../model/deploy';
 import { breakGlassWorkflowId, type GateRecord } from '../../../model/deploy-gate';
@@ -27,7 +28,7 @@ export const target = (service: string): DeployTarget => ({
   settings: {
     routerPort: 18080,
     rollout: { strategy: 'canary', steps: [50, 100] },
-    analysis: { interval: '1s', checks: 1, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 0 },
+    analysis: canaryAnalysisSchema.parse({ interval: '1s', checks: 1, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 0 }),
     env: {},
   },
 });
