@@ -1,5 +1,5 @@
 export { analyzeCanary } from './canary-analysis';
 export { startLoad, type LoadStats } from './load';
 export { createPrometheusClient, type PrometheusClient } from './prometheus';
-export { latencyQuery, requestRateQuery, successRateQuery } from './promql';
-export { decide, measure } from './verdict';
+export { fillTemplate, latencyQuery, requestRateQuery, responsesByCodeQuery, successRateQuery } from './promql';
+export { checkStatus, decide, describeFailure, measure } from './verdict';

@@ -1,3 +1,4 @@
+import type { Measurement } from '../../model/deploy';
 import type { PipelineState } from '../../model/pipeline';
 import { describeOutcome } from '../pipeline/exit-code';
 import { table } from '../output';
@@ -45,13 +46,24 @@ export function renderTimeline(tl: Timeline): string {
   if (tl.canary.length) {
     out.push('', 'canary analysis:');
     for (const v of tl.canary) {
-      out.push(`  at ${v.step}%: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`);
-      for (const m of v.measurements)
-        out.push(`    ${clock(m.at)}  ${m.metric} = ${m.value ?? 'no data'} (threshold ${m.threshold}${m.stableValue !== undefined ? `, stable ${m.stableValue ?? 'no data'}` : ''}) ${m.passed ? 'ok' : 'FAIL'}`);
+      const seen = v.requests ? `; requests seen: candidate ${v.requests.candidate}, stable ${v.requests.stable ?? 'none'}` : '';
+      const checks = v.checks !== undefined ? `; ${v.checks} checks, ${v.failedChecks ?? 0} failed, ${v.inconclusiveChecks ?? 0} inconclusive` : '';
+      out.push(`  at ${v.step}%: ${v.verdict}${seen}${checks}${v.reason ? ` (${v.reason})` : ''}`);
+      for (const m of v.measurements) out.push(`    ${measurementLine(m)}`);
     }
   }
   if (tl.result) out.push('', `outcome: ${describeOutcome(tl.result.outcome)}`);
   return out.join('\n');
+}
+
+const STATUS_WORD = { pass: 'ok', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', skipped: 'skipped' } as const;
+
+/** One measurement: value against threshold (and stable's), counts and p-value, the status and why. */
+export function measurementLine(m: Measurement): string {
+  const status = m.status ?? (m.passed ? 'pass' : 'fail');
+  const stable = m.stableValue !== undefined ? `, stable ${m.stableValue ?? 'no data'}` : '';
+  const counts = m.counts ? ` [${m.counts.candidate.join('/')}${m.counts.stable ? ` vs ${m.counts.stable.join('/')}` : ''}${m.pValue !== undefined ? `, p=${m.pValue}` : ''}]` : '';
+  return `${clock(m.at)}  #${m.check ?? '?'} ${m.metric} = ${m.value ?? 'no data'} (threshold ${m.threshold}${stable})${counts} ${STATUS_WORD[status]}${m.note ? `: ${m.note}` : ''}`;
 }
 
 /** The readable `airlock status`. */
@@ -67,7 +79,13 @@ export function renderState(s: PipelineState, status: string): string {
       ...s.approval.decisions.map((d) => `    ${d.decision} by ${d.approver}${d.automatic ? ' (automatic)' : ''} at ${d.at}${d.comment ? `: ${d.comment}` : ''}`),
     );
   out.push(`  traffic to candidate: ${s.traffic}%`);
-  for (const v of s.analysis) out.push(`  canary analysis at ${v.step}%: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`);
+  for (const v of s.analysis) {
+    const seen = v.requests ? `; requests candidate ${v.requests.candidate}, stable ${v.requests.stable ?? 'none'}` : '';
+    out.push(`  canary analysis at ${v.step}%: ${v.verdict}${seen}${v.reason ? ` (${v.reason})` : ''}`);
+    // the checks' values against their thresholds, the last check of the step (the one that decided)
+    const lastCheck = Math.max(0, ...v.measurements.map((m) => m.check ?? 0));
+    for (const m of v.measurements.filter((x) => (x.check ?? 0) === lastCheck)) out.push(`    ${measurementLine(m)}`);
+  }
   if (s.outcome) out.push(`  outcome: ${describeOutcome(s.outcome)}`);
   return out.join('\n');
 }

@@ -2,6 +2,8 @@
 //   'none'    healthy
 //   'errors'  30% of requests to / answer 500
 //   'latency' requests to / take 800 ms
+//   'api-errors'  30% of requests to /api/ping answer 500 (health and / stay fine)
+//   'auth-storm'  every request but /healthz answers 401
 // (DEMO_FAULT in the environment overrides it, for trying things by hand.)
 module.exports = {
   version: '1.0.0',

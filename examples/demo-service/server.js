@@ -1,4 +1,4 @@
-// The demo service airlock deploys: / (the work), /healthz, /version, /metrics (Prometheus text format).
+// The demo service airlock deploys: / (the work), /api/ping, /healthz, /version, /metrics (Prometheus text format).
 'use strict';
 
 const http = require('node:http');
@@ -9,6 +9,7 @@ const port = Number(process.env.PORT || 8080);
 const fault = process.env.DEMO_FAULT || release.fault;
 const metrics = createMetrics(release.version);
 let served = 0;
+let apiServed = 0;
 
 function work(res, done) {
   served += 1;
@@ -25,10 +26,17 @@ const server = http.createServer((req, res) => {
     const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
     res.writeHead(code, { 'content-type': type, 'x-demo-version': release.version });
     res.end(text);
-    const known = ['/', '/healthz', '/version', '/metrics'].includes(path) ? path : 'other';
+    const known = ['/', '/healthz', '/version', '/metrics', '/api/ping'].includes(path) ? path : 'other';
     metrics.observe(known, code, Number(process.hrtime.bigint() - started) / 1e9);
   };
   if (path === '/healthz') return done(200, { ok: true });
+  // 'auth-storm': a broken auth layer refuses everyone (health stays green, so only analysis can tell).
+  if (fault === 'auth-storm') return done(401, { error: 'unauthorized' });
+  if (path === '/api/ping') {
+    apiServed += 1;
+    if (fault === 'api-errors' && apiServed % 10 < 3) return done(500, { error: 'injected failure on /api/ping' });
+    return done(200, { pong: true, version: release.version });
+  }
   if (path === '/version') return done(200, { version: release.version, fault });
   if (path === '/metrics') return done(200, metrics.render(), 'text/plain; version=0.0.4');
   if (path === '/') return work(res, done);

@@ -65,10 +65,14 @@ test('v2 (good): traffic goes 10 -> 50 -> 100 with analysis at each step, then v
     expect(verdict).toMatchObject({ step, verdict: 'pass', failedChecks: 0 });
     expect(verdict.measurements.length).toBeGreaterThanOrEqual(4);
     expect(verdict.measurements.every((m) => m.passed)).toBe(true);
-    const candidateValues = verdict.measurements.filter((m) => m.metric !== 'success-rate-drop').map((m) => m.value);
+    const candidateValues = verdict.measurements.filter((m) => ['requests', 'success-rate', 'latency-p95-ms'].includes(m.metric)).map((m) => m.value);
+    expect(candidateValues.length).toBeGreaterThanOrEqual(3);
+    expect(verdict.requests!.candidate).toBeGreaterThanOrEqual(50);
     expect(candidateValues.every((v) => v !== null)).toBe(true);
     // At 100% the stable release gets no requests: the comparison is recorded as skipped (no stable data).
-    if (step < 100) expect(verdict.measurements.filter((m) => m.metric === 'success-rate-drop').every((m) => m.value !== null)).toBe(true);
+    const drops = verdict.measurements.filter((m) => m.metric === 'success-rate-drop');
+    if (step < 100) expect(drops.every((m) => m.value !== null && m.status === 'pass')).toBe(true);
+    else expect(drops.every((m) => m.status === 'skipped')).toBe(true);
   }
   const mixed = await sample(state.router!.url, 10);
   expect(mixed).toEqual({ '2.0.0': 10 }); // at 100% the candidate serves everything
@@ -93,7 +97,8 @@ test('v3 (30% errors): analysis fails at the first step, traffic returns to v2, 
   const sr = verdict.measurements.find((m) => m.metric === 'success-rate')!;
   expect(sr.passed).toBe(false);
   expect(sr.value).toBeLessThan(0.99);
-  expect(sr.stableValue).toBe(1);
+  expect(sr.status).toBe('fail');
+  expect(sr.pValue).toBeLessThan(0.05);
   expect(verdict.reason).toContain(`success-rate ${sr.value} < 0.99`);
   expect(verdict.load?.[0]?.sent).toBeGreaterThan(0);
 

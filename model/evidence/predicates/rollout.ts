@@ -16,6 +16,10 @@ const measurementSchema = z.object({
   at: z.string(),
   query: z.string(),
   check: z.number().int().optional(),
+  status: z.enum(['pass', 'fail', 'inconclusive', 'skipped']).optional(),
+  note: z.string().optional(),
+  pValue: z.number().optional(),
+  counts: z.object({ candidate: z.tuple([z.number(), z.number()]), stable: z.tuple([z.number(), z.number()]).optional() }).optional(),
 });
 
 export const rolloutPredicateSchema = z.object({
@@ -30,6 +34,8 @@ export const rolloutPredicateSchema = z.object({
       reason: z.string().optional(),
       checks: z.number().int().optional(),
       failedChecks: z.number().int().optional(),
+      inconclusiveChecks: z.number().int().optional(),
+      requests: z.object({ candidate: z.number(), stable: z.number().nullable() }).optional(),
       measurements: z.array(measurementSchema),
     }),
   ),
@@ -63,6 +69,8 @@ export function rolloutPredicate(i: RolloutInput): RolloutPredicate {
       ...(v.reason ? { reason: v.reason } : {}),
       ...(v.checks !== undefined ? { checks: v.checks } : {}),
       ...(v.failedChecks !== undefined ? { failedChecks: v.failedChecks } : {}),
+      ...(v.inconclusiveChecks !== undefined ? { inconclusiveChecks: v.inconclusiveChecks } : {}),
+      ...(v.requests ? { requests: v.requests } : {}),
       measurements: v.measurements,
     })),
     outcome: i.outcome,
