@@ -105,3 +105,27 @@ describe('properties', () => {
     }
   });
 });
+
+describe('the statistical analysis settings (issue 14)', () => {
+  const check = { name: 'queue', query: 'max(q{r="{{release}}"})', max: 10 };
+  const strict = manifest({ prod: { ...prod, analysis: { ...prod.analysis, load: [{ path: '/api/entries' }, { path: '/' }], metrics: [check] } } });
+  const edit = (analysis: object) => manifest({ prod: { ...prod, analysis: { ...prod.analysis, load: [{ path: '/api/entries' }, { path: '/' }], metrics: [check], ...analysis } } });
+
+  test.each([
+    ['fewer requests needed', { minRequests: 5 }, 'environments.prod.analysis.minRequests: 50 -> 5'],
+    ['a lower confidence', { confidence: 0.6 }, 'environments.prod.analysis.confidence: 0.95 -> 0.6'],
+    ['a laxer auth comparison', { maxAuthRefusalChange: 0.5 }, 'environments.prod.analysis.maxAuthRefusalChange: 0.05 -> 0.5'],
+    ['a laxer 4xx comparison', { maxClientErrorChange: 0.9 }, 'environments.prod.analysis.maxClientErrorChange: 0.1 -> 0.9'],
+    ['a load path dropped', { load: [{ path: '/' }] }, 'environments.prod.analysis.load: [GET /api/entries, GET /] -> [GET /]'],
+    ['a custom check removed', { metrics: [] }, 'environments.prod.analysis.metrics: [queue] -> []'],
+    ['a custom bound loosened', { metrics: [{ ...check, max: 1000 }] }, 'environments.prod.analysis.metrics: [queue] -> [queue]'],
+    ['a custom query changed', { metrics: [{ ...check, query: 'vector(0)' }] }, 'environments.prod.analysis.metrics: [queue] -> [queue]'],
+    ['no data no longer counting', { metrics: [{ ...check, failOnNoData: false }] }, 'environments.prod.analysis.metrics: [queue] -> [queue]'],
+  ])('weaker: %s', (_what, change, text) => {
+    expect(texts(edit(change), strict)).toEqual([text]);
+  });
+
+  test('stricter or added: not weaker', () => {
+    expect(texts(edit({ minRequests: 100, confidence: 0.99, evidenceWait: '5s', load: [{ path: '/api/entries' }, { path: '/' }, { path: '/x' }], metrics: [{ ...check, max: 5 }, { name: 'more', query: 'vector(1)', min: 1 }] }), strict)).toEqual([]);
+  });
+});
