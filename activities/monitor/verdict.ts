@@ -212,7 +212,11 @@ export function decide(step: number, checks: Measurement[][], settings: Pick<Can
   const failed = status.filter((s) => s === 'fail').length;
   const inconclusive = status.filter((s) => s === 'inconclusive').length;
   const base = { step, measurements: checks.flat(), checks: checks.length, failedChecks: failed, inconclusiveChecks: inconclusive };
-  const why = (i: number) => checks[i]!.filter((x) => !x.passed).map(describeFailure).join('; ');
+  // A failed check is explained by its failures; an inconclusive one by what was missing.
+  const why = (i: number) => {
+    const failing = checks[i]!.filter((x) => statusOf(x) === 'fail');
+    return (failing.length ? failing : checks[i]!.filter((x) => !x.passed)).map(describeFailure).join('; ');
+  };
   if (failed + inconclusive >= settings.failureLimit) {
     const last = status.map((s, i) => (s === 'pass' ? -1 : i)).filter((i) => i >= 0).pop()!;
     const check = checks[last]![0]?.check ?? last + 1;
