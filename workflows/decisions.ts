@@ -1,6 +1,6 @@
 import type { ChangeSummary } from '../model/activities';
 import type { ServiceSettings } from '../model/deploy';
-import { canaryAnalysisSchema, type CanaryAnalysisSettings, type RolloutSettings } from '../model/manifest';
+import type { CanaryAnalysisSettings, RolloutSettings } from '../model/manifest';
 import { durationMs } from '../model/duration';
 import { rolloutSteps } from '../model/rollout';
 import type { FailureCause, PipelineInput, PipelineState } from '../model/pipeline';
@@ -57,7 +57,8 @@ export interface RolloutAndAnalysis {
 /** airlock.yaml's defaults for an environment that sets neither (model/manifest.ts environmentSchema). */
 export const DEFAULT_ROLLOUT_SETTINGS: RolloutAndAnalysis = {
   rollout: { strategy: 'canary', steps: [10, 50, 100] },
-  analysis: canaryAnalysisSchema.parse({ interval: '5s', checks: 3, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 }),
+  // the same values as canaryAnalysisSchema's defaults (workflow code holds no zod: test/workflow/bundle.test.ts)
+  analysis: { interval: '5s', checks: 3, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20, minRequests: 50, confidence: 0.95, maxAuthRefusalChange: 0.05, maxClientErrorChange: 0.1, evidenceWait: '30s', metrics: [] },
 };
 
 /**

@@ -109,3 +109,7 @@ describe('causeOf', () => {
     expect(causeOf('boom')).toEqual({ type: 'Error', message: 'boom' });
   });
 });
+
+test("the workflow's default analysis settings are airlock.yaml's (the workflow bundle holds no zod to parse them)", () => {
+  expect(DEFAULT_ROLLOUT_SETTINGS.analysis).toEqual(canaryAnalysisSchema.parse({}));
+});
