@@ -8,7 +8,7 @@ import { defaultLoad, startLoad, type LoadRun, type LoadStats, type Observation 
 import type { Reading } from './prometheus';
 import { appScrapesQuery, fillTemplate, lastScrapeQuery, latencyQuery, responsesByCodeQuery, routerLatencyQuery, routerSeriesQuery, type MetricScope } from './promql';
 import { quantile } from './stats';
-import { checkStatus, decide, measure, type CheckEvidence, type RouterCounts } from './verdict';
+import { MIN_SAMPLES, checkStatus, decide, measure, type CheckEvidence, type RouterCounts } from './verdict';
 
 /** Shortest PromQL window: with a 1 s scrape interval, three samples. */
 export const MIN_WINDOW_SECONDS = 3;
@@ -142,7 +142,7 @@ class EvidenceReader {
       candidate: counted.candidate,
       stable: this.stable ? { counts: counted.stable } : null,
       ...(counted.problem ? { problem: counted.problem } : {}),
-      latency: { routerP95: quantile(latencies, 0.95), samples: latencies.length, routerAverage, app, stableP95: quantile(stableSeen.map((o) => o.latencyMs), 0.95) },
+      latency: { routerP95: quantile(latencies, 0.95), samples: latencies.length, routerAverage, app, stableP95: stableSeen.length >= MIN_SAMPLES ? quantile(stableSeen.map((o) => o.latencyMs), 0.95) : null },
       auth: { candidate: refusals(candidateSeen), stable: this.stable ? refusals(stableSeen) : null },
       custom,
       queries: {

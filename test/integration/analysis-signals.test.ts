@@ -96,10 +96,11 @@ test("custom PromQL checks: resolved queries and values in the verdict, pass and
 
     const nan = await kit.activities.analyze({ ...ref(images.v2!), step: 10, settings: analysis({ evidenceWait: '2s', metrics: [{ name: 'nan', query: 'vector(0) / vector(0)', max: 1, failOnNoData: true }] }) });
     expect(nan.verdict).toBe('fail');
-    expect(nan.reason).toContain('custom:nan: inconclusive, NaN');
+    expect(nan.measurements.find((x) => x.metric === 'custom:nan')).toMatchObject({ status: 'inconclusive', value: null, note: 'NaN' });
 
     const none = await kit.activities.analyze({ ...ref(images.v2!), step: 10, settings: analysis({ evidenceWait: '2s', metrics: [{ name: 'absent', query: 'sum(airlock_no_such_series{release="{{release}}"})', max: 1, failOnNoData: true }] }) });
-    expect(none.reason).toContain('custom:absent: inconclusive, no data');
+    expect(none.verdict).toBe('fail');
+    expect(none.measurements.find((x) => x.metric === 'custom:absent')).toMatchObject({ status: 'inconclusive', note: 'no data' });
   } finally {
     await undo();
   }

@@ -125,6 +125,16 @@ describe('measure', () => {
     expect(none['latency-avg-ms']).toMatchObject({ status: 'inconclusive', note: 'no latency data' });
   });
 
+  it('latency over the limit while stable, measured at the same time, is as slow: the host is slow, not the release', () => {
+    const slowHost = byMetric(measure(evidence(1, 60, 0, { latency: { routerP95: 680, samples: 60, routerAverage: 20, app: 15, stableP95: 640 } }), settings));
+    expect(slowHost['latency-p95-ms']).toMatchObject({ status: 'pass', value: 680, stableValue: 640 });
+    expect(slowHost['latency-p95-ms']!.note).toMatch(/^above 500 ms, but stable measured at the same time is as slow \(p95 640 ms\)/);
+    const slower = byMetric(measure(evidence(1, 60, 0, { latency: { routerP95: 2000, samples: 60, routerAverage: 900, app: 15, stableP95: 640 } }), settings));
+    expect(slower['latency-p95-ms']).toMatchObject({ status: 'fail' });
+    const alone = byMetric(measure(evidence(1, 60, 0, { latency: { routerP95: 680, samples: 60, routerAverage: 20, app: 15, stableP95: null } }), settings));
+    expect(alone['latency-p95-ms']).toMatchObject({ status: 'fail' });
+  });
+
   it('custom checks: bounds, NaN and no data', () => {
     const check = (over: object) => customCheckSchema.parse({ name: 'queue', query: 'q', max: 5, ...over });
     const custom = [
