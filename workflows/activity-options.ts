@@ -23,7 +23,6 @@ export const NON_RETRYABLE = [
   'EvidenceNotVerifiedError',
 ] as const satisfies readonly NonRetryable[];
 
-/** `maximumAttempts` 0: unlimited (Temporal's meaning). */
 const retry = (maximumAttempts: number): RetryPolicy => ({
   initialInterval: '1s',
   backoffCoefficient: 2,
@@ -44,7 +43,7 @@ const DEPLOY: ActivityOptions = { startToCloseTimeout: '10m', heartbeatTimeout: 
  * The retry policy is not part of Temporal's determinism check, so running pipelines replay unchanged
  * and use this policy for the compensations they schedule from now on.
  */
-export const UNDO_RETRY: RetryPolicy = { ...retry(0), maximumInterval: '1m' };
+export const UNDO_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: [...NON_RETRYABLE] }; // no maximumAttempts: unlimited
 const UNDO: ActivityOptions = { ...DEPLOY, retry: UNDO_RETRY };
 const deploy = proxyActivities<PipelineActivities>(DEPLOY);
 const undo = proxyActivities<PipelineActivities>(UNDO);
