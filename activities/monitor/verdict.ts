@@ -17,6 +17,13 @@ export type Thresholds = Pick<CanaryAnalysisSettings, 'minSuccessRate' | 'maxLat
 
 const round = (n: number | null, digits = 4): number | null => (n === null ? null : Number(n.toFixed(digits)));
 
+// A reading outside what the metric can be (a success rate above 1 or below 0, a negative latency, a
+// non-finite number) comes from a broken query or exporter, not from the release: it counts as no data,
+// so it can never pass a check (found by test/unit/fuzz-prometheus.test.ts: a rate of 2 passed, and a NaN
+// was recorded as a value that JSON turns into null).
+const rateOrNull = (n: number | null | undefined): number | null => (n != null && Number.isFinite(n) && n >= 0 && n <= 1 ? n : null);
+const latencyOrNull = (n: number | null | undefined): number | null => (n != null && Number.isFinite(n) && n >= 0 ? n : null);
+
 /**
  * The measurements of one check: the candidate's success rate against the minimum, its latency against
  * the maximum, and its success rate against the stable release's over the same window (skipped, and
@@ -24,13 +31,13 @@ const round = (n: number | null, digits = 4): number | null => (n === null ? nul
  */
 export function measure(reading: CheckReading, t: Thresholds): Measurement[] {
   const { check, step, at } = reading;
-  const sr = round(reading.candidate.successRate);
-  const lat = round(reading.candidate.latencyMs, 1);
-  const stableSr = round(reading.stable?.successRate ?? null);
+  const sr = round(rateOrNull(reading.candidate.successRate));
+  const lat = round(latencyOrNull(reading.candidate.latencyMs), 1);
+  const stableSr = round(rateOrNull(reading.stable?.successRate));
   const latencyMetric = reading.latencySource === 'app-histogram' ? 'latency-p95-ms' : 'latency-avg-ms';
   const out: Measurement[] = [
     { metric: 'success-rate', step, check, at, value: sr, threshold: t.minSuccessRate, stableValue: stableSr, passed: sr !== null && sr >= t.minSuccessRate, query: reading.queries.successRate },
-    { metric: latencyMetric, step, check, at, value: lat, threshold: t.maxLatencyP95Ms, stableValue: round(reading.stable?.latencyMs ?? null, 1), passed: lat !== null && lat <= t.maxLatencyP95Ms, query: reading.queries.latency },
+    { metric: latencyMetric, step, check, at, value: lat, threshold: t.maxLatencyP95Ms, stableValue: round(latencyOrNull(reading.stable?.latencyMs), 1), passed: lat !== null && lat <= t.maxLatencyP95Ms, query: reading.queries.latency },
   ];
   if (reading.stable) {
     const drop = sr !== null && stableSr !== null ? round(stableSr - sr) : null;

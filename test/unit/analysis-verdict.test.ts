@@ -93,3 +93,16 @@ describe('PromQL', () => {
     expect(successRateQuery({ ...scope, releaseId: 'r.1' }, 3)).toContain('server=~"r\\\\.1-[0-9]+"');
   });
 });
+
+// found by test/unit/fuzz-prometheus.test.ts: impossible readings passed the checks
+describe('measure: impossible readings are no data', () => {
+  it('a success rate above 1 or below 0, or a negative latency, never passes', () => {
+    const m = measure(reading(1, 2, -5, 1), settings);
+    expect(m.map((x) => [x.metric, x.value, x.passed])).toEqual([
+      ['success-rate', null, false],
+      ['latency-p95-ms', null, false],
+      ['success-rate-drop', null, false],
+    ]);
+    expect(describeFailure(m[0]!)).toBe('success-rate: no data (query: q-sr)');
+  });
+});
