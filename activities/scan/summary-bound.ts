@@ -31,7 +31,8 @@ const size = (v: unknown): number => JSON.stringify(v).length;
 
 /** `summary` within SUMMARY_BUDGET, with what was left out counted in `omitted` / `vulnerabilities.omitted`. */
 export function boundSummary(summary: ScanSummary): ScanSummary {
-  const omitted = { secrets: 0, misconfigurations: 0, licenses: 0, ...summary.omitted };
+  const before = summary.omitted;
+  const omitted = { secrets: before?.secrets ?? 0, misconfigurations: before?.misconfigurations ?? 0, licenses: before?.licenses ?? 0 };
   // Clipping comes after deduplication (summarize.ts): two long names that share a prefix stay two findings.
   const out: ScanSummary = {
     ...summary,
