@@ -49,6 +49,33 @@ export const customCheckSchema = z
   .strict()
   .refine((c) => (c.max === undefined) !== (c.min === undefined), { message: 'give exactly one of max and min', path: ['max'] });
 
+/**
+ * Limits of each release container (`run.resources`). Every field is optional: what is left out takes
+ * the safe default (DEFAULT_RESOURCES), so a release can never run unbounded and exhaust the host that
+ * also runs the router, the worker and Temporal.
+ */
+export const resourcesSchema = z
+  .object({
+    /** Memory limit in MiB (no swap beyond it). */
+    memoryMb: z.number().int().min(16).max(65536).optional(),
+    /** CPUs, fractional (0.5 = half a core). */
+    cpus: z.number().min(0.01).max(64).optional(),
+    /** Most processes and threads the container may have (fork bombs stop here). */
+    pids: z.number().int().min(8).max(65536).optional(),
+  })
+  .strict();
+export type Resources = Required<z.output<typeof resourcesSchema>>;
+
+/** What a release container gets when airlock.yaml says nothing: enough for a small service, bounded. */
+export const DEFAULT_RESOURCES: Resources = { memoryMb: 512, cpus: 1, pids: 256 };
+
+/** The manifest's limits with the defaults filled in. */
+export const resourcesOf = (r: z.output<typeof resourcesSchema> | undefined): Resources => ({
+  memoryMb: r?.memoryMb ?? DEFAULT_RESOURCES.memoryMb,
+  cpus: r?.cpus ?? DEFAULT_RESOURCES.cpus,
+  pids: r?.pids ?? DEFAULT_RESOURCES.pids,
+});
+
 export const canaryAnalysisSchema = z
   .object({
     /** How often a measurement is taken. */
@@ -126,6 +153,8 @@ export const manifestSchema = z
         replicas: z.number().int().min(1).max(10).default(1),
         /** Path of the app's own Prometheus metrics, scraped besides the router's; omit when there are none. */
         metrics: z.string().startsWith('/').optional(),
+        /** Container limits; omitted fields take DEFAULT_RESOURCES. */
+        resources: resourcesSchema.optional(),
       })
       .strict(),
     /**

@@ -82,6 +82,12 @@ export const scanSummarySchema = z.object({
   dbNextUpdate: z.string().optional(),
   /** true when served from the scan cache (same digest, DB and options). */
   cached: z.boolean().optional(),
+  /**
+   * Findings left out of `secrets`, `misconfigurations` and `licenses` to keep the summary under its size
+   * bound (activities/scan/summary-bound.ts); the full report in the evidence store has them. The gate
+   * counts them as blocking where an unlisted finding could block.
+   */
+  omitted: z.object({ secrets: z.number().int().min(0), misconfigurations: z.number().int().min(0), licenses: z.number().int().min(0) }).partial().optional(),
 });
 export type ScanSummary = z.output<typeof scanSummarySchema>;
 

@@ -1,4 +1,5 @@
 import { createActivities } from '../activities';
+import { scanWorkRoot, sweepScanWork } from '../activities/scan';
 import { loadConfig } from '../infra/config';
 import { createAirlockWorker, installRuntime } from './worker';
 import { workflowSource } from './workflow-source';
@@ -10,6 +11,8 @@ import { workflowSource } from './workflow-source';
 export async function runWorker(env: Record<string, string | undefined> = process.env): Promise<void> {
   const config = loadConfig(env);
   installRuntime(config);
+  // unredacted Trivy reports a crashed worker left behind (activities/scan/scan-work.ts)
+  await sweepScanWork(scanWorkRoot(config.dirs));
   const worker = await createAirlockWorker(config, workflowSource(), createActivities(config));
   await worker.run();
 }

@@ -35,8 +35,16 @@ const quick = proxyActivities<PipelineActivities>({ startToCloseTimeout: '2m', r
 const build = proxyActivities<PipelineActivities>({ startToCloseTimeout: '30m', heartbeatTimeout: '1m', retry: retry(3) });
 const scan = proxyActivities<PipelineActivities>({ startToCloseTimeout: '15m', heartbeatTimeout: '1m', retry: retry(5) });
 const DEPLOY: ActivityOptions = { startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry: retry(5) };
-/** Compensations keep trying longer: giving up leaves an environment half rolled back. */
-const UNDO: ActivityOptions = { ...DEPLOY, retry: retry(20) };
+/**
+ * Compensations (undo traffic, roll back, restore) retry without limit while the pipeline holds the lock:
+ * giving up leaves the candidate taking traffic with nobody owning the environment, which is worse than
+ * waiting out a Docker or Pulumi outage of any length. (Before, 20 attempts at most 30 s apart ended
+ * after ~10 minutes as `failed`.) Errors that the same input repeats (NON_RETRYABLE) still stop at once.
+ * The retry policy is not part of Temporal's determinism check, so running pipelines replay unchanged
+ * and use this policy for the compensations they schedule from now on.
+ */
+export const UNDO_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: [...NON_RETRYABLE] }; // no maximumAttempts: unlimited
+const UNDO: ActivityOptions = { ...DEPLOY, retry: UNDO_RETRY };
 const deploy = proxyActivities<PipelineActivities>(DEPLOY);
 const undo = proxyActivities<PipelineActivities>(UNDO);
 

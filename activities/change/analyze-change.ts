@@ -25,7 +25,7 @@ export interface AnalyzeChangeInput extends RangeInput {
 }
 
 /** Options every diff shares, so the raw listing and the patch pair files the same way whatever the user's git config. */
-const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-relative', '--submodule=short', '--ignore-submodules=none', '-M'];
+export const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-relative', '--submodule=short', '--ignore-submodules=none', '-M'];
 const MAX_HOSTS_CHECKED = 50;
 const GATE_FILES = GATE_FILE_GLOBS.map(globToRegExp);
 const isGateFile = (file: string): boolean => GATE_FILES.some((re) => re.test(file));

@@ -58,7 +58,7 @@ export const LATENCY_TOLERANCE = 1.5;
 /** Fewest samples for a percentile or a share of airlock's own load to mean anything. */
 export const MIN_SAMPLES = 20;
 
-const round = (n: number | null, digits = 4): number | null => (n === null ? null : Number(n.toFixed(digits)));
+const round = (n: number | null, digits = 4): number | null => (n === null ? null : Number(n.toFixed(digits)) || 0); // -0 is 0 (JSON has no -0)
 const share = (events: number, n: number): number | null => (n > 0 ? events / n : null);
 const pRound = (p: number): number => Number(p.toPrecision(3));
 
@@ -78,7 +78,7 @@ function m(base: Base, metric: string, status: MeasurementStatus, fields: Partia
 export function measure(e: CheckEvidence, t: Thresholds): Measurement[] {
   const base: Base = { step: e.step, check: e.check, at: e.at };
   const alpha = 1 - t.confidence;
-  const c = e.candidate;
+  const c = possible(e.candidate);
   const enough = c !== null && c.total >= t.minRequests;
   const few = c ? `only ${c.total} requests (minRequests ${t.minRequests})` : (e.problem ?? 'no router counts');
   const unlessFew = (s: MeasurementStatus, note?: string): [MeasurementStatus, string | undefined] => (s === 'pass' && !enough ? ['inconclusive', few] : [s, note]);
@@ -100,12 +100,20 @@ export function measure(e: CheckEvidence, t: Thresholds): Measurement[] {
   return out;
 }
 
+/** Counts that cannot be (more failures than requests, negative) are no counts: never a pass. */
+const possible = (c: RouterCounts | null): RouterCounts | null =>
+  c && [c.total, c.failures, c.clientErrors].every((x) => Number.isFinite(x) && x >= 0) && c.failures + c.clientErrors <= c.total
+    ? { total: c.total + 0, failures: c.failures + 0, clientErrors: c.clientErrors + 0 } // + 0: no -0 (JSON has none)
+    : null;
+/** A latency below zero (or not a number) is no latency. */
+const ms = (x: number | null): number | null => (x !== null && Number.isFinite(x) && x >= 0 ? x : null);
+
 type UnlessFew = (s: MeasurementStatus, note?: string) => [MeasurementStatus, string | undefined];
 
 /** Candidate against stable: error rate (one-sided), 4xx share and 401/403 share (either way). */
 function comparisons(base: Base, e: CheckEvidence, t: Thresholds, alpha: number, unlessFew: UnlessFew): Measurement[] {
-  const c = e.candidate;
-  const s = e.stable?.counts ?? null;
+  const c = possible(e.candidate);
+  const s = possible(e.stable?.counts ?? null);
   const query = e.queries.stableResponses ?? '';
   const noStable = (metric: string, threshold: number, q = query): Measurement | undefined => {
     if (!c || !s) return m(base, metric, 'inconclusive', { value: null, threshold, query: q, note: e.problem ?? 'no router counts' });
@@ -133,7 +141,8 @@ function comparisons(base: Base, e: CheckEvidence, t: Thresholds, alpha: number,
       shareChange(base, 'client-error-change', { events: c!.clientErrors, n: c!.total }, { events: s!.clientErrors, n: s!.total }, t.maxClientErrorChange, alpha, query, unlessFew),
   );
 
-  const a = e.auth;
+  const okCounts = (k: Counts | null): Counts | null => (k && Number.isInteger(k.n) && Number.isInteger(k.events) && k.events >= 0 && k.events <= k.n ? { events: k.events + 0, n: k.n + 0 } : null);
+  const a = { candidate: okCounts(e.auth.candidate) ?? { events: 0, n: 0 }, stable: okCounts(e.auth.stable) };
   const authQuery = 'airlock load: 401/403 answers per release (router header X-Airlock-Server)';
   if (!e.loadOn) out.push(m(base, 'auth-refusal-change', 'skipped', { value: null, threshold: t.maxAuthRefusalChange, query: authQuery, note: 'needs airlock synthetic load (loadRps is 0)' }));
   else if (!a.stable || a.stable.n === 0) {
@@ -155,7 +164,7 @@ function shareChange(base: Base, metric: string, c: Counts, s: Counts, max: numb
 
 /** Latency as airlock measured it through the router; the release's own histogram is recorded, never believed over it. */
 function latency(base: Base, e: CheckEvidence, t: Thresholds, unlessFew: UnlessFew): Measurement {
-  const l = e.latency;
+  const l = { ...e.latency, routerP95: ms(e.latency.routerP95), routerAverage: ms(e.latency.routerAverage), app: ms(e.latency.app), stableP95: ms(e.latency.stableP95) };
   const fromLoad = l.samples >= MIN_SAMPLES && l.routerP95 !== null;
   const value = fromLoad ? l.routerP95 : l.routerAverage;
   const metric = fromLoad ? 'latency-p95-ms' : 'latency-avg-ms';
@@ -175,9 +184,10 @@ function custom(base: Base, x: CheckEvidence['custom'][number]): Measurement {
   const { check, query, reading } = x;
   const threshold = (check.max ?? check.min)!;
   const metric = `custom:${check.name}`;
-  if (reading.value === null) {
+  if (reading.value === null || !Number.isFinite(reading.value)) {
     const status = check.failOnNoData ? 'inconclusive' : 'skipped';
-    return m(base, metric, status, { value: null, threshold, query, note: `${reading.problem}${check.failOnNoData ? '' : ' (failOnNoData: false)'}` });
+    const problem = reading.value === null ? reading.problem : String(reading.value);
+    return m(base, metric, status, { value: null, threshold, query, note: `${problem}${check.failOnNoData ? '' : ' (failOnNoData: false)'}` });
   }
   const ok = check.max !== undefined ? reading.value <= check.max : reading.value >= check.min!;
   return m(base, metric, ok ? 'pass' : 'fail', { value: round(reading.value, 6), threshold, query });

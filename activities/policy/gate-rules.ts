@@ -83,7 +83,21 @@ export function dbAgeRules(gates: Gates, scan: ScanSummary, now: Date): Candidat
   );
 }
 
+/**
+ * Findings the summary left out to stay small (model/scan.ts `omitted`) cannot be judged one by one: where
+ * an unlisted one could block, they block together, pointing at the full report.
+ */
+function unlisted(count: number | undefined, rule: string, what: string): Candidate[] {
+  if (!count) return [];
+  return [{ violation: { rule, severity: 'high', blocking: true, detail: `${count} more ${what} are not listed in the summary (see the full report): they cannot be checked one by one` } }];
+}
+
 export function secretRules(gates: Gates, req: RequirementChecks, scan: ScanSummary): Candidate[] {
+  const mayBlock = !gates.secrets.allowed || req.privateKeysBlock || req.credentialsBlock;
+  return [...(mayBlock ? unlisted(scan.omitted?.secrets, 'secrets', 'secrets') : []), ...listedSecretRules(gates, req, scan)];
+}
+
+function listedSecretRules(gates: Gates, req: RequirementChecks, scan: ScanSummary): Candidate[] {
   return scan.secrets.flatMap((s): Candidate[] => {
     const privateKey = s.ruleId === 'private-key' || s.category === 'AsymmetricPrivateKey';
     const rule = !gates.secrets.allowed
@@ -112,7 +126,7 @@ export function secretRules(gates: Gates, req: RequirementChecks, scan: ScanSumm
 export function dockerfileRules(gates: Gates, scan: ScanSummary): Candidate[] {
   const g = gates.dockerfile;
   const deny = new Set(g.deny.map(normalizeId));
-  return scan.misconfigurations.map((m): Candidate => {
+  return [...unlisted(scan.omitted?.misconfigurations, 'dockerfile.max-severity', 'Dockerfile misconfigurations'), ...scan.misconfigurations.map((m): Candidate => {
     const id = normalizeId(m.id);
     const rule =
       id === normalizeId(NON_ROOT_CHECK) && g.requireNonRoot
@@ -134,7 +148,7 @@ export function dockerfileRules(gates: Gates, scan: ScanSummary): Candidate[] {
       },
       subject: { id: m.id, label: `${m.id} in ${m.target}` },
     };
-  });
+  })];
 }
 
 /**
@@ -157,7 +171,8 @@ export function imageUserRules(gates: Gates, scan: ScanSummary): Candidate[] {
 
 export function licenseRules(gates: Gates, scan: ScanSummary): Candidate[] {
   const deny = new Set(gates.licenses.deny.map((l) => l.toLowerCase()));
-  return scan.licenses
+  const omitted = deny.size > 0 ? unlisted(scan.omitted?.licenses, 'licenses.deny', 'license findings') : [];
+  return [...omitted, ...scan.licenses
     .filter((l) => deny.has(l.name.toLowerCase()))
     .map((l) => ({
       violation: {
@@ -168,7 +183,7 @@ export function licenseRules(gates: Gates, scan: ScanSummary): Candidate[] {
         detail: `${l.pkg} is licensed ${l.name}, which the policy denies`,
       },
       subject: { id: l.name, pkg: l.pkg, label: `${l.name} in ${l.pkg}` },
-    }));
+    }))];
 }
 
 export function baseImageRules(gates: Gates, scan: ScanSummary): Candidate[] {

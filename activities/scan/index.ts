@@ -7,6 +7,7 @@ import { scanImage, type ScanRequest } from './scan-image';
 
 export { scanImage, type ScanRequest } from './scan-image';
 export { parseTrivyReport, redactReport } from './trivy-report';
+export { scanWorkRoot, sweepScanWork } from './scan-work';
 
 export interface ScanActivityDeps {
   config: Pick<AirlockConfig, 'trivy' | 'dirs' | 'cache' | 'tools'>;

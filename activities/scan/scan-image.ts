@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError } from '../../model/parse';
 import type { ScanSummary } from '../../model/scan';
@@ -13,6 +12,7 @@ import { imageScanArgs, runTrivy, sbomArgs, SCANNERS, trivyVersion } from './tri
 import { dbMetadata, onlineDbHelp, trivyCacheDir } from './trivy-db';
 import { ScannerError } from '../errors';
 import { parseTrivyReport, redactReport } from './trivy-report';
+import { scanWorkDir, scanWorkRoot, sweepScanWork } from './scan-work';
 
 export interface ScanDeps {
   config: Pick<AirlockConfig, 'trivy' | 'dirs'>;
@@ -56,7 +56,10 @@ export async function scanImage(deps: ScanDeps, req: ScanRequest, hooks: StageHo
     return { ...hit, image: req.image, cached: true };
   }
 
-  const work = await mkdtemp(join(tmpdir(), 'airlock-scan-'));
+  // the raw report lives here (0700) until it is redacted; leftovers of a crashed scan go first
+  const workRoot = scanWorkRoot(deps.config.dirs);
+  await sweepScanWork(workRoot);
+  const work = await scanWorkDir(workRoot);
   try {
     const raw = join(work, 'report.json');
     hooks.heartbeat?.({ phase: 'scan', image: req.image });

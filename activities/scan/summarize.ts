@@ -1,5 +1,6 @@
 import { emptyCounts, severityRank, type ScanSummary, type VulnerabilityFinding } from '../../model/scan';
 import type { TrivyReport } from './trivy-report';
+import { boundSummary } from './summary-bound';
 
 /** Findings kept in the summary (the workflow payload); the full list stays in the stored report. */
 export const MAX_FINDINGS = 500;
@@ -10,8 +11,15 @@ export type SummaryMeta = Pick<ScanSummary, 'image' | 'reportDigest' | 'sbomDige
 
 const unique = <T>(items: T[], key: (t: T) => string): T[] => [...new Map(items.map((i) => [key(i), i])).values()];
 
-/** The workflow-sized summary of a Trivy report: counts, findings by id and location, never a secret value. */
+/**
+ * The workflow-sized summary of a Trivy report: counts, findings by id and location, never a secret value.
+ * Bounded in size whatever the report (summary-bound.ts): deduplicated first, then strings clipped and lists capped.
+ */
 export function summarize(report: TrivyReport, meta: SummaryMeta): ScanSummary {
+  return boundSummary(summarizeAll(report, meta));
+}
+
+function summarizeAll(report: TrivyReport, meta: SummaryMeta): ScanSummary {
   const results = report.Results ?? [];
   const vulns = unique(
     results.flatMap((r) =>

@@ -1,4 +1,6 @@
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import type { AirlockConfig } from '../../infra/config';
 import { deploymentPipeline, pipelineStartOptions } from '../../workflows';
 import { jsonFlag, parseCommandArgs } from '../args';
 import { withClient } from '../client';
@@ -50,26 +52,39 @@ policy at the stable release's commit (a first release: the worker's bootstrap a
 path is set in airlock.yaml (\`policy:\`), not here: --policy is refused. Triggering a commit whose
 pipeline is running attaches to it. With --wait, exit codes: 0 promoted, 3 blocked by policy,
 4 rejected, 5 expired, 6 rolled back, 1 other failure; 2 is bad input.`,
-  async run(argv) {
-    const args = parseCommandArgs('trigger', argv, options, schema);
-    const input = await pipelineInputFor(
-      { repo: args.repo, repoUrl: args['repo-url'], serviceDir: args['service-dir'], env: args.env, commit: args.commit, base: args.base, author: args.author, policy: args.policy },
-      ciContext(process.env),
-    );
-    await withClient(async (client, config) => {
-      const opts = pipelineStartOptions(input, config.temporal.taskQueue);
-      const attached = await client.workflow
-        .getHandle(opts.workflowId)
-        .describe()
-        .then((d) => d.status.name === 'RUNNING', () => false);
-      const handle = await client.workflow.start(deploymentPipeline, opts);
-      const described = await handle.describe();
-      if (!args.json) progress(`${attached ? 'attached to running' : 'started'} pipeline ${opts.workflowId}\n  ${input.service} -> ${input.environment}, ${input.baseCommit.slice(0, 12)}..${input.headCommit.slice(0, 12)} by ${input.author}`);
-      if (!args.wait) {
-        if (args.json) printJson({ pipelineId: opts.workflowId, runId: described.runId, attached });
-        return;
-      }
-      await waitForOutcome(handle, { json: args.json, runId: described.runId, attached });
-    });
-  },
+  run: (argv) => runTrigger(argv),
 };
+
+/** What `airlock trigger` reaches outside itself: Temporal (through withClient) and the CI environment. Tests inject both. */
+export interface TriggerDeps {
+  withClient: <T>(fn: (client: Client, config: Pick<AirlockConfig, 'temporal'>) => Promise<T>) => Promise<T>;
+  env: Record<string, string | undefined>;
+}
+
+/**
+ * The trigger: every check of the flags and the repository (parseCommandArgs, pipelineInputFor and its
+ * pipelineInputSchema) runs before Temporal is contacted, so bad input never starts a workflow
+ * (property-tested in test/unit/fuzz-cli.test.ts with a client that records its calls).
+ */
+export async function runTrigger(argv: string[], deps: TriggerDeps = { withClient: (fn) => withClient(fn), env: process.env }): Promise<void> {
+  const args = parseCommandArgs('trigger', argv, options, schema);
+  const input = await pipelineInputFor(
+    { repo: args.repo, repoUrl: args['repo-url'], serviceDir: args['service-dir'], env: args.env, commit: args.commit, base: args.base, author: args.author, policy: args.policy },
+    ciContext(deps.env),
+  );
+  await deps.withClient(async (client, config) => {
+    const opts = pipelineStartOptions(input, config.temporal.taskQueue);
+    const attached = await client.workflow
+      .getHandle(opts.workflowId)
+      .describe()
+      .then((d) => d.status.name === 'RUNNING', () => false);
+    const handle = await client.workflow.start(deploymentPipeline, opts);
+    const described = await handle.describe();
+    if (!args.json) progress(`${attached ? 'attached to running' : 'started'} pipeline ${opts.workflowId}\n  ${input.service} -> ${input.environment}, ${input.baseCommit.slice(0, 12)}..${input.headCommit.slice(0, 12)} by ${input.author}`);
+    if (!args.wait) {
+      if (args.json) printJson({ pipelineId: opts.workflowId, runId: described.runId, attached });
+      return;
+    }
+    await waitForOutcome(handle, { json: args.json, runId: described.runId, attached });
+  });
+}

@@ -1,3 +1,4 @@
+import { resourcesOf } from '../../model/manifest';
 import { replicasOf, type DeployTarget, type ReleaseRecord, type ReleaseRef } from '../../model/deploy';
 import { stackName } from '../../model/names';
 import { HISTORY_LIMIT, type ReleaseSpec, type StackSpec } from './spec';
@@ -54,6 +55,7 @@ export function releaseSpec(release: ReleaseRef, target: DeployTarget): ReleaseS
     healthPath: target.run.health,
     metricsPath: target.run.metrics ?? null,
     env: target.settings.env,
+    resources: resourcesOf(target.run.resources),
   };
 }
 

@@ -6,6 +6,7 @@ import { ReleaseContainer } from '../providers/release-container';
 import { RouterContainer } from '../providers/router-container';
 import { RouterServers } from '../providers/router-servers';
 import { ScrapeTargets, type ScrapeTarget } from '../providers/scrape-targets';
+import { DEFAULT_RESOURCES } from '../../model/manifest';
 import { labelsFor } from './labels';
 import { routerHealthPath, type ReleaseSpec, type StackSpec } from './spec';
 import { serverWeights } from './traffic';
@@ -54,6 +55,7 @@ export function createReleaseProgram(spec: StackSpec): () => Promise<StackOutput
                 network: network.name,
                 labels: labels('release', release.releaseId),
                 env: release.env,
+                resources: release.resources ?? DEFAULT_RESOURCES,
                 port: release.port,
                 healthPath: release.healthPath,
                 healthIntervalMs: spec.healthIntervalMs,

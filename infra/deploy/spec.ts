@@ -1,4 +1,5 @@
 import type { ReleaseRecord } from '../../model/deploy';
+import type { Resources } from '../../model/manifest';
 
 /** One release's containers in the stack. Settings are fixed when the release is deployed: a later
  * manifest change applies to the next release, never to running containers. */
@@ -11,6 +12,8 @@ export interface ReleaseSpec {
   /** Path of the app's Prometheus metrics, or null when it has none. */
   metricsPath: string | null;
   env: Record<string, string>;
+  /** Container limits; absent in specs of releases deployed before airlock set them (their containers keep running as they are). */
+  resources?: Resources;
 }
 
 /**

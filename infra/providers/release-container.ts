@@ -1,5 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { dockerClient, networkAddress, publishedPort, removeContainer, waitHealthy } from '../docker/ops';
+import type { Resources } from '../../model/manifest';
+import { hostLimits } from './limits';
 import { adoptOrClear, containerProvider, ContainerResource, type ResourceArgs } from './container';
 
 /**
@@ -13,6 +15,8 @@ export interface ReleaseContainerInputs {
   network: string;
   labels: Record<string, string>;
   env: Record<string, string>;
+  /** Memory, CPU and process limits (model/manifest.ts resourcesOf). */
+  resources: Resources;
   port: number;
   healthPath: string;
   healthIntervalMs: number;
@@ -25,6 +29,9 @@ export interface ReleaseContainerOutputs extends ReleaseContainerInputs {
   hostPort: number;
 }
 
+// `resources` is not in the list on purpose: releases deployed before limits existed would otherwise be
+// replaced (restarted) by the next deploy of another release. A release's limits are fixed when it is
+// deployed (infra/deploy/spec.ts), so new releases always get theirs at creation.
 const IMMUTABLE = ['name', 'image', 'network', 'labels', 'env', 'port', 'healthPath', 'healthIntervalMs'] as const;
 
 async function createReleaseContainer(inputs: ReleaseContainerInputs): Promise<pulumi.dynamic.CreateResult<ReleaseContainerOutputs>> {
@@ -51,6 +58,7 @@ async function createReleaseContainer(inputs: ReleaseContainerInputs): Promise<p
         // Published on loopback only, on a port Docker picks: Prometheus scrapes the app's metrics here.
         PortBindings: { [`${inputs.port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
         Init: true,
+        ...hostLimits(inputs.resources),
       },
     });
     await created.start();

@@ -42,6 +42,9 @@ test('v1: the first release is deployed, promoted and reached through the router
   const labels = (await kit.docker.getContainer(deployed.containers[0]!).inspect()).Config.Labels;
   expect(labels).toMatchObject({ 'airlock.service': service, 'airlock.env': ENV, 'airlock.release': id(images.v1) });
   expect((await kit.docker.getContainer(deployed.containers[0]!).inspect()).Config.Image).toBe(images.v1);
+  // airlock.yaml sets no run.resources: the safe defaults bound the container (docs/reliability.md)
+  const host = (await kit.docker.getContainer(deployed.containers[0]!).inspect()).HostConfig;
+  expect(host).toMatchObject({ Memory: 512 * 1024 * 1024, MemorySwap: 512 * 1024 * 1024, NanoCpus: 1e9, PidsLimit: 256 });
 
   // Idempotent by release id: a retried deploy or promote changes nothing.
   expect(await kit.activities.deployCandidate({ ...ref(images.v1), image: images.v1, target })).toMatchObject({ reused: true, alreadyStable: true });

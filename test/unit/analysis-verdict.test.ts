@@ -241,3 +241,12 @@ describe('PromQL', () => {
     expect(successRateQuery({ ...scope, releaseId: 'r.1' }, 3)).toContain('server=~"r\\\\.1-[0-9]+"');
   });
 });
+
+// found by test/unit/fuzz-prometheus.test.ts: impossible readings passed the checks
+describe('measure: impossible readings are no data', () => {
+  it('more failures than requests, or a negative latency, never passes', () => {
+    const m = byMetric(measure(evidence(1, 60, 70, { latency: { routerP95: null, samples: 0, routerAverage: -5, app: -1, stableP95: null } }), settings));
+    expect(m['success-rate']).toMatchObject({ status: 'inconclusive', value: null });
+    expect(m['latency-avg-ms']).toMatchObject({ status: 'inconclusive', value: null, note: 'no latency data' });
+  });
+});

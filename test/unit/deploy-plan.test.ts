@@ -1,7 +1,7 @@
 import { PlanError, planDeploy, planPromote, planRestore, planRollback, planShift, specForTarget } from '../../infra/deploy/plan';
 import { routerHealthPath, type StackSpec } from '../../infra/deploy/spec';
 import type { DeployTarget } from '../../model/deploy';
-import { environmentSchema } from '../../model/manifest';
+import { DEFAULT_RESOURCES, environmentSchema } from '../../model/manifest';
 
 const target = (over: Partial<DeployTarget['settings']> = {}): DeployTarget => ({
   service: 'demo',
@@ -42,7 +42,7 @@ describe('planDeploy', () => {
   it('adds the candidate with no traffic, fixing its settings from the target', () => {
     const plan = planDeploy(stableV1(), v2, target({ replicas: 3, env: { A: '1' } }));
     expect(plan.reused).toBe(false);
-    expect(plan.spec.candidate).toEqual({ ...v2, replicas: 3, port: 8080, healthPath: '/healthz', metricsPath: '/metrics', env: { A: '1' } });
+    expect(plan.spec.candidate).toEqual({ ...v2, replicas: 3, port: 8080, healthPath: '/healthz', metricsPath: '/metrics', env: { A: '1' }, resources: DEFAULT_RESOURCES });
     expect(plan.spec.candidateWeight).toBe(0);
     expect(plan.spec.stable?.releaseId).toBe(v1.releaseId);
   });

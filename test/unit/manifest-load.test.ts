@@ -85,3 +85,16 @@ environments:
     await expect(loadManifest(dir)).resolves.toMatchObject({ service: 'checkout' });
   });
 });
+
+// found by test/unit/fuzz-manifest.test.ts: the yaml library throws a ReferenceError from toJS()
+describe('YAML errors found while building the value', () => {
+  it('an alias to an anchor that is not set is bad input, not a crash', () => {
+    expect(() => parseManifest('<<: *a', 'airlock.yaml')).toThrow(InvalidInputError);
+    expect(() => parseManifest('<<: *a', 'airlock.yaml')).toThrow(/\(root\): Unresolved alias/);
+  });
+
+  it('an alias bomb is bad input, not a crash or a hang', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(',')}]`)].join('\n');
+    expect(() => parseManifest(bomb, 'airlock.yaml')).toThrow(InvalidInputError);
+  });
+});
