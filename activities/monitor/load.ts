@@ -16,9 +16,15 @@ export interface LoadRun {
   stop(): Promise<LoadStats>;
 }
 
-export function startLoad(url: string, rps: number, maxMs: number): LoadRun {
+/** Synthetic requests (load, security probes) only go to this machine: 127.0.0.0/8, localhost, [::1]. */
+export function loopbackUrl(url: string, what: string): URL {
   const target = new URL(url);
-  if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(target.hostname)) throw new RangeError(`synthetic load only goes to loopback addresses, not ${target.hostname}`);
+  if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(target.hostname)) throw new RangeError(`${what} only goes to loopback addresses, not ${target.hostname}`);
+  return target;
+}
+
+export function startLoad(url: string, rps: number, maxMs: number): LoadRun {
+  const target = loopbackUrl(url, 'synthetic load');
   const stats: LoadStats = { url, rps, sent: 0, byStatus: {}, errors: 0 };
   const inflight = new Set<Promise<void>>();
   const agent = new http.Agent({ keepAlive: false });
