@@ -72,13 +72,23 @@ export function leaksOf(r: Pick<ProbeResponse, 'headers' | 'body'>): string[] {
   return [...new Set(out)];
 }
 
+/** A finding before the policy decides whether it blocks. */
+export interface RawFinding {
+  check: RuntimeCheck;
+  endpoint: string;
+  probe: string;
+  detail: string;
+  /** Blocks under `input_validation: strict` only (malformed input accepted, not failed on). */
+  strictOnly?: true;
+}
+
 const answered = (r: ProbeResponse | undefined): string =>
   !r ? 'no response recorded' : r.status !== null ? `answered ${r.status}` : r.error === 'timeout' ? 'did not answer in time (hang)' : r.error === 'not-sent' ? 'was not sent: the stage ran out of time' : `failed (${r.error ?? 'no answer'})`;
 
 /** Raw findings of the responses, before requirements and exceptions decide which block. */
-export function findingsOf(input: Pick<JudgeInput, 'probes' | 'responses' | 'logs' | 'url'>): { check: RuntimeCheck; endpoint: string; probe: string; detail: string }[] {
+export function findingsOf(input: Pick<JudgeInput, 'probes' | 'responses' | 'logs' | 'url'>): RawFinding[] {
   const byId = new Map(input.responses.map((r) => [r.id, r]));
-  const out: { check: RuntimeCheck; endpoint: string; probe: string; detail: string }[] = [];
+  const out: RawFinding[] = [];
   for (const p of input.probes) {
     const r = byId.get(p.id);
     const probe = `${p.kind} (${p.id})`;
@@ -89,7 +99,8 @@ export function findingsOf(input: Pick<JudgeInput, 'probes' | 'responses' | 'log
       else if (status >= 500) out.push({ check: 'input_validation', endpoint: p.endpoint, probe, detail: `answered ${status} to a request with ${describe(p)}` });
     } else {
       if (status === null || status >= 500) out.push({ check: 'input_validation', endpoint: p.endpoint, probe, detail: `${p.kind} ${answered(r)}: malformed input must get a 4xx` });
-      else if (p.expectsRejection && status < 400) out.push({ check: 'input_validation', endpoint: p.endpoint, probe, detail: `${p.kind} was accepted (${status}): strict validation answers 4xx` });
+      else if (p.expectsRejection && status < 400)
+        out.push({ check: 'input_validation', endpoint: p.endpoint, probe, detail: `${p.kind} was accepted (${status}): strict validation answers 4xx`, strictOnly: true });
     }
     if (r) for (const leak of leaksOf(r)) out.push({ check: 'error_handling', endpoint: p.endpoint, probe, detail: `${leak} (answer ${r.status ?? 'none'} to ${p.kind})` });
   }
@@ -108,8 +119,8 @@ const describe = (p: Probe): string =>
   p.kind === 'no-credentials' ? 'no credentials' : p.kind === 'malformed-token' ? 'a malformed bearer token' : p.kind === 'expired-token' ? 'an expired JWT' : p.kind;
 
 /** Every probe's request id in the logs (per endpoint), and no token the probes sent. */
-export function logFindings(probes: Probe[], logs: string): { check: RuntimeCheck; endpoint: string; probe: string; detail: string }[] {
-  const out: { check: RuntimeCheck; endpoint: string; probe: string; detail: string }[] = [];
+export function logFindings(probes: Probe[], logs: string): RawFinding[] {
+  const out: RawFinding[] = [];
   const missing = new Map<string, string[]>();
   for (const p of probes) if (!logs.includes(p.id)) missing.set(p.endpoint, [...(missing.get(p.endpoint) ?? []), p.id]);
   for (const [endpoint, ids] of missing)
@@ -141,9 +152,11 @@ export function judgeProbes(input: JudgeInput): RuntimeSecurityReport {
   const logging = input.requirements.logging;
   const candidates = raw.map((f) => {
     // `logging: basic` needs no secrets in the logs; `comprehensive` also every request logged
-    const enforced = required(input.requirements, f.check) && !(f.check === 'logging' && logging === 'basic' && f.probe === 'request-logged');
+    const relaxed = (f.check === 'logging' && logging === 'basic' && f.probe === 'request-logged') || (f.strictOnly && input.requirements.input_validation !== 'strict');
+    const enforced = required(input.requirements, f.check) && !relaxed;
+    const { strictOnly: _, ...finding } = f;
     return {
-      finding: f,
+      finding,
       violation: { rule: `runtime.${f.check}`, severity: 'high' as const, detail: f.detail, blocking: enforced, subject: `runtime.${f.check}` },
       subject: { id: `runtime.${f.check}`, pkg: f.endpoint, label: `${f.check} on ${f.endpoint}` },
     };
