@@ -17,8 +17,9 @@ export interface ProbeRun {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Lines written after the last answer can lag a little behind it (stdout buffering, the log driver). */
-const LOG_SETTLE_MS = 300;
+/** Lines written after the last answer can lag behind it (stdout buffering, the log driver): read again until this. */
+const LOG_SETTLE_MS = 3000;
+const LOG_POLL_MS = 250;
 
 /** Plans, sends and judges one run of the probes: what the pipeline's stage and `airlock probe` both do. */
 export async function runProbes(run: ProbeRun): Promise<RuntimeSecurityReport> {
@@ -28,8 +29,12 @@ export async function runProbes(run: ProbeRun): Promise<RuntimeSecurityReport> {
   const responses = await sendProbes(run.url, probes, { ...DEFAULT_LIMITS, ...run.limits }, (n) => run.onProgress?.(n, probes.length));
   let logs: string | undefined;
   if (run.readLogs) {
-    await new Promise((r) => setTimeout(r, LOG_SETTLE_MS));
-    logs = await run.readLogs(started);
+    const until = Date.now() + LOG_SETTLE_MS;
+    for (;;) {
+      logs = await run.readLogs(started);
+      if (probes.every((p) => logs!.includes(p.id)) || Date.now() >= until) break;
+      await new Promise((r) => setTimeout(r, LOG_POLL_MS));
+    }
   }
   return judgeProbes({
     url: run.url,

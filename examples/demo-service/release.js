@@ -2,6 +2,8 @@
 //   'none'    healthy
 //   'errors'  30% of requests to / answer 500
 //   'latency' requests to / take 800 ms
+//   'no-auth' GET /api/entries answers without checking the token (runtime security stops it)
+//   'stack-trace' a POST /api/entries body that is not JSON gets a 500 with the stack trace
 // (DEMO_FAULT in the environment overrides it, for trying things by hand.)
 module.exports = {
   version: '1.0.0',
