@@ -125,7 +125,7 @@ describe('judgeProbes', () => {
     expect(expired.findings.map((f) => f.detail)).toContainEqual(expect.stringContaining('expired 2026-05-01'));
   });
   it('over https: TLS below 1.2 or no HSTS is an encryption_in_transit violation', () => {
-    const tls = (version: string, hsts: boolean) => (p: Probe) => ({ ...good(p), tls: version, headers: hsts ? { 'strict-transport-security': 'max-age=31536000' } : {} });
+    const tls = (version: string, hsts: boolean) => (p: Probe): ProbeResponse => ({ ...good(p), tls: version, headers: hsts ? { 'strict-transport-security': 'max-age=31536000' } : ({} as Record<string, string>) });
     expect(judge(probes, tls('TLSv1.3', true), { url: 'https://127.0.0.1:9' }).checks.encryption_in_transit.status).toBe('verified');
     expect(judge(probes, tls('TLSv1.1', true), { url: 'https://127.0.0.1:9' }).checks.encryption_in_transit.status).toBe('violated');
     expect(judge(probes, tls('TLSv1.3', false), { url: 'https://127.0.0.1:9' }).findings[0]!.detail).toContain('Strict-Transport-Security');
