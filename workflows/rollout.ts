@@ -2,7 +2,8 @@ import { CancellationScope, condition, isCancellation, log, patched } from '@tem
 import type { TargetRef } from '../model/activities';
 import type { CanaryVerdict, DeployTarget } from '../model/deploy';
 import type { LoadedPolicy, PolicyException, SecurityRequirements } from '../model/policy';
-import { blockingReasons, type SecuritySurface } from '../model/runtime-security';
+import { blockingReasons } from '../model/runtime-security-report';
+import type { SecuritySurface } from '../model/runtime-security';
 import type { RiskAssessment } from '../model/risk';
 import type { ScanSummary } from '../model/scan';
 import { WORKFLOW_FAILURE } from '../model/failures';

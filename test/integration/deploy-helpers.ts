@@ -53,7 +53,7 @@ async function follow(docker: Docker, stream: NodeJS.ReadableStream, what: strin
  * Builds the demo service as a commit would change it (`version`, `fault` in release.js), pushes it to
  * the registry and returns `repo@sha256:...`. Cached by tag within the registry's content addressing.
  */
-export async function buildDemoImage(kit: Pick<DeployTestKit, 'docker' | 'config'>, version: string, fault: 'none' | 'errors' | 'latency'): Promise<string> {
+export async function buildDemoImage(kit: Pick<DeployTestKit, 'docker' | 'config'>, version: string, fault: 'none' | 'errors' | 'latency' | 'no-auth' | 'stack-trace'): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-demo-'));
   try {
     cpSync(join(projectRoot(), 'examples', 'demo-service'), dir, { recursive: true });
