@@ -105,3 +105,16 @@ describe('properties', () => {
     }
   });
 });
+
+test('security.endpoints: an endpoint dropped, or auth required -> public, is a weakening; adding or tightening is not', () => {
+  const withSecurity = (endpoints: unknown[]) =>
+    manifestSchema.parse({ service: 'shop', build: {}, run: { port: 8080, health: '/health' }, environments: { prod }, security: { endpoints } });
+  const before = withSecurity([{ path: '/api/orders', auth: 'required' }, { path: '/api/orders', method: 'POST', auth: 'required' }, { path: '/', auth: 'public' }]);
+  expect(texts(withSecurity([{ path: '/api/orders', auth: 'public' }, { path: '/', auth: 'public' }]), before)).toEqual([
+    'security.endpoints[GET /api/orders].auth: required -> public',
+    'security.endpoints[POST /api/orders]: auth: required -> not declared',
+  ]);
+  expect(texts(base, before)).toHaveLength(3); // the whole block removed: nothing is probed any more
+  expect(texts(before, base)).toEqual([]);
+  expect(texts(withSecurity([{ path: '/api/orders', auth: 'required' }, { path: '/api/orders', method: 'POST', auth: 'required' }, { path: '/', auth: 'required' }]), before)).toEqual([]);
+});
