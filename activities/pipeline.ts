@@ -18,6 +18,7 @@ import { activitiesBeforeReadOnce } from './pipeline-before-read-once';
 import { createPolicyActivities } from './policy';
 import { createReadAnchorPolicy } from './policy/anchor-policy';
 import { createScanActivities } from './scan';
+import { createProbeActivities } from './probe';
 
 export interface PipelineActivityDeps {
   config: AirlockConfig;
@@ -42,6 +43,7 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
   const scan = createScanActivities({ config });
   const policy = createPolicyActivities();
   const deploy = createDeployActivities({ config });
+  const probe = createProbeActivities({ config, docker });
   const evidence = config.dirs.evidence;
   const readAnchorPolicy = createReadAnchorPolicy(config.bootstrapPolicy);
 
@@ -116,6 +118,7 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     // The workflow does not read these results; they go into the history (the audit trail).
     shiftTraffic: deploy.shiftTraffic,
     analyze: deploy.analyze,
+    verifyRuntimeSecurity: probe.verifyRuntimeSecurity,
     promote: deploy.promote,
     rollback: deploy.rollback,
 

@@ -49,7 +49,7 @@ const RUNS = Math.max(5, Number(process.env.AIRLOCK_BENCH_RUNS ?? 5));
 const ENVIRONMENT = 'bench-lead';
 const ROUTER_PORT = Number(process.env.AIRLOCK_BENCH_ROUTER_PORT ?? 18110);
 const TARGETS = { leadTimeP50Ms: 60_000, ratio: 1.3 };
-const CATEGORIES = ['change', 'risk', 'build', 'scan', 'policy', 'deploy', 'analysisWait', 'promote', 'orchestration'] as const;
+const CATEGORIES = ['change', 'risk', 'build', 'scan', 'policy', 'deploy', 'runtimeSecurity', 'analysisWait', 'promote', 'orchestration'] as const;
 type Category = (typeof CATEGORIES)[number];
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
@@ -103,6 +103,7 @@ function breakdown(tl: Timeline, leadMs: number): Record<Category, number> {
     scan: sum(['scanImage']),
     policy: sum(['evaluatePolicy']),
     deploy: sum(['deployCandidate', 'shiftTraffic']),
+    runtimeSecurity: sum(['verifyRuntimeSecurity']),
     analysisWait: sum(['analyze']),
     promote: sum(['promote']),
   };

@@ -8,6 +8,7 @@ import type { LoadedPolicy } from './policy';
 import type { PolicyVerdict, WindowsRecheck } from './policy-verdict';
 import type { RiskAssessment } from './risk';
 import type { ScanSummary } from './scan';
+import type { RuntimeSecurityInput, RuntimeSecurityReport } from './runtime-security';
 
 // Every activity the deploymentPipeline workflow calls, by wire name. The real factories
 // (activities/<stage>/) satisfy this interface; workflow tests mock it. Each input carries `releaseId`,
@@ -128,6 +129,12 @@ export interface PipelineActivities {
    * (the audit trail) as returned, e.g. model/deploy.ts ShiftResult.
    */
   shiftTraffic(input: TargetRef & { weight: number }): Promise<unknown>;
+  /**
+   * Probes the candidate alone (the router's preview port, loopback) before any traffic moves: authentication,
+   * input validation, error handling, TLS and logging, judged by the policy's security_requirements and
+   * exceptions (patch `runtime-security`). The workflow rolls back on a report that did not pass.
+   */
+  verifyRuntimeSecurity(input: RuntimeSecurityInput): Promise<RuntimeSecurityReport>;
   /** One analysis run at the current weight: `settings.checks` measurements `settings.interval` apart. */
   analyze(input: TargetRef & { step: number; settings: CanaryAnalysisSettings }): Promise<CanaryVerdict>;
   /** Candidate becomes stable: drain and destroy the previous release. */

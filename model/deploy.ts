@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { InvalidInputError } from './errors';
 import { canaryAnalysisSchema, environmentSchema, manifestSchema, type BuildSettings, type EnvironmentSettings, type Manifest } from './manifest';
 import { releaseId as releaseIdOf, stackName } from './names';
+import type { SecuritySurface } from './runtime-security';
 
 export interface DeployedRelease {
   releaseId: string;
@@ -241,6 +242,8 @@ export interface ServiceSettings {
   build: BuildSettings;
   /** The run settings and the pipeline environment's settings, for deployCandidate. */
   target: DeployTarget;
+  /** `security:` of the manifest, for the runtime security stage (absent: not declared). */
+  security?: SecuritySurface;
 }
 
 /**
@@ -254,5 +257,5 @@ export function serviceSettingsOf(manifest: Manifest, service: string, environme
     ]);
   if (!manifest.environments[environment])
     throw new InvalidInputError(source, [`environments: has no ${environment} (it has: ${Object.keys(manifest.environments).join(', ')})`]);
-  return { build: manifest.build, target: deployTargetOf(manifest, environment) };
+  return { build: manifest.build, target: deployTargetOf(manifest, environment), ...(manifest.security ? { security: manifest.security } : {}) };
 }

@@ -37,6 +37,23 @@ export function manifestWeakenings(base: Manifest, head: Manifest): Weakening[] 
     out.push(...rolloutWeakenings(`${prefix}.rollout`, baseEnv.rollout, headEnv.rollout));
     out.push(...analysisWeakenings(`${prefix}.analysis`, baseEnv.analysis, headEnv.analysis));
   }
+  out.push(...securityWeakenings(base, head));
+  return out;
+}
+
+/**
+ * The runtime security stage probes what `security.endpoints` declares at head: an endpoint dropped from
+ * the list, or turned from `auth: required` to `public`, is not probed (or not for auth) any more.
+ */
+function securityWeakenings(base: Manifest, head: Manifest): Weakening[] {
+  const out: Weakening[] = [];
+  const headBy = new Map((head.security?.endpoints ?? []).map((e) => [`${e.method} ${e.path}`, e]));
+  for (const e of base.security?.endpoints ?? []) {
+    const name = `${e.method} ${e.path}`;
+    const now = headBy.get(name);
+    if (!now) out.push({ field: `security.endpoints[${name}]`, from: `auth: ${e.auth}`, to: 'not declared' });
+    else if (e.auth === 'required' && now.auth !== 'required') out.push({ field: `security.endpoints[${name}].auth`, from: e.auth, to: now.auth });
+  }
   return out;
 }
 

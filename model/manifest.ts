@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { securitySurfaceSchema } from './runtime-security';
 
 /**
  * `airlock.yaml`, the service manifest kept in the service directory. Strict: unknown keys are errors,
@@ -166,6 +167,11 @@ export const manifestSchema = z
       .min(1)
       .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path inside the repository')
       .optional(),
+    /**
+     * The HTTP surface the runtime security stage probes on the candidate before it gets traffic
+     * (docs/runtime-security.md). Absent: the stage is skipped and reported as not declared.
+     */
+    security: securitySurfaceSchema.optional(),
     environments: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,20}$/, 'environment names are lowercase slugs'), environmentSchema)
       .refine((e) => Object.keys(e).length > 0, 'at least one environment is needed'),
   })

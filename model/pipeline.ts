@@ -62,6 +62,7 @@ export const STAGES = [
   'lock',
   'approval',
   'deploy',
+  'runtime-security',
   'analysis',
   'promote',
   'rollback',
@@ -132,6 +133,8 @@ export interface PipelineState {
   /** Set while a freeze window holds the rollout at its current traffic step (policy `freeze.duringRollout: hold`). */
   hold?: { window: string; since: string; until: string; traffic: number };
   analysis: CanaryVerdict[];
+  /** The runtime security stage's result (patch `runtime-security`): per check, and the blocking findings. */
+  runtimeSecurity?: { passed: boolean; checks: Record<string, string>; blocking: string[]; requests: number; durationMs: number };
   compensations: string[];
   /** the signed abort that stopped the pipeline (update `abortSigned`) */
   abort?: ApprovalRecord;

@@ -63,8 +63,12 @@ export const stages = {
   scoreRisk: quick.scoreRisk,
 };
 
+/** Bounded by the probes' own budget (20 s) and the log read; heartbeats carry the probes sent. */
+const probe = proxyActivities<PipelineActivities>({ startToCloseTimeout: '2m', heartbeatTimeout: '30s', retry: retry(3) });
+
 export const rolloutActivities = {
   recheckWindows: quick.recheckWindows,
+  verifyRuntimeSecurity: probe.verifyRuntimeSecurity,
   deployCandidate: deploy.deployCandidate,
   shiftTraffic: deploy.shiftTraffic,
   promote: deploy.promote,

@@ -101,7 +101,10 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   // `recheck-windows`, in rollout): the approval wait can last days. The chain is verified right before the deploy.
   const admit = evidence ? { environment: input.environment, ...(snapshot.trustedKeys ? { trustedKeys: snapshot.trustedKeys } : {}) } : undefined;
   const rolloutStarted = now();
-  const outcome = await rollout(ctx, image, settings?.target, policy && 'digest' in policy ? { policy, scan, risk: assessment, leaseEndsAt } : undefined, admit);
+  const loaded = policy && 'digest' in policy ? policy : undefined;
+  // the runtime security stage judges with the protected policy and airlock.yaml's surface at head (patch `runtime-security`)
+  const security = loaded && settings ? { ...(settings.security ? { surface: settings.security } : {}), requirements: loaded.policy.security_requirements, exceptions: loaded.policy.exceptions } : undefined;
+  const outcome = await rollout(ctx, image, settings?.target, loaded ? { policy: loaded, scan, risk: assessment, leaseEndsAt } : undefined, admit, security);
   if (evidence && (outcome.kind === 'promoted' || outcome.kind === 'rolled_back')) {
     try {
       await evidenceActivities.recordEvidence({

@@ -1,7 +1,9 @@
 import { CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
 import type { TargetRef } from '../model/activities';
 import type { CanaryVerdict, DeployTarget } from '../model/deploy';
-import type { LoadedPolicy } from '../model/policy';
+import type { LoadedPolicy, PolicyException, SecurityRequirements } from '../model/policy';
+import { blockingReasons } from '../model/runtime-security-report';
+import type { SecuritySurface } from '../model/runtime-security';
 import type { RiskAssessment } from '../model/risk';
 import type { ScanSummary } from '../model/scan';
 import { WORKFLOW_FAILURE } from '../model/failures';
@@ -38,7 +40,12 @@ export interface RolloutWay<Stop> {
   /** Creates the candidate (no user traffic yet); returns an outcome instead when there is nothing to roll out. */
   deploy(): Promise<Stop | undefined>;
   /** The pipeline's stage (state query, search attribute); deployRelease has none. */
-  enterStage(stage: Extract<Stage, 'deploy' | 'analysis' | 'promote' | 'rollback'>): void;
+  enterStage(stage: Extract<Stage, 'deploy' | 'runtime-security' | 'analysis' | 'promote' | 'rollback'>): void;
+  /**
+   * Called once the candidate exists, before any traffic moves (the pipeline's, patch `runtime-security`):
+   * says why the candidate must be rolled back instead, if it must.
+   */
+  verifyCandidate?: () => Promise<{ rollback: string } | undefined>;
   /**
    * true: the rollout moves the traffic itself, up to 100 before promote (blue-green's switch) and back to
    * stable as the first compensation. false only for deployRelease runs started before the
@@ -107,6 +114,8 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
       return stop;
     }
     ctx.deployed = true;
+    const refused = await way.verifyCandidate?.();
+    if (refused) return await rollBack(ctx, saga, way, { reason: refused.rollback, step: 0 });
     for (const step of rolloutSteps(ctx.settings.rollout)) {
       if (ctx.abort) throw abortedFailure(ctx.abort);
       if (ctx.promoteBy) break;
@@ -150,24 +159,64 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
  * `deployTarget` is airlock.yaml's settings as the pipeline read them; without it (pipelines started
  * before patch `read-once`) deployCandidate reads airlock.yaml at the head commit.
  */
-export function rollout(ctx: PipelineContext, image: string, deployTarget?: DeployTarget, gate?: RecheckGate, admit?: Admission): Promise<Outcome> {
+export function rollout(ctx: PipelineContext, image: string, deployTarget?: DeployTarget, gate?: RecheckGate, admit?: Admission, security?: RuntimeSecurityGate): Promise<Outcome> {
   const { input, target } = ctx;
   const where = deployTarget ? { target: deployTarget } : { repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir };
   // Pipelines started before this patch checked freeze windows and exceptions once, at the policy stage.
   const recheck = gate && patched('recheck-windows') ? windowsRecheck(ctx, gate) : undefined;
+  let alreadyStable = false;
   return runRollout<Outcome>(ctx, image, {
     deploy: async () => {
       const blocked = await recheck?.beforeDeploy();
       if (blocked) return blocked;
       // admission (patch `evidence-chain`): nothing is created for an image whose chain does not verify here
       if (admit) await evidenceActivities.verifyEvidence({ releaseId: target.releaseId, image, ...admit });
-      await rolloutActivities.deployCandidate({ ...target, image, ...where });
+      const deployed = await rolloutActivities.deployCandidate({ ...target, image, ...where });
+      // mocks and older results may carry no flag: only an explicit `true` skips the probes
+      alreadyStable = (deployed as { alreadyStable?: boolean } | undefined)?.alreadyStable === true;
       return undefined;
     },
     enterStage: (stage) => enterStage(ctx, stage),
+    ...(security ? { verifyCandidate: () => (alreadyStable ? Promise.resolve(undefined) : verifyRuntimeSecurity(ctx, security)) } : {}),
     movesTraffic: true,
     ...(recheck ? { beforeTrafficIncrease: recheck.beforeTrafficIncrease } : {}),
   });
+}
+
+/** What the runtime security stage judges with: airlock.yaml's surface at head, the judging policy's requirements. */
+export interface RuntimeSecurityGate {
+  surface?: SecuritySurface;
+  requirements: SecurityRequirements;
+  exceptions: PolicyException[];
+}
+
+/** How many blocking findings the rollback reason names (the rest are in the activity's result). */
+const REASONS_SHOWN = 3;
+
+/**
+ * The runtime security stage (patch `runtime-security`; histories from before it replay without it):
+ * the candidate probed alone, before the first traffic move. A report that did not pass rolls back.
+ */
+async function verifyRuntimeSecurity(ctx: PipelineContext, security: RuntimeSecurityGate): Promise<{ rollback: string } | undefined> {
+  if (!patched('runtime-security')) return undefined;
+  enterStage(ctx, 'runtime-security');
+  if (!security.surface) {
+    ctx.state.runtimeSecurity = { passed: true, checks: { surface: 'not declared: airlock.yaml has no security.endpoints, nothing probed' }, blocking: [], requests: 0, durationMs: 0 };
+    log.warn('runtime security not probed: airlock.yaml declares no security.endpoints');
+    return undefined;
+  }
+  const report = await rolloutActivities.verifyRuntimeSecurity({ ...ctx.target, surface: security.surface, requirements: security.requirements, exceptions: security.exceptions });
+  const blocking = blockingReasons(report);
+  ctx.state.runtimeSecurity = {
+    passed: report.passed,
+    checks: Object.fromEntries(Object.entries(report.checks).map(([k, v]) => [k, `${v.status}: ${v.detail}`])),
+    blocking: blocking.slice(0, 20),
+    requests: report.requests,
+    durationMs: report.durationMs,
+  };
+  if (report.passed) return undefined;
+  const more = blocking.length > REASONS_SHOWN ? ` (+${blocking.length - REASONS_SHOWN} more)` : '';
+  return { rollback: `runtime security: ${blocking.slice(0, REASONS_SHOWN).join('; ')}${more}` };
 }
 
 /** The deploy's admission: the evidence chain must verify for this environment, with these worker keys. */

@@ -35,6 +35,13 @@ export interface LoadRun {
   stop(): Promise<LoadStats>;
 }
 
+/** Synthetic requests (load, security probes) only go to this machine: 127.0.0.0/8, localhost, [::1]. */
+export function loopbackUrl(url: string, what: string): URL {
+  const target = new URL(url);
+  if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(target.hostname)) throw new RangeError(`${what} only goes to loopback addresses, not ${target.hostname}`);
+  return target;
+}
+
 /** The health path and `/`, requested when the manifest names no load. */
 export const defaultLoad = (health: string): LoadPath[] => [
   { path: health, method: 'GET', weight: 1 },
@@ -59,8 +66,7 @@ export function pathPicker(paths: readonly LoadPath[]): () => LoadPath {
 const MAX_OBSERVATIONS = 200_000;
 
 export function startLoad(url: string, rps: number, maxMs: number, paths: readonly LoadPath[] = [{ path: '/', method: 'GET', weight: 1 }]): LoadRun {
-  const base = new URL(url);
-  if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(base.hostname)) throw new RangeError(`synthetic load only goes to loopback addresses, not ${base.hostname}`);
+  const base = loopbackUrl(url, 'synthetic load');
   const stats: LoadStats = { url, rps, sent: 0, byStatus: {}, errors: 0, byPath: {} };
   const seen: Observation[] = [];
   const inflight = new Set<Promise<void>>();

@@ -26,7 +26,7 @@ const covers = (e: PolicyException, s: Subject): boolean =>
  * (recorded in `applied`); a matching expired one leaves it blocking and adds a notice.
  */
 export function applyExceptions(
-  policy: Policy,
+  policy: Pick<Policy, 'exceptions'>,
   now: Date,
   candidates: { violation: PolicyViolation; subject?: Subject }[],
 ): { violations: PolicyViolation[]; applied: AppliedException[] } {

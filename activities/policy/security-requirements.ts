@@ -2,7 +2,9 @@ import type { SecurityRequirements } from '../../model/policy';
 
 /**
  * What airlock can check for each `security_requirements` entry from a scan of the image, and what it
- * cannot. Checks strengthen the secrets gate; everything else is reported as not verifiable here.
+ * cannot. Checks strengthen the secrets gate; everything else is reported as not verifiable here: the
+ * runtime security stage (docs/runtime-security.md) verifies authentication, input validation, error
+ * handling and logging on the running candidate, for the endpoints airlock.yaml declares.
  */
 export interface RequirementChecks {
   /** Credentials (any secret but a private key) block even when gates.secrets.allowed is true. */
@@ -14,13 +16,13 @@ export interface RequirementChecks {
 
 const NOT_VERIFIABLE: Record<keyof SecurityRequirements, string> = {
   authentication:
-    'whether every endpoint requires authentication needs a test of the running service; checked here: no credentials baked into the image',
+    'whether every endpoint requires authentication needs a test of the running service (the runtime-security stage probes the declared endpoints); checked here: no credentials baked into the image',
   encryption_at_rest: 'storage encryption is configured outside the image',
   encryption_in_transit:
-    'TLS termination and certificate checks happen outside the image; checked here: no private keys baked into the image',
-  input_validation: 'input validation needs tests of the running service',
-  error_handling: 'error handling needs tests of the running service',
-  logging: 'log coverage needs the running service and its log pipeline',
+    'TLS termination and certificate checks happen outside the image (the runtime-security stage reports plain HTTP as not served); checked here: no private keys baked into the image',
+  input_validation: 'input validation needs tests of the running service (the runtime-security stage probes the declared endpoints)',
+  error_handling: 'error handling needs tests of the running service (the runtime-security stage probes the declared endpoints)',
+  logging: 'log coverage needs the running service (the runtime-security stage reads the candidate\'s logs for its probes)',
 };
 
 const ENFORCED: Record<keyof SecurityRequirements, string[]> = {

@@ -77,6 +77,10 @@ export function noopActivities(risk: (environment: string) => RiskLevel) {
     verifyEvidence: timed(() => ({ ok: true, links: [] })),
     shiftTraffic: timed(() => undefined),
     analyze: timed((a) => ({ step: a.step, verdict: 'pass' as const, measurements: [] })),
+    // the manifest above declares no security surface: the stage never calls it
+    verifyRuntimeSecurity: timed(() => {
+      throw new Error('the bench manifest declares no security surface');
+    }),
     promote: timed(() => undefined),
     rollback: timed(() => undefined),
     // called by pipelines started before patch `read-once` only

@@ -21,6 +21,7 @@ export const commands: { name: string; load: () => Command }[] = [
   { name: 'build', load: () => require('./build').buildCommand },
   { name: 'scan', load: () => require('./scan').scanCommand },
   { name: 'verify', load: () => require('./verify').verifyCommand },
+  { name: 'probe', load: () => require('./probe').probeCommand },
   { name: 'evidence', load: () => require('./verify').evidenceCommand },
   { name: 'policy', load: () => require('./policy').policyCommand },
   { name: 'demo', load: () => require('./demo').demoCommand },

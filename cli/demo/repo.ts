@@ -66,6 +66,13 @@ function demoPolicy(keys: { alice: string; sam: string }, developers: { id: stri
   const more = developers.map((d) => `\n      - { id: ${JSON.stringify(d.id)}, publicKey: ${d.publicKey} }`).join('');
   return `# The demo's policy (format: docs/policy.md). Read at the BASE commit of every change.
 version: 1
+# checked on the running candidate before it gets traffic (docs/runtime-security.md)
+security_requirements:
+  authentication: mandatory
+  encryption_in_transit: required
+  input_validation: strict
+  error_handling: secure
+  logging: comprehensive
 gates:
   vulnerabilities: { maxSeverity: high, failOnFixable: [critical, high] }
   secrets: { allowed: false }

@@ -80,6 +80,14 @@ export const SCENARIOS: Scenario[] = [
       return 'feat: release notes from GitHub';
     },
   },
+  {
+    title: '5. auth check dropped',
+    expect: 'rolled_back',
+    change: (repo) => {
+      repo.edit('release.js', (t) => t.replace(/version: '[^']+'/, "version: '1.3.0'").replace(/fault: '[^']+'/, "fault: 'no-auth'"));
+      return 'refactor: simpler entries handler (forgets the token check)';
+    },
+  },
 ];
 
 /** The demo's approvers: approve whatever waits for them, as a person reading the evidence would. */

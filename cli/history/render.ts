@@ -43,6 +43,13 @@ export function renderTimeline(tl: Timeline): string {
       out.push(`  ${clock(d.at)}  ${d.decision} by ${d.approver}${d.groups?.length ? ` (${d.groups.join(', ')})` : ''}  signature ${d.signature}${d.comment ? `  "${d.comment}"` : ''}${d.reasons ? `  ${d.reasons.join('; ')}` : ''}`);
   }
   for (const s of tl.signals) out.push(`signal ${s.name} at ${clock(s.at)}: ${JSON.stringify(s.args[0] ?? '')}`);
+  if (tl.runtimeSecurity) {
+    const r = tl.runtimeSecurity;
+    out.push('', `runtime security: ${r.passed ? 'passed' : 'NOT PASSED'} (${r.requests} requests to ${r.endpoints} endpoints in ${secs(r.durationMs)})`);
+    for (const [check, v] of Object.entries(r.checks)) out.push(`  ${check}: ${v.status} (${v.detail})`);
+    for (const f of r.findings) out.push(`  ${f.blocking ? 'BLOCKING' : 'reported'} ${f.check} ${f.endpoint}: ${f.detail}`);
+    for (const x of r.exceptionsApplied) out.push(`  exception applied: ${x.id} (owner ${x.owner}, expires ${x.expires}): ${x.covered.join(', ')}`);
+  }
   if (tl.canary.length) {
     out.push('', 'canary analysis:');
     for (const v of tl.canary) {
@@ -77,6 +84,12 @@ export function renderState(s: PipelineState, status: string): string {
     out.push(
       `  approvals: ${s.approval.decisions.filter((d) => d.decision === 'approve').length}/${s.approval.needed}${s.approval.require.length ? ` (needs ${s.approval.require.join(', ')})` : ''}${s.approval.deadline ? `, deadline ${s.approval.deadline}` : ''}`,
       ...s.approval.decisions.map((d) => `    ${d.decision} by ${d.approver}${d.automatic ? ' (automatic)' : ''} at ${d.at}${d.comment ? `: ${d.comment}` : ''}`),
+    );
+  if (s.runtimeSecurity)
+    out.push(
+      `  runtime security: ${s.runtimeSecurity.passed ? 'passed' : 'NOT PASSED'}`,
+      ...Object.entries(s.runtimeSecurity.checks).map(([k, v]) => `    ${k}: ${v}`),
+      ...s.runtimeSecurity.blocking.map((b) => `    BLOCKING ${b}`),
     );
   out.push(`  traffic to candidate: ${s.traffic}%`);
   for (const v of s.analysis) {

@@ -11,6 +11,7 @@ import type { PolicyVerdict } from '../../model/policy-verdict';
 import type { RiskAssessment } from '../../model/risk';
 import type { ScanSummary } from '../../model/scan';
 import { EMPTY_TREE } from '../../model/names';
+import type { RuntimeSecurityReport } from '../../model/runtime-security';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const EventType = {
@@ -65,6 +66,8 @@ export interface Timeline {
   decisions: DecisionEntry[];
   signals: SignalEntry[];
   canary: CanaryVerdict[];
+  /** verifyRuntimeSecurity's report (patch `runtime-security`): the candidate probed before traffic moved. */
+  runtimeSecurity?: RuntimeSecurityReport;
   result?: PipelineResult;
 }
 
@@ -264,6 +267,9 @@ function absorbResult(tl: Timeline, activity: string, value: unknown, setSnapsho
     }
     case 'analyze':
       tl.canary.push(value as CanaryVerdict);
+      break;
+    case 'verifyRuntimeSecurity':
+      tl.runtimeSecurity = value as RuntimeSecurityReport;
       break;
   }
 }

@@ -12,7 +12,7 @@ export interface FollowOptions {
   onState?: (state: PipelineState) => Promise<void>;
 }
 
-/** Lines describing what changed between two states (stage, risk, findings, approvals, traffic, analysis). */
+/** Lines describing what changed between two states (stage, risk, findings, approvals, runtime security, traffic, analysis). */
 export function describeProgress(prev: PipelineState | undefined, next: PipelineState, started: number, now: number): string[] {
   const t = `[${((now - started) / 1000).toFixed(1).padStart(5)}s]`;
   const lines: string[] = [];
@@ -27,6 +27,9 @@ export function describeProgress(prev: PipelineState | undefined, next: Pipeline
   const before = prev?.approval?.decisions.length ?? 0;
   for (const d of next.approval?.decisions.slice(before) ?? [])
     lines.push(`${t}   ${d.automatic ? 'auto-approved' : `${d.decision} by ${d.approver}`}${d.reasons?.length ? `: ${d.reasons.join('; ')}` : ''}${d.comment ? `: ${d.comment}` : ''}`);
+  const rs = next.runtimeSecurity;
+  if (!prev?.runtimeSecurity && rs)
+    lines.push(`${t}   runtime security ${rs.passed ? `passed (${rs.requests} requests, ${rs.durationMs} ms)` : `NOT PASSED: ${rs.blocking.slice(0, 3).join('; ')}`}`);
   if (prev && prev.traffic !== next.traffic) lines.push(`${t}   traffic to candidate ${next.traffic}%`);
   for (const v of next.analysis.slice(prev?.analysis.length ?? 0))
     lines.push(`${t}   canary analysis at ${v.step}%: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`);

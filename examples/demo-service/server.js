@@ -1,9 +1,11 @@
-// The demo service airlock deploys: / (the work), /api/ping, /healthz, /version, /metrics (Prometheus text format).
+// The demo service airlock deploys: / (the work), /api/ping, /healthz, /version, /metrics (Prometheus text format),
+// /api/entries (api.js). One log line per request, with its x-request-id and never its headers.
 'use strict';
 
 const http = require('node:http');
 const release = require('./release');
 const { createMetrics } = require('./metrics');
+const { api } = require('./api');
 
 const port = Number(process.env.PORT || 8080);
 const fault = process.env.DEMO_FAULT || release.fault;
@@ -26,6 +28,9 @@ const server = http.createServer((req, res) => {
     const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
     res.writeHead(code, { 'content-type': type, 'x-demo-version': release.version });
     res.end(text);
+    // the request line as sent (path and query), its id, the answer: no header values (tokens stay out)
+    const id = String(req.headers['x-request-id'] || '-').slice(0, 100);
+    console.log(`${req.method} ${(req.url || '/').slice(0, 2048)} ${code} id=${id}`);
     const known = ['/', '/healthz', '/version', '/metrics', '/api/ping'].includes(path) ? path : 'other';
     metrics.observe(known, code, Number(process.hrtime.bigint() - started) / 1e9);
   };
@@ -40,6 +45,7 @@ const server = http.createServer((req, res) => {
   if (path === '/version') return done(200, { version: release.version, fault });
   if (path === '/metrics') return done(200, metrics.render(), 'text/plain; version=0.0.4');
   if (path === '/') return work(res, done);
+  if (api(req, path, fault, done)) return undefined;
   return done(404, { error: 'not found' });
 });
 

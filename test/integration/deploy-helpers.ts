@@ -53,13 +53,13 @@ async function follow(docker: Docker, stream: NodeJS.ReadableStream, what: strin
  * Builds the demo service as a commit would change it (`version`, `fault` in release.js), pushes it to
  * the registry and returns `repo@sha256:...`. Cached by tag within the registry's content addressing.
  */
-export async function buildDemoImage(kit: Pick<DeployTestKit, 'docker' | 'config'>, version: string, fault: 'none' | 'errors' | 'latency' | 'api-errors' | 'auth-storm'): Promise<string> {
+export async function buildDemoImage(kit: Pick<DeployTestKit, 'docker' | 'config'>, version: string, fault: 'none' | 'errors' | 'latency' | 'api-errors' | 'auth-storm' | 'no-auth' | 'stack-trace'): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-demo-'));
   try {
     cpSync(join(projectRoot(), 'examples', 'demo-service'), dir, { recursive: true });
     writeFileSync(join(dir, 'release.js'), `module.exports = { version: ${JSON.stringify(version)}, fault: ${JSON.stringify(fault)} };\n`);
     const tag = `${kit.config.registry}/airlock-it-demo:${version}-${fault}`;
-    const build = await kit.docker.buildImage({ context: dir, src: ['Dockerfile', 'release.js', 'metrics.js', 'server.js'] }, { t: tag });
+    const build = await kit.docker.buildImage({ context: dir, src: ['Dockerfile', 'release.js', 'metrics.js', 'api.js', 'server.js'] }, { t: tag });
     await follow(kit.docker, build, `build ${tag}`);
     const push = await kit.docker.getImage(tag).push({ authconfig: { serveraddress: kit.config.registry } });
     const events = await follow(kit.docker, push, `push ${tag}`);

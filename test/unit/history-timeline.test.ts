@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderTimeline } from '../../cli/history/render';
 import { buildTimeline } from '../../cli/history/timeline';
 import { historyFromJson } from '../workflow/support/history-json';
 
@@ -31,4 +32,14 @@ test('the read-once path records the reads and the assessment as activities', ()
   const names = timeline('low-auto-promote-read-once.json').stages.map((s) => s.activity);
   expect(names.slice(0, 3).sort()).toEqual(['assessChange', 'readBasePolicy', 'readManifest']);
   expect(names).not.toContain('scoreRisk');
+});
+
+test('the runtime security stage (patch runtime-security): its report, and the rollback it caused', () => {
+  const tl = timeline('runtime-security-rollback-runtime-security.json');
+  expect(tl.result?.outcome).toMatchObject({ kind: 'rolled_back', step: 0, reason: expect.stringContaining('authentication: GET /api/entries') });
+  expect(tl.runtimeSecurity).toMatchObject({ passed: false, checks: { authentication: { status: 'violated' } } });
+  const text = renderTimeline(tl);
+  expect(text).toContain('runtime security: NOT PASSED');
+  expect(text).toContain('BLOCKING authentication GET /api/entries: answered 200 to a request with no credentials');
+  expect(tl.stages.map((s) => s.activity)).toEqual(expect.arrayContaining(['deployCandidate', 'verifyRuntimeSecurity', 'rollback']));
 });

@@ -129,3 +129,16 @@ describe('the statistical analysis settings (issue 14)', () => {
     expect(texts(edit({ minRequests: 100, confidence: 0.99, evidenceWait: '5s', load: [{ path: '/api/entries' }, { path: '/' }, { path: '/x' }], metrics: [{ ...check, max: 5 }, { name: 'more', query: 'vector(1)', min: 1 }] }), strict)).toEqual([]);
   });
 });
+
+test('security.endpoints: an endpoint dropped, or auth required -> public, is a weakening; adding or tightening is not', () => {
+  const withSecurity = (endpoints: unknown[]) =>
+    manifestSchema.parse({ service: 'shop', build: {}, run: { port: 8080, health: '/health' }, environments: { prod }, security: { endpoints } });
+  const before = withSecurity([{ path: '/api/orders', auth: 'required' }, { path: '/api/orders', method: 'POST', auth: 'required' }, { path: '/', auth: 'public' }]);
+  expect(texts(withSecurity([{ path: '/api/orders', auth: 'public' }, { path: '/', auth: 'public' }]), before)).toEqual([
+    'security.endpoints[GET /api/orders].auth: required -> public',
+    'security.endpoints[POST /api/orders]: auth: required -> not declared',
+  ]);
+  expect(texts(base, before)).toHaveLength(3); // the whole block removed: nothing is probed any more
+  expect(texts(before, base)).toEqual([]);
+  expect(texts(withSecurity([{ path: '/api/orders', auth: 'required' }, { path: '/api/orders', method: 'POST', auth: 'required' }, { path: '/', auth: 'required' }]), before)).toEqual([]);
+});

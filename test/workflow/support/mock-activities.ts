@@ -8,6 +8,7 @@ import type { PolicySnapshot } from '../../../model/policy-snapshot';
 import { policySchema } from '../../../model/policy';
 import type { RiskAssessment, RiskLevel } from '../../../model/risk';
 import type { WindowsRecheck } from '../../../model/policy-verdict';
+import type { RuntimeSecurityReport, SecuritySurface } from '../../../model/runtime-security';
 import { snapshot as defaultSnapshot } from './fixtures';
 
 // Mocked activities (the real ones are other issues) that behave like the real contract: each side
@@ -45,6 +46,10 @@ export interface MockOptions {
   bootstrapSnapshot?: PolicySnapshot;
   /** verifyEvidence refuses with this reason (default: it checks the links recorded for the image) */
   evidenceBroken?: string;
+  /** `security:` of the mocked airlock.yaml (absent: none declared, the runtime security stage probes nothing) */
+  security?: SecuritySurface;
+  /** blocking findings verifyRuntimeSecurity reports (default none: passed) */
+  runtimeFindings?: RuntimeSecurityReport['findings'];
   /** runs inside the activity after its effect, before it answers (e.g. block until the worker is killed) */
   during?: Partial<Record<PipelineActivityName, (input: Record<string, unknown>, attempt: number) => Promise<void>>>;
 }
@@ -155,6 +160,7 @@ export function mockActivities(o: MockOptions = {}) {
     readManifest: wrap('readManifest', (i) => ({
       build: { context: '.', dockerfile: 'Dockerfile' },
       target: { service: i.service, environment: i.environment, run: { port: 8080, health: '/healthz', replicas: 1 }, settings: environmentSchema.parse({ ...MANIFEST_ENVIRONMENT, ...o.manifest }) },
+      ...(o.security ? { security: o.security } : {}),
     })),
     assessChange: wrap('assessChange', () => ({ change: change(), risk: risk() })),
     buildImage: wrap('buildImage', (i) =>
@@ -185,6 +191,16 @@ export function mockActivities(o: MockOptions = {}) {
         step: i.step, verdict,
         measurements: [{ metric: 'success-rate', step: i.step, value, threshold: 0.99, passed: verdict === 'pass', at: new Date(0).toISOString(), query: 'sum(rate(...))' }],
         ...(verdict === 'fail' ? { reason: `success-rate ${value} < 0.99` } : {}),
+      };
+    }),
+    verifyRuntimeSecurity: wrap('verifyRuntimeSecurity', (i): RuntimeSecurityReport => {
+      const findings = o.runtimeFindings ?? [];
+      const status = (blocking: boolean) => ({ status: blocking ? ('violated' as const) : ('verified' as const), detail: 'mock' });
+      const has = (c: string) => findings.some((f) => f.check === c && f.blocking);
+      return {
+        url: 'http://127.0.0.1:1', endpoints: i.surface.endpoints.length, requests: 4 * i.surface.endpoints.length, durationMs: 5,
+        checks: { authentication: status(has('authentication')), input_validation: status(has('input_validation')), error_handling: status(has('error_handling')), encryption_in_transit: { status: 'not-served', detail: 'plain HTTP' }, logging: status(has('logging')) },
+        findings, findingCount: findings.length, exceptionsApplied: [], passed: !findings.some((f) => f.blocking), at: new Date(0).toISOString(),
       };
     }),
     promote: wrap('promote', (i) => void effect(`promote:${i.releaseId}`, () => true)),

@@ -122,6 +122,20 @@ export const scenarios = {
 
   'analysis-fails-rollback': (h: Harness) => single(h, 'analysis-fails-rollback', { risk: 'low', verdict: (step) => (step === 50 ? 'fail' : 'pass') }),
 
+  // the runtime security stage (patch `runtime-security`): airlock.yaml declares the surface, the probes find a hole
+  'runtime-security-rollback': (h: Harness) =>
+    single(h, 'runtime-security-rollback', {
+      risk: 'low',
+      security: { endpoints: [{ path: '/api/entries', method: 'GET', auth: 'required' }, { path: '/healthz', method: 'GET', auth: 'public' }] },
+      runtimeFindings: [
+        { check: 'authentication', endpoint: 'GET /api/entries', probe: 'no-credentials (airlock-x-1-1)', detail: 'answered 200 to a request with no credentials: expected 401 or 403', blocking: true },
+        { check: 'error_handling', endpoint: 'GET /healthz', probe: 'injection-query (airlock-x-2-4)', detail: 'header Server with a version: nginx/1.25 (answer 200 to injection-query)', blocking: false },
+      ],
+    }),
+
+  'runtime-security-passes': (h: Harness) =>
+    single(h, 'runtime-security-passes', { risk: 'low', security: { endpoints: [{ path: '/api/entries', method: 'GET', auth: 'required' }] } }),
+
   'error-after-traffic-rollback': (h: Harness) =>
     single(h, 'error-after-traffic-rollback', {
       risk: 'low',
