@@ -84,7 +84,14 @@ export const SCENARIOS: Scenario[] = [
     title: '5. auth check dropped',
     expect: 'rolled_back',
     change: (repo) => {
-      repo.edit('release.js', (t) => t.replace(/version: '[^']+'/, "version: '1.3.0'").replace(/fault: '[^']+'/, "fault: 'no-auth'"));
+      // A real code change: the token check of GET /api/entries is gone. The risk engine scores it high
+      // (authorization code removed); the runtime security stage then finds the endpoint open.
+      repo.edit('api.js', (t) => {
+        const without = t.replace(/^\s*if \(fault !== 'no-auth' && !authorized\(req\)\).*\n/m, '');
+        if (without === t) throw new Error('demo scenario 5: the token check of api.js was not found');
+        return without;
+      });
+      repo.edit('release.js', (t) => t.replace(/version: '[^']+'/, "version: '1.3.0'"));
       return 'refactor: simpler entries handler (forgets the token check)';
     },
   },
