@@ -8,21 +8,14 @@
  * Each analysis run is one step's analysis of the candidate at 10%, with the demo's production settings.
  * Runs: AIRLOCK_BENCH_RUNS (default 20). Run: `npm run bench -- analysis` or `node dist/bench/analysis.js [--json]`.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { buildImage } from '../activities/build/build-image';
-import { silentLogger, parseManifest } from '../activities/shared';
-import { createDeployActivities } from '../activities/deploy';
-import { createStackDriver } from '../infra/deploy/stack';
-import { dockerClient } from '../infra/local/probes';
-import { projectRoot } from '../infra/local/tools';
+import { parseManifest } from '../activities/shared';
 import { deployTargetOf, type CanaryVerdict, type DeployTarget } from '../model/deploy';
-import { pinned } from '../model/build';
-import { loadConfig } from '../infra/config';
 import type { CanaryAnalysisSettings } from '../model/manifest';
-import { TempRepo } from '../test/support/git-repo';
 import { freePort } from '../test/support/ports';
+import { demoStack } from './support/demo-stack';
 import { report, runBench } from './support/run';
 
 const RUNS = Number(process.env.AIRLOCK_BENCH_RUNS ?? 20);
@@ -35,21 +28,7 @@ function quantile(xs: number[], q: number): number {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const docker = dockerClient(config);
-  const driver = createStackDriver(config);
-  const acts = createDeployActivities({ config, driver, log: { info: () => undefined, warn: () => undefined } });
-  const service = `banalysis-${Date.now().toString(36)}`;
-
-  const git = TempRepo.create('airlock-bench-analysis-', { email: 'bench@airlock.invalid', name: 'bench' });
-  const repo = git.dir;
-  cpSync(join(projectRoot(), 'examples', 'demo-service'), repo, { recursive: true });
-  writeFileSync(join(repo, 'airlock.yaml'), readFileSync(join(repo, 'airlock.yaml'), 'utf8').replace(/^service: .*$/m, `service: ${service}`));
-  git.commit('good');
-  const build = async () => {
-    const r = await buildImage({ docker, registry: config.registry, log: silentLogger }, { repo, serviceDir: '', commit: 'HEAD', environment: ENV });
-    return pinned(r.image, r.digest);
-  };
+  const { driver, acts, service, git, repo, build } = demoStack('banalysis', ENV);
   const withFault = async (fault: string) => {
     git.commit(`fault ${fault}`, { 'release.js': `module.exports = { version: ${JSON.stringify(fault)}, fault: ${JSON.stringify(fault)} };\n` });
     return build();

@@ -9,22 +9,15 @@ import { canaryAnalysisSchema } from '../model/manifest';
  *   - Pulumi `up` of an unchanged stack (target p50 <= 4 s)
  * p50/p95 over N runs (default 10; AIRLOCK_BENCH_RUNS). Run: `node dist/bench/deploy.js [--json]`.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { buildImage } from '../activities/build/build-image';
-import { silentLogger, parseManifest } from '../activities/shared';
-import { createDeployActivities } from '../activities/deploy';
-import { createStackDriver } from '../infra/deploy/stack';
+import { parseManifest } from '../activities/shared';
 import { parseAdminAddress, showServers } from '../infra/haproxy/runtime-api';
-import { dockerClient } from '../infra/local/probes';
-import { projectRoot } from '../infra/local/tools';
 import { deployTargetOf, type DeployTarget } from '../model/deploy';
-import { pinned } from '../model/build';
-import { loadConfig } from '../infra/config';
-import { TempRepo } from '../test/support/git-repo';
 import { freePort } from '../test/support/ports';
+import { demoStack } from './support/demo-stack';
 import { report, runBench } from './support/run';
 
 const RUNS = Number(process.env.AIRLOCK_BENCH_RUNS ?? 10);
@@ -91,22 +84,8 @@ function watchWeights(adminAddress: string, releaseId: string) {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const docker = dockerClient(config);
-  const driver = createStackDriver(config);
-  const acts = createDeployActivities({ config, driver, log: { info: () => undefined, warn: () => undefined } });
-  const service = `bdeploy-${Date.now().toString(36)}`;
-
   // The demo service in a git repository: a good commit, then one that turns 30% of requests into 500s.
-  const git = TempRepo.create('airlock-bench-deploy-', { email: 'bench@airlock.invalid', name: 'bench' });
-  const repo = git.dir;
-  cpSync(join(projectRoot(), 'examples', 'demo-service'), repo, { recursive: true });
-  writeFileSync(join(repo, 'airlock.yaml'), readFileSync(join(repo, 'airlock.yaml'), 'utf8').replace(/^service: .*$/m, `service: ${service}`));
-  git.commit('good');
-  const build = async () => {
-    const r = await buildImage({ docker, registry: config.registry, log: silentLogger }, { repo, serviceDir: '', commit: 'HEAD', environment: ENV });
-    return pinned(r.image, r.digest);
-  };
+  const { driver, acts, service, git, repo, build } = demoStack('bdeploy', ENV);
   process.stderr.write(`building ${service}: a good and a bad release\n`);
   const good = await build();
   git.commit('bad: 30% errors', { 'release.js': git.read('release.js').replace("fault: 'none'", "fault: 'errors'") });
