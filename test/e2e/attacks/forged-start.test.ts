@@ -9,6 +9,7 @@ import { defaultPayloadConverter, type Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { connectClient } from '../../../infra/temporal/connection';
 import type { PipelineResult } from '../../../model/pipeline';
+import { canaryAnalysisSchema } from '../../../model/manifest';
 import { E2eWorld, useE2eWorld, PIPELINE_TIMEOUT_MS, SERVICE } from '../../support/e2e-world';
 
 let world: E2eWorld;
@@ -73,7 +74,7 @@ test('a forged start with rollout.steps [100], minSuccessRate 0 and another auth
     shifts: [10, 50, 100],
     analyses: [10, 50, 100].map((step) => [
       step,
-      { interval: '2s', checks: 2, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 },
+      canaryAnalysisSchema.parse({ interval: '2s', checks: 2, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 20 }),
     ]),
   });
   const state = await handle.query<{ author: string; analysis: { step: number }[] }>('state');
