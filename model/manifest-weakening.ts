@@ -85,7 +85,8 @@ const WEAKER: { [K in keyof CanaryAnalysisSettings]: (base: CanaryAnalysisSettin
   metrics: (b, h) => b.some((c) => !h.some((x) => x.name === c.name && !customCheckWeaker(c, x))),
 };
 
-const loadKeys = (l: CanaryAnalysisSettings['load']): string[] => (l ?? []).map((p) => `${p.method} ${p.path}`);
+// No `load` means the default (the health path and `/`): a head that names a load without `/` asks less of it.
+const loadKeys = (l: CanaryAnalysisSettings['load']): string[] => (l ?? [{ method: 'GET', path: '/' }]).map((p) => `${p.method} ${p.path}`);
 
 /** A custom check removed, its query changed, its bound loosened, or no data no longer counting. */
 function customCheckWeaker(b: CustomCheck, h: CustomCheck): boolean {

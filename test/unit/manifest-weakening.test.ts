@@ -125,6 +125,13 @@ describe('the statistical analysis settings (issue 14)', () => {
     expect(texts(edit(change), strict)).toEqual([text]);
   });
 
+  test('the default load replaced by one that no longer asks / is weaker (the author picks what gets exercised)', () => {
+    const plain = manifest({ prod });
+    const healthOnly = manifest({ prod: { ...prod, analysis: { ...prod.analysis, load: [{ path: '/health' }] } } });
+    expect(texts(healthOnly, plain)).toEqual(['environments.prod.analysis.load: default -> [GET /health]']);
+    expect(texts(manifest({ prod: { ...prod, analysis: { ...prod.analysis, load: [{ path: '/' }, { path: '/api' }] } } }), plain)).toEqual([]);
+  });
+
   test('stricter or added: not weaker', () => {
     expect(texts(edit({ minRequests: 100, confidence: 0.99, evidenceWait: '5s', load: [{ path: '/api/entries' }, { path: '/' }, { path: '/x' }], metrics: [{ ...check, max: 5 }, { name: 'more', query: 'vector(1)', min: 1 }] }), strict)).toEqual([]);
   });
