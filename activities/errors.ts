@@ -39,6 +39,15 @@ export class AnchorError extends AirlockError {
   readonly retryable = false;
 }
 
+/**
+ * The environment lock no longer names this run as its holder (its lease ran out while its worker was
+ * away, and another run may own the environment now): the run must not touch the environment (fencing,
+ * docs/reliability.md). Not retryable: waiting does not give the lease back.
+ */
+export class LeaseLostError extends AirlockError {
+  readonly retryable = false;
+}
+
 // Retryable: the component may come back.
 export class DockerUnavailableError extends AirlockError {
   readonly retryable = true;

@@ -1,7 +1,7 @@
 import type { BuildResult } from './build';
 import type { EvidenceRequest, EvidenceVerdict, RecordedEvidence, VerifyEvidenceRequest } from './evidence-record';
 import type { Anchor } from './anchor';
-import type { CanaryVerdict, DeployedRelease, DeployTarget, ServiceSettings } from './deploy';
+import type { CanaryVerdict, DeployedRelease, DeployTarget, LeaseToken, ServiceSettings } from './deploy';
 import type { CanaryAnalysisSettings, BuildSettings } from './manifest';
 import type { PolicySnapshot } from './policy-snapshot';
 import type { LoadedPolicy } from './policy';
@@ -73,6 +73,11 @@ export interface TargetRef extends ReleaseKey {
   environment: string;
 }
 
+/** The lock holder an environment-changing activity acts for (patch `lock-lease`; model/deploy.ts leaseSchema). */
+export interface Fenced {
+  lease?: LeaseToken;
+}
+
 export interface PipelineActivities {
   /**
    * The policy file at `commit` (the workflow passes the BASE commit: the change under review cannot name
@@ -122,13 +127,13 @@ export interface PipelineActivities {
    * Creates the candidate's containers (no user traffic yet). `target` comes from readManifest (before
    * patch `read-once`: airlock.yaml is read at `commit`).
    */
-  deployCandidate(input: TargetRef & { image: string } & ({ target: DeployTarget } | (RepoRef & { serviceDir: string }))): Promise<DeployedRelease>;
+  deployCandidate(input: TargetRef & Fenced & { image: string } & ({ target: DeployTarget } | (RepoRef & { serviceDir: string }))): Promise<DeployedRelease>;
   /**
    * Sets the candidate's share of traffic, 0..100; 0 sends everything back to stable. The results of
    * shiftTraffic, promote and rollback are not read by the workflow: they are recorded in the history
    * (the audit trail) as returned, e.g. model/deploy.ts ShiftResult.
    */
-  shiftTraffic(input: TargetRef & { weight: number }): Promise<unknown>;
+  shiftTraffic(input: TargetRef & Fenced & { weight: number }): Promise<unknown>;
   /**
    * Probes the candidate alone (the router's preview port, loopback) before any traffic moves: authentication,
    * input validation, error handling, TLS and logging, judged by the policy's security_requirements and
@@ -138,9 +143,9 @@ export interface PipelineActivities {
   /** One analysis run at the current weight: `settings.checks` measurements `settings.interval` apart. */
   analyze(input: TargetRef & { step: number; settings: CanaryAnalysisSettings }): Promise<CanaryVerdict>;
   /** Candidate becomes stable: drain and destroy the previous release. */
-  promote(input: TargetRef): Promise<unknown>;
+  promote(input: TargetRef & Fenced): Promise<unknown>;
   /** Traffic to stable, destroy the candidate. Idempotent: nothing deployed is a no-op. */
-  rollback(input: TargetRef & { reason: string }): Promise<unknown>;
+  rollback(input: TargetRef & Fenced & { reason: string }): Promise<unknown>;
   /** Signs a link of the release's evidence chain with the worker's key and pushes it next to the image (docs/evidence.md). */
   recordEvidence(input: EvidenceRequest): Promise<RecordedEvidence>;
   /** The image's chain from the registry, verified for an environment: EvidenceNotVerifiedError when a link does not hold. */

@@ -87,6 +87,15 @@ const targetRefShape = {
 };
 
 /**
+ * The environment lock's holder an operation acts for (patch `lock-lease`): the activity checks that the
+ * lock still names this run before it touches the environment (activities/deploy/lease.ts). Absent in runs
+ * from before the patch and in direct calls (tests, benches): no check.
+ */
+export const leaseSchema = z.object({ pipelineId: z.string().min(1).max(300), runId: z.string().min(1).max(100) }).strict();
+export type LeaseToken = z.output<typeof leaseSchema>;
+const fenced = { lease: leaseSchema.optional() };
+
+/**
  * deployCandidate's input (model/activities.ts PipelineActivities): the release and where its manifest
  * is, either committed (`repo`, `commit`, `serviceDir`: the pipeline) or already parsed (`target`:
  * `airlock deploy` and tests).
@@ -99,6 +108,7 @@ export const deployCandidateInputSchema = z
     commit: z.string().min(1).optional(),
     serviceDir: z.string().optional(),
     target: deployTargetSchema.optional(),
+    ...fenced,
   })
   .strict()
   .refine((v) => v.target !== undefined || (v.repo !== undefined && v.commit !== undefined && v.serviceDir !== undefined), {
@@ -109,16 +119,16 @@ export const deployCandidateInputSchema = z
   });
 export type DeployCandidateInput = z.input<typeof deployCandidateInputSchema>;
 
-export const shiftInputSchema = z.object({ ...targetRefShape, weight: z.number().int().min(0).max(100) }).strict();
+export const shiftInputSchema = z.object({ ...targetRefShape, weight: z.number().int().min(0).max(100), ...fenced }).strict();
 export type ShiftInput = z.output<typeof shiftInputSchema>;
 
 export const analyzeInputSchema = z.object({ ...targetRefShape, step: z.number().int().min(0).max(100), settings: canaryAnalysisSchema }).strict();
 export type AnalyzeInput = z.input<typeof analyzeInputSchema>;
 
-export const promoteInputSchema = z.object(targetRefShape).strict();
+export const promoteInputSchema = z.object({ ...targetRefShape, ...fenced }).strict();
 export type PromoteInput = z.output<typeof promoteInputSchema>;
 
-export const rollbackInputSchema = z.object({ ...targetRefShape, reason: z.string().optional() }).strict();
+export const rollbackInputSchema = z.object({ ...targetRefShape, reason: z.string().optional(), ...fenced }).strict();
 export type RollbackInput = z.output<typeof rollbackInputSchema>;
 
 /** `airlock rollback`: put a release of the history back (default: the one before the current stable). */
@@ -128,6 +138,7 @@ export const restoreInputSchema = z
     environment: targetRefShape.environment,
     toReleaseId: z.string().min(1).optional(),
     reason: z.string().optional(),
+    ...fenced,
   })
   .strict();
 export type RestoreInput = z.output<typeof restoreInputSchema>;

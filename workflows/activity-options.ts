@@ -21,6 +21,7 @@ export const NON_RETRYABLE = [
   'BreakGlassRefusedError',
   'AnchorError',
   'EvidenceNotVerifiedError',
+  'LeaseLostError',
 ] as const satisfies readonly NonRetryable[];
 
 const retry = (maximumAttempts: number): RetryPolicy => ({

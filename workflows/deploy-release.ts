@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, log, patched, workflowInfo } from '@temporalio/workflow';
 import { reviewBreakGlass, type Approval } from '../model/approval-rules';
-import type { CanaryVerdict, DeployTarget, RestoreInput, RestoreResult } from '../model/deploy';
+import type { CanaryVerdict, DeployTarget, LeaseToken, RestoreInput, RestoreResult } from '../model/deploy';
 import { digestOfImage, type GatePass, type GateRecord } from '../model/deploy-gate';
 import { evidenceActivities, releaseActivities } from './activity-options';
 import { rolloutSteps } from '../model/rollout';
@@ -66,7 +66,7 @@ export async function deployRelease(input: DeployReleaseInput): Promise<DeployRe
     if (lock.supersededBy)
       return { kind: 'failed', releaseId, stage: 'deploy', cause: { type: 'Superseded', message: `superseded by ${lock.supersededBy} while waiting for the environment lock` }, analysis: [], gate };
     const startedAt = new Date().toISOString();
-    const outcome = { ...(await rollOut(input)), gate };
+    const outcome = { ...(await rollOut(input, lock.lease)), gate };
     if (evidence && (outcome.kind === 'promoted' || outcome.kind === 'rolled_back')) await recordRollout(input, outcome.kind, outcome.analysis, startedAt);
     return outcome;
   } finally {
@@ -171,15 +171,15 @@ async function recordRollout(input: DeployReleaseInput, outcome: 'promoted' | 'r
   }
 }
 
-async function rollOut(input: DeployReleaseInput): Promise<DeployReleaseOutcome> {
+async function rollOut(input: DeployReleaseInput, lease?: LeaseToken): Promise<DeployReleaseOutcome> {
   const { target, releaseId, image } = input;
   // Runs started before this patch rolled out with promote and rollback moving the traffic themselves.
   const movesTraffic = patched('deploy-release-one-rollout');
   const ref = { releaseId, service: target.service, environment: target.environment };
-  const ctx: RolloutContext = { target: ref, settings: target.settings, state: { traffic: 0, analysis: [], compensations: [] }, deployed: false };
+  const ctx: RolloutContext = { target: ref, settings: target.settings, state: { traffic: 0, analysis: [], compensations: [] }, deployed: false, ...(lease ? { lease } : {}) };
   const outcome = await runRollout(ctx, image, {
     deploy: async () => {
-      const deployed = await releaseActivities.deployCandidate({ ...ref, image, target });
+      const deployed = await releaseActivities.deployCandidate({ ...ref, image, target, ...(lease ? { lease } : {}) });
       return deployed.alreadyStable ? { kind: 'unchanged' as const, releaseId, reason: `${releaseId} already is the stable release` } : undefined;
     },
     enterStage: () => undefined,
@@ -209,7 +209,7 @@ export async function rollbackRelease(input: RestoreInput): Promise<RestoreResul
     if (lock.supersededBy)
       throw ApplicationFailure.create({ type: 'Superseded', message: `superseded by ${lock.supersededBy} while waiting for the environment lock`, nonRetryable: true });
     // restoreRelease puts back only a release of the environment's history: releases promoted there.
-    return await releaseActivities.restoreRelease(input);
+    return await releaseActivities.restoreRelease({ ...input, ...(lock.lease ? { lease: lock.lease } : {}) });
   } finally {
     await releaseLockOf(owner);
   }

@@ -16,7 +16,7 @@ import { environmentLock } from './lock';
 import { lockWorkflowId } from '../model/names';
 import type { LockRequest } from './lock-queue';
 import { abortedFailure, lockUnavailableFailure } from './failures';
-import { lockReleaseSignal, lockRequestSignal } from './messages';
+import { lockReleaseSignal, lockRenewSignal, lockRequestSignal } from './messages';
 import type { LockHold } from './lock-holder';
 import { enterStage, type PipelineContext } from './state';
 
@@ -74,6 +74,46 @@ export async function waitForLock(owner: LockOwner, leaseMs: number, stopped: ()
   const request: LockRequest = { pipelineId, runId, headCommit: owner.headCommit, leaseMs, ...(lock.secret !== undefined ? { secret: lock.secret } : {}) };
   if (await requestLock(owner, request)) lock.granted = true;
   await condition(() => lock.granted || lock.supersededBy !== undefined || stopped());
+  if (lock.granted && !lock.supersededBy && patched(LOCK_LEASE_PATCH)) {
+    lock.lease = { pipelineId, runId };
+    keepLeaseAlive(owner, leaseMs);
+  }
+}
+
+/**
+ * Runs that hold the lock from this patch on renew its lease while they hold it, and their environment-
+ * changing activities carry `lease` (the fencing check, activities/deploy/lease.ts).
+ */
+export const LOCK_LEASE_PATCH = 'lock-lease';
+
+/**
+ * How often a holder renews: a quarter of its lease (so three renewals can be late before it runs out), at
+ * most every 10 minutes (pipeline leases are hours: a renewal costs 3 history events), at least every second.
+ */
+export const renewEveryMs = (leaseMs: number): number => Math.max(Math.min(Math.floor(leaseMs / 4), 10 * 60_000), 1000);
+
+/**
+ * Renews the lease every renewEveryMs until the run releases the lock. Compensations that retry through
+ * a long Docker outage keep the lock this way; a run whose worker is gone sends nothing, so its lease still
+ * runs out. Detached and not cancellable (an abort must not stop it); a lock that is gone ends it.
+ */
+function keepLeaseAlive(owner: LockOwner, leaseMs: number): void {
+  const { lock } = owner;
+  const { workflowId: pipelineId, runId } = workflowInfo();
+  const lockId = lockWorkflowId(owner.service, owner.environment);
+  const held = () => lock.granted && !lock.released;
+  const every = renewEveryMs(leaseMs);
+  void CancellationScope.nonCancellable(async () => {
+    while (held()) {
+      if (await condition(() => !held(), every)) return;
+      try {
+        await getExternalWorkflowHandle(lockId).signal(lockRenewSignal, { pipelineId, runId, ...(lock.secret !== undefined ? { secret: lock.secret } : {}) });
+      } catch (err) {
+        log.warn('lease renewal not delivered (lock gone); renewals stop', { lockId, error: String(err) });
+        return;
+      }
+    }
+  });
 }
 
 /**
@@ -86,6 +126,7 @@ export async function acquireLock(ctx: PipelineContext, leaseMs: number): Promis
   await waitForLock({ service, environment, headCommit, lock: ctx.lock }, leaseMs, () => ctx.abort !== undefined);
   if (ctx.abort) throw abortedFailure(ctx.abort);
   if (ctx.lock.supersededBy) return { kind: 'superseded', by: ctx.lock.supersededBy };
+  if (ctx.lock.lease) ctx.lease = ctx.lock.lease;
   return undefined;
 }
 
@@ -98,6 +139,7 @@ export async function releaseLock(ctx: PipelineContext): Promise<void> {
 /** Releases `owner`'s lock with its secret (a lock without the run, or gone, needs nothing). */
 export async function releaseLockOf(owner: LockOwner): Promise<void> {
   if (!owner.lock.requested) return;
+  owner.lock.released = true;
   const { workflowId: pipelineId, runId } = workflowInfo();
   const lockId = lockWorkflowId(owner.service, owner.environment);
   const secret = owner.lock.secret !== undefined ? { secret: owner.lock.secret } : {};

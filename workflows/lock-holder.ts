@@ -1,4 +1,5 @@
 import { log, setHandler } from '@temporalio/workflow';
+import type { LeaseToken } from '../model/deploy';
 import { lockGrantedSignal, supersededSignal } from './messages';
 
 /** A run's side of the environment lock: what it asked for and what the lock told it. */
@@ -8,6 +9,10 @@ export interface LockHold {
   supersededBy?: string;
   /** This run's secret (patch `lock-secret`): lock messages without it are forged and ignored. */
   secret?: string;
+  /** Set once granted (patch `lock-lease`): the run the environment-changing activities act for (fencing). */
+  lease?: LeaseToken;
+  /** The run sent lockRelease: renewals stop. */
+  released?: boolean;
 }
 
 /**

@@ -32,6 +32,8 @@ export interface LockGrantMessage {
 
 export interface LockHolder extends LockRequest {
   grantedAtMs: number;
+  /** The holder's last renewal (lockRenew): the lease runs from here instead of grantedAtMs. */
+  renewedAtMs?: number;
 }
 
 export interface LockQueue {
@@ -71,6 +73,19 @@ export function forgedRelease(q: LockQueue, msg: LockReleaseMessage): boolean {
 export function withoutSecrets(q: LockQueue): LockQueue {
   const strip = <T extends LockRequest>({ secret: _secret, ...r }: T): Omit<T, 'secret'> => r;
   return { ...(q.holder ? { holder: strip(q.holder) } : {}), queue: q.queue.map(strip) };
+}
+
+/** When the holder's lease runs out: a lease from its grant, or from its last renewal. */
+export const leaseEndsAtMs = (h: LockHolder): number => (h.renewedAtMs ?? h.grantedAtMs) + h.leaseMs;
+
+/**
+ * The holder renews its lease (lockRenew with its secret). Anyone else's renewal, or one without the
+ * holder's secret, changes nothing: a run whose lease ran out cannot take the lock back this way.
+ */
+export function renew(q: LockQueue, msg: LockReleaseMessage, nowMs: number): LockQueue {
+  const h = q.holder;
+  if (!h || !sameRun(h, msg) || (h.secret !== undefined && h.secret !== msg.secret)) return q;
+  return { ...q, holder: { ...h, renewedAtMs: nowMs } };
 }
 
 /** Grants the lock to the first waiter when it is free. */

@@ -7,8 +7,8 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { lockGrantedSignal, lockReleaseSignal, lockRequestSignal, lockStateQuery, supersededSignal } from './messages';
-import { enqueue, forgedRelease, grantNext, isIdle, release, withoutSecrets, type LockHolder, type LockQueue, type LockRequest } from './lock-queue';
+import { lockGrantedSignal, lockReleaseSignal, lockRenewSignal, lockRequestSignal, lockStateQuery, supersededSignal } from './messages';
+import { enqueue, forgedRelease, grantNext, isIdle, leaseEndsAtMs, release, renew, withoutSecrets, type LockHolder, type LockQueue, type LockRequest } from './lock-queue';
 
 export interface LockInit {
   service: string;
@@ -37,6 +37,10 @@ export async function environmentLock(init: LockInit): Promise<void> {
   setHandler(lockReleaseSignal, (msg) => {
     if (forgedRelease(q, msg)) return log.warn('lockRelease without the run\'s secret ignored', { pipelineId: msg.pipelineId, runId: msg.runId });
     q = release(q, msg);
+  });
+  // A renewal from the holder replaces q.holder, which wakes the wait below: the lease is measured again.
+  setHandler(lockRenewSignal, (msg) => {
+    q = renew(q, msg, Date.now());
   });
   setHandler(lockStateQuery, () => ({ service: init.service, environment: init.environment, ...withoutSecrets(q) }));
 
@@ -71,7 +75,7 @@ export async function environmentLock(init: LockInit): Promise<void> {
       await continueAsNew<typeof environmentLock>({ ...init, holder: q.holder, requests: q.queue });
     }
     const holder = q.holder!;
-    const remaining = holder.grantedAtMs + holder.leaseMs - Date.now();
+    const remaining = leaseEndsAtMs(holder) - Date.now();
     const changed = remaining > 0 && (await condition(() => q.holder !== holder || notices.length > 0, remaining));
     if (!changed) {
       log.warn('lock lease expired; releasing it', { holder });

@@ -53,6 +53,12 @@ export const lockReleaseSignal = defineSignal<[LockReleaseMessage]>('lockRelease
 export const lockGrantedSignal = defineSignal<[LockGrantMessage?]>('lockGranted');
 /** Sent by the lock to older pipelines when a newer one queues; only a waiting pipeline obeys. */
 export const supersededSignal = defineSignal<[{ by: string; secret?: string }]>('superseded');
+/**
+ * Sent by the holder while it holds the lock (patch `lock-lease`): the lease starts again from now. A run
+ * that is alive keeps the lock however long its compensations retry; one whose worker is gone for a whole
+ * lease loses it, and the fencing check (activities/deploy/lease.ts) stops it when it comes back.
+ */
+export const lockRenewSignal = defineSignal<[LockReleaseMessage]>('lockRenew');
 export const lockStateQuery = defineQuery<LockState>('lockState');
 
 /**

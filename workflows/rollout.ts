@@ -1,6 +1,6 @@
 import { CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
 import type { TargetRef } from '../model/activities';
-import type { CanaryVerdict, DeployTarget } from '../model/deploy';
+import type { CanaryVerdict, DeployTarget, LeaseToken } from '../model/deploy';
 import type { LoadedPolicy, PolicyException, SecurityRequirements } from '../model/policy';
 import { blockingReasons } from '../model/runtime-security-report';
 import type { SecuritySurface } from '../model/runtime-security';
@@ -33,7 +33,12 @@ export interface RolloutContext {
   abort?: AbortRequest;
   promoteBy?: unknown;
   canaryScope?: CancellationScope;
+  /** The lock holder this run acts for (patch `lock-lease`): every environment-changing activity carries it. */
+  lease?: LeaseToken;
 }
+
+/** `lease` for an environment-changing activity's input, when the run has one. */
+const fenced = (ctx: RolloutContext): { lease?: LeaseToken } => (ctx.lease ? { lease: ctx.lease } : {});
 
 /** What differs between the pipeline's rollout and deployRelease's. */
 export interface RolloutWay<Stop> {
@@ -65,8 +70,8 @@ export type RolloutOutcome =
 
 /** Moves the candidate's traffic share; the first move registers "all traffic back to stable". */
 async function moveTraffic(ctx: RolloutContext, saga: Saga, way: RolloutWay<unknown>, weight: number): Promise<void> {
-  if (way.movesTraffic && ctx.state.traffic === 0 && weight > 0) saga.add('restore-traffic', () => compensations.shiftTraffic({ ...ctx.target, weight: 0 }));
-  await rolloutActivities.shiftTraffic({ ...ctx.target, weight });
+  if (way.movesTraffic && ctx.state.traffic === 0 && weight > 0) saga.add('restore-traffic', () => compensations.shiftTraffic({ ...ctx.target, weight: 0, ...fenced(ctx) }));
+  await rolloutActivities.shiftTraffic({ ...ctx.target, weight, ...fenced(ctx) });
   ctx.state.traffic = weight;
 }
 
@@ -105,7 +110,7 @@ async function rollBack(ctx: RolloutContext, saga: Saga, way: RolloutWay<unknown
 export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: RolloutWay<Stop>): Promise<RolloutOutcome | Stop> {
   const { target, state } = ctx;
   const saga = new Saga();
-  saga.add('rollback', () => compensations.rollback({ ...target, reason: ctx.rollbackReason ?? 'deploy failed' }));
+  saga.add('rollback', () => compensations.rollback({ ...target, reason: ctx.rollbackReason ?? 'deploy failed', ...fenced(ctx) }));
   try {
     way.enterStage('deploy');
     const stop = await way.deploy();
@@ -141,7 +146,7 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
     }
     if (way.movesTraffic && state.traffic < 100) await moveTraffic(ctx, saga, way, 100);
     way.enterStage('promote');
-    await rolloutActivities.promote(target);
+    await rolloutActivities.promote({ ...target, ...fenced(ctx) });
     saga.clear();
     return { kind: 'promoted', releaseId: target.releaseId, image };
   } catch (err) {
@@ -171,7 +176,7 @@ export function rollout(ctx: PipelineContext, image: string, deployTarget?: Depl
       if (blocked) return blocked;
       // admission (patch `evidence-chain`): nothing is created for an image whose chain does not verify here
       if (admit) await evidenceActivities.verifyEvidence({ releaseId: target.releaseId, image, ...admit });
-      const deployed = await rolloutActivities.deployCandidate({ ...target, image, ...where });
+      const deployed = await rolloutActivities.deployCandidate({ ...target, image, ...where, ...fenced(ctx) });
       // mocks and older results may carry no flag: only an explicit `true` skips the probes
       alreadyStable = (deployed as { alreadyStable?: boolean } | undefined)?.alreadyStable === true;
       return undefined;

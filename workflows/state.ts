@@ -1,5 +1,6 @@
 import { log, patched, setHandler, upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { TargetRef } from '../model/activities';
+import type { LeaseToken } from '../model/deploy';
 import type { ApprovalRecord } from '../model/approval-rules';
 import { releaseId } from '../model/names';
 import type { Outcome, PipelineInput, PipelineState, Stage } from '../model/pipeline';
@@ -32,6 +33,8 @@ export interface PipelineContext {
   /** The rollout's settings: airlock.yaml's at head once the change analysis has read it (rolloutSettingsFor). */
   settings: RolloutAndAnalysis;
   lock: LockHold;
+  /** The lock holder the rollout's activities act for, once granted (patch `lock-lease`; rollout.ts). */
+  lease?: LeaseToken;
   abort?: AbortRequest;
   /** the protected policy, once the change analysis read it (who may abort before the gate opens) */
   snapshot?: PolicySnapshot;

@@ -7,6 +7,7 @@ import { pathInRepo, requireManifestAtCommit } from '../shared';
 import type { ResolvedDeps } from './deps';
 import { removeLeftovers } from './cleanup';
 import { applySpec, loadEnvironment } from './environment';
+import { checkLease } from './lease';
 
 /** The deploy target of `environment` from the airlock.yaml committed at `commit` (not the work tree). */
 async function targetAtCommit(repo: string, commit: string, serviceDir: string, environment: string): Promise<DeployTarget> {
@@ -25,6 +26,7 @@ const plain = (r: DeployedRelease): DeployedRelease => ({ releaseId: r.releaseId
 export function deployCandidate(deps: ResolvedDeps) {
   return async (input: DeployCandidateInput): Promise<DeployCandidateResult> => {
     const req = parseWith(deployCandidateInputSchema, input, 'deployCandidate input');
+    await checkLease(deps, req, req.lease);
     const target = req.target ?? (await targetAtCommit(req.repo!, req.commit!, req.serviceDir!, req.environment));
     const release = { releaseId: req.releaseId, image: req.image };
     const { spec, previous, state } = await loadEnvironment(deps, req, target);

@@ -8,6 +8,7 @@ import { MAX_SOCKET_PATH } from '../../infra/haproxy/runtime-api';
 import { prometheusTargetsDir } from '../../infra/local/stack';
 import type { AirlockConfig } from '../../infra/config';
 import { createPrometheusClient, type PrometheusClient } from '../monitor/prometheus';
+import { queryLockHolder, type LockHolderLookup } from './lease';
 
 /** What deploy and monitor activities are built with (style.md: activities by a factory with injected clients). */
 export interface DeployDeps {
@@ -20,6 +21,8 @@ export interface DeployDeps {
   sleep?: (ms: number) => Promise<void>;
   log?: { info(message: string, meta?: Record<string, unknown>): void; warn(message: string, meta?: Record<string, unknown>): void };
   now?: () => Date;
+  /** Who holds an environment's lock (the fencing check, lease.ts); defaults to the lock workflow's query. */
+  lockHolder?: LockHolderLookup;
 }
 
 export type ResolvedDeps = Required<DeployDeps>;
@@ -44,6 +47,7 @@ export function resolveDeps(deps: DeployDeps): ResolvedDeps {
       warn: (message, meta) => inActivity()?.log.warn(message, meta),
     },
     now: deps.now ?? (() => new Date()),
+    lockHolder: deps.lockHolder ?? queryLockHolder,
   };
 }
 

@@ -5,6 +5,7 @@ import { parseWith } from '../../model/parse';
 import { DeployProgramError } from '../errors';
 import type { ResolvedDeps } from './deps';
 import { applySpec, loadEnvironment } from './environment';
+import { checkLease } from './lease';
 import { routeNow, weightsOf } from './route-now';
 
 /** How long promotion waits for the old release's open requests to finish before destroying it. */
@@ -18,6 +19,7 @@ export const DRAIN_TIMEOUT_MS = 10_000;
 export function promote(deps: ResolvedDeps) {
   return async (input: PromoteInput): Promise<PromoteResult> => {
     const req = parseWith(promoteInputSchema, input, 'promote input');
+    await checkLease(deps, req, req.lease);
     const env = await loadEnvironment(deps, req);
     if (!env) throw new DeployProgramError(`${req.service}/${req.environment} is not deployed: nothing to promote`);
     const { spec, state } = env;

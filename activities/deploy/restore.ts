@@ -4,6 +4,7 @@ import { parseWith } from '../../model/parse';
 import { DeployProgramError } from '../errors';
 import type { ResolvedDeps } from './deps';
 import { applySpec, loadEnvironment } from './environment';
+import { checkLease } from './lease';
 
 /**
  * Manual rollback (`airlock rollback --to <release id>`): puts a release from the environment's history
@@ -13,6 +14,7 @@ import { applySpec, loadEnvironment } from './environment';
 export function restoreRelease(deps: ResolvedDeps) {
   return async (input: RestoreInput): Promise<RestoreResult> => {
     const req = parseWith(restoreInputSchema, input, 'restoreRelease input');
+    await checkLease(deps, req, req.lease);
     const env = await loadEnvironment(deps, req);
     if (!env) throw new DeployProgramError(`${req.service}/${req.environment} was never deployed: there is nothing to roll back to`);
     const plan = planRestore(env.spec, req.toReleaseId, deps.now().toISOString());

@@ -4,6 +4,7 @@ import { parseWith } from '../../model/parse';
 import type { ResolvedDeps } from './deps';
 import { removeLeftovers } from './cleanup';
 import { applySpec, loadEnvironment } from './environment';
+import { checkLease } from './lease';
 import { routeNow, weightsOf } from './route-now';
 
 /**
@@ -13,6 +14,7 @@ import { routeNow, weightsOf } from './route-now';
 export function rollback(deps: ResolvedDeps) {
   return async (input: RollbackInput): Promise<RollbackResult> => {
     const req = parseWith(rollbackInputSchema, input, 'rollback input');
+    await checkLease(deps, req, req.lease);
     const started = Date.now();
     const env = await loadEnvironment(deps, req);
     if (!env) return { stable: null, removed: [], trafficRestoredMs: 0, reused: true };

@@ -4,6 +4,7 @@ import { parseWith } from '../../model/parse';
 import { DeployProgramError } from '../errors';
 import type { ResolvedDeps } from './deps';
 import { applySpec, loadEnvironment } from './environment';
+import { checkLease } from './lease';
 import { routeNow, weightsOf } from './route-now';
 
 /**
@@ -14,6 +15,7 @@ import { routeNow, weightsOf } from './route-now';
 export function shiftTraffic(deps: ResolvedDeps) {
   return async (input: ShiftInput): Promise<ShiftResult> => {
     const req = parseWith(shiftInputSchema, input, 'shiftTraffic input');
+    await checkLease(deps, req, req.lease);
     const env = await loadEnvironment(deps, req);
     if (!env) throw new DeployProgramError(`${req.service}/${req.environment} is not deployed: no traffic to shift`);
     const plan = planShift(env.spec, req.releaseId, req.weight);

@@ -1,4 +1,4 @@
-import { enqueue, grantNext, isIdle, release, type LockQueue, type LockRequest } from '../../workflows/lock-queue';
+import { enqueue, grantNext, isIdle, leaseEndsAtMs, release, renew, type LockQueue, type LockRequest } from '../../workflows/lock-queue';
 
 const req = (n: string, runId = 'r1'): LockRequest => ({ pipelineId: `airlock/shop/prod/${n}`, runId, headCommit: n, leaseMs: 1000 });
 const empty: LockQueue = { queue: [] };
@@ -35,4 +35,20 @@ test('release frees the holder or drops a waiter; unknown runs are ignored', () 
   expect(release(q, req('b'))).toEqual({ holder: q.holder, queue: [] });
   expect(release(q, req('z'))).toEqual(q);
   expect(isIdle(release(release(q, req('a')), req('b')))).toBe(true);
+});
+
+test('the holder renews its lease with its secret; nobody else can', () => {
+  const holder = { ...req('a'), secret: 's', grantedAtMs: 1 };
+  const q: LockQueue = { holder, queue: [req('b')] };
+  expect(leaseEndsAtMs(holder)).toBe(1001);
+  const renewed = renew(q, { pipelineId: holder.pipelineId, runId: 'r1', secret: 's' }, 500);
+  expect(renewed.holder).toEqual({ ...holder, renewedAtMs: 500 });
+  expect(leaseEndsAtMs(renewed.holder!)).toBe(1500);
+  expect(renewed.queue).toEqual(q.queue);
+  // no secret, a wrong one, a waiter or another run of the same commit: nothing changes
+  expect(renew(q, { pipelineId: holder.pipelineId, runId: 'r1' }, 500)).toBe(q);
+  expect(renew(q, { pipelineId: holder.pipelineId, runId: 'r1', secret: 'x' }, 500)).toBe(q);
+  expect(renew(q, req('b'), 500)).toBe(q);
+  expect(renew(q, { pipelineId: holder.pipelineId, runId: 'r2', secret: 's' }, 500)).toBe(q);
+  expect(renew({ queue: [] }, req('a'), 500)).toEqual({ queue: [] });
 });
