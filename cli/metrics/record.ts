@@ -92,7 +92,8 @@ export function recordFromHistory(pipelineId: string, events: HistoryEvent[], co
     const rollback = tl.stages.find((s) => s.activity === 'rollback');
     const detected = [back?.scheduledAt, rollback?.startedAt].filter((x): x is string => !!x).sort()[0];
     if (detected) record.detectedAt = detected;
-    const restored = back?.completedAt ?? (rollback?.result === 'completed' ? endOf(rollback) : undefined);
+    // no traffic, nothing to restore: a candidate refused before its first user (runtime security)
+    const restored = first ? (back?.completedAt ?? (rollback?.result === 'completed' ? endOf(rollback) : undefined)) : undefined;
     if (restored) record.restoredAt = restored;
   }
   return record;

@@ -158,7 +158,7 @@ describe('properties', () => {
   });
 
   test('bands are monotone: a better value never gets a worse band', () => {
-    const pair = fc.tuple(fc.double({ min: 0, max: 1e10, noNaN: true }), fc.double({ min: 0, max: 1e10, noNaN: true })).map(([a, b]) => (a <= b ? [a, b] : [b, a]) as const);
+    const pair = fc.tuple(fc.double({ min: 0, max: 1e10, noNaN: true }), fc.double({ min: 0, max: 1e10, noNaN: true })).map(([a, b]): [number, number] => (a <= b ? [a, b] : [b, a]));
     fc.assert(
       fc.property(pair, ([lo, hi]) => {
         expect(RANK[bandAtLeast(hi, DORA_BANDS.deploymentsPerDay)]).toBeGreaterThanOrEqual(RANK[bandAtLeast(lo, DORA_BANDS.deploymentsPerDay)]);
