@@ -5,6 +5,7 @@ import { recordFromHistory } from '../../cli/metrics/record';
 import { parseSince } from '../../cli/commands/metrics';
 import { bandAtLeast, bandAtMost, bandBelow, computeMetrics, DORA_BANDS, median, ruleOf, type Band, type PipelineRecord } from '../../model/metrics';
 import { OUTCOMES } from '../../model/pipeline';
+import { runMain } from '../support/cli-main';
 import { historyFromJson } from '../workflow/support/history-json';
 
 // The metrics are computed from records the CLI reads out of workflow histories: the saved histories
@@ -114,6 +115,15 @@ test('median, rule names, --since', () => {
   expect(parseSince('12h', NOW)?.toISOString()).toBe('2026-12-03T00:00:00.000Z');
   expect(parseSince('2026-11-01', NOW)?.toISOString()).toBe('2026-11-01T00:00:00.000Z');
   for (const bad of ['30', 'd', '-1d', '2027-01-01', 'yesterday', '1y']) expect(parseSince(bad, NOW)).toBeUndefined();
+});
+
+test('airlock metrics refuses bad flags with exit 2 before contacting Temporal', async () => {
+  for (const argv of [['--since', 'yesterday'], ['--since', '1y'], ['--service', ''], ['extra'], ['--bogus']]) {
+    const r = await runMain(['metrics', ...argv]);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(r.stderr).toMatch(/^airlock metrics: /);
+  }
+  expect((await runMain(['metrics', '--help'])).stdout).toMatch(/^usage: airlock metrics \[--service <s>\]/);
 });
 
 describe('properties', () => {
