@@ -20,6 +20,8 @@ export interface PipelineRecord {
   closedAt?: string;
   /** Absent while the pipeline runs (or when it ended without a result: terminated, timed out). */
   outcome?: OutcomeKind;
+  /** The workflow's status when it has no outcome (`terminated`, `timed-out`...); absent or `running` while it runs. */
+  status?: string;
   /** The head commit's committer date, from git (the workflow input carries no commit time); absent when unknown. */
   commitTime?: string;
   /** The level the approval was routed by (a first release or a gate-file change is high). */
@@ -57,7 +59,7 @@ export interface RunningRelease {
 export interface MetricsReport {
   window: { since: string; until: string; days: number };
   filter: { service?: string; env?: string };
-  /** Pipelines triggered in the window, by outcome (`running` when not finished). */
+  /** Pipelines triggered in the window, by outcome (`running` when not finished; the workflow status, e.g. `terminated`, when it ended without one). */
   pipelines: { total: number; byOutcome: Record<string, number> };
   dora: {
     deploymentFrequency: { promoted: number; perDay: number; perWeek: number; band: Band };
@@ -136,7 +138,10 @@ export function computeMetrics(records: PipelineRecord[], now: Date, options: Me
   const triggered = all.filter((r) => inWindow(r.startedAt));
 
   const byOutcome: Record<string, number> = {};
-  for (const r of triggered) byOutcome[r.outcome ?? 'running'] = (byOutcome[r.outcome ?? 'running'] ?? 0) + 1;
+  for (const r of triggered) {
+    const key = r.outcome ?? r.status ?? 'running';
+    byOutcome[key] = (byOutcome[key] ?? 0) + 1;
+  }
 
   const promoted = all.filter((r) => r.outcome === 'promoted' && inWindow(r.promotedAt ?? r.closedAt));
   const rolledBack = all.filter((r) => r.outcome === 'rolled_back' && inWindow(r.closedAt));
