@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DEFAULT_COMPLIANCE } from './compliance';
+import { complianceSchema } from './compliance-policy';
 import type { RiskLevel } from './risk';
 
 /**
@@ -236,6 +238,8 @@ export const policySchema = z
       .object({ trustedKeys: z.array(z.string().regex(/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/, 'must be a PEM public key (SPKI)')).default([]) })
       .strict()
       .default({ trustedKeys: [] }),
+    /** Continuous compliance of the running release (model/compliance.ts, docs/compliance.md). */
+    compliance: complianceSchema.default(DEFAULT_COMPLIANCE),
   })
   .strict()
   .superRefine((p, ctx) => {

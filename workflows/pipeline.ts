@@ -6,6 +6,7 @@ import { approvalGate, registerApprovalHandlers, unboundOutcome } from './approv
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, releaseLock } from './lock-client';
 import { causeOf, findingsSummary, lockLeaseMs, policySummary, rolloutSettingsFor, routeRisk } from './decisions';
+import { scheduleRescanOf } from './rescan';
 import { rollout } from './rollout';
 import { upsertRiskLevel } from './search-attributes';
 import { createContext, finish, stage, type PipelineContext } from './state';
@@ -24,6 +25,12 @@ export const INPUT_IDENTIFIERS_PATCH = 'input-identifiers';
  * deploy admits the image only when the chain verifies for the environment (docs/evidence.md).
  */
 export const EVIDENCE_PATCH = 'evidence-chain';
+
+/**
+ * Pipelines started from this patch on, once promoted, point the environment's rescan schedule
+ * (`airlock-rescan/<service>/<env>`, Temporal Schedule) at the release they promoted (docs/compliance.md).
+ */
+export const COMPLIANCE_PATCH = 'compliance-schedule';
 
 /**
  * One change from trigger to promoted or rolled back. Workflow id `airlock/<service>/<env>/<headCommit>`
@@ -124,5 +131,14 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
       log.warn('the rollout record was not added to the evidence chain', { error: String(err) });
     }
   }
+  if (outcome.kind === 'promoted' && patched(COMPLIANCE_PATCH))
+    await scheduleRescanOf({
+      service: input.service,
+      environment: input.environment,
+      releaseId: outcome.releaseId,
+      image: outcome.image,
+      source: { repo, commit: headCommit, serviceDir },
+      pipelineId: ctx.pipelineId,
+    });
   return outcome;
 }
