@@ -130,3 +130,44 @@ export function violationActions(compliant: boolean, onViolation: OnViolation): 
 
 /** `airlock compliance`'s exit code: 0 when every running release is compliant, 3 otherwise (README). */
 export const complianceExitCode = (statuses: { compliant: boolean }[]): 0 | 3 => (statuses.every((s) => s.compliant) ? 0 : 3);
+
+// --- the report ------------------------------------------------------------------------------------------
+
+/** One running release as `airlock compliance` shows it. */
+export interface ComplianceEntry {
+  service: string;
+  environment: string;
+  releaseId: string;
+  image: string;
+  rescanEvery: string;
+  /** when the schedule was pointed at this release (its promotion, or a compliance rollback) */
+  since: string;
+  /** the newest finished rescan of this release, if any */
+  last?: ComplianceStatus;
+  /** days since the Trivy DB of the last scan was built */
+  dbAgeDays?: number;
+  compliant: boolean;
+  /** why not (or `not rescanned yet`), for the table */
+  reason: string;
+}
+
+/**
+ * Whether the release an environment runs counts as compliant now: its newest rescan found nothing blocking,
+ * and that rescan is not older than two intervals (a stalled schedule is not evidence of compliance). A
+ * release not rescanned yet counts as compliant during its first two intervals: it passed the gate at promotion.
+ */
+export function judgeEntry(input: { releaseId: string; since: string; everyMs: number; last?: ComplianceStatus; now: number }): { compliant: boolean; reason: string } {
+  const { last, now, everyMs } = input;
+  const mine = last && last.releaseId === input.releaseId ? last : undefined;
+  if (!mine) {
+    const waited = now - Date.parse(input.since);
+    return waited <= 2 * everyMs ? { compliant: true, reason: 'not rescanned yet (passed the gate at promotion)' } : { compliant: false, reason: 'no rescan within two intervals: is a worker running?' };
+  }
+  if (!mine.compliant) return { compliant: false, reason: mine.findings.join('; ') };
+  if (now - Date.parse(mine.scannedAt) > 2 * everyMs) return { compliant: false, reason: `last rescan ${mine.scannedAt} is older than two intervals: is a worker running?` };
+  return { compliant: true, reason: 'no blocking finding' };
+}
+
+/** Whole days between a DB build time and now. */
+export const dbAgeDays = (dbUpdatedAt: string | undefined, now: number): number | undefined =>
+  dbUpdatedAt && !Number.isNaN(Date.parse(dbUpdatedAt)) ? Math.floor((now - Date.parse(dbUpdatedAt)) / 86_400_000) : undefined;
