@@ -1,0 +1,83 @@
+import type { RescanTarget } from '../../model/compliance';
+import { deploymentPipeline, pipelineStartOptions, rescanRelease } from '../../workflows';
+import { input } from './support/fixtures';
+import { useHarness, withWorker, type Harness } from './support/harness';
+import { digestOf, mockActivities, type MockOptions } from './support/mock-activities';
+
+// Scheduled rescans (docs/compliance.md) with mocked activities: a promoted pipeline points the
+// environment's schedule at its release; a rescan that finds a new blocking finding alerts, or rolls back
+// through the environment lock (rollbackRelease, the same workflow as `airlock rollback`).
+
+let h: Harness;
+useHarness((x) => (h = x));
+
+const CVE = { id: 'CVE-2026-4242', pkg: 'zlib1g', installed: '1:1.2.13', severity: 'CRITICAL' as const, target: 'debian 12' };
+const target = (service: string): RescanTarget => ({
+  service,
+  environment: 'prod',
+  releaseId: `${service}-prod-${'c'.repeat(12)}`,
+  image: `127.0.0.1:5000/${service}@${digestOf(`${service}-prod`)}`,
+  source: { repo: '/repos/shop', commit: 'c'.repeat(40), serviceDir: '.' },
+  pipelineId: `airlock/${service}/prod/${'c'.repeat(40)}`,
+});
+
+async function rescan(name: string, opts: MockOptions) {
+  const mocks = mockActivities(opts);
+  const result = await withWorker(h, mocks, name, (taskQueue) =>
+    h.env.client.workflow.execute(rescanRelease, { taskQueue, workflowId: `airlock-rescan/${name}/prod-test`, args: [target(name)] }),
+  );
+  return { result, mocks };
+}
+
+test('a promoted pipeline points the environment rescan schedule at its release, read with the policy at its commit', async () => {
+  const mocks = mockActivities({ risk: 'low', compliance: { rescanEvery: '1h' } });
+  const inp = input({ service: 'sched' });
+  const result = await withWorker(h, mocks, 'sched', (taskQueue) => h.env.client.workflow.execute(deploymentPipeline, pipelineStartOptions(inp, taskQueue)));
+  expect(result.outcome.kind).toBe('promoted');
+  const names = mocks.names();
+  expect(names.slice(-2)).toEqual(['readAnchorPolicy', 'scheduleRescan']);
+  // the policy is the one at the promoted commit: the environment's anchor from now on
+  expect(mocks.calls.at(-2)!.input).toMatchObject({ anchor: inp.headCommit, headCommit: inp.headCommit, environment: 'prod' });
+  expect(mocks.schedules.get('airlock-rescan/sched/prod')).toEqual({
+    service: 'sched',
+    environment: 'prod',
+    releaseId: result.releaseId,
+    image: (result.outcome as { image: string }).image,
+    source: { repo: inp.repo, commit: inp.headCommit, serviceDir: '.' },
+    pipelineId: result.pipelineId,
+  });
+});
+
+test('a clean rescan: compliant, nothing else happens', async () => {
+  const { result, mocks } = await rescan('clean', { compliance: { onViolation: 'rollback' } });
+  expect(result).toMatchObject({ compliant: true, findings: [], releaseId: target('clean').releaseId });
+  expect(result).not.toHaveProperty('action');
+  expect(mocks.names()).toEqual(['readAnchorPolicy', 'scanImage', 'assessCompliance']);
+});
+
+test('a new blocking finding: non-compliant, alert (onViolation: alert)', async () => {
+  const { result, mocks } = await rescan('alert', { scanFindings: [CVE] });
+  expect(result).toMatchObject({ compliant: false, onViolation: 'alert', action: 'alerted' });
+  expect(result.findings.join('\n')).toContain('CVE-2026-4242');
+  expect(mocks.names()).not.toContain('restoreRelease');
+});
+
+test('a new blocking finding with onViolation rollback: the release before is put back through the lock, and rescanned from then on', async () => {
+  const { result, mocks } = await rescan('rollback', { scanFindings: [CVE], compliance: { onViolation: 'rollback' } });
+  expect(result).toMatchObject({ compliant: false, onViolation: 'rollback' });
+  expect(result.action).toMatch(/^alerted; rolled back to rollback-prod-previous \(airlock-rollback\/rollback\/prod\/noncompliant-/);
+  const restore = mocks.calls.find((c) => c.name === ('restoreRelease' as never))!;
+  expect(restore.input).toMatchObject({ service: 'rollback', environment: 'prod' });
+  expect(restore.input.reason).toContain('CVE-2026-4242');
+  expect(mocks.schedules.get('airlock-rescan/rollback/prod')).toMatchObject({ releaseId: 'rollback-prod-previous', image: `127.0.0.1:5000/rollback@${digestOf('rollback-prod-previous')}` });
+  // through rollbackRelease, the workflow `airlock rollback` starts (it holds the environment lock)
+  const child = await h.env.client.workflow.getHandle(`airlock-rollback/rollback/prod/noncompliant-${target('rollback').releaseId}`).describe();
+  expect({ type: child.type, status: child.status.name }).toEqual({ type: 'rollbackRelease', status: 'COMPLETED' });
+});
+
+test('a finding covered by an exception that expires within 7 days: compliant, and the exception is reported', async () => {
+  const soon = new Date(Date.now() + 2 * 86_400_000 + 3_600_000).toISOString();
+  const exceptions = [{ id: CVE.id, owner: 'sec@example.com', reason: 'no fixed package yet', expires: soon }];
+  const { result } = await rescan('expiring', { scanFindings: [CVE], exceptions });
+  expect(result).toMatchObject({ compliant: true, expiring: [{ id: CVE.id, owner: 'sec@example.com', daysLeft: 2 }] });
+});
