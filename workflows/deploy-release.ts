@@ -51,6 +51,9 @@ export const rollbackWorkflowId = (service: string, environment: string, to?: st
  */
 export const DEPLOY_EVIDENCE_PATCH = 'deploy-release-evidence';
 
+/** Deploys started from this patch on refuse an image a rescan found non-compliant under `onViolation: block-promotion` (docs/compliance.md). */
+export const COMPLIANCE_BLOCK_PATCH = 'compliance-block';
+
 /** Deploys `image` as `releaseId`: canary steps or blue-green with analysis, then promote; any failure rolls back. */
 export async function deployRelease(input: DeployReleaseInput): Promise<DeployReleaseOutcome> {
   const { target, releaseId } = input;
@@ -86,6 +89,8 @@ async function checkGate(input: DeployReleaseInput, evidence: boolean): Promise<
   const imageDigest = digestOfImage(image);
   const { workflowId, runId } = workflowInfo();
   const record = await releaseActivities.findGateRecord({ service, environment, imageDigest, workflowId, runId });
+  // a rescan found the image non-compliant where the policy says block-promotion (patch `compliance-block`; break-glass stays the way past it)
+  if (!breakGlass && record.nonCompliant && patched(COMPLIANCE_BLOCK_PATCH)) return { cause: { type: 'GateNotPassedError', message: `${record.nonCompliant}: it is not deployed anywhere until a fixed release passes the gate` } };
   if (!breakGlass && evidence) return admitByEvidence(input, record.anchor);
   if (!breakGlass) {
     if (record.passed) return { kind: 'gate-passed', pipelineId: record.passed.pipelineId };

@@ -26,8 +26,8 @@ export async function rescanRelease(target: RescanTarget): Promise<RescanResult>
     await emit(nonCompliantEvent(status));
     status.action = 'alerted';
   }
-  // block-promotion is recorded with the status (airlock compliance shows it); its enforcement is left open (docs/compliance.md)
-  if (todo.blockPromotion) status.action = 'alerted; block-promotion recorded (not enforced yet: docs/compliance.md)';
+  // enforced where the digest would move: `airlock deploy` asks findGateRecord, which reads this status (docs/compliance.md)
+  if (todo.blockPromotion) status.action = 'alerted; airlock deploy refuses this digest until a compliant release serves here';
   if (todo.rollback) status.action = await rollBack(target, status, policy);
   upsertMemo({ compliant: status.compliant, releaseId, findings: status.findings.length, scannedAt: status.scannedAt });
   return status;

@@ -85,3 +85,16 @@ export async function readCompliance(client: Client, filter: ComplianceFilter, n
 
 const humanInterval = (ms: number): string =>
   ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`;
+
+/**
+ * Why `imageDigest` may not be promoted: the newest rescan of a release of `service` running it found it
+ * non-compliant, in an environment whose policy says `onViolation: block-promotion`. Undefined otherwise.
+ */
+export async function blockedPromotion(client: Client, service: string, imageDigest: string, now = Date.now()): Promise<string | undefined> {
+  for (const e of await readCompliance(client, { service }, now)) {
+    const last = e.last;
+    if (!last || last.compliant || last.onViolation !== 'block-promotion' || !last.image.endsWith(`@${imageDigest}`)) continue;
+    return `${imageDigest} is not compliant in ${e.service}/${e.environment} (rescan ${last.scannedAt}: ${last.findings.slice(0, 3).join('; ')}) and its policy says compliance.onViolation: block-promotion`;
+  }
+  return undefined;
+}

@@ -1,5 +1,6 @@
 import type { RescanTarget } from '../../model/compliance';
 import { deploymentPipeline, pipelineStartOptions, rescanRelease } from '../../workflows';
+import { deployRelease, deployWorkflowId } from '../../workflows/deploy-release';
 import { input } from './support/fixtures';
 import { useHarness, withWorker, type Harness } from './support/harness';
 import { digestOf, mockActivities, type MockOptions } from './support/mock-activities';
@@ -80,4 +81,22 @@ test('a finding covered by an exception that expires within 7 days: compliant, a
   const exceptions = [{ id: CVE.id, owner: 'sec@example.com', reason: 'no fixed package yet', expires: soon }];
   const { result } = await rescan('expiring', { scanFindings: [CVE], exceptions });
   expect(result).toMatchObject({ compliant: true, expiring: [{ id: CVE.id, owner: 'sec@example.com', daysLeft: 2 }] });
+});
+
+test('block-promotion: a rescan alerts; `airlock deploy` then refuses the non-compliant digest (the gate record says why), break-glass aside', async () => {
+  const { result } = await rescan('block', { scanFindings: [CVE], compliance: { onViolation: 'block-promotion' } });
+  expect(result).toMatchObject({ compliant: false, onViolation: 'block-promotion', action: expect.stringMatching(/airlock deploy refuses this digest/) });
+
+  const why = `${result.image.split('@')[1]} is not compliant in block/prod (rescan ${result.scannedAt}: ${result.findings[0]}) and its policy says compliance.onViolation: block-promotion`;
+  const mocks = mockActivities({ gateRecord: () => ({ passed: { pipelineId: 'airlock/block/staging/c', runId: 'r', releaseId: 'r1' }, priorRuns: 0, nonCompliant: why }) });
+  const releaseId = `block-staging-${'c'.repeat(12)}`;
+  const outcome = await withWorker(h, mocks, 'block-deploy', (taskQueue) =>
+    h.env.client.workflow.execute(deployRelease, {
+      workflowId: deployWorkflowId('block', 'staging', releaseId),
+      taskQueue,
+      args: [{ target: { service: 'block', environment: 'staging', run: { port: 8080, health: '/healthz', replicas: 1 }, settings: { routerPort: 18081, rollout: { strategy: 'blue-green' }, analysis: { interval: '1s', checks: 1, failureLimit: 1, minSuccessRate: 0.99, maxLatencyP95Ms: 500, maxSuccessRateDrop: 0.02, loadRps: 0 }, env: {} } } as never, releaseId, image: result.image }],
+    }),
+  );
+  expect(outcome).toMatchObject({ kind: 'failed', stage: 'deploy', cause: { type: 'GateNotPassedError', message: expect.stringContaining('CVE-2026-4242') } });
+  expect(mocks.names()).toEqual(['findGateRecord']);
 });
