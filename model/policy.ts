@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RiskLevel } from './risk';
+import { notificationsSchema } from './notifications-schema';
 
 /**
  * `airlock.policy.yaml`: policy as code, kept in the service repo, its sha256 recorded with every verdict.
@@ -236,6 +237,8 @@ export const policySchema = z
       .object({ trustedKeys: z.array(z.string().regex(/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/, 'must be a PEM public key (SPKI)')).default([]) })
       .strict()
       .default({ trustedKeys: [] }),
+    /** Alerts: CloudEvents / Slack webhooks and the events each wants (model/notifications.ts, docs in README). */
+    notifications: notificationsSchema.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
