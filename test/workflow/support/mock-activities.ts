@@ -9,6 +9,7 @@ import { policySchema } from '../../../model/policy';
 import type { RiskAssessment, RiskLevel } from '../../../model/risk';
 import type { WindowsRecheck } from '../../../model/policy-verdict';
 import type { RuntimeSecurityReport, SecuritySurface } from '../../../model/runtime-security';
+import type { DeliverEventInput } from '../../../activities/notify';
 import { snapshot as defaultSnapshot } from './fixtures';
 
 // Mocked activities (the real ones are other issues) that behave like the real contract: each side
@@ -52,6 +53,8 @@ export interface MockOptions {
   runtimeFindings?: RuntimeSecurityReport['findings'];
   /** runs inside the activity after its effect, before it answers (e.g. block until the worker is killed) */
   during?: Partial<Record<PipelineActivityName, (input: Record<string, unknown>, attempt: number) => Promise<void>>>;
+  /** `notifications:` of the protected policy (readAnchorPolicy, readBasePolicy); deliverEvent records what it is sent */
+  notifications?: unknown;
 }
 
 /** The environment of the mocked airlock.yaml: canary 10/50/100, one short analysis check, no load. */
@@ -139,7 +142,7 @@ export function mockActivities(o: MockOptions = {}) {
     }),
     readBasePolicy: wrap('readBasePolicy', (i) => ({
       snapshot: o.snapshot ?? defaultSnapshot(),
-      policy: { policy: policySchema.parse(o.policy ?? { risk: { thresholds: { medium: 40, high: 70 } } }), digest: 'sha256:' + 'ab'.repeat(32), source: `${i.path} at ${i.commit.slice(0, 12)}` },
+      policy: { policy: policySchema.parse({ ...((o.policy as object | undefined) ?? { risk: { thresholds: { medium: 40, high: 70 } } }), ...(o.notifications ? { notifications: o.notifications } : {}) }), digest: 'sha256:' + 'ab'.repeat(32), source: `${i.path} at ${i.commit.slice(0, 12)}` },
     })),
     resolveAnchor: wrap('resolveAnchor', (i) => {
       const commit = o.anchor === undefined ? ANCHOR_COMMIT : o.anchor;
@@ -154,7 +157,7 @@ export function mockActivities(o: MockOptions = {}) {
         branch: 'main',
         ...(i.anchor ? { path: 'airlock.policy.yaml' } : {}),
         snapshot: { ...snapshot, source },
-        policy: { policy: policySchema.parse({ risk: { thresholds: { medium: 40, high: 70 } } }), digest: 'sha256:' + (i.anchor ? 'ab' : 'b0').repeat(32), source },
+        policy: { policy: policySchema.parse({ risk: { thresholds: { medium: 40, high: 70 } }, ...(o.notifications ? { notifications: o.notifications } : {}) }), digest: 'sha256:' + (i.anchor ? 'ab' : 'b0').repeat(32), source },
       };
     }),
     readManifest: wrap('readManifest', (i) => ({
@@ -220,12 +223,18 @@ export function mockActivities(o: MockOptions = {}) {
     const releaseId = input.toReleaseId ?? `${input.service}-${input.environment}-previous`;
     return { stable: { releaseId, image: `127.0.0.1:5000/${input.service}@${digestOf(releaseId)}`, containers: [`${releaseId}-1`] }, removed: [], reused: false };
   };
+  // alerts (deliverNotification's activity): what each webhook was sent
+  const delivered: DeliverEventInput[] = [];
+  const deliverEvent = async (input: DeliverEventInput) => {
+    delivered.push(input);
+    return { status: 200, webhook: input.webhook.name, eventId: input.event.id };
+  };
   const names = (filter?: (c: Call) => boolean) => calls.filter(filter ?? (() => true)).map((c) => c.name);
   /** The stages' calls, without the evidence chain's (recordEvidence, verifyEvidence). */
   const stageNames = () => names((c) => c.name !== 'recordEvidence' && c.name !== 'verifyEvidence');
   /** The links recorded, in order (a scan records two). */
   const links = () => calls.filter((c) => c.name === 'recordEvidence').map((c) => c.input.link as string);
   const steps = () => calls.filter((c) => c.name === 'shiftTraffic' || c.name === 'analyze').map((c) => `${c.name}(${(c.input.weight ?? c.input.step) as number})`);
-  return { activities: { ...activities, findGateRecord, restoreRelease }, calls, effects, names, stageNames, links, steps };
+  return { activities: { ...activities, findGateRecord, restoreRelease, deliverEvent }, calls, effects, names, stageNames, links, steps, delivered };
 }
 export type Mocks = ReturnType<typeof mockActivities>;
