@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RiskLevel } from './risk';
 import { notificationsSchema } from './notifications-schema';
+import { driftPolicyShape } from './drift-policy';
 
 /**
  * `airlock.policy.yaml`: policy as code, kept in the service repo, its sha256 recorded with every verdict.
@@ -239,6 +240,8 @@ export const policySchema = z
       .default({ trustedKeys: [] }),
     /** Alerts: CloudEvents / Slack webhooks and the events each wants (model/notifications.ts, docs in README). */
     notifications: notificationsSchema.optional(),
+    /** Continuous compliance after deploy (issue 16): the drift check's settings (model/drift-policy.ts). */
+    compliance: z.object({ ...driftPolicyShape }).strict().default({ driftEvery: '1h', onDrift: 'alert' }),
   })
   .strict()
   .superRefine((p, ctx) => {
