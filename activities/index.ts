@@ -1,5 +1,7 @@
 import { dockerClient } from '../infra/local/probes';
 import type { AirlockConfig } from '../infra/config';
+import { createDriftActivities } from './drift';
+import { createScheduleActivities } from './drift/schedule';
 import { createNotifyActivities } from './notify';
 import { createPipelineActivities } from './pipeline';
 
@@ -9,5 +11,11 @@ import { createPipelineActivities } from './pipeline';
  */
 export function createActivities(config: AirlockConfig) {
   // webhook secrets are read by the NAME the protected policy gives, from the worker's environment, at send time
-  return { ...createPipelineActivities({ config, docker: dockerClient(config) }), ...createNotifyActivities({ env: process.env }) };
+  const docker = dockerClient(config);
+  return {
+    ...createPipelineActivities({ config, docker }),
+    ...createNotifyActivities({ env: process.env }),
+    ...createDriftActivities({ config, docker }),
+    ...createScheduleActivities(),
+  };
 }

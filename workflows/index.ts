@@ -3,6 +3,7 @@ export { deploymentPipeline } from './pipeline';
 export { environmentLock, type LockInit } from './lock';
 export { deployRelease, rollbackRelease } from './deploy-release';
 export { deliverNotification } from './deliver-notification';
+export { driftCheck, type DriftCheckInput } from './drift-check';
 export * from './messages';
 export { type LockRequest, type LockState, type LockRunRef } from './lock-queue';
 export { SEARCH_KEYS, searchAttributeKeys, initialSearchAttributes } from './search-attributes';

@@ -27,4 +27,6 @@ export const commands: { name: string; load: () => Command }[] = [
   { name: 'demo', load: () => require('./demo').demoCommand },
   { name: 'dev', load: () => require('./dev').devCommand },
   { name: 'worker', load: () => require('./worker').workerCommand },
+  // `airlock compliance drift` (issue 16); the rest of `airlock compliance` dispatches here for `drift`
+  { name: 'compliance', load: () => require('./compliance-drift').complianceDriftDispatch },
 ];
