@@ -1,9 +1,11 @@
 import { log } from '@temporalio/workflow';
 import type { ComplianceStatus, ExpiringException } from '../model/compliance';
+import type { Webhook } from '../model/notifications';
+import { notify } from './notify';
 
-// The alerts a rescan raises, in one place: release.noncompliant and exception.expiring. They go out
-// through the notifications of the policy (issue 16's notify(), CloudEvents webhooks) once that is merged;
-// until then they are structured warnings in the worker's log and listed in the rescan's result.
+// The alerts a rescan raises, in one place: release.noncompliant and exception.expiring, sent to the
+// webhooks of the environment's protected policy that want them (notify(): CloudEvents, durable delivery),
+// and logged by the worker as structured warnings.
 
 export interface ComplianceEvent {
   type: 'release.noncompliant' | 'exception.expiring';
@@ -23,8 +25,12 @@ export function expiringEvent(status: Pick<ComplianceStatus, 'service' | 'enviro
   return { type: 'exception.expiring', subject: `${status.service}/${status.environment}`, data: { releaseId: status.releaseId, exception: e.id, owner: e.owner, expires: e.expires, daysLeft: e.daysLeft } };
 }
 
-/** Sends one event (the single wiring point for notifications). */
-export async function emit(event: ComplianceEvent): Promise<void> {
+/** Sends one event; `n` tells repeated events of one type in one rescan apart (the idempotency id). An alert that cannot be sent is logged. */
+export async function emit(webhooks: readonly Webhook[] | undefined, event: ComplianceEvent, n = 0): Promise<void> {
   log.warn(`compliance event ${event.type}`, { subject: event.subject, ...event.data });
-  return Promise.resolve();
+  try {
+    await notify(webhooks, { ...event, n });
+  } catch (err) {
+    log.warn('the compliance alert was not sent', { type: event.type, error: String(err) });
+  }
 }

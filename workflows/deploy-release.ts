@@ -8,6 +8,7 @@ import { lockLeaseMs } from './decisions';
 import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
 import { registerLockHandlers, type LockHold } from './lock-holder';
 import { runRollout, type RolloutContext } from './rollout';
+import { notify, NOTIFICATIONS_PATCH } from './notify';
 
 // `airlock deploy` and `airlock rollback`: a known image through deploy -> analysis -> promote | rollback
 // (the pipeline's rollout, workflows/rollout.ts), and a previous release put back. No build, scan or
@@ -111,6 +112,15 @@ async function checkGate(input: DeployReleaseInput, evidence: boolean): Promise<
   const review = reviewBreakGlass(rule && { ...rule, members }, subject, breakGlass.signatures, Date.now());
   if (!review.ok) return refuse(`${review.reason} (policy ${base.policy.source})`);
   log.warn('BREAK-GLASS deploy: the gate is skipped', { service, environment, imageDigest, reason: breakGlass.reason, signers: review.signers });
+  const webhooks = base.policy.policy.notifications?.webhooks;
+  if (webhooks?.length && patched(NOTIFICATIONS_PATCH)) {
+    const data = { service, environment, releaseId, image, imageDigest, reason: breakGlass.reason, expiresAt: breakGlass.expiresAt, group: rule!.group, signers: review.signers, policyDigest: base.policy.digest };
+    try {
+      await notify(webhooks, { type: 'breakglass.used', subject: `${service}/${environment}`, data });
+    } catch (err) {
+      log.warn('the break-glass alert was not sent', { error: String(err) });
+    }
+  }
   if (evidence)
     await evidenceActivities.recordEvidence({
       releaseId,

@@ -11,6 +11,8 @@ import { rollout } from './rollout';
 import { upsertRiskLevel } from './search-attributes';
 import { createContext, finish, stage, type PipelineContext } from './state';
 import { rolloutSteps } from '../model/rollout';
+import { outcomeEvent } from '../model/pipeline-events';
+import { notify, NOTIFICATIONS_PATCH } from './notify';
 
 /**
  * Pipelines started from this patch on take only identifiers from their input: the rollout and canary
@@ -50,9 +52,22 @@ export async function deploymentPipeline(input: PipelineInput): Promise<Pipeline
   await CancellationScope.nonCancellable(async () => {
     await releaseLock(ctx);
     finish(ctx, outcome);
+    await notifyOutcome(ctx, outcome);
     await condition(allHandlersFinished);
   });
   return { pipelineId: ctx.pipelineId, releaseId: ctx.target.releaseId, outcome };
+}
+
+/** blocked, rolled back, expired: an alert to the webhooks of the protected policy (patch `notifications`). */
+async function notifyOutcome(ctx: PipelineContext, outcome: Outcome): Promise<void> {
+  const event = outcomeEvent(ctx.state, outcome);
+  if (!event || !ctx.webhooks?.length || !patched(NOTIFICATIONS_PATCH)) return;
+  try {
+    await notify(ctx.webhooks, { ...event, subject: ctx.pipelineId });
+  } catch (err) {
+    // the outcome stands; a delivery that could not even start is logged, not a reason to fail the pipeline
+    log.warn('the outcome alert was not sent', { type: event.type, error: String(err) });
+  }
 }
 
 async function run(ctx: PipelineContext): Promise<Outcome> {
@@ -66,6 +81,8 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   ctx.settings = rolloutSettings;
   ctx.authors = [...new Set([input.author, ...change.authors])];
   ctx.snapshot = snapshot;
+  // webhooks come only from the protected policy (read at its anchor), never from the change or its trigger
+  if (policy && 'digest' in policy && policy.policy.notifications?.webhooks.length) ctx.webhooks = policy.policy.notifications.webhooks;
   // what signed decisions bind: the judged range and the protected policy's digest (approval-rules.ts boundSubject)
   state.judged = { base: judgedBase ?? input.baseCommit, head: headCommit, policyDigest: snapshot.policyDigest };
   const risk = (state.risk = routeRisk(assessment, change, bootstrap));

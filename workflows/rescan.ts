@@ -20,10 +20,11 @@ export async function rescanRelease(target: RescanTarget): Promise<RescanResult>
   const policy = await environmentPolicy(target);
   const scan = await act.scanImage({ releaseId, image: target.image });
   const status: RescanResult = await act.assessCompliance({ target, scan, policy });
-  for (const e of status.expiring) await emit(expiringEvent(status, e));
+  const webhooks = policy.policy.notifications?.webhooks;
+  for (const [n, e] of status.expiring.entries()) await emit(webhooks, expiringEvent(status, e), n);
   const todo = violationActions(status.compliant, status.onViolation);
   if (todo.alert) {
-    await emit(nonCompliantEvent(status));
+    await emit(webhooks, nonCompliantEvent(status));
     status.action = 'alerted';
   }
   // enforced where the digest would move: `airlock deploy` asks findGateRecord, which reads this status (docs/compliance.md)

@@ -31,6 +31,7 @@ const rescanSchema = z.object({
 
 const usage = `usage: airlock compliance [--service <service>] [--env <env>] [--json]
        airlock compliance rescan <service> --env <env> [--json]
+       airlock compliance drift [--service <service>] [--env <env>] [--reconcile] [--json]   (drift: see its --help)
 
 Every running release (the release each environment's rescan schedule rescans: set when a pipeline
 promotes it): its digest, the last rescan and the age of the Trivy DB it used, open blocking findings,
@@ -47,6 +48,8 @@ export const complianceCommand: Command = {
   usage,
   async run(argv) {
     if (argv[0] === 'rescan') return rescan(parseCommandArgs('compliance rescan', argv, options, rescanSchema));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, like every command (index.ts)
+    if (argv[0] === 'drift') return (require('./compliance-drift') as typeof import('./compliance-drift')).complianceDriftCommand.run(argv.slice(1));
     const args = parseCommandArgs('compliance', argv, options, reportSchema);
     const entries = await withClient((client) => readCompliance(client, { ...(args.service ? { service: args.service } : {}), ...(args.env ? { environment: args.env } : {}) }));
     if (args.json) printJson({ compliant: complianceExitCode(entries) === 0, releases: entries });

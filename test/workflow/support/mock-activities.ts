@@ -13,6 +13,7 @@ import type { RescanTarget } from '../../../model/compliance';
 import type { LoadedPolicy } from '../../../model/policy';
 import { assessCompliance } from '../../../activities/compliance/assess';
 import type { RuntimeSecurityReport, SecuritySurface } from '../../../model/runtime-security';
+import type { DeliverEventInput } from '../../../activities/notify';
 import { snapshot as defaultSnapshot } from './fixtures';
 
 // Mocked activities (the real ones are other issues) that behave like the real contract: each side
@@ -62,6 +63,8 @@ export interface MockOptions {
   exceptions?: unknown[];
   /** vulnerability findings scanImage reports (default none) */
   scanFindings?: VulnerabilityFinding[];
+  /** `notifications:` of the protected policy (readAnchorPolicy, readBasePolicy); deliverEvent records what it is sent */
+  notifications?: unknown;
 }
 
 /** The environment of the mocked airlock.yaml: canary 10/50/100, one short analysis check, no load. */
@@ -149,7 +152,7 @@ export function mockActivities(o: MockOptions = {}) {
     }),
     readBasePolicy: wrap('readBasePolicy', (i) => ({
       snapshot: o.snapshot ?? defaultSnapshot(),
-      policy: { policy: policySchema.parse(o.policy ?? { risk: { thresholds: { medium: 40, high: 70 } } }), digest: 'sha256:' + 'ab'.repeat(32), source: `${i.path} at ${i.commit.slice(0, 12)}` },
+      policy: { policy: policySchema.parse({ ...((o.policy as object | undefined) ?? { risk: { thresholds: { medium: 40, high: 70 } } }), ...(o.notifications ? { notifications: o.notifications } : {}) }), digest: 'sha256:' + 'ab'.repeat(32), source: `${i.path} at ${i.commit.slice(0, 12)}` },
     })),
     resolveAnchor: wrap('resolveAnchor', (i) => {
       const commit = o.anchor === undefined ? ANCHOR_COMMIT : o.anchor;
@@ -165,7 +168,12 @@ export function mockActivities(o: MockOptions = {}) {
         ...(i.anchor ? { path: 'airlock.policy.yaml' } : {}),
         snapshot: { ...snapshot, source },
         policy: {
-          policy: policySchema.parse({ risk: { thresholds: { medium: 40, high: 70 } }, ...(o.compliance ? { compliance: o.compliance } : {}), ...(o.exceptions ? { exceptions: o.exceptions } : {}) }),
+          policy: policySchema.parse({
+            risk: { thresholds: { medium: 40, high: 70 } },
+            ...(o.compliance ? { compliance: o.compliance } : {}),
+            ...(o.exceptions ? { exceptions: o.exceptions } : {}),
+            ...(o.notifications ? { notifications: o.notifications } : {}),
+          }),
           digest: 'sha256:' + (i.anchor ? 'ab' : 'b0').repeat(32),
           source,
         },
@@ -250,12 +258,18 @@ export function mockActivities(o: MockOptions = {}) {
     record('assessCompliance', input);
     return { ...assessCompliance(input, new Date()), statusDigest: 'sha256:' + 'c5'.repeat(32) };
   };
+  // alerts (deliverNotification's activity): what each webhook was sent
+  const delivered: DeliverEventInput[] = [];
+  const deliverEvent = async (input: DeliverEventInput) => {
+    delivered.push(input);
+    return { status: 200, webhook: input.webhook.name, eventId: input.event.id };
+  };
   const names = (filter?: (c: Call) => boolean) => calls.filter(filter ?? (() => true)).map((c) => c.name);
   /** The stages' calls, without the evidence chain's (recordEvidence, verifyEvidence). */
   const stageNames = () => names((c) => c.name !== 'recordEvidence' && c.name !== 'verifyEvidence');
   /** The links recorded, in order (a scan records two). */
   const links = () => calls.filter((c) => c.name === 'recordEvidence').map((c) => c.input.link as string);
   const steps = () => calls.filter((c) => c.name === 'shiftTraffic' || c.name === 'analyze').map((c) => `${c.name}(${(c.input.weight ?? c.input.step) as number})`);
-  return { activities: { ...activities, findGateRecord, restoreRelease, scheduleRescan, assessCompliance: assess }, calls, effects, names, stageNames, links, steps, schedules };
+  return { activities: { ...activities, findGateRecord, restoreRelease, scheduleRescan, assessCompliance: assess, deliverEvent }, calls, effects, names, stageNames, links, steps, schedules, delivered };
 }
 export type Mocks = ReturnType<typeof mockActivities>;
