@@ -56,10 +56,26 @@ test('a clean rescan: compliant, nothing else happens', async () => {
   expect(mocks.names()).toEqual(['readAnchorPolicy', 'scanImage', 'assessCompliance']);
 });
 
-test('a new blocking finding: non-compliant, alert (onViolation: alert)', async () => {
-  const { result, mocks } = await rescan('alert', { scanFindings: [CVE] });
+const notifications = { webhooks: [{ name: 'sec', url: 'http://127.0.0.1:1/sec', events: ['release.noncompliant', 'exception.expiring'] }] };
+
+/** Polls until `n` deliveries were made (the delivery children run after the rescan may have finished). */
+async function delivered(mocks: ReturnType<typeof mockActivities>, n: number) {
+  const deadline = Date.now() + 20_000;
+  while (mocks.delivered.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 300)); // and no more than n
+  return mocks.delivered.map((d) => ({ webhook: d.webhook.name, type: d.event.type, subject: d.event.subject, data: d.event.data }));
+}
+
+test('a new blocking finding: non-compliant, release.noncompliant sent to the policy webhook (onViolation: alert)', async () => {
+  const mocks = mockActivities({ scanFindings: [CVE], notifications });
+  const result = await withWorker(h, mocks, 'alert', async (taskQueue) => {
+    const r = await h.env.client.workflow.execute(rescanRelease, { taskQueue, workflowId: 'airlock-rescan/alert/prod-test', args: [target('alert')] });
+    expect(await delivered(mocks, 1)).toEqual([
+      { webhook: 'sec', type: 'release.noncompliant', subject: 'alert/prod', data: expect.objectContaining({ releaseId: target('alert').releaseId, image: target('alert').image, findings: [expect.stringContaining('CVE-2026-4242')] }) },
+    ]);
+    return r;
+  });
   expect(result).toMatchObject({ compliant: false, onViolation: 'alert', action: 'alerted' });
-  expect(result.findings.join('\n')).toContain('CVE-2026-4242');
   expect(mocks.names()).not.toContain('restoreRelease');
 });
 
@@ -79,7 +95,12 @@ test('a new blocking finding with onViolation rollback: the release before is pu
 test('a finding covered by an exception that expires within 7 days: compliant, and the exception is reported', async () => {
   const soon = new Date(Date.now() + 2 * 86_400_000 + 3_600_000).toISOString();
   const exceptions = [{ id: CVE.id, owner: 'sec@example.com', reason: 'no fixed package yet', expires: soon }];
-  const { result } = await rescan('expiring', { scanFindings: [CVE], exceptions });
+  const mocks = mockActivities({ scanFindings: [CVE], exceptions, notifications });
+  const result = await withWorker(h, mocks, 'expiring', async (taskQueue) => {
+    const r = await h.env.client.workflow.execute(rescanRelease, { taskQueue, workflowId: 'airlock-rescan/expiring/prod-test', args: [target('expiring')] });
+    expect(await delivered(mocks, 1)).toEqual([{ webhook: 'sec', type: 'exception.expiring', subject: 'expiring/prod', data: expect.objectContaining({ exception: CVE.id, owner: 'sec@example.com', daysLeft: 2 }) }]);
+    return r;
+  });
   expect(result).toMatchObject({ compliant: true, expiring: [{ id: CVE.id, owner: 'sec@example.com', daysLeft: 2 }] });
 });
 
