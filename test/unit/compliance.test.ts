@@ -45,11 +45,12 @@ const target: RescanTarget = {
 const CVE = { id: 'CVE-2026-0001', pkg: 'zlib', installed: '1.0', severity: 'CRITICAL' as const, target: 'debian' };
 
 describe('compliance: in the policy', () => {
-  it('defaults to a daily rescan that alerts', () => {
-    expect(policySchema.parse({}).compliance).toEqual({ rescanEvery: '24h', onViolation: 'alert' });
+  it('defaults to a daily rescan that alerts (next to the drift check: one section)', () => {
+    expect(policySchema.parse({}).compliance).toEqual({ rescanEvery: '24h', onViolation: 'alert', driftEvery: '1h', onDrift: 'alert' });
+    expect(policySchema.parse({ compliance: { rescanEvery: '1h', onDrift: 'reconcile' } }).compliance).toEqual({ rescanEvery: '1h', onViolation: 'alert', driftEvery: '1h', onDrift: 'reconcile' });
   });
   it('takes 10s..30d and the three actions, nothing else', () => {
-    expect(policySchema.parse({ compliance: { rescanEvery: '10s', onViolation: 'rollback' } }).compliance).toEqual({ rescanEvery: '10s', onViolation: 'rollback' });
+    expect(policySchema.parse({ compliance: { rescanEvery: '10s', onViolation: 'rollback' } }).compliance).toMatchObject({ rescanEvery: '10s', onViolation: 'rollback' });
     expect(policySchema.safeParse({ compliance: { rescanEvery: '5s' } }).success).toBe(false);
     expect(policySchema.safeParse({ compliance: { rescanEvery: '31d' } }).success).toBe(false);
     expect(policySchema.safeParse({ compliance: { rescanEvery: 'daily' } }).success).toBe(false);
