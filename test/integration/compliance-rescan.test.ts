@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -12,7 +12,7 @@ import { upsertRescanSchedule } from '../../activities/compliance/schedule';
 import { lineLogger } from '../../activities/shared';
 import { trivyCacheDir } from '../../activities/scan/trivy-db';
 import type { AirlockConfig } from '../../infra/config';
-import { resolveTool } from '../../infra/local/tools';
+import { projectRoot, resolveTool } from '../../infra/local/tools';
 import { connectClient } from '../../infra/temporal/connection';
 import { pinned } from '../../model/build';
 import { rescanScheduleId, type ComplianceEntry, type RescanTarget } from '../../model/compliance';
@@ -22,8 +22,9 @@ import { runMain } from '../support/cli-main';
 import { commitChange, fixtureRepo, requireScanComponents, testConfig, uniqueService, useBuildComponents } from '../support/fixture-repo';
 
 // Scheduled rescans on the real stack (docs/compliance.md): a real Temporal Schedule every 10 s, real Trivy,
-// real registry. The release is scanned clean with a DB that does not know GHSA-xvch-5gv4-984h yet; then the
-// worker's DB is replaced by one that does (the fixture DB: minimist 1.2.5 is in the image), and the next
+// real registry. The release is scanned clean with a DB in which GHSA-xvch-5gv4-984h does not concern
+// minimist yet; then the worker's DB is replaced by one where it does (the fixture DB: minimist 1.2.5 is in
+// the image), and the next
 // scheduled rescan makes the release non-compliant; `airlock compliance` exits 3 and names the finding.
 
 const base = testConfig();
@@ -41,14 +42,23 @@ let target: RescanTarget;
 
 useBuildComponents(base, docker);
 
-/** A Trivy DB built by trivy-db from no advisories at all: what the DB looked like before the advisory was published. */
-function buildEmptyDb(out: string): void {
+/**
+ * The DB as it was before the advisory was published: trivy-db's own build (as scripts/build-trivy-fixture-db.sh
+ * does) over the fixture advisories, with the one for minimist moved to a package the image does not have
+ * (trivy-db refuses to build from no advisory at all).
+ */
+function buildDbBeforeAdvisory(out: string): void {
   const src = mkdtempSync(join(tmpdir(), 'airlock-trivy-src-'));
-  mkdirSync(join(src, 'ghsa', 'advisories', 'github-reviewed'), { recursive: true });
   mkdirSync(join(src, 'cocoapods-specs', 'Specs'), { recursive: true });
+  cpSync(join(projectRoot(), 'test', 'fixtures', 'trivy-db', 'ghsa'), join(src, 'ghsa'), { recursive: true });
+  const advisory = join(src, 'ghsa', 'advisories', 'github-reviewed', '2022', '03', 'GHSA-xvch-5gv4-984h', 'GHSA-xvch-5gv4-984h.json');
+  const doc = JSON.parse(readFileSync(advisory, 'utf8')) as { affected: { package: { name: string } }[] };
+  for (const a of doc.affected) a.package.name = 'airlock-decoy-package';
+  writeFileSync(advisory, JSON.stringify(doc));
   const r = spawnSync(resolveTool(base, 'trivy-db'), ['build', '--cache-dir', src, '--output-dir', out, '--update-interval', '8760h', '--only-update', 'ghsa'], {
     encoding: 'utf8',
     timeout: 120_000,
+    // trivy-db's GHSA source asks `go list std` for the standard library's packages
     env: { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` },
   });
   rmSync(src, { recursive: true, force: true });
@@ -68,7 +78,7 @@ async function waitForEntry(until: (e: ComplianceEntry) => boolean, what: string
 
 beforeAll(async () => {
   requireScanComponents(base); // the standard fixture DB, with the advisory
-  buildEmptyDb(join(trivyCacheDir(config), 'db'));
+  buildDbBeforeAdvisory(join(trivyCacheDir(config), 'db'));
   const f = fixtureRepo('vulnerable-package', { service });
   const commit = commitChange(f, 'airlock.policy.yaml', 'compliance:\n  rescanEvery: 10s\n  onViolation: alert\n', 'policy: rescan every 10 s');
   const built = await buildImage({ docker, registry: config.registry, log }, { repo: f.repo, serviceDir: f.serviceDir, commit });
