@@ -23,7 +23,7 @@ const reportSchema = z.object({
 });
 
 const rescanSchema = z.object({
-  service: z.undefined({ error: 'give the service as the argument: rescan <service> --env <env>' }),
+  service: z.undefined({ error: 'give the service as the argument: rescan <service> --env <env>' }).optional(),
   env: z.string({ message: 'is required' }).regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lowercase slug'),
   json: z.boolean(),
   positionals: z.tuple([z.literal('rescan'), slug], { error: 'expects: rescan <service> --env <env>' }),
