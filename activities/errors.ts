@@ -47,8 +47,20 @@ export class AnchorError extends AirlockError {
 export class LeaseLostError extends AirlockError {
   readonly retryable = false;
 }
+/** A webhook answered 4xx (not 408/429): the same request is refused again (wrong URL, auth, payload). */
+export class WebhookRejectedError extends AirlockError {
+  readonly retryable = false;
+}
+/** The policy names a webhook secret variable the worker does not have: airlock refuses to send unsigned. */
+export class WebhookSecretMissingError extends AirlockError {
+  readonly retryable = false;
+}
 
 // Retryable: the component may come back.
+/** A webhook receiver down, unreachable, slow, or answering 5xx/408/429: delivery retries with backoff. */
+export class WebhookUnavailableError extends AirlockError {
+  readonly retryable = true;
+}
 export class DockerUnavailableError extends AirlockError {
   readonly retryable = true;
 }

@@ -1,5 +1,8 @@
 import { dockerClient } from '../infra/local/probes';
 import type { AirlockConfig } from '../infra/config';
+import { createDriftActivities } from './drift';
+import { createScheduleActivities } from './drift/schedule';
+import { createNotifyActivities } from './notify';
 import { createPipelineActivities } from './pipeline';
 
 /**
@@ -7,5 +10,12 @@ import { createPipelineActivities } from './pipeline';
  * from each stage folder, adapted to the workflow's contract in ./pipeline.ts.
  */
 export function createActivities(config: AirlockConfig) {
-  return createPipelineActivities({ config, docker: dockerClient(config) });
+  // webhook secrets are read by the NAME the protected policy gives, from the worker's environment, at send time
+  const docker = dockerClient(config);
+  return {
+    ...createPipelineActivities({ config, docker }),
+    ...createNotifyActivities({ env: process.env }),
+    ...createDriftActivities({ config, docker }),
+    ...createScheduleActivities(),
+  };
 }

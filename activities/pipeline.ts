@@ -5,6 +5,7 @@ import type { ChangeAnalysis } from '../model/change';
 import { EMPTY_TREE } from '../model/names';
 import type { AirlockConfig } from '../infra/config';
 import { createBuildActivities } from './build';
+import { createComplianceActivities } from './compliance';
 import { createChangeActivities } from './change';
 import { createDeployActivities } from './deploy';
 import { pathInRepo, readAtCommit, serviceSettingsAtCommit, workerRepo } from './shared';
@@ -137,5 +138,13 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     ...beforeReadOnce,
   } satisfies PipelineActivities;
 
-  return { ...activities, restoreRelease: deploy.restoreRelease, describeEnvironment: deploy.describeEnvironment, findGateRecord: deploy.findGateRecord };
+  // scheduled rescans of the running release (docs/compliance.md): the worker's own Temporal client and task queue
+  const compliance = createComplianceActivities({ evidenceDir: evidence });
+  return {
+    ...activities,
+    ...compliance,
+    restoreRelease: deploy.restoreRelease,
+    describeEnvironment: deploy.describeEnvironment,
+    findGateRecord: deploy.findGateRecord,
+  };
 }

@@ -20,6 +20,11 @@ export interface GateRecord {
   anchor?: { pipelineId: string; repo: string; commit: string; path: string };
   /** Other runs that used the asking workflow id before. */
   priorRuns: number;
+  /**
+   * Set when a rescan of the service found this digest non-compliant in an environment whose policy says
+   * `compliance.onViolation: block-promotion` (docs/compliance.md): why the image may not be deployed.
+   */
+  nonCompliant?: string;
 }
 
 /** How a deploy got past the gate; recorded in its outcome (and so its history). */

@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { DEFAULT_COMPLIANCE } from './compliance';
+import { rescanPolicyShape } from './compliance-policy';
 import type { RiskLevel } from './risk';
+import { notificationsSchema } from './notifications-schema';
+import { driftPolicyShape } from './drift-policy';
 
 /**
  * `airlock.policy.yaml`: policy as code, kept in the service repo, its sha256 recorded with every verdict.
@@ -236,6 +240,16 @@ export const policySchema = z
       .object({ trustedKeys: z.array(z.string().regex(/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/, 'must be a PEM public key (SPKI)')).default([]) })
       .strict()
       .default({ trustedKeys: [] }),
+    /** Alerts: CloudEvents / Slack webhooks and the events each wants (model/notifications.ts, docs in README). */
+    notifications: notificationsSchema.optional(),
+    /**
+     * Continuous compliance after deploy (issue 16): scheduled rescans (model/compliance-policy.ts,
+     * docs/compliance.md) and the drift check (model/drift-policy.ts), side by side.
+     */
+    compliance: z
+      .object({ ...rescanPolicyShape, ...driftPolicyShape })
+      .strict()
+      .default({ ...DEFAULT_COMPLIANCE, driftEvery: '1h', onDrift: 'alert' }),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -1,4 +1,5 @@
 import { createActivities } from '../activities';
+import { ensureDriftSchedules } from './drift-schedules';
 import { scanWorkRoot, sweepScanWork } from '../activities/scan';
 import { loadConfig } from '../infra/config';
 import { createAirlockWorker, installRuntime } from './worker';
@@ -14,6 +15,8 @@ export async function runWorker(env: Record<string, string | undefined> = proces
   // unredacted Trivy reports a crashed worker left behind (activities/scan/scan-work.ts)
   await sweepScanWork(scanWorkRoot(config.dirs));
   const worker = await createAirlockWorker(config, workflowSource(), createActivities(config));
+  // every deployed environment gets its drift schedule (default interval; the first check applies the policy's)
+  await ensureDriftSchedules(config).catch((err: unknown) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'drift schedules not ensured', error: String(err) })}\n`));
   await worker.run();
 }
 

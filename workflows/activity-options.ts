@@ -1,4 +1,5 @@
 import { proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import type { ComplianceActivities } from '../activities/compliance';
 import type { DeployActivities } from '../activities/deploy';
 import type * as errors from '../activities/errors';
 import type { PipelineActivities } from '../model/activities';
@@ -103,3 +104,11 @@ export function canaryAnalysisActivity(settings: CanaryAnalysisSettings): Pipeli
     retry: retry(3),
   }).analyze;
 }
+
+/** Scheduled rescans (docs/compliance.md): the schedule written at promotion, the decision of a rescan. */
+export const complianceActivities = {
+  scheduleRescan: proxyActivities<ComplianceActivities>({ startToCloseTimeout: '1m', retry: retry(5) }).scheduleRescan,
+  assessCompliance: proxyActivities<ComplianceActivities>({ startToCloseTimeout: '1m', retry: retry(5) }).assessCompliance,
+  readAnchorPolicy: quick.readAnchorPolicy,
+  scanImage: scan.scanImage,
+};

@@ -1,4 +1,4 @@
-import { condition, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, log, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   boundSubject,
   findApprover,
@@ -11,6 +11,8 @@ import {
   type Decision,
 } from '../model/approval-rules';
 import { WORKFLOW_FAILURE } from '../model/failures';
+import { approvalRequestedData } from '../model/pipeline-events';
+import { notify, NOTIFICATIONS_PATCH } from './notify';
 import type { Outcome } from '../model/pipeline';
 import type { PolicySnapshot } from '../model/policy-snapshot';
 import type { RiskLevel } from '../model/risk';
@@ -139,6 +141,13 @@ export async function approvalGate(
   const timeoutMs = g.snapshot.approvalTimeoutMs;
   state.approval.deadline = new Date(Date.now() + timeoutMs).toISOString();
   gate.open = true;
+  if (ctx.webhooks?.length && patched(NOTIFICATIONS_PATCH)) {
+    try {
+      await notify(ctx.webhooks, { type: 'approval.requested', subject: ctx.pipelineId, data: approvalRequestedData(state, g.snapshot, rule, ctx.authors) });
+    } catch (err) {
+      log.warn('the approval request alert was not sent', { error: String(err) });
+    }
+  }
   const rejected = () => gate.decisions.find((d) => d.decision === 'reject');
   await condition(
     () => !!ctx.abort || !!rejected() || tally(rule, gate.decisions).satisfied || !!ctx.lock.supersededBy,

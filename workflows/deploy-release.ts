@@ -8,6 +8,7 @@ import { lockLeaseMs } from './decisions';
 import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
 import { registerLockHandlers, type LockHold } from './lock-holder';
 import { runRollout, type RolloutContext } from './rollout';
+import { notify, NOTIFICATIONS_PATCH } from './notify';
 
 // `airlock deploy` and `airlock rollback`: a known image through deploy -> analysis -> promote | rollback
 // (the pipeline's rollout, workflows/rollout.ts), and a previous release put back. No build, scan or
@@ -51,6 +52,9 @@ export const rollbackWorkflowId = (service: string, environment: string, to?: st
  */
 export const DEPLOY_EVIDENCE_PATCH = 'deploy-release-evidence';
 
+/** Deploys started from this patch on refuse an image a rescan found non-compliant under `onViolation: block-promotion` (docs/compliance.md). */
+export const COMPLIANCE_BLOCK_PATCH = 'compliance-block';
+
 /** Deploys `image` as `releaseId`: canary steps or blue-green with analysis, then promote; any failure rolls back. */
 export async function deployRelease(input: DeployReleaseInput): Promise<DeployReleaseOutcome> {
   const { target, releaseId } = input;
@@ -86,6 +90,8 @@ async function checkGate(input: DeployReleaseInput, evidence: boolean): Promise<
   const imageDigest = digestOfImage(image);
   const { workflowId, runId } = workflowInfo();
   const record = await releaseActivities.findGateRecord({ service, environment, imageDigest, workflowId, runId });
+  // a rescan found the image non-compliant where the policy says block-promotion (patch `compliance-block`; break-glass stays the way past it)
+  if (!breakGlass && record.nonCompliant && patched(COMPLIANCE_BLOCK_PATCH)) return { cause: { type: 'GateNotPassedError', message: `${record.nonCompliant}: it is not deployed anywhere until a fixed release passes the gate` } };
   if (!breakGlass && evidence) return admitByEvidence(input, record.anchor);
   if (!breakGlass) {
     if (record.passed) return { kind: 'gate-passed', pipelineId: record.passed.pipelineId };
@@ -106,6 +112,15 @@ async function checkGate(input: DeployReleaseInput, evidence: boolean): Promise<
   const review = reviewBreakGlass(rule && { ...rule, members }, subject, breakGlass.signatures, Date.now());
   if (!review.ok) return refuse(`${review.reason} (policy ${base.policy.source})`);
   log.warn('BREAK-GLASS deploy: the gate is skipped', { service, environment, imageDigest, reason: breakGlass.reason, signers: review.signers });
+  const webhooks = base.policy.policy.notifications?.webhooks;
+  if (webhooks?.length && patched(NOTIFICATIONS_PATCH)) {
+    const data = { service, environment, releaseId, image, imageDigest, reason: breakGlass.reason, expiresAt: breakGlass.expiresAt, group: rule!.group, signers: review.signers, policyDigest: base.policy.digest };
+    try {
+      await notify(webhooks, { type: 'breakglass.used', subject: `${service}/${environment}`, data });
+    } catch (err) {
+      log.warn('the break-glass alert was not sent', { error: String(err) });
+    }
+  }
   if (evidence)
     await evidenceActivities.recordEvidence({
       releaseId,

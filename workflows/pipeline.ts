@@ -6,10 +6,13 @@ import { approvalGate, registerApprovalHandlers, unboundOutcome } from './approv
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, releaseLock } from './lock-client';
 import { causeOf, findingsSummary, lockLeaseMs, policySummary, rolloutSettingsFor, routeRisk } from './decisions';
+import { scheduleRescanOf } from './rescan';
 import { rollout } from './rollout';
 import { upsertRiskLevel } from './search-attributes';
 import { createContext, finish, stage, type PipelineContext } from './state';
 import { rolloutSteps } from '../model/rollout';
+import { outcomeEvent } from '../model/pipeline-events';
+import { notify, NOTIFICATIONS_PATCH } from './notify';
 
 /**
  * Pipelines started from this patch on take only identifiers from their input: the rollout and canary
@@ -24,6 +27,12 @@ export const INPUT_IDENTIFIERS_PATCH = 'input-identifiers';
  * deploy admits the image only when the chain verifies for the environment (docs/evidence.md).
  */
 export const EVIDENCE_PATCH = 'evidence-chain';
+
+/**
+ * Pipelines started from this patch on, once promoted, point the environment's rescan schedule
+ * (`airlock-rescan/<service>/<env>`, Temporal Schedule) at the release they promoted (docs/compliance.md).
+ */
+export const COMPLIANCE_PATCH = 'compliance-schedule';
 
 /**
  * One change from trigger to promoted or rolled back. Workflow id `airlock/<service>/<env>/<headCommit>`
@@ -43,9 +52,22 @@ export async function deploymentPipeline(input: PipelineInput): Promise<Pipeline
   await CancellationScope.nonCancellable(async () => {
     await releaseLock(ctx);
     finish(ctx, outcome);
+    await notifyOutcome(ctx, outcome);
     await condition(allHandlersFinished);
   });
   return { pipelineId: ctx.pipelineId, releaseId: ctx.target.releaseId, outcome };
+}
+
+/** blocked, rolled back, expired: an alert to the webhooks of the protected policy (patch `notifications`). */
+async function notifyOutcome(ctx: PipelineContext, outcome: Outcome): Promise<void> {
+  const event = outcomeEvent(ctx.state, outcome);
+  if (!event || !ctx.webhooks?.length || !patched(NOTIFICATIONS_PATCH)) return;
+  try {
+    await notify(ctx.webhooks, { ...event, subject: ctx.pipelineId });
+  } catch (err) {
+    // the outcome stands; a delivery that could not even start is logged, not a reason to fail the pipeline
+    log.warn('the outcome alert was not sent', { type: event.type, error: String(err) });
+  }
 }
 
 async function run(ctx: PipelineContext): Promise<Outcome> {
@@ -59,6 +81,8 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   ctx.settings = rolloutSettings;
   ctx.authors = [...new Set([input.author, ...change.authors])];
   ctx.snapshot = snapshot;
+  // webhooks come only from the protected policy (read at its anchor), never from the change or its trigger
+  if (policy && 'digest' in policy && policy.policy.notifications?.webhooks.length) ctx.webhooks = policy.policy.notifications.webhooks;
   // what signed decisions bind: the judged range and the protected policy's digest (approval-rules.ts boundSubject)
   state.judged = { base: judgedBase ?? input.baseCommit, head: headCommit, policyDigest: snapshot.policyDigest };
   const risk = (state.risk = routeRisk(assessment, change, bootstrap));
@@ -124,5 +148,14 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
       log.warn('the rollout record was not added to the evidence chain', { error: String(err) });
     }
   }
+  if (outcome.kind === 'promoted' && patched(COMPLIANCE_PATCH))
+    await scheduleRescanOf({
+      service: input.service,
+      environment: input.environment,
+      releaseId: outcome.releaseId,
+      image: outcome.image,
+      source: { repo, commit: headCommit, serviceDir },
+      pipelineId: ctx.pipelineId,
+    });
   return outcome;
 }

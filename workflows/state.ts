@@ -4,6 +4,7 @@ import type { LeaseToken } from '../model/deploy';
 import type { ApprovalRecord } from '../model/approval-rules';
 import { releaseId } from '../model/names';
 import type { Outcome, PipelineInput, PipelineState, Stage } from '../model/pipeline';
+import type { Webhook } from '../model/notifications';
 import type { LevelRule, PolicySnapshot } from '../model/policy-snapshot';
 import type { RiskLevel } from '../model/risk';
 import { DEFAULT_ROLLOUT_SETTINGS, type RolloutAndAnalysis } from './decisions';
@@ -38,6 +39,8 @@ export interface PipelineContext {
   abort?: AbortRequest;
   /** the protected policy, once the change analysis read it (who may abort before the gate opens) */
   snapshot?: PolicySnapshot;
+  /** the protected policy's webhooks (its `notifications:`), once the change analysis read it */
+  webhooks?: Webhook[];
   gate?: GateInfo;
   promoteBy?: ApprovalRecord;
   /** a candidate exists: failures from here on roll back */

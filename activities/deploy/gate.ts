@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { GateRecord, GateRecordInput } from '../../model/deploy-gate';
 import { isSlug } from '../../model/names';
 import { parseWith } from '../../model/parse';
+import { blockedPromotion } from '../compliance/status';
 import type { PipelineInput, PipelineResult } from '../../model/pipeline';
 
 const slug = z.string().refine(isSlug, 'must be a lowercase slug');
@@ -61,6 +62,9 @@ export function findGateRecord(clientOf: () => Client = () => Context.current().
       if (record.passed && record.anchor) break;
     }
     for await (const wf of client.workflow.list({ query: `WorkflowId = '${input.workflowId.replace(/'/g, '')}'` })) if (wf.runId !== input.runId) record.priorRuns += 1;
+    // compliance.onViolation: block-promotion (docs/compliance.md): read from the service's rescan schedules
+    const nonCompliant = await blockedPromotion(client, input.service, input.imageDigest);
+    if (nonCompliant) record.nonCompliant = nonCompliant;
     return record;
   };
 }

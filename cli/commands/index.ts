@@ -25,6 +25,7 @@ export const commands: { name: string; load: () => Command }[] = [
   { name: 'probe', load: () => require('./probe').probeCommand },
   { name: 'evidence', load: () => require('./verify').evidenceCommand },
   { name: 'policy', load: () => require('./policy').policyCommand },
+  { name: 'compliance', load: () => require('./compliance').complianceCommand },
   { name: 'demo', load: () => require('./demo').demoCommand },
   { name: 'dev', load: () => require('./dev').devCommand },
   { name: 'worker', load: () => require('./worker').workerCommand },

@@ -39,8 +39,11 @@ export interface StackProgress {
 }
 
 export interface StackDriver {
-  /** `pulumi up` with the spec; returns the program's outputs. */
-  up(spec: StackSpec, progress?: StackProgress): Promise<StackOutputs & { durationMs: number; changes: Record<string, number> }>;
+  /**
+   * `pulumi up` with the spec; returns the program's outputs. `replace`: URNs of resources to replace even
+   * though their inputs did not change (drift reconciliation: a container stopped or removed by hand).
+   */
+  up(spec: StackSpec, progress?: StackProgress, options?: { replace?: string[] }): Promise<StackOutputs & { durationMs: number; changes: Record<string, number> }>;
   /** The last outputs of the stack, or null when it does not exist or never ran. */
   outputs(service: string, environment: string): Promise<StackOutputs | null>;
   /** Destroys every resource of the stack and removes the stack. */
@@ -128,7 +131,7 @@ export function createStackDriver(config: DriverConfig): StackDriver {
   }
 
   return {
-    async up(spec, progress) {
+    async up(spec, progress, options) {
       const started = Date.now();
       const dir = backendDir(config.pulumi.backendUrl);
       const program = createReleaseProgram(spec);
@@ -140,6 +143,7 @@ export function createStackDriver(config: DriverConfig): StackDriver {
           color: 'never' as const,
           onOutput: progress?.onOutput,
           suppressProgress: true,
+          ...(options?.replace?.length ? { replace: options.replace } : {}),
           onEvent: (e: EngineEvent) => {
             if (e.summaryEvent) changes = e.summaryEvent.resourceChanges as Record<string, number>;
           },

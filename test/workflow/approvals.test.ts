@@ -12,6 +12,8 @@ useHarness((x) => (h = x));
 const PRE_DEPLOY = ['resolveAnchor', 'readAnchorPolicy', 'readManifest', 'assessChange', 'buildImage', 'scanImage', 'evaluatePolicy'];
 // Freeze windows and exception expiry are re-checked before the deploy and each traffic increase (patch recheck-windows).
 const ROLLOUT = ['recheckWindows', 'deployCandidate', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'promote'];
+// Once promoted, the environment's rescan schedule points at the release (patch compliance-schedule), with its policy.
+const SCHEDULE = ['readAnchorPolicy', 'scheduleRescan'];
 const sorted = (names: string[]) => [...names].sort();
 
 test('low risk is approved automatically, with its reasons, and promoted', async () => {
@@ -19,7 +21,7 @@ test('low risk is approved automatically, with its reasons, and promoted', async
   expect(run.results[0]!.outcome).toMatchObject({ kind: 'promoted' });
   expect(run.mocks.names()[0]).toBe('resolveAnchor');
   expect(sorted(run.mocks.names().slice(1, 3))).toEqual(sorted(PRE_DEPLOY.slice(1, 3))); // read in parallel
-  expect(run.mocks.stageNames().slice(3)).toEqual([...PRE_DEPLOY.slice(3), ...ROLLOUT]);
+  expect(run.mocks.stageNames().slice(3)).toEqual([...PRE_DEPLOY.slice(3), ...ROLLOUT, ...SCHEDULE]);
   expect(run.mocks.names()).not.toContain('rollback');
   // the evidence chain (patch evidence-chain): each link as its stage ends, verified right before the deploy
   expect(run.mocks.links()).toEqual(['build', 'scan', 'policy', 'approvals', 'rollout']);

@@ -8,7 +8,12 @@ import type { PolicySnapshot } from '../../../model/policy-snapshot';
 import { policySchema } from '../../../model/policy';
 import type { RiskAssessment, RiskLevel } from '../../../model/risk';
 import type { WindowsRecheck } from '../../../model/policy-verdict';
+import type { ScanSummary, VulnerabilityFinding } from '../../../model/scan';
+import type { RescanTarget } from '../../../model/compliance';
+import type { LoadedPolicy } from '../../../model/policy';
+import { assessCompliance } from '../../../activities/compliance/assess';
 import type { RuntimeSecurityReport, SecuritySurface } from '../../../model/runtime-security';
+import type { DeliverEventInput } from '../../../activities/notify';
 import { snapshot as defaultSnapshot } from './fixtures';
 
 // Mocked activities (the real ones are other issues) that behave like the real contract: each side
@@ -52,6 +57,14 @@ export interface MockOptions {
   runtimeFindings?: RuntimeSecurityReport['findings'];
   /** runs inside the activity after its effect, before it answers (e.g. block until the worker is killed) */
   during?: Partial<Record<PipelineActivityName, (input: Record<string, unknown>, attempt: number) => Promise<void>>>;
+  /** `compliance:` of the policy readAnchorPolicy answers (scheduled rescans) */
+  compliance?: Record<string, unknown>;
+  /** exceptions of the policy readAnchorPolicy answers */
+  exceptions?: unknown[];
+  /** vulnerability findings scanImage reports (default none) */
+  scanFindings?: VulnerabilityFinding[];
+  /** `notifications:` of the protected policy (readAnchorPolicy, readBasePolicy); deliverEvent records what it is sent */
+  notifications?: unknown;
 }
 
 /** The environment of the mocked airlock.yaml: canary 10/50/100, one short analysis check, no load. */
@@ -139,7 +152,7 @@ export function mockActivities(o: MockOptions = {}) {
     }),
     readBasePolicy: wrap('readBasePolicy', (i) => ({
       snapshot: o.snapshot ?? defaultSnapshot(),
-      policy: { policy: policySchema.parse(o.policy ?? { risk: { thresholds: { medium: 40, high: 70 } } }), digest: 'sha256:' + 'ab'.repeat(32), source: `${i.path} at ${i.commit.slice(0, 12)}` },
+      policy: { policy: policySchema.parse({ ...((o.policy as object | undefined) ?? { risk: { thresholds: { medium: 40, high: 70 } } }), ...(o.notifications ? { notifications: o.notifications } : {}) }), digest: 'sha256:' + 'ab'.repeat(32), source: `${i.path} at ${i.commit.slice(0, 12)}` },
     })),
     resolveAnchor: wrap('resolveAnchor', (i) => {
       const commit = o.anchor === undefined ? ANCHOR_COMMIT : o.anchor;
@@ -154,7 +167,16 @@ export function mockActivities(o: MockOptions = {}) {
         branch: 'main',
         ...(i.anchor ? { path: 'airlock.policy.yaml' } : {}),
         snapshot: { ...snapshot, source },
-        policy: { policy: policySchema.parse({ risk: { thresholds: { medium: 40, high: 70 } } }), digest: 'sha256:' + (i.anchor ? 'ab' : 'b0').repeat(32), source },
+        policy: {
+          policy: policySchema.parse({
+            risk: { thresholds: { medium: 40, high: 70 } },
+            ...(o.compliance ? { compliance: o.compliance } : {}),
+            ...(o.exceptions ? { exceptions: o.exceptions } : {}),
+            ...(o.notifications ? { notifications: o.notifications } : {}),
+          }),
+          digest: 'sha256:' + (i.anchor ? 'ab' : 'b0').repeat(32),
+          source,
+        },
       };
     }),
     readManifest: wrap('readManifest', (i) => ({
@@ -167,8 +189,9 @@ export function mockActivities(o: MockOptions = {}) {
       effect(`build:${i.releaseId}`, () => ({ image: `127.0.0.1:5000/${i.service}:${i.releaseId}`, digest: digestOf(i.releaseId), releaseId: i.releaseId, sizeBytes: 1, durationMs: 1, reused: false })),
     ),
     scanImage: wrap('scanImage', (i) => ({
-      image: i.image, vulnerabilities: { counts: { CRITICAL: 0, HIGH: 0, MEDIUM: 1, LOW: 2, UNKNOWN: 0 }, findings: [] }, secrets: [], misconfigurations: [], licenses: [],
+      image: i.image, vulnerabilities: { counts: { CRITICAL: o.scanFindings?.length ?? 0, HIGH: 0, MEDIUM: 1, LOW: 2, UNKNOWN: 0 }, findings: o.scanFindings ?? [] }, secrets: [], misconfigurations: [], licenses: [],
       reportDigest: 'sha256:' + 'e1'.repeat(32), sbomDigest: 'sha256:' + 'e2'.repeat(32), trivyVersion: '0.74.0', dbMode: 'fixture',
+      imageUser: { user: 'app', uid: 10001, configDigest: 'sha256:' + 'e3'.repeat(32) },
     })),
     evaluatePolicy: wrap('evaluatePolicy', () => ({
       allowed: o.policyAllowed ?? true,
@@ -220,12 +243,33 @@ export function mockActivities(o: MockOptions = {}) {
     const releaseId = input.toReleaseId ?? `${input.service}-${input.environment}-previous`;
     return { stable: { releaseId, image: `127.0.0.1:5000/${input.service}@${digestOf(releaseId)}`, containers: [`${releaseId}-1`] }, removed: [], reused: false };
   };
+  // scheduled rescans (docs/compliance.md): the schedule is remembered per environment, the decision is the real one
+  const schedules = new Map<string, RescanTarget>();
+  const record = (name: string, input: unknown) =>
+    calls.push({ name: name as PipelineActivityName, input: input as Record<string, unknown>, attempt: Context.current().info.attempt });
+  const scheduleRescan = async (input: { target: RescanTarget; policy: LoadedPolicy }) => {
+    record('scheduleRescan', input);
+    const scheduleId = `airlock-rescan/${input.target.service}/${input.target.environment}`;
+    const created = !schedules.has(scheduleId);
+    schedules.set(scheduleId, input.target);
+    return { scheduleId, created, rescanEvery: input.policy.policy.compliance.rescanEvery };
+  };
+  const assess = async (input: { target: RescanTarget; scan: ScanSummary; policy: LoadedPolicy }) => {
+    record('assessCompliance', input);
+    return { ...assessCompliance(input, new Date()), statusDigest: 'sha256:' + 'c5'.repeat(32) };
+  };
+  // alerts (deliverNotification's activity): what each webhook was sent
+  const delivered: DeliverEventInput[] = [];
+  const deliverEvent = async (input: DeliverEventInput) => {
+    delivered.push(input);
+    return { status: 200, webhook: input.webhook.name, eventId: input.event.id };
+  };
   const names = (filter?: (c: Call) => boolean) => calls.filter(filter ?? (() => true)).map((c) => c.name);
   /** The stages' calls, without the evidence chain's (recordEvidence, verifyEvidence). */
   const stageNames = () => names((c) => c.name !== 'recordEvidence' && c.name !== 'verifyEvidence');
   /** The links recorded, in order (a scan records two). */
   const links = () => calls.filter((c) => c.name === 'recordEvidence').map((c) => c.input.link as string);
   const steps = () => calls.filter((c) => c.name === 'shiftTraffic' || c.name === 'analyze').map((c) => `${c.name}(${(c.input.weight ?? c.input.step) as number})`);
-  return { activities: { ...activities, findGateRecord, restoreRelease }, calls, effects, names, stageNames, links, steps };
+  return { activities: { ...activities, findGateRecord, restoreRelease, scheduleRescan, assessCompliance: assess, deliverEvent }, calls, effects, names, stageNames, links, steps, schedules, delivered };
 }
 export type Mocks = ReturnType<typeof mockActivities>;

@@ -91,13 +91,19 @@ async function behindHeldLock(
   });
 }
 
-async function deploy(h: Harness, name: string, opts: MockOptions, extra: { workflowId?: string; breakGlass?: { reason: string; expiresAt: string; signatures: Approval[] } } = {}): Promise<SideDoorRun> {
+async function deploy(
+  h: Harness,
+  name: string,
+  opts: MockOptions,
+  extra: { workflowId?: string; breakGlass?: { reason: string; expiresAt: string; signatures: Approval[] }; after?: (mocks: Mocks) => Promise<void> } = {},
+): Promise<SideDoorRun> {
   const mocks = mockActivities(opts);
   const releaseId = `${name}-prod-${commit().slice(0, 12)}`;
   return withWorker(h, mocks, name, async (taskQueue) => {
     const workflowId = extra.workflowId ?? deployWorkflowId(name, 'prod', releaseId);
     const args = [{ target: target(name), releaseId, image: image(name), ...(extra.breakGlass ? { breakGlass: extra.breakGlass } : {}) }] as const;
     const outcome = await h.env.client.workflow.execute(deployRelease, { workflowId, taskQueue, args: [...args] });
+    await extra.after?.(mocks);
     return { outcome, mocks, recorded: [{ name, workflowId }] };
   });
 }
@@ -114,7 +120,7 @@ export const EXPIRES = '2099-01-01T00:00:00Z';
 export const REASON = 'INC-42: checkout down, hotfix';
 
 /** Break-glass deploy signed by `signers`: each signs the break-glass message (or `approval`: an approval instead). */
-function breakGlass(h: Harness, name: string, signers: (Person | { who: Person; as: 'approval' | 'wrong-reason' })[]) {
+export function breakGlass(h: Harness, name: string, signers: (Person | { who: Person; as: 'approval' | 'wrong-reason' })[], more: MockOptions = {}, after?: (mocks: Mocks) => Promise<void>) {
   const nonce = `n-${commit().slice(0, 10)}`;
   const workflowId = breakGlassWorkflowId(name, 'prod', nonce);
   const subject = { service: name, environment: 'prod', imageDigest: IMAGE_DIGEST, reason: REASON, workflowId, expiresAt: EXPIRES };
@@ -124,7 +130,7 @@ function breakGlass(h: Harness, name: string, signers: (Person | { who: Person; 
     return { approver: s.who, signature: signBreakGlass(PEOPLE[s.who].key, { ...subject, reason: 'something else' }) };
   });
   const snap = snapshot({ groups: { oncall: ONCALL.map(member), dev: [member('bob')] } });
-  return deploy(h, name, { gateRecord: anchored, policy: breakGlassPolicy, snapshot: snap }, { workflowId, breakGlass: { reason: REASON, expiresAt: EXPIRES, signatures } });
+  return deploy(h, name, { gateRecord: anchored, policy: breakGlassPolicy, snapshot: snap, ...more }, { workflowId, breakGlass: { reason: REASON, expiresAt: EXPIRES, signatures }, ...(after ? { after } : {}) });
 }
 
 export const sideDoorScenarios = {
