@@ -43,6 +43,8 @@ const bytesToHex = (bytes) => Array.from(new Uint8Array(bytes), (b) => b.toStrin
 let signingKey = null;
 
 async function loadKey(file) {
+  // browsers offer WebCrypto only to secure contexts: https, or http on 127.0.0.1 / localhost
+  if (!window.isSecureContext || !crypto.subtle) throw new Error('this browser offers no WebCrypto on this address: open the dashboard at http://127.0.0.1 (an SSH tunnel for a remote one) or behind HTTPS');
   const text = (await file.text()).trim();
   if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`${file.name} is not an airlock key file (64 hex digits, from airlock keys create)`);
   return crypto.subtle.importKey('pkcs8', hexToBytes(PKCS8_PREFIX + text), { name: 'Ed25519' }, false, ['sign']);
