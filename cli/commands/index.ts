@@ -16,6 +16,7 @@ export const commands: { name: string; load: () => Command }[] = [
   { name: 'status', load: () => require('./inspect').statusCommand },
   { name: 'list', load: () => require('./inspect').listCommand },
   { name: 'history', load: () => require('./inspect').historyCommand },
+  { name: 'metrics', load: () => require('./metrics').metricsCommand },
   { name: 'keys', load: () => require('./keys').keysCommand },
   { name: 'risk', load: () => require('./risk').riskCommand },
   { name: 'build', load: () => require('./build').buildCommand },
