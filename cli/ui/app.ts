@@ -5,7 +5,9 @@ import { listFiltersSchema, listPipelines } from '../commands/inspect';
 import { issueLines } from '../../model/parse';
 import { ExitError } from '../errors';
 import { ASSETS, asset } from './assets';
+import { collectRecords } from '../metrics/compute';
 import { loadPipeline, loadReleases } from './data';
+import { metricsPage, metricsSeries, WINDOWS } from './metrics';
 import { decisionRequestSchema, messageRequestSchema, messageToSign, sendDecision } from './decide';
 import { errorPage, listPage, pipelineLive, pipelinePage, pipelineRows, releasesPage } from './pages';
 import { hostAllowed, sameOrigin, SECURITY_HEADERS } from './security';
@@ -92,6 +94,24 @@ export function createUiApp(opts: UiOptions): Hono {
   app.get('/releases', async (c) => {
     try {
       return c.html(releasesPage(await loadReleases(client), now()));
+    } catch (err) {
+      return failure(c, err);
+    }
+  });
+
+  const metricsQuery = listFiltersSchema.pick({ service: true, env: true }).extend({
+    days: z.coerce
+      .number()
+      .refine((d) => (WINDOWS as readonly number[]).includes(d), `expected one of ${WINDOWS.join(', ')}`)
+      .default(30),
+  });
+  app.get('/metrics', async (c) => {
+    try {
+      const q = metricsQuery.parse(blankToUnset(c.req.query()));
+      const at = new Date(now());
+      const filter = { ...(q.service ? { service: q.service } : {}), ...(q.env ? { env: q.env } : {}) };
+      const records = await collectRecords(client, { ...filter, since: new Date(at.getTime() - q.days * 86_400_000) }, { now: at });
+      return c.html(metricsPage(metricsSeries(records, at, q.days, filter), q.days, filter));
     } catch (err) {
       return failure(c, err);
     }

@@ -27,6 +27,7 @@ export function age(at: string, now: number): string {
 const NAV = [
   ['/', 'Pipelines'],
   ['/releases', 'Releases'],
+  ['/metrics', 'Metrics'],
 ] as const;
 
 /** The page around `body`: no inline script or style (the CSP allows only /static/ files). */

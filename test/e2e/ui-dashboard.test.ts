@@ -164,6 +164,16 @@ test('releases: what the environment runs, and its pipelines', async () => {
   await screenshots('/releases', 'releases', (p) => p.locator('section.env').first().waitFor());
 }, 120_000);
 
+test('metrics: the DORA and security numbers of airlock metrics, charted over time', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/metrics?env=${world.environment}&days=7`);
+  const text = await page.locator('main').innerText();
+  expect(text).toMatch(/\b[2-9]\d* pipelines \(.*promoted [2-9]/); // the first release and the approved change
+  expect(await page.locator('figure.chart svg').count()).toBe(6);
+  await page.close();
+  await screenshots(`/metrics?env=${world.environment}&days=7`, 'metrics', (p) => p.locator('figure.chart').first().waitFor());
+}, 120_000);
+
 test('no request carries a private key: only signatures go on the wire', () => {
   const secrets = [
     ...['alice', 'dana@example.com', 'sam'].map((who) => readFileSync(keyFile(world.config.dirs.keys, who), 'utf8').trim()),

@@ -9,6 +9,9 @@ import { esc } from '../../cli/ui/html';
 import { pipelineLive, pipelinePage, pipelineRows } from '../../cli/ui/pages';
 import { allowedHosts, hostAllowed, sameOrigin, SECURITY_HEADERS } from '../../cli/ui/security';
 import { historyFromJson } from '../workflow/support/history-json';
+import { recordFromHistory } from '../../cli/metrics/record';
+import { barChart, metricsPage, metricsSeries } from '../../cli/ui/metrics';
+import { computeMetrics } from '../../model/metrics';
 
 // The dashboard's pure parts: the HTTP safety rules, the pages rendered from saved pipeline histories
 // (the same timeline as `airlock history`), the canary chart, and the decision payload's schema.
@@ -139,4 +142,30 @@ test('the chart: one per metric, the threshold drawn, nothing when no values', (
   expect(svg).toContain('class="threshold"');
   expect(svg).toMatch(/aria-label="success-rate: 2 measurements at 50%, 1 passed, threshold 0.99"/);
   expect(canaryChart([{ step: 50, verdict: 'pass', measurements: [m(null, true)] }])).toBe('');
+});
+
+describe('the metrics page', () => {
+  const records = ['high-two-approvals.json', 'analysis-fails-rollback.json', 'low-auto-promote.json'].map((file) =>
+    recordFromHistory(ids[file]!, historyFromJson(readFileSync(join(DIR, file), 'utf8')).events ?? []),
+  );
+  const now = new Date(Date.parse(records[0]!.startedAt) + 3 * 86_400_000);
+  test('the window is airlock metrics; each bucket is the same computation over its own days', () => {
+    const s = metricsSeries(records, now, 7, {});
+    expect(s.total).toEqual(computeMetrics(records, now, { since: new Date(now.getTime() - 7 * 86_400_000), filter: {} }));
+    expect(s.buckets).toHaveLength(7);
+    const promoted = s.buckets.reduce((n, b) => n + b.report.dora.deploymentFrequency.promoted, 0);
+    expect(promoted).toBe(s.total.dora.deploymentFrequency.promoted);
+    expect(promoted).toBeGreaterThan(0);
+  });
+  test('cards with bands and a chart per series, no inline code', () => {
+    const html = metricsPage(metricsSeries(records, now, 30, {}), 30, {});
+    expect(html).toMatch(/deployment frequency/);
+    expect(html.match(/<svg/g)?.length).toBe(6);
+    expect(html).toContain('deployments per week');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)|\sstyle=|<style/);
+  });
+  test('a bar per bucket; no data is n/a, not zero', () => {
+    const svg = barChart('x', [{ label: 'a', value: 2 }, { label: 'b', value: null }], String);
+    expect(svg).toContain('aria-label="x: a 2, b n/a"');
+  });
 });
