@@ -60,6 +60,7 @@ export function createUiApp(opts: UiOptions): Hono {
     return type ? c.body(asset(name), 200, { 'Content-Type': type }) : c.notFound();
   });
 
+  app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/', async (c) => {
     try {
       const filters = listFiltersSchema.parse(blankToUnset(c.req.query()));
