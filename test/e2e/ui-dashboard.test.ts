@@ -102,6 +102,8 @@ describe('deciding on the pipeline page', () => {
   const result = () => page.locator('#decide-result');
 
   async function decide(file: string, approver: string, button: 'Approve' | 'Reject', comment = ''): Promise<string> {
+    // the status line says when this key (not the one loaded before) is ready
+    await page.locator('#key-status').evaluate((el) => ((el.textContent = ''), (el.className = '')));
     await page.getByLabel('Key file').setInputFiles(file);
     await page.locator('#key-status.ok').waitFor();
     await page.getByLabel('Approver id').fill(approver);

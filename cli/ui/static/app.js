@@ -62,6 +62,8 @@ function startDecide() {
 
   keyInput.addEventListener('change', async () => {
     signingKey = null;
+    keyStatus.textContent = '';
+    keyStatus.className = 'small';
     const file = keyInput.files[0];
     if (!file) return;
     try {
