@@ -13,14 +13,20 @@ export interface MetricsSeries {
   buckets: { label: string; report: MetricsReport }[];
 }
 
-/** The window's report and one per bucket (days for a week, else weeks), oldest first. */
+/**
+ * The window's report and one per bucket, oldest first: calendar days (UTC) for a week, else weeks from the
+ * window's first midnight. The first and last buckets are clipped to the window, so the buckets add up to it.
+ */
 export function metricsSeries(records: PipelineRecord[], now: Date, days: number, filter: { service?: string; env?: string }): MetricsSeries {
   const since = new Date(now.getTime() - days * DAY);
   const step = days <= 7 ? DAY : 7 * DAY;
   const buckets: MetricsSeries['buckets'] = [];
-  for (let start = since.getTime(); start < now.getTime(); start += step) {
-    const end = new Date(Math.min(start + step, now.getTime()));
-    buckets.push({ label: new Date(start).toISOString().slice(5, 10), report: computeMetrics(records, end, { since: new Date(start), filter }) });
+  for (let mark = Math.floor(since.getTime() / DAY) * DAY; mark < now.getTime(); mark += step) {
+    const start = new Date(Math.max(mark, since.getTime()));
+    const end = new Date(Math.min(mark + step, now.getTime()));
+    // a record exactly on a boundary belongs to the later bucket: windows include both ends
+    const inner = new Date(end.getTime() - (end.getTime() === now.getTime() ? 0 : 1));
+    buckets.push({ label: new Date(mark).toISOString().slice(5, 10), report: computeMetrics(records, inner, { since: start, filter }) });
   }
   return { total: computeMetrics(records, now, { since, filter }), buckets };
 }

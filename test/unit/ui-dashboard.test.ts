@@ -152,7 +152,8 @@ describe('the metrics page', () => {
   test('the window is airlock metrics; each bucket is the same computation over its own days', () => {
     const s = metricsSeries(records, now, 7, {});
     expect(s.total).toEqual(computeMetrics(records, now, { since: new Date(now.getTime() - 7 * 86_400_000), filter: {} }));
-    expect(s.buckets).toHaveLength(7);
+    expect(s.buckets.length).toBeGreaterThanOrEqual(7);
+    expect(s.buckets.length).toBeLessThanOrEqual(8);
     const promoted = s.buckets.reduce((n, b) => n + b.report.dora.deploymentFrequency.promoted, 0);
     expect(promoted).toBe(s.total.dora.deploymentFrequency.promoted);
     expect(promoted).toBeGreaterThan(0);
