@@ -94,7 +94,8 @@ export function createUiApp(opts: UiOptions): Hono {
   });
   app.get('/releases', async (c) => {
     try {
-      return c.html(releasesPage(await loadReleases(client), now()));
+      const filters = listFiltersSchema.pick({ service: true, env: true }).parse(blankToUnset(c.req.query()));
+      return c.html(releasesPage(await loadReleases(client, filters), filters, now()));
     } catch (err) {
       return failure(c, err);
     }

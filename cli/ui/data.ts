@@ -3,7 +3,7 @@ import type { PipelineResult, PipelineState } from '../../model/pipeline';
 import { stateQuery } from '../../workflows/messages';
 import { existingPipeline } from '../client';
 import { buildTimeline, type Timeline } from '../history/timeline';
-import { listPipelines, type PipelineRow } from '../commands/inspect';
+import { listPipelines, type ListFilters, type PipelineRow } from '../commands/inspect';
 
 // What the pages show, read through the CLI's own code: `airlock list`'s query, `airlock status`'s state
 // query and `airlock history`'s timeline (built from the workflow history, the audit trail).
@@ -37,18 +37,18 @@ export interface EnvironmentView {
   history: PipelineRow[];
 }
 
-/** Per (service, environment): what runs (its newest promoted pipeline) and its recent pipelines. */
-export async function loadReleases(client: Client, limit = 300): Promise<EnvironmentView[]> {
-  const rows = await listPipelines(client, {}, limit);
+/** Per (service, environment), most recently active first: what runs (its newest promoted pipeline) and its recent pipelines. */
+export async function loadReleases(client: Client, filters: Pick<ListFilters, 'service' | 'env'> = {}, limit = 300): Promise<EnvironmentView[]> {
+  const rows = await listPipelines(client, filters, limit);
   const envs = new Map<string, EnvironmentView>();
   for (const r of rows) {
     const key = `${r.service}/${r.environment}`;
     const view = envs.get(key) ?? { service: r.service, environment: r.environment, history: [] };
     envs.set(key, view);
-    if (view.history.length < 10) view.history.push(r);
+    if (view.history.length < 5) view.history.push(r);
     if (!view.running && r.outcome === 'promoted') view.running = { pipelineId: r.pipelineId, started: r.started };
   }
-  const views = [...envs.values()].sort((a, b) => `${a.service}/${a.environment}`.localeCompare(`${b.service}/${b.environment}`));
+  const views = [...envs.values()];
   await Promise.all(
     views.map(async (v) => {
       if (!v.running) return;

@@ -135,7 +135,7 @@ ${pipelineLive(v)}
   );
 }
 
-export function releasesPage(envs: readonly EnvironmentView[], now: number): string {
+export function releasesPage(envs: readonly EnvironmentView[], filters: Pick<ListFilters, 'service' | 'env'>, now: number): string {
   const body = envs.length
     ? envs
         .map(
@@ -151,7 +151,18 @@ ${
         )
         .join('\n')
     : '<p>no pipelines yet</p>';
-  return layout('Releases', '/releases', `<h1>Releases per environment</h1>\n${body}`);
+  return layout(
+    'Releases',
+    '/releases',
+    `<h1>Releases per environment</h1>
+<form class="filters" method="get" action="/releases">
+<label>service <input name="service" value="${esc(filters.service ?? '')}" size="12"></label>
+<label>environment <input name="env" value="${esc(filters.env ?? '')}" size="12"></label>
+<button type="submit">Filter</button>
+</form>
+<p class="small">Most recently active first; the last 5 pipelines of each.</p>
+${body}`,
+  );
 }
 
 export function errorPage(status: number, message: string): string {

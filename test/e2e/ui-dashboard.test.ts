@@ -159,11 +159,11 @@ describe('deciding on the pipeline page', () => {
 
 test('releases: what the environment runs, and its pipelines', async () => {
   const page = await browser.context.newPage();
-  await page.goto(`${base}/releases`);
+  await page.goto(`${base}/releases?env=${world.environment}`);
   const section = page.locator('section.env', { hasText: world.environment });
   await expect(section.innerText()).resolves.toMatch(/runs 127\.0\.0\.1:5000\/demo@sha256:[0-9a-f]{64}/);
   await page.close();
-  await screenshots('/releases', 'releases', (p) => p.locator('section.env').first().waitFor());
+  await screenshots(`/releases?env=${world.environment}`, 'releases', (p) => p.locator('section.env').first().waitFor());
 }, 120_000);
 
 test('metrics: the DORA and security numbers of airlock metrics, charted over time', async () => {
