@@ -75,7 +75,7 @@ export function pipelineLive(v: PipelineView): string {
   if (outcome) out.push(`<p class="outcome outcome-${esc(outcome.kind)}">outcome: ${esc(describeOutcome(outcome))}</p>`);
   if (waiting && s?.approval) {
     const a = s.approval;
-    out.push(`<p class="waiting">waiting for ${esc(a.needed)} approval${a.needed === 1 ? '' : 's'}${a.require.length ? ` (required: ${esc(a.require.join(', '))})` : ''} from ${esc(a.groups.join(', '))}${a.deadline ? `, until ${esc(clock(a.deadline))}` : ''}</p>`);
+    out.push(`<p class="waiting">waiting for ${esc(a.needed)} approval${a.needed === 1 ? '' : 's'}${a.require.length ? ` (required: ${esc(a.require.join(', '))})` : ''} from ${a.groups.length ? esc(a.groups.join(', ')) : 'any approver group'}${a.deadline ? `, until ${esc(clock(a.deadline))}` : ''}</p>`);
   }
   out.push('</div>');
   out.push(`<h2>Stages</h2><div class="table-wrap"><table><thead><tr><th scope="col">stage</th><th scope="col">started</th><th scope="col">took</th><th scope="col">result</th></tr></thead><tbody>
