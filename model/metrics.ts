@@ -3,6 +3,9 @@
 // Definitions and their sources: docs/metrics.md.
 import type { OutcomeKind } from './pipeline';
 import type { RiskLevel } from './risk';
+import { bandAtLeast, bandAtMost, bandBelow, DAY, DORA_BANDS, type Band } from './dora-bands';
+
+export { bandAtLeast, bandAtMost, bandBelow, DORA_BANDS, type Band } from './dora-bands';
 
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const satisfies readonly RiskLevel[];
 
@@ -17,6 +20,8 @@ export interface PipelineRecord {
   closedAt?: string;
   /** Absent while the pipeline runs (or when it ended without a result: terminated, timed out). */
   outcome?: OutcomeKind;
+  /** The workflow's status when it has no outcome (`terminated`, `timed-out`...); absent or `running` while it runs. */
+  status?: string;
   /** The head commit's committer date, from git (the workflow input carries no commit time); absent when unknown. */
   commitTime?: string;
   /** The level the approval was routed by (a first release or a gate-file change is high). */
@@ -37,8 +42,6 @@ export interface PipelineRecord {
   scan?: { scannedAt: string; image: string; vulnerabilities: Record<string, number>; secrets: number; misconfigurations: number };
 }
 
-export type Band = 'elite' | 'high' | 'medium' | 'low';
-
 export interface RunningRelease {
   service: string;
   environment: string;
@@ -56,7 +59,7 @@ export interface RunningRelease {
 export interface MetricsReport {
   window: { since: string; until: string; days: number };
   filter: { service?: string; env?: string };
-  /** Pipelines triggered in the window, by outcome (`running` when not finished). */
+  /** Pipelines triggered in the window, by outcome (`running` when not finished; the workflow status, e.g. `terminated`, when it ended without one). */
   pipelines: { total: number; byOutcome: Record<string, number> };
   dora: {
     deploymentFrequency: { promoted: number; perDay: number; perWeek: number; band: Band };
@@ -80,41 +83,15 @@ export interface MetricsReport {
   };
 }
 
+/** The default rescan interval (the policy's compliance.rescanEvery default). */
+export const DEFAULT_SCAN_INTERVAL_MS = DAY;
+
 export interface MetricsOptions {
   since: Date;
   filter?: { service?: string; env?: string };
   /** A running release counts as covered when scanned within this interval (policy compliance.rescanEvery's default: 24h). */
   scanIntervalMs?: number;
 }
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const WEEK = 7 * DAY;
-const MONTH = 30 * DAY;
-export const DEFAULT_SCAN_INTERVAL_MS = DAY;
-
-/**
- * DORA performance bands (Accelerate State of DevOps 2023, software delivery performance clusters). A value
- * is in the best band whose bound it meets; the bounds are ordered so every band is monotone in its metric.
- */
-export const DORA_BANDS = {
-  /** deployments per day: elite on demand (daily or more), high weekly, medium monthly, low less often */
-  deploymentsPerDay: { elite: 1, high: 1 / 7, medium: 1 / 30 },
-  /** lead time: elite < 1 day, high < 1 week, medium < 1 month */
-  leadTimeMs: { elite: DAY, high: WEEK, medium: MONTH },
-  /** change failure rate: elite <= 5%, high <= 10%, medium <= 15% (2023; low: 64%) */
-  changeFailureRate: { elite: 0.05, high: 0.1, medium: 0.15 },
-  /** failed deployment recovery time: elite < 1 hour, high < 1 day, medium < 1 week */
-  timeToRestoreMs: { elite: HOUR, high: DAY, medium: WEEK },
-} as const;
-
-type Bounds = { elite: number; high: number; medium: number };
-/** Higher is better (deployment frequency). */
-export const bandAtLeast = (value: number, b: Bounds): Band => (value >= b.elite ? 'elite' : value >= b.high ? 'high' : value >= b.medium ? 'medium' : 'low');
-/** Lower is better (durations: strictly below the bound). */
-export const bandBelow = (value: number, b: Bounds): Band => (value < b.elite ? 'elite' : value < b.high ? 'high' : value < b.medium ? 'medium' : 'low');
-/** Lower is better, bound included (change failure rate). */
-export const bandAtMost = (value: number, b: Bounds): Band => (value <= b.elite ? 'elite' : value <= b.high ? 'high' : value <= b.medium ? 'medium' : 'low');
 
 export function median(values: number[]): number | null {
   if (!values.length) return null;
@@ -161,7 +138,10 @@ export function computeMetrics(records: PipelineRecord[], now: Date, options: Me
   const triggered = all.filter((r) => inWindow(r.startedAt));
 
   const byOutcome: Record<string, number> = {};
-  for (const r of triggered) byOutcome[r.outcome ?? 'running'] = (byOutcome[r.outcome ?? 'running'] ?? 0) + 1;
+  for (const r of triggered) {
+    const key = r.outcome ?? r.status ?? 'running';
+    byOutcome[key] = (byOutcome[key] ?? 0) + 1;
+  }
 
   const promoted = all.filter((r) => r.outcome === 'promoted' && inWindow(r.promotedAt ?? r.closedAt));
   const rolledBack = all.filter((r) => r.outcome === 'rolled_back' && inWindow(r.closedAt));

@@ -62,7 +62,10 @@ export async function collectRecords(client: Client, filter: MetricsFilter, opti
   }
   for (const w of newest.values()) wanted.set(`${w.workflowId}/${w.runId}`, w);
 
-  const infos = [...wanted.values()];
+  // one run per pipeline: a reset (or a re-run of a closed id) leaves older runs, the newest one counts
+  const newestRun = new Map<string, WorkflowExecutionInfo>();
+  for (const w of wanted.values()) if ((newestRun.get(w.workflowId)?.startTime.getTime() ?? -1) < w.startTime.getTime()) newestRun.set(w.workflowId, w);
+  const infos = [...newestRun.values()];
   const records: PipelineRecord[] = new Array(infos.length);
   let next = 0;
   let read = 0;

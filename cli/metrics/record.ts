@@ -62,7 +62,7 @@ export function recordFromHistory(pipelineId: string, events: HistoryEvent[], co
     headCommit: tl.input?.headCommit ?? '',
     startedAt: tl.startedAt ?? '',
     ...(tl.closedAt ? { closedAt: tl.closedAt } : {}),
-    ...(outcome ? { outcome: outcome.kind } : {}),
+    ...(outcome ? { outcome: outcome.kind } : { status: tl.status }),
     ...(commitTime ? { commitTime } : {}),
     ...(tl.risk ? { riskLevel: tl.risk.level } : {}),
   };

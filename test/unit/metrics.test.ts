@@ -74,11 +74,13 @@ test('a hand-computed window: frequency, lead time, failure rate, restore, detec
     base('b1', { outcome: 'blocked_by_policy', riskLevel: 'low', blockedRules: ['secrets.none', 'vulnerabilities.max'], closedAt: at(200) }),
     base('b2', { outcome: 'blocked_by_policy', blockedRules: ['secrets.none'], closedAt: at(100) }),
     base('x1', { outcome: 'expired', riskLevel: 'high', approval: { automatic: false, requestedAt: at(100) }, closedAt: at(50) }),
+    base('t1', { status: 'terminated', closedAt: at(40) }),
+    base('w1', { status: 'running' }),
     // before the window: not counted, but still the running release of staging
     base('old', { environment: 'staging', startedAt: '2026-10-01T00:00:00.000Z', outcome: 'promoted', promotedAt: '2026-10-01T00:10:00.000Z', closedAt: '2026-10-01T00:10:00.000Z' }),
   ];
   const m = computeMetrics(records, NOW, { since: SINCE });
-  expect(m.pipelines).toEqual({ total: 6, byOutcome: { promoted: 2, rolled_back: 1, blocked_by_policy: 2, expired: 1 } });
+  expect(m.pipelines).toEqual({ total: 8, byOutcome: { promoted: 2, rolled_back: 1, blocked_by_policy: 2, expired: 1, terminated: 1, running: 1 } });
   expect(m.dora.deploymentFrequency).toEqual({ promoted: 2, perDay: 2 / 30, perWeek: 14 / 30, band: 'medium' });
   // lead times 120 and 140 minutes
   expect(m.dora.leadTime).toMatchObject({ medianMs: 130 * 60_000, samples: 2, missingCommitTime: 0, band: 'elite' });
