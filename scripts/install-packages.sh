@@ -3,11 +3,15 @@
 source "$(dirname "$0")/lib.sh"
 
 declare -A probe=( [docker.io]=dockerd [docker-registry]=docker-registry [haproxy]=haproxy
-                   [prometheus]=prometheus [debootstrap]=debootstrap [git]=git [iproute2]=ip )
+                   [prometheus]=prometheus [debootstrap]=debootstrap [git]=git [iproute2]=ip
+                   [chromium]=chromium )
 missing=()
 for pkg in "${!probe[@]}"; do
   command -v "${probe[$pkg]}" >/dev/null 2>&1 || [ -x "/usr/sbin/${probe[$pkg]}" ] || [ -x "/usr/bin/${probe[$pkg]}" ] || missing+=("$pkg")
 done
+# Chromium runs the dashboard's browser tests (playwright-core drives /usr/bin/chromium: browser downloads
+# are not possible here); a text font keeps its screenshots readable without the recommended packages.
+if [[ " ${missing[*]} " == *" chromium "* ]]; then missing+=(fonts-liberation); fi
 if [ ${#missing[@]} -eq 0 ]; then info "Debian packages: all present"; exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   die "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"

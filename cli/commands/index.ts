@@ -29,4 +29,5 @@ export const commands: { name: string; load: () => Command }[] = [
   { name: 'demo', load: () => require('./demo').demoCommand },
   { name: 'dev', load: () => require('./dev').devCommand },
   { name: 'worker', load: () => require('./worker').workerCommand },
+  { name: 'ui', load: () => require('./ui').uiCommand },
 ];

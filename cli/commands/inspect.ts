@@ -1,4 +1,4 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import type { PipelineState } from '../../model/pipeline';
 import { STAGES, OUTCOMES } from '../../model/pipeline';
@@ -61,8 +61,73 @@ export const historyCommand = pipelineCommand(
   showHistory,
 );
 
-const STAGE_ALIASES: Record<string, string> = { 'awaiting-approval': 'approval', waiting: 'approval' };
 const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
+
+/** `airlock list`'s filters (the dashboard's list takes the same). */
+export interface ListFilters {
+  service?: string;
+  env?: string;
+  stage?: string;
+  outcome?: string;
+}
+
+/** One row of `airlock list` (and of the dashboard's pipelines list), from the search attributes. */
+export interface PipelineRow {
+  pipelineId: string;
+  status: string;
+  service: string;
+  environment: string;
+  stage: string;
+  risk: string;
+  outcome: string;
+  author: string;
+  started: string;
+}
+
+/** The visibility query of `airlock list`; values are quoted with quotes and backslashes dropped. */
+export function listQuery(f: ListFilters): string {
+  const clauses = [`WorkflowType = 'deploymentPipeline'`];
+  if (f.service) clauses.push(`AirlockService = ${quote(f.service)}`);
+  if (f.env) clauses.push(`AirlockEnvironment = ${quote(f.env)}`);
+  if (f.stage) clauses.push(`AirlockStage = ${quote(f.stage)}`);
+  if (f.outcome) clauses.push(`AirlockOutcome = ${quote(f.outcome)}`);
+  return clauses.join(' AND ');
+}
+
+/** Pipelines matching `filters`, newest first, at most `limit`. */
+export async function listPipelines(client: Client, filters: ListFilters, limit: number): Promise<PipelineRow[]> {
+  const rows: PipelineRow[] = [];
+  for await (const w of client.workflow.list({ query: listQuery(filters) })) {
+    const sa = (k: string) => String((w.searchAttributes?.[k] as unknown[] | undefined)?.[0] ?? '');
+    rows.push({
+      pipelineId: w.workflowId,
+      status: w.status.name,
+      service: sa('AirlockService'),
+      environment: sa('AirlockEnvironment'),
+      stage: sa('AirlockStage'),
+      risk: sa('AirlockRiskLevel'),
+      outcome: sa('AirlockOutcome'),
+      author: sa('AirlockAuthor'),
+      started: w.startTime.toISOString(),
+    });
+    if (rows.length >= limit) break;
+  }
+  return rows;
+}
+
+export const STAGE_ALIASES: Record<string, string> = { 'awaiting-approval': 'approval', waiting: 'approval' };
+
+/** The filters of `airlock list` (and of the dashboard's list), validated. */
+export const listFiltersSchema = z.object({
+  service: z.string().min(1).optional(),
+  env: z.string().min(1).optional(),
+  stage: z
+    .string()
+    .transform((s) => STAGE_ALIASES[s] ?? s)
+    .pipe(z.enum(STAGES, { message: `expected one of ${STAGES.join(', ')}, awaiting-approval` }))
+    .optional(),
+  outcome: z.enum(OUTCOMES).optional(),
+});
 
 export const listCommand: Command = {
   name: 'list',
@@ -76,44 +141,16 @@ outcomes: ${OUTCOMES.join(', ')}`,
       'list',
       argv,
       { service: { type: 'string' }, env: { type: 'string' }, stage: { type: 'string' }, outcome: { type: 'string' }, limit: { type: 'string', default: '50' }, ...jsonFlag },
-      z.object({
-        service: z.string().min(1).optional(),
-        env: z.string().min(1).optional(),
-        stage: z
-          .string()
-          .transform((s) => STAGE_ALIASES[s] ?? s)
-          .pipe(z.enum(STAGES, { message: `expected one of ${STAGES.join(', ')}, awaiting-approval` }))
-          .optional(),
-        outcome: z.enum(OUTCOMES).optional(),
+      listFiltersSchema.extend({
         limit: z.coerce.number().int().min(1).max(1000),
         json: z.boolean(),
         positionals: z.array(z.string()).max(0),
       }),
     );
-    const clauses = [`WorkflowType = 'deploymentPipeline'`];
-    if (args.service) clauses.push(`AirlockService = ${quote(args.service)}`);
-    if (args.env) clauses.push(`AirlockEnvironment = ${quote(args.env)}`);
-    if (args.stage) clauses.push(`AirlockStage = ${quote(args.stage)}`);
-    if (args.outcome) clauses.push(`AirlockOutcome = ${quote(args.outcome)}`);
     await withClient(async (client) => {
-      const rows: Record<string, string>[] = [];
-      for await (const w of client.workflow.list({ query: clauses.join(' AND ') })) {
-        const sa = (k: string) => String((w.searchAttributes?.[k] as unknown[] | undefined)?.[0] ?? '');
-        rows.push({
-          pipelineId: w.workflowId,
-          status: w.status.name,
-          service: sa('AirlockService'),
-          environment: sa('AirlockEnvironment'),
-          stage: sa('AirlockStage'),
-          risk: sa('AirlockRiskLevel'),
-          outcome: sa('AirlockOutcome'),
-          author: sa('AirlockAuthor'),
-          started: w.startTime.toISOString(),
-        });
-        if (rows.length >= args.limit) break;
-      }
+      const rows = await listPipelines(client, args, args.limit);
       if (args.json) return printJson(rows);
-      process.stdout.write(`${table(['pipeline', 'status', 'stage', 'risk', 'outcome', 'author', 'started'], rows.map((r) => [r.pipelineId!, r.status!, r.stage!, r.risk!, r.outcome!, r.author!, r.started!]))}\n`);
+      process.stdout.write(`${table(['pipeline', 'status', 'stage', 'risk', 'outcome', 'author', 'started'], rows.map((r) => [r.pipelineId, r.status, r.stage, r.risk, r.outcome, r.author, r.started]))}\n`);
     });
   },
 };

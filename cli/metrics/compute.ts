@@ -38,6 +38,15 @@ const CONCURRENCY = 8;
  */
 export async function collectMetrics(client: Client, filter: MetricsFilter, options: CollectOptions = {}): Promise<MetricsReport> {
   const now = options.now ?? new Date();
+  return computeMetrics(await collectRecords(client, filter, options), now, {
+    since: filter.since,
+    filter: { ...(filter.service ? { service: filter.service } : {}), ...(filter.env ? { env: filter.env } : {}) },
+    ...(options.scanIntervalMs ? { scanIntervalMs: options.scanIntervalMs } : {}),
+  });
+}
+
+/** The records collectMetrics computes from (the dashboard computes several windows from one read). */
+export async function collectRecords(client: Client, filter: MetricsFilter, options: CollectOptions = {}): Promise<PipelineRecord[]> {
   const scope = [`WorkflowType = 'deploymentPipeline'`];
   if (filter.service) scope.push(`AirlockService = ${quote(filter.service)}`);
   if (filter.env) scope.push(`AirlockEnvironment = ${quote(filter.env)}`);
@@ -72,11 +81,7 @@ export async function collectMetrics(client: Client, filter: MetricsFilter, opti
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, infos.length) }, worker));
-  return computeMetrics(records, now, {
-    since: filter.since,
-    filter: { ...(filter.service ? { service: filter.service } : {}), ...(filter.env ? { env: filter.env } : {}) },
-    ...(options.scanIntervalMs ? { scanIntervalMs: options.scanIntervalMs } : {}),
-  });
+  return records;
 }
 
 const keyword = (w: WorkflowExecutionInfo, k: string) => String((w.searchAttributes?.[k] as unknown[] | undefined)?.[0] ?? '');

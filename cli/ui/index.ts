@@ -1,0 +1,2 @@
+export { createUiApp, type UiOptions } from './app';
+export { allowedHosts, isLoopback } from './security';
