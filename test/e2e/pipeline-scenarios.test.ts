@@ -2,7 +2,9 @@
 // stack (worker process, Temporal, Docker, registry, Trivy, Pulumi, HAProxy, Prometheus): a docs change
 // promoted on its own; a new endpoint that waits, is refused to its author, found by `list`, approved
 // through the official Temporal CLI and followed by a re-triggered `--wait`; a bad release rolled back;
-// a planted secret blocked.
+// a planted secret blocked. Then `airlock metrics` over these five runs (the environment's first release
+// included), checked against values computed here by hand from each run's `airlock history --json` and git.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyFile } from '../../cli/keys';
@@ -10,6 +12,7 @@ import { SCENARIOS } from '../../cli/demo/scenarios';
 import { approvalMessageText, boundSubject, signApproval } from '../../model/approval';
 import type { PipelineState } from '../../model/pipeline';
 import type { Timeline } from '../../cli/history/timeline';
+import type { MetricsReport } from '../../model/metrics';
 import { signWithOpenssl, temporalCli } from '../support/e2e-approval';
 import { E2eWorld, useE2eWorld, PIPELINE_TIMEOUT_MS, sleep } from '../support/e2e-world';
 
@@ -18,12 +21,18 @@ let world: E2eWorld;
 let lastGood: string;
 const PIPELINE = PIPELINE_TIMEOUT_MS + 60_000;
 
-useE2eWorld({ name: 'scenarios', authorIsDeveloper: true }, (w) => (world = w));
+const ids: Record<'first' | 'docs' | 'endpoint' | 'bad' | 'secret', string> = { first: '', docs: '', endpoint: '', bad: '', secret: '' };
+
+useE2eWorld({ name: 'scenarios', authorIsDeveloper: true }, (w) => {
+  world = w;
+  ids.first = w.pipelineId(w.repo.head()); // the environment's first release, deployed by the world
+});
 
 const commitScenario = (s: (typeof SCENARIOS)[number]) => world.repo.commit(s.change(world.repo));
 
 test('a docs change: low risk, approved automatically, canary, promoted: trigger --wait exits 0', () => {
   const commit = commitScenario(docs!);
+  ids.docs = world.pipelineId(commit);
   const r = world.trigger('--wait');
   expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
   expect(r.stderr).toContain(`started pipeline ${world.pipelineId(commit)}`);
@@ -40,7 +49,7 @@ describe('a new endpoint: medium risk, waits for one approver', () => {
 
   test('trigger without --wait exits 0 once started; the pipeline waits in stage approval', async () => {
     const commit = commitScenario(endpoint!);
-    id = world.pipelineId(commit);
+    id = ids.endpoint = world.pipelineId(commit);
     const r = world.trigger();
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     expect(r.stderr).toContain(`started pipeline ${id}`);
@@ -121,7 +130,7 @@ describe('a new endpoint: medium risk, waits for one approver', () => {
 test(
   'a bad release: approved, then the canary analysis fails and it is rolled back: trigger --wait exits 6',
   async () => {
-    const id = world.pipelineId(commitScenario(bad!));
+    const id = (ids.bad = world.pipelineId(commitScenario(bad!)));
     const waiting = world.cliAsync(world.triggerArgs('--wait'));
     await world.waitForState(id, (s) => s.stage === 'approval' || s.status !== 'RUNNING', 'waiting for approval');
     const approved = await world.cliAsync(['approve', id, '--as', 'alice', '--comment', 'looks fine to me']);
@@ -139,9 +148,84 @@ test(
 );
 
 test('a planted secret: Trivy finds it, blocked by policy: exit 3', () => {
-  commitScenario(secret!);
+  ids.secret = world.pipelineId(commitScenario(secret!));
   const r = world.trigger('--wait');
   expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 3 });
   expect(r.stderr).toMatch(/1 secrets/);
   expect(r.stderr).toMatch(/outcome: blocked by policy: .*secret/i);
+}, PIPELINE);
+
+const end = (s: { startedAt: string; durationMs?: number }) => Date.parse(s.startedAt) + (s.durationMs ?? 0);
+const stages = (tl: Timeline, activity: string) => tl.stages.filter((s) => s.activity === activity);
+const commitTime = (id: string) => Date.parse(execFileSync('git', ['-C', world.repo.dir, 'show', '-s', '--format=%cI', id.split('/').pop()!], { encoding: 'utf8' }).trim());
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+};
+
+test('metrics --json over these runs match the values computed by hand', async () => {
+  const tl = Object.fromEntries(
+    Object.entries(ids).map(([k, id]) => {
+      const r = world.cli(['history', id, '--json']);
+      expect(r.code).toBe(0);
+      return [k, JSON.parse(r.stdout) as Timeline];
+    }),
+  ) as Record<keyof typeof ids, Timeline>;
+  expect(Object.values(tl).map((t) => t.result?.outcome.kind)).toEqual(['promoted', 'promoted', 'promoted', 'rolled_back', 'blocked_by_policy']);
+
+  // visibility is eventually consistent: wait until it lists the five, closed
+  let m: MetricsReport | undefined;
+  for (let i = 0; i < 40; i++) {
+    const r = world.cli(['metrics', '--env', world.environment, '--since', '1h', '--json']);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    m = JSON.parse(r.stdout) as MetricsReport;
+    if (m.pipelines.total === 5 && !m.pipelines.byOutcome.running && m.security.runningReleases.releases.length === 1) break;
+    await sleep(500);
+  }
+  expect(m!.pipelines).toEqual({ total: 5, byOutcome: { promoted: 3, rolled_back: 1, blocked_by_policy: 1 } });
+
+  // DORA: lead time = git commit time -> the promote activity's end; restore = first traffic -> traffic back to stable
+  const promoted = ['first', 'docs', 'endpoint'] as const;
+  const leads = promoted.map((k) => end(stages(tl[k], 'promote')[0]!) - commitTime(ids[k]));
+  const [forward, back] = stages(tl.bad, 'shiftTraffic');
+  const restore = end(back!) - end(forward!);
+  const detect = Date.parse(back!.startedAt) - end(forward!);
+  const d = m!.dora;
+  expect(d.deploymentFrequency).toMatchObject({ promoted: 3, band: 'elite' });
+  expect(d.deploymentFrequency.perDay).toBeCloseTo(72, 6); // 3 in one hour
+  expect(d.leadTime).toMatchObject({ medianMs: median(leads), samples: 3, missingCommitTime: 0, band: 'elite' });
+  expect(d.changeFailureRate).toEqual({ promoted: 3, rolledBack: 1, rate: 1 / 4, band: 'low' });
+  expect(d.timeToRestore).toEqual({ medianMs: restore, samples: 1, band: 'elite' });
+
+  // security
+  const s = m!.security;
+  const blockedRules = tl.secret.policy!.violations.filter((v) => !v.endsWith('(not blocking)')).map((v) => v.split(/[ :(]/)[0]!);
+  expect(s.blockedByPolicy).toEqual({ total: 1, byRule: Object.fromEntries([...new Set(blockedRules)].map((r) => [r, 1])) });
+  expect(s.timeToDetect).toEqual({ meanMs: detect, samples: 1 });
+  const gated = [tl.first, tl.docs, tl.endpoint, tl.bad];
+  const expectedAuto = Object.fromEntries(
+    (['low', 'medium', 'high'] as const).map((level) => {
+      const at = gated.filter((t) => t.risk?.level === level);
+      const automatic = at.filter((t) => t.decisions.some((x) => x.decision === 'automatic-approve')).length;
+      return [level, { changes: at.length, automatic, share: at.length ? automatic / at.length : null }];
+    }),
+  );
+  expect(s.autoApproved).toEqual(expectedAuto);
+  expect(s.autoApproved.low).toEqual({ changes: 1, automatic: 1, share: 1 }); // the docs change
+  // the human waits (first release, new endpoint, bad release) end at the last approval, after the policy stage
+  expect(s.approvalWait.samples).toBe(3);
+  const upper = [tl.first, tl.endpoint, tl.bad].map((t) => Date.parse(t.decisions.filter((x) => x.decision === 'approve').pop()!.at) - end(stages(t, 'evaluatePolicy')[0]!));
+  expect(s.approvalWait.medianMs).toBeGreaterThan(0);
+  expect(s.approvalWait.medianMs).toBeLessThanOrEqual(median(upper));
+  // the running release is the new endpoint's, scanned by its own pipeline minutes ago
+  expect(s.runningReleases.releases).toEqual([
+    expect.objectContaining({ service: 'demo', environment: world.environment, pipelineId: ids.endpoint, image: tl.endpoint.image, scannedWithinInterval: true, secrets: 0 }),
+  ]);
+  expect(s.runningReleases).toMatchObject({ scanSource: 'pipeline scans', scanCoverage: 1 });
+  expect(s.runningReleases.openFindings.vulnerabilities).toEqual({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0, ...tl.endpoint.scan!.vulnerabilities });
+
+  const text = world.cli(['metrics', '--env', world.environment, '--since', '1h']);
+  expect(text.code).toBe(0);
+  expect(text.stdout).toMatch(/change failure rate\s+25\.0%\s+low/);
+  expect(text.stdout).toContain('from the pipeline scans');
 }, PIPELINE);
