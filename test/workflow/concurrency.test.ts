@@ -14,7 +14,8 @@ test('a worker shut down mid-deploy: a new worker finishes, no side effect repea
   for (const [effect, times] of run.mocks.effects) expect([effect, times]).toEqual([effect, 1]);
   // completed activities were replayed from history, not run again
   const counts = run.mocks.names().reduce<Record<string, number>>((n, name) => ({ ...n, [name]: (n[name] ?? 0) + 1 }), {});
-  expect(counts).toMatchObject({ resolveAnchor: 1, readAnchorPolicy: 1, readManifest: 1, assessChange: 1, buildImage: 1, scanImage: 1, evaluatePolicy: 1, promote: 1 });
+  // readAnchorPolicy twice: the gate's policy, and the promoted commit's for the rescan schedule (patch compliance-schedule)
+  expect(counts).toMatchObject({ resolveAnchor: 1, readAnchorPolicy: 2, readManifest: 1, assessChange: 1, buildImage: 1, scanImage: 1, evaluatePolicy: 1, promote: 1 });
 });
 
 const releaseOf = (run: { results: { releaseId: string }[] }, i: number) => run.results[i]!.releaseId;

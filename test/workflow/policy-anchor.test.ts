@@ -13,7 +13,9 @@ test('anchored policy: read at the stable release commit, the change judged on s
   const run = await scenarios['anchored-policy'](h);
   expect(run.results[0]!.outcome.kind).toBe('promoted');
   const input = (name: string) => run.mocks.calls.filter((c) => c.name === name).map((c) => c.input);
-  expect(input('readAnchorPolicy')).toEqual([expect.objectContaining({ anchor: ANCHOR_COMMIT })]);
+  // the second read: the promoted commit's policy, for the rescan schedule (patch compliance-schedule)
+  const head = run.results[0]!.releaseId.split('-').pop()!;
+  expect(input('readAnchorPolicy')).toEqual([expect.objectContaining({ anchor: ANCHOR_COMMIT }), expect.objectContaining({ anchor: expect.stringMatching(new RegExp(`^${head}`)) })]);
   expect(input('assessChange')).toEqual([expect.objectContaining({ baseCommit: ANCHOR_COMMIT, policyPath: 'airlock.policy.yaml' })]);
   expect(run.states[0]!.anchor).toEqual({
     commit: ANCHOR_COMMIT,
@@ -33,7 +35,7 @@ test('first release: bootstrap, whole tree judged, forced high, the bootstrap ap
   expect(waiting.anchor).toMatchObject({ commit: 'bootstrap', policySource: 'bootstrap:/etc/airlock/bootstrap.policy.yaml', policyDigest: 'sha256:' + 'b0'.repeat(32) });
   expect(waiting.approval).toMatchObject({ needed: 2, require: ['security'] });
   const input = (name: string) => run.mocks.calls.filter((c) => c.name === name).map((c) => c.input);
-  expect(input('readAnchorPolicy')).toEqual([expect.objectContaining({ anchor: null })]);
+  expect(input('readAnchorPolicy')).toEqual([expect.objectContaining({ anchor: null }), expect.objectContaining({ anchor: expect.stringMatching(/^[0-9a-f]{40}$/) })]);
   expect(input('assessChange')).toEqual([expect.objectContaining({ baseCommit: EMPTY_TREE })]);
   expect(run.results[0]!.outcome.kind).toBe('promoted');
 });
