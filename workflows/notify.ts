@@ -1,4 +1,5 @@
 import { ParentClosePolicy, log, startChild, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { deliveryWorkflowId, eventId, webhooksFor, type AirlockEvent, type EventType, type Webhook } from '../model/notifications';
 import { redactDeep } from '../model/redact';
 import { deliverNotification, type DeliveryRetry } from './deliver-notification';
@@ -44,7 +45,7 @@ export async function notify(webhooks: readonly Webhook[] | undefined, req: Noti
       });
     } catch (err) {
       // the same event is already on its way to this webhook (a reset replayed the notify): at-least-once holds
-      if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       log.info('notification already being delivered', { webhook: webhook.name, eventId: event.id });
     }
   }

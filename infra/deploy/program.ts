@@ -40,7 +40,7 @@ export function createReleaseProgram(spec: StackSpec): () => Promise<StackOutput
       routerConfig: renderRouterConfig({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }),
       adminDir: spec.routerAdminDir,
       initialBackends: renderBackendsConfig([], health),
-    });
+    }, { deleteBeforeReplace: true });
 
     const releaseContainers = (release: ReleaseSpec | null) =>
       release
@@ -61,7 +61,9 @@ export function createReleaseProgram(spec: StackSpec): () => Promise<StackOutput
                 healthIntervalMs: spec.healthIntervalMs,
                 healthTimeoutMs: 60_000,
               },
-              { dependsOn: [network] },
+              // names are derived: a forced replacement (drift reconcile, `up --replace`) must delete first, or the
+              // create adopts the old container and the delete then removes it
+              { dependsOn: [network], deleteBeforeReplace: true },
             ),
           }))
         : [];
