@@ -33,6 +33,8 @@ export interface FaultPlan {
   change: ChangeKind;
   /** Random delay after the stage is seen, before the fault (ms). */
   delayMs: number;
+  /** A run after the fault was removed (the disk has space again): it must end as if nothing happened. */
+  recovery?: boolean;
 }
 
 /** A random source in [0, 1), injectable so that plans are reproducible (`--seed`). */
@@ -86,7 +88,7 @@ export function stackFaultPlans(random: Random): FaultPlan[] {
  * promote: the rollout is rolled back, or fails with its compensations done. A registry that comes back
  * in time may still let the build succeed; otherwise the pipeline fails with the cause named.
  */
-export function rightOutcomes(plan: Pick<FaultPlan, 'kind' | 'change'>): OutcomeKind[] {
+export function rightOutcomes(plan: Pick<FaultPlan, 'kind' | 'change' | 'recovery'>): OutcomeKind[] {
   const natural: OutcomeKind = plan.change === 'bad' ? 'rolled_back' : 'promoted';
   switch (plan.kind) {
     case 'kill-9':
@@ -96,8 +98,9 @@ export function rightOutcomes(plan: Pick<FaultPlan, 'kind' | 'change'>): Outcome
     case 'dockerd-restart':
       return ['rolled_back', 'failed'];
     case 'registry-down':
-    case 'disk-full':
       return [natural, 'failed'];
+    case 'disk-full':
+      return plan.recovery ? [natural] : ['failed'];
   }
 }
 
@@ -184,7 +187,7 @@ export function formatTable(results: RunResult[]): string[] {
     `${pad('#', 3)} ${pad('fault', 17)} ${pad('stage', 17)} ${pad('fired at', 17)} ${pad('outcome', 12)} ${pad('ok', 3)} ${pad('s', 5)} notes`,
   ];
   results.forEach((r, i) => {
-    const notes = [r.error, r.lost && 'LOST', ...r.duplicates.map((d) => `dup: ${d}`), ...r.orphans.map((o) => `orphan: ${o}`), ...r.stopped.map((o) => `stopped: ${o}`), !r.lockReleased && 'lock held', !r.historyComplete && 'history incomplete', r.detail]
+    const notes = [r.plan.recovery && 'after the fault', r.error, r.lost && 'LOST', ...r.duplicates.map((d) => `dup: ${d}`), ...r.orphans.map((o) => `orphan: ${o}`), ...r.stopped.map((o) => `stopped: ${o}`), !r.lockReleased && 'lock held', !r.historyComplete && 'history incomplete', r.detail]
       .filter(Boolean)
       .join('; ');
     lines.push(
