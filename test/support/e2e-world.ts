@@ -1,3 +1,5 @@
+/// <reference types="jest" />
+// (useE2eWorld registers jest hooks; bench/ compiles this file, without jest in its types)
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,23 +4,15 @@
 // long run) and test/e2e/chaos-short.test.ts.
 import type { Client } from '@temporalio/client';
 import { SCENARIOS } from '../../../cli/demo/scenarios';
-import { STAGES, type PipelineState, type Stage } from '../../../model/pipeline';
+import type { PipelineState } from '../../../model/pipeline';
 import { connectClient } from '../../../infra/temporal/connection';
 import { stateQuery } from '../../../workflows/messages';
 import { E2eWorld, PIPELINE_TIMEOUT_MS, sleep } from '../e2e-world';
 import { inject, type Restore } from './faults';
 import { checkInvariants } from './invariants';
-import type { ChangeKind, FaultPlan, RunResult } from './plan';
+import { reached, type ChangeKind, type FaultPlan, type RunResult } from './plan';
 
 const [, endpointScenario, badScenario] = SCENARIOS;
-
-/** Whether a pipeline in `stage` has reached `target` (or passed it: a stage too short for the poll to see). */
-export function reached(stage: Stage, target: Stage): boolean {
-  if (stage === 'done') return false;
-  if (target === 'rollback') return stage === 'rollback';
-  if (stage === 'rollback') return false;
-  return STAGES.indexOf(stage) >= STAGES.indexOf(target);
-}
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
   Promise.race([p, sleep(ms).then(() => undefined)]).catch(() => undefined);

@@ -1,6 +1,6 @@
 // The chaos run's decisions, pure (test/unit/chaos-plan.test.ts): which faults to inject where, what
 // outcome each run must end with, and the table of figures. The effects live in driver.ts and faults.ts.
-import type { OutcomeKind, Stage } from '../../../model/pipeline';
+import { STAGES, type OutcomeKind, type Stage } from '../../../model/pipeline';
 
 /** Fault kinds, in the order of issue 19. */
 export const FAULT_KINDS = ['kill-9', 'temporal-restart', 'dockerd-restart', 'prometheus-down', 'registry-down', 'disk-full'] as const;
@@ -50,6 +50,14 @@ export function seeded(seed: number): Random {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Whether a pipeline in `stage` has reached `target` (or passed it: a stage too short for the poll to see). */
+export function reached(stage: Stage, target: Stage): boolean {
+  if (stage === 'done') return false;
+  if (target === 'rollback') return stage === 'rollback';
+  if (stage === 'rollback') return false;
+  return STAGES.indexOf(stage) >= STAGES.indexOf(target);
 }
 
 /** The change that reaches a stage: the rollback only happens to a bad release, the approval wait only to a medium-risk one. */
