@@ -105,6 +105,16 @@ async function routerMismatch(router: StateResource | undefined, releases: strin
   }
 }
 
+/** The lock is released by a signal the pipeline sends as it ends: give it a few seconds to arrive. */
+async function lockReleasedSoon(client: Client, world: E2eWorld, pipelineId: string, timeoutMs = 20_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await lockReleased(client, world, pipelineId))) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return true;
+}
+
 /** The environment lock is released by the pipeline: no holder, or a holder that is another pipeline. */
 export async function lockReleased(client: Client, world: E2eWorld, pipelineId: string): Promise<boolean> {
   const handle = client.workflow.getHandle(lockWorkflowId(SERVICE, world.environment));
@@ -126,6 +136,6 @@ export async function checkInvariants(client: Client, world: E2eWorld, pipelineI
     historyComplete: !!timeline?.result && timeline.status === 'completed',
     duplicates: timeline ? await duplicatesOf(world, timeline) : [],
     ...(await orphansOf(world)),
-    lockReleased: await lockReleased(client, world, pipelineId),
+    lockReleased: await lockReleasedSoon(client, world, pipelineId),
   };
 }
