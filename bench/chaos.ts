@@ -17,7 +17,7 @@
  */
 import { ChaosDriver } from '../test/support/chaos/driver';
 import { diskFullRuns } from '../test/support/chaos/disk-full';
-import { formatTable, killPlans, seeded, stackFaultPlans, summarize, targetsMet, type FaultPlan, type RunResult } from '../test/support/chaos/plan';
+import { formatTable, killPlans, seeded, stackFaultPlans, summarize, targetsMet, type FaultPlan, type RunResult, CHAOS_LATENCY_MS } from '../test/support/chaos/plan';
 import { E2eWorld } from '../test/support/e2e-world';
 import { report, runBench } from './support/run';
 
@@ -53,7 +53,7 @@ runBench(async () => {
   const results: RunResult[] = [];
   const skipped: FaultPlan[] = [];
   log(`chaos: seed ${SEED}, ${KILLS} kill -9 runs in ${LANES} lanes, budget ${BUDGET_MS / 60_000} min`);
-  const worlds = await Promise.all(Array.from({ length: LANES }, (_, i) => E2eWorld.create({ name: `chaos${String.fromCharCode(97 + i)}` })));
+  const worlds = await Promise.all(Array.from({ length: LANES }, (_, i) => E2eWorld.create({ name: `chaos${String.fromCharCode(97 + i)}`, maxLatencyP95Ms: CHAOS_LATENCY_MS })));
   const drivers = await Promise.all(worlds.map((w) => ChaosDriver.create(w, log)));
   try {
     const kills = killPlans(KILLS, random);

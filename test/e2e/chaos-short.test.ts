@@ -4,14 +4,14 @@
 // have had without the fault; never promoted without metrics), one build, one set of containers, Pulumi's
 // state equal to Docker and the router, the environment lock released and the history complete.
 import { ChaosDriver } from '../support/chaos/driver';
-import { formatTable, isRight, killPlans, seeded, type FaultPlan, type RunResult } from '../support/chaos/plan';
+import { formatTable, isRight, killPlans, seeded, type FaultPlan, type RunResult, CHAOS_LATENCY_MS } from '../support/chaos/plan';
 import { E2eWorld, useE2eWorld, PIPELINE_TIMEOUT_MS } from '../support/e2e-world';
 
 let world: E2eWorld;
 let driver: ChaosDriver;
 const results: RunResult[] = [];
 
-useE2eWorld({ name: 'chaos' }, (w) => (world = w));
+useE2eWorld({ name: 'chaos', maxLatencyP95Ms: CHAOS_LATENCY_MS }, (w) => (world = w));
 beforeAll(async () => (driver = await ChaosDriver.create(world)), 60_000);
 afterAll(async () => {
   process.stderr.write(`${formatTable(results).join('\n')}\n`);
