@@ -107,7 +107,12 @@ export class E2eWorld {
     });
     const world = new E2eWorld(opts, environment, config, dir, repo, env, keys);
     await world.startWorker();
-    if (opts.bootstrap !== false) await world.firstRelease();
+    // a failed first release must not leave the worker running: jest would never exit, holding the stack lock
+    if (opts.bootstrap !== false)
+      await world.firstRelease().catch(async (err: unknown) => {
+        await world.tearDown().catch(() => undefined);
+        throw err;
+      });
     return world;
   }
 
