@@ -46,6 +46,18 @@ async function lane(driver: ChaosDriver, plans: FaultPlan[], results: RunResult[
   }
 }
 
+async function createWorld(name: string): Promise<E2eWorld> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await E2eWorld.create({ name, maxLatencyP95Ms: CHAOS_LATENCY_MS });
+    } catch (err) {
+      if (attempt === 3) throw err;
+      log(`world ${name}: ${(err as Error).message.split('\n')[0]}; again in 5 s`);
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+  }
+}
+
 runBench(async () => {
   const started = Date.now();
   const deadline = started + BUDGET_MS;
@@ -53,7 +65,9 @@ runBench(async () => {
   const results: RunResult[] = [];
   const skipped: FaultPlan[] = [];
   log(`chaos: seed ${SEED}, ${KILLS} kill -9 runs in ${LANES} lanes, budget ${BUDGET_MS / 60_000} min`);
-  const worlds = await Promise.all(Array.from({ length: LANES }, (_, i) => E2eWorld.create({ name: `chaos${String.fromCharCode(97 + i)}`, maxLatencyP95Ms: CHAOS_LATENCY_MS })));
+  // one world after the other, each tried 3 times: on a loaded machine the component probes time out now and then
+  const worlds: E2eWorld[] = [];
+  for (let i = 0; i < LANES; i++) worlds.push(await createWorld(`chaos${String.fromCharCode(97 + i)}`));
   const drivers = await Promise.all(worlds.map((w) => ChaosDriver.create(w, log)));
   try {
     // the kill -9 runs get half the budget, the stack-wide faults the rest
