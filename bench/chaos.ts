@@ -60,7 +60,6 @@ async function createWorld(name: string): Promise<E2eWorld> {
 
 runBench(async () => {
   const started = Date.now();
-  const deadline = started + BUDGET_MS;
   const random = seeded(SEED);
   const results: RunResult[] = [];
   const skipped: FaultPlan[] = [];
@@ -69,10 +68,12 @@ runBench(async () => {
   const worlds: E2eWorld[] = [];
   for (let i = 0; i < LANES; i++) worlds.push(await createWorld(`chaos${String.fromCharCode(97 + i)}`));
   const drivers = await Promise.all(worlds.map((w) => ChaosDriver.create(w, log)));
+  // the budget is for the runs: it starts once the worlds are ready
+  const deadline = Date.now() + BUDGET_MS;
   try {
     // the kill -9 runs get half the budget, the stack-wide faults the rest
     const kills = killPlans(KILLS, random);
-    const killDeadline = started + BUDGET_MS / 2;
+    const killDeadline = Date.now() + BUDGET_MS / 2;
     await Promise.all(drivers.map((d, i) => lane(d, kills.filter((_, j) => j % LANES === i), results, killDeadline, skipped)));
     // the faults that hit the whole stack, alone; dockerd last (it stops every container of the other lanes)
     const stack = stackFaultPlans(random).sort((a, b) => Number(a.kind === 'dockerd-restart') - Number(b.kind === 'dockerd-restart'));
