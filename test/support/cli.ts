@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { projectRoot } from '../../infra/local/tools';
 
 export interface CliResult {
   code: number;
@@ -7,8 +8,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The `airlock` command as a user runs it: bin/airlock.js, which runs dist/ (built by `npm run build`). */
-export const CLI = join(__dirname, '..', '..', 'bin', 'airlock.js');
+/**
+ * The `airlock` command as a user runs it: bin/airlock.js, which runs dist/ (built by `npm run build`).
+ * From the project root: this file also runs compiled, as dist/test/support/cli.js (bench/chaos.ts uses it).
+ */
+export const CLI = join(projectRoot(), 'bin', 'airlock.js');
 
 /** Runs the built `airlock` command as a user would. */
 export function airlock(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 300_000): CliResult {
