@@ -31,22 +31,29 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Removes the stale locks of a stack; returns the files removed. */
+/**
+ * Removes the stale locks of a stack; returns the lock files removed. The file backend (gocloud's fileblob)
+ * writes each blob with a `<name>.attrs` sidecar: it goes with its lock, and a sidecar whose lock is gone
+ * (left by an older version of this function) is removed too (found by the chaos run: kill -9 at rollback).
+ */
 export function clearStaleLocks(backendDir: string, project: string, stack: string): string[] {
   const dir = join(backendDir, '.pulumi', 'locks', 'organization', project, stack);
   if (!existsSync(dir)) return [];
   const removed: string[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+  const files = readdirSync(dir);
+  for (const file of files.filter((f) => f.endsWith('.json'))) {
     const path = join(dir, file);
     try {
       const lock = JSON.parse(readFileSync(path, 'utf8')) as LockContent;
       if (isStale(lock, hostname(), processAlive)) {
         rmSync(path, { force: true });
+        rmSync(`${path}.attrs`, { force: true });
         removed.push(path);
       }
     } catch {
       /* unreadable or already gone: leave it to Pulumi */
     }
   }
+  for (const file of files.filter((f) => f.endsWith('.json.attrs') && !files.includes(f.slice(0, -'.attrs'.length)))) rmSync(join(dir, file), { force: true });
   return removed;
 }

@@ -6,7 +6,7 @@ import { deployCandidateInputSchema, releaseContainerNames, releaseIdForImage, s
 import { manifestSchema, rolloutSchema } from '../../model/manifest';
 import { InvalidInputError } from '../../model/parse';
 import { rolloutSteps } from '../../model/rollout';
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,8 +96,10 @@ describe('stale stack locks', () => {
     mkdirSync(locks, { recursive: true });
     writeFileSync(join(locks, 'dead.json'), JSON.stringify({ pid: 2 ** 22 + 7, hostname: hostname() }));
     writeFileSync(join(locks, 'live.json'), JSON.stringify({ pid: process.pid, hostname: hostname() }));
+    // fileblob's metadata sidecars: the dead lock's goes with it, an orphan one (an older cleanup's) too
+    for (const f of ['dead.json.attrs', 'live.json.attrs', 'gone.json.attrs']) writeFileSync(join(locks, f), '{}');
     expect(clearStaleLocks(dir, 'airlock', 'demo-prod')).toEqual([join(locks, 'dead.json')]);
-    expect(existsSync(join(locks, 'live.json'))).toBe(true);
+    expect(readdirSync(locks).sort()).toEqual(['live.json', 'live.json.attrs']);
   });
 });
 

@@ -88,7 +88,8 @@ function pulumiLocks(world: E2eWorld, stack: string): string[] {
   const url = world.config.pulumi.backendUrl;
   if (!url.startsWith('file://')) return [];
   const dir = join(fileURLToPath(url), '.pulumi', 'locks', 'organization', PULUMI_PROJECT, stack);
-  return existsSync(dir) ? readdirSync(dir).map((f) => `Pulumi lock ${f} left on ${stack}`) : [];
+  // locks are the `.json` blobs; fileblob's `.attrs` sidecars are metadata Pulumi never reads as a lock
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => `Pulumi lock ${f} left on ${stack}`) : [];
 }
 
 /** The router's `app` servers (runtime API) must be the stack's release containers. */
