@@ -21,9 +21,17 @@ export const logFile = (dirs: ProcessDirs, name: string): string => join(dirs.lo
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  // A zombie (exited, not yet reaped by its parent) is dead: waiting for it to vanish can deadlock when
+  // its parent is the one waiting (a test that restarted a service, then runs `airlock dev down` with
+  // spawnSync, blocks the very event loop that would reap it).
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no procfs: trust kill(0)
   }
 }
 
