@@ -16,21 +16,8 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export type ChangeKind = 'docs' | 'endpoint' | 'bad';
 
 /** Stages a worker can be killed in; `approval` is a wait for a person, `rollback` needs the bad release. */
-export const KILL_STAGES = [
-  'change-analysis',
-  'risk',
-  'build',
-  'scan',
-  'policy',
-  'lock',
-  'approval',
-  'deploy',
-  'runtime-security',
-  'analysis',
-  'promote',
-  'rollback',
-] as const satisfies readonly Stage[];
-export type KillStage = (typeof KILL_STAGES)[number];
+export type KillStage = Exclude<Stage, 'done'>;
+export const KILL_STAGES: readonly KillStage[] = STAGES.filter((s): s is KillStage => s !== 'done');
 
 export interface FaultPlan {
   kind: FaultKind;
