@@ -56,6 +56,14 @@ export class WebhookSecretMissingError extends AirlockError {
   readonly retryable = false;
 }
 
+/** A flag killed while its rollout ran: the rollout must not raise it again (activities/flags/store.ts). */
+export class FlagKilledError extends AirlockError {
+  readonly retryable = false;
+  constructor(flag: string, by: string, reason: string) {
+    super(`flag ${flag} was killed by ${by} (${reason}): it stays off`, { flag, by, reason });
+  }
+}
+
 // Retryable: the component may come back.
 /** A webhook receiver down, unreachable, slow, or answering 5xx/408/429: delivery retries with backoff. */
 export class WebhookUnavailableError extends AirlockError {

@@ -4,6 +4,7 @@ import { createDriftActivities } from './drift';
 import { createScheduleActivities } from './drift/schedule';
 import { createNotifyActivities } from './notify';
 import { createPipelineActivities } from './pipeline';
+import { createFlagActivities } from './flags';
 
 /**
  * Every activity the worker registers, built from injected clients (style.md): the pipeline's stages
@@ -17,5 +18,6 @@ export function createActivities(config: AirlockConfig) {
     ...createNotifyActivities({ env: process.env }),
     ...createDriftActivities({ config, docker }),
     ...createScheduleActivities(),
+    ...createFlagActivities({ config }),
   };
 }

@@ -8,3 +8,6 @@ export { driftCheck, type DriftCheckInput } from './drift-check';
 export * from './messages';
 export { type LockRequest, type LockState, type LockRunRef } from './lock-queue';
 export { SEARCH_KEYS, searchAttributeKeys, initialSearchAttributes } from './search-attributes';
+export { flagRollout } from './flag-rollout';
+export { flagKill } from './flag-kill';
+export { flagRolloutStateQuery } from './flag-messages';

@@ -30,4 +30,5 @@ export const commands: { name: string; load: () => Command }[] = [
   { name: 'dev', load: () => require('./dev').devCommand },
   { name: 'worker', load: () => require('./worker').workerCommand },
   { name: 'ui', load: () => require('./ui').uiCommand },
+  { name: 'flag', load: () => require('./flag').flagCommand },
 ];

@@ -1,0 +1,79 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AnalyzeFlagInput } from '../../model/flag-activities';
+import { judgeVariants, OFF, ON, type VariantCounts, type VariantVerdict } from '../../model/flag-rules';
+import type { PrometheusClient } from '../monitor/prometheus';
+import { MetricsUnavailableError } from '../errors';
+
+// Per-variant analysis of one rollout step: synthetic users (a random user id each) through the router,
+// and the service's own counters by flag variant from Prometheus, read before and after the window.
+
+const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+
+/** The service's requests by variant and status code for one flag: raw counters (differenced by the caller). */
+export function flagRequestsQuery(service: string, environment: string, flag: string): string {
+  return `sum by (variant, code) (flag_requests_total{airlock_service="${esc(service)}",airlock_env="${esc(environment)}",flag="${esc(flag)}"})`;
+}
+
+type Counters = Map<string, number>; // `${variant}|${code}` -> count
+
+async function read(prom: PrometheusClient, query: string): Promise<Counters> {
+  const out: Counters = new Map();
+  for (const s of await prom.vector(query)) out.set(`${s.labels.variant ?? ''}|${s.labels.code ?? ''}`, s.value);
+  return out;
+}
+
+/** Counts per variant between two readings (a counter that went down: an instance restarted, its new count is the delta). */
+export function countsBetween(before: Counters, after: Counters): Record<'on' | 'off', VariantCounts> {
+  const counts = { on: { requests: 0, errors: 0, denied: 0 }, off: { requests: 0, errors: 0, denied: 0 } };
+  for (const [key, value] of after) {
+    const [variant, code] = key.split('|') as [string, string];
+    if (variant !== ON && variant !== OFF) continue;
+    const prev = before.get(key) ?? 0;
+    const delta = value >= prev ? value - prev : value;
+    const c = counts[variant];
+    c.requests += delta;
+    if (/^5/.test(code)) c.errors += delta;
+    if (code === '401' || code === '403') c.denied += delta;
+  }
+  return counts;
+}
+
+/** Synthetic users for `ms`: GET / with a fresh x-user-id each (so fractional buckets spread), loopback only. */
+function drive(port: number, rps: number, ms: number, beat: () => void): Promise<number> {
+  if (rps <= 0) return new Promise((r) => setTimeout(() => r(0), ms));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  let sent = 0;
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      sent += 1;
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent, headers: { 'x-user-id': randomUUID() }, timeout: 2000 }, (res) => res.resume());
+      req.on('error', () => undefined);
+      req.on('timeout', () => req.destroy());
+      if (sent % rps === 0) beat();
+    }, 1000 / rps);
+    setTimeout(() => {
+      clearInterval(timer);
+      agent.destroy();
+      resolve(sent);
+    }, ms);
+  });
+}
+
+/** How long after the window the second reading waits: two scrapes at Prometheus's 1 s interval. */
+const SETTLE_MS = 2500;
+
+export async function analyzeFlag(input: AnalyzeFlagInput, prom: PrometheusClient, beat: (d: unknown) => void): Promise<VariantVerdict> {
+  const query = flagRequestsQuery(input.service, input.environment, input.flag);
+  let before: Counters;
+  try {
+    before = await read(prom, query);
+  } catch (err) {
+    throw new MetricsUnavailableError(`Prometheus: ${(err as Error).message}`);
+  }
+  await drive(input.routerPort, input.loadRps, input.windowMs, () => beat({ flag: input.flag, phase: 'load' }));
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const after = await read(prom, query);
+  const counts = countsBetween(before, after);
+  return judgeVariants(counts.on, counts.off, input.thresholds);
+}

@@ -1,0 +1,57 @@
+import { Context } from '@temporalio/activity';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { join } from 'node:path';
+import type { FlagAnchor, FlagSource } from '../../model/flag-activities';
+import { FLAGS_FILE, parseFlagdFile, rolloutProblems } from '../../model/flags';
+import { isSlug } from '../../model/names';
+import { InvalidInputError } from '../../model/parse';
+import type { PipelineInput } from '../../model/pipeline';
+import { AnchorError } from '../errors';
+import { pathInRepo, readAtCommit, serviceSettingsAtCommit } from '../shared';
+
+/**
+ * Where an environment's flags are defined: the head of the newest pipeline of the environment that ended
+ * `promoted` on this worker's task queue (the code the environment runs passed the gate with this file in
+ * it). Read by the worker with its own client; nothing of it comes from the caller.
+ */
+export async function findFlagAnchor(client: Client, taskQueue: string, service: string, environment: string): Promise<FlagAnchor> {
+  if (!isSlug(service) || !isSlug(environment)) throw InvalidInputError.line('flag input', 'service and environment must be lowercase slugs');
+  const query = [
+    `WorkflowType = 'deploymentPipeline'`,
+    `TaskQueue = '${taskQueue}'`,
+    `ExecutionStatus = 'Completed'`,
+    `AirlockService = '${service}'`,
+    `AirlockEnvironment = '${environment}'`,
+    `AirlockOutcome = 'promoted'`,
+  ].join(' AND ');
+  const promoted: WorkflowExecutionInfo[] = [];
+  for await (const wf of client.workflow.list({ query })) {
+    promoted.push(wf);
+    if (promoted.length >= 50) break;
+  }
+  promoted.sort((a, b) => (b.closeTime?.getTime() ?? 0) - (a.closeTime?.getTime() ?? 0));
+  const newest = promoted[0];
+  if (!newest) throw new AnchorError(`no pipeline of ${service}/${environment} was promoted yet: flags are read from the code the environment runs`);
+  const history = await client.workflow.getHandle(newest.workflowId, newest.runId).fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  const input = payload ? (defaultPayloadConverter.fromPayload(payload as never) as PipelineInput) : undefined;
+  if (!input) throw new AnchorError(`the input of ${newest.workflowId} cannot be read`);
+  return { pipelineId: newest.workflowId, repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir, policyPath: input.policyPath };
+}
+
+/** The flag's definition (flags.flagd.json beside airlock.yaml at the anchor) and the environment's router port. */
+export async function readFlagSource(repoDir: string, anchor: FlagAnchor, service: string, environment: string, flag: string): Promise<FlagSource> {
+  const dir = await pathInRepo(repoDir, anchor.serviceDir);
+  const path = join(dir, FLAGS_FILE);
+  const source = `${FLAGS_FILE} at ${anchor.commit.slice(0, 12)}`;
+  const text = await readAtCommit(repoDir, anchor.commit, path);
+  if (!text) throw InvalidInputError.line(source, `(root): ${path} does not exist at ${anchor.commit}`);
+  const file = parseFlagdFile(text.toString('utf8'), source);
+  const problems = rolloutProblems(file, flag);
+  if (problems.length) throw new InvalidInputError(source, problems);
+  const settings = await serviceSettingsAtCommit(repoDir, anchor.commit, anchor.serviceDir, service, environment);
+  return { anchor, definition: file.flags[flag]!, routerPort: settings.target.settings.routerPort };
+}
+
+export const currentTaskQueue = (): string => Context.current().info.taskQueue;

@@ -1,0 +1,81 @@
+import type { FlagDefinition, FlagKillSignature, FlagRecord, FlagThresholds, VariantVerdict } from './flag-rules';
+
+// Wire types of the flag workflows and activities (issue 18). Fields are only ever added.
+
+/** Where an environment's flags are defined: the newest promoted pipeline's repository and head. */
+export interface FlagAnchor {
+  pipelineId: string;
+  repo: string;
+  commit: string;
+  serviceDir: string;
+  policyPath: string;
+}
+
+export interface FlagSource {
+  anchor: FlagAnchor;
+  definition: FlagDefinition;
+  routerPort: number;
+}
+
+export interface FlagRef {
+  service: string;
+  environment: string;
+  flag: string;
+}
+
+export interface SetFlagShareInput extends FlagRef {
+  definition: FlagDefinition;
+  share: number;
+  fresh: boolean;
+}
+
+export interface KillFlagInput extends FlagRef {
+  by: string;
+  reason: string;
+}
+
+export interface AnalyzeFlagInput extends FlagRef {
+  routerPort: number;
+  windowMs: number;
+  /** Synthetic requests per second (each with a random user id) through the router during the window; 0: none. */
+  loadRps: number;
+  thresholds: FlagThresholds;
+}
+
+/** `airlock flag rollout`: identifiers and steps only; the definition and thresholds come from the worker's reads. */
+export interface FlagRolloutInput extends FlagRef {
+  steps: number[];
+  /** Who asked (the CLI's user): recorded, not trusted. */
+  requestedBy?: string;
+  /** Analysis window per step (ms) and synthetic load; bounded in the workflow. */
+  windowMs?: number;
+  loadRps?: number;
+}
+
+export type FlagRolloutOutcome =
+  | { kind: 'completed'; share: 100 }
+  | { kind: 'killed'; step: number; share: number; reason: string; by: string }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'failed'; cause: { type: string; message: string } };
+
+export interface FlagRolloutState extends FlagRef {
+  stage: 'lock' | 'rollout' | 'done';
+  share: number;
+  steps: number[];
+  analysis: (VariantVerdict & { step: number; share: number })[];
+  outcome?: FlagRolloutOutcome;
+}
+
+export interface FlagKillInput extends FlagRef, FlagKillSignature {
+  reason: string;
+}
+
+export type FlagKillResult = { kind: 'killed'; record: FlagRecord } | { kind: 'refused'; reason: string };
+
+export interface FlagActivities {
+  loadFlagSource(input: FlagRef): Promise<FlagSource>;
+  setFlagShare(input: SetFlagShareInput): Promise<FlagRecord>;
+  killFlag(input: KillFlagInput): Promise<FlagRecord>;
+  analyzeFlag(input: AnalyzeFlagInput): Promise<VariantVerdict>;
+  readFlagApprovers(input: FlagAnchor): Promise<Record<string, { id: string; publicKey: string }[]>>;
+}

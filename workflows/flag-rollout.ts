@@ -1,0 +1,106 @@
+import { ActivityFailure, ApplicationFailure, log, setHandler } from '@temporalio/workflow';
+import type { FlagRolloutInput, FlagRolloutOutcome, FlagRolloutState } from '../model/flag-activities';
+import { DEFAULT_FLAG_THRESHOLDS, flagStepProblems, type VariantVerdict } from '../model/flag-rules';
+import { flagActivities, flagAnalysis } from './flag-activities';
+import { flagRolloutStateQuery } from './flag-messages';
+import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
+import { registerLockHandlers, type LockHold } from './lock-holder';
+
+// `airlock flag rollout`: raises a flag's `fractional` share step by step under the environment lock, and
+// at each step judges the `on` variant against thresholds and the `off` variant over the same window. A
+// failed check is the kill switch: off for everyone, the reason recorded. A kill from outside (flagKill)
+// is seen at the next write: the store refuses to raise a killed flag (FlagKilledError).
+
+/** Windows judged per step before a step without enough `on` requests counts as failed. */
+const MAX_WINDOWS = 3;
+const bounded = (v: number | undefined, min: number, max: number, fallback: number) => (v === undefined || !Number.isFinite(v) ? fallback : Math.min(Math.max(v, min), max));
+
+export async function flagRollout(input: FlagRolloutInput): Promise<FlagRolloutOutcome> {
+  const { service, environment, flag } = input;
+  const state: FlagRolloutState = { service, environment, flag, stage: 'lock', share: 0, steps: input.steps, analysis: [] };
+  setHandler(flagRolloutStateQuery, () => state);
+  const lock: LockHold = { requested: false, granted: false };
+  registerLockHandlers(lock);
+  const done = (outcome: FlagRolloutOutcome): FlagRolloutOutcome => {
+    state.stage = 'done';
+    state.outcome = outcome;
+    return outcome;
+  };
+
+  // The steps are the caller's: re-checked here (a forged start cannot jump to 100).
+  const problems = flagStepProblems(input.steps);
+  if (problems.length) return done({ kind: 'refused', reason: problems.join('; ') });
+  const windowMs = bounded(input.windowMs, 3000, 10 * 60_000, 10_000);
+  const loadRps = bounded(input.loadRps, 0, 200, 20);
+
+  // The definition, from the code the environment runs (the worker reads it): refused before anything changes.
+  let source;
+  try {
+    source = await flagActivities.loadFlagSource({ service, environment, flag });
+  } catch (err) {
+    return done({ kind: 'refused', reason: causeOf(err).message });
+  }
+
+  const owner: LockOwner = { service, environment, headCommit: `flag:${flag}`, lock };
+  const leaseMs = input.steps.length * (windowMs * MAX_WINDOWS + 60_000) + 10 * 60_000;
+  try {
+    await waitForLock(owner, leaseMs, () => false);
+    if (lock.supersededBy) return done({ kind: 'refused', reason: `superseded by ${lock.supersededBy} while waiting for the environment lock` });
+    state.stage = 'rollout';
+    return done(await raise(input, state, source.definition, source.routerPort, windowMs, loadRps));
+  } catch (err) {
+    return done({ kind: 'failed', cause: causeOf(err) });
+  } finally {
+    await releaseLockOf(owner);
+  }
+}
+
+async function raise(
+  input: FlagRolloutInput,
+  state: FlagRolloutState,
+  definition: Parameters<typeof flagActivities.setFlagShare>[0]['definition'],
+  routerPort: number,
+  windowMs: number,
+  loadRps: number,
+): Promise<FlagRolloutOutcome> {
+  const { service, environment, flag } = input;
+  const ref = { service, environment, flag };
+  const set = async (share: number, fresh: boolean): Promise<FlagRolloutOutcome | undefined> => {
+    try {
+      await flagActivities.setFlagShare({ ...ref, definition, share, fresh });
+      state.share = share;
+      return undefined;
+    } catch (err) {
+      const cause = causeOf(err);
+      if (cause.type !== 'FlagKilledError') throw err;
+      const details = (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined) as { by?: string; reason?: string } | undefined;
+      state.share = 0;
+      return { kind: 'killed', step: state.analysis.length ? state.analysis[state.analysis.length - 1]!.step : 0, share: 0, reason: details?.reason ?? cause.message, by: details?.by ?? 'unknown' };
+    }
+  };
+  for (const [i, share] of input.steps.entries()) {
+    const stopped = await set(share, i === 0);
+    if (stopped) return stopped;
+    let verdict: VariantVerdict | undefined;
+    for (let w = 0; w < MAX_WINDOWS && verdict?.verdict !== 'pass' && verdict?.verdict !== 'fail'; w++) {
+      verdict = await flagAnalysis.analyzeFlag({ ...ref, routerPort, windowMs, loadRps, thresholds: DEFAULT_FLAG_THRESHOLDS });
+      state.analysis.push({ ...verdict, step: i + 1, share });
+    }
+    if (verdict!.verdict !== 'pass') {
+      const reason = `step ${i + 1} (${share}%): ${verdict!.reasons.join('; ')}`;
+      log.warn('flag check failed: kill switch', { ...ref, reason });
+      await flagActivities.killFlag({ ...ref, by: 'airlock', reason });
+      state.share = 0;
+      return { kind: 'killed', step: i + 1, share, reason, by: 'airlock' };
+    }
+  }
+  // confirmation: a kill during the last window leaves it off, and this says so
+  const stopped = await set(100, false);
+  return stopped ?? { kind: 'completed', share: 100 };
+}
+
+function causeOf(err: unknown): { type: string; message: string } {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return { type: err.cause.type ?? 'ApplicationFailure', message: err.cause.message };
+  if (err instanceof ApplicationFailure) return { type: err.type ?? 'ApplicationFailure', message: err.message };
+  return { type: 'Error', message: err instanceof Error ? err.message : String(err) };
+}
