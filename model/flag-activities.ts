@@ -39,6 +39,8 @@ export interface AnalyzeFlagInput extends FlagRef {
   windowMs: number;
   /** Synthetic requests per second (each with a random user id) through the router during the window; 0: none. */
   loadRps: number;
+  /** The path the synthetic users ask (where the service evaluates the flag): the definition's metadata `path`, else `/`. */
+  loadPath: string;
   thresholds: FlagThresholds;
 }
 

@@ -135,7 +135,8 @@ export function judgeVariants(on: VariantCounts, off: VariantCounts, t: FlagThre
   const reasons: string[] = [];
   const errorRate = rate(on.errors, on.requests);
   const deniedRate = rate(on.denied, on.requests);
-  if (on.requests > 0) {
+  // a handful of requests judge nothing either way (one 500 of two is not a 50% error rate)
+  if (on.requests >= Math.max(1, Math.ceil(t.minRequests / 4))) {
     if (errorRate > t.maxErrorRate) reasons.push(`on: 5xx ${pct(errorRate)} > ${pct(t.maxErrorRate)} (${on.errors}/${on.requests})`);
     if (deniedRate > t.maxDeniedRate) reasons.push(`on: 401/403 ${pct(deniedRate)} > ${pct(t.maxDeniedRate)} (${on.denied}/${on.requests})`);
     if (off.requests > 0) {

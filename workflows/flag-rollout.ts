@@ -83,10 +83,12 @@ async function raise(
     if (stopped) return stopped;
     let verdict: VariantVerdict | undefined;
     for (let w = 0; w < MAX_WINDOWS && verdict?.verdict !== 'pass' && verdict?.verdict !== 'fail'; w++) {
-      verdict = await flagAnalysis.analyzeFlag({ ...ref, routerPort, windowMs, loadRps, thresholds: DEFAULT_FLAG_THRESHOLDS });
+      verdict = await flagAnalysis.analyzeFlag({ ...ref, routerPort, windowMs, loadRps, loadPath: loadPathOf(definition), thresholds: DEFAULT_FLAG_THRESHOLDS });
       state.analysis.push({ ...verdict, step: i + 1, share });
     }
-    if (verdict!.verdict !== 'pass') {
+    // too few `on` users at a small share to judge: the next, larger step judges; the last step must pass
+    const last = i === input.steps.length - 1;
+    if (verdict!.verdict === 'fail' || (last && verdict!.verdict !== 'pass')) {
       const reason = `step ${i + 1} (${share}%): ${verdict!.reasons.join('; ')}`;
       log.warn('flag check failed: kill switch', { ...ref, reason });
       await flagActivities.killFlag({ ...ref, by: 'airlock', reason });
@@ -97,6 +99,12 @@ async function raise(
   // confirmation: a kill during the last window leaves it off, and this says so
   const stopped = await set(100, false);
   return stopped ?? { kind: 'completed', share: 100 };
+}
+
+/** Where the flag is evaluated: its definition's metadata `path` (an absolute path), else `/`. */
+function loadPathOf(definition: { metadata?: Record<string, string | number | boolean> }): string {
+  const path = definition.metadata?.path;
+  return typeof path === 'string' && /^\/[A-Za-z0-9._~\/-]{0,200}$/.test(path) ? path : '/';
 }
 
 function causeOf(err: unknown): { type: string; message: string } {

@@ -5,6 +5,7 @@ import type { DeployTarget, EnvironmentRef, EnvironmentState } from '../../model
 import { stackName } from '../../model/names';
 import { keepBeating } from '../shared';
 import { routerAdminDir, targetsFile, type ResolvedDeps } from './deps';
+import { flagsDirOf } from '../flags/store';
 
 export interface LoadedEnvironment {
   /** The spec to start from: the last one, with the target's settings when a target is given. */
@@ -30,6 +31,7 @@ export async function loadEnvironment(deps: ResolvedDeps, ref: EnvironmentRef, t
     routerImage: deps.config.images.router,
     targetsFile: targetsFile(deps.config, stack),
     routerAdminDir: routerAdminDir(deps.config, stack),
+    flagsDir: flagsDirOf(deps.config.home, ref.service, ref.environment),
   });
   return { spec, previous, state: out?.state ?? null };
 }

@@ -40,14 +40,14 @@ export function countsBetween(before: Counters, after: Counters): Record<'on' | 
 }
 
 /** Synthetic users for `ms`: GET / with a fresh x-user-id each (so fractional buckets spread), loopback only. */
-function drive(port: number, rps: number, ms: number, beat: () => void): Promise<number> {
+function drive(port: number, path: string, rps: number, ms: number, beat: () => void): Promise<number> {
   if (rps <= 0) return new Promise((r) => setTimeout(() => r(0), ms));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   let sent = 0;
   return new Promise((resolve) => {
     const timer = setInterval(() => {
       sent += 1;
-      const req = http.get({ host: '127.0.0.1', port, path: '/', agent, headers: { 'x-user-id': randomUUID() }, timeout: 2000 }, (res) => res.resume());
+      const req = http.get({ host: '127.0.0.1', port, path, agent, headers: { 'x-user-id': randomUUID() }, timeout: 2000 }, (res) => res.resume());
       req.on('error', () => undefined);
       req.on('timeout', () => req.destroy());
       if (sent % rps === 0) beat();
@@ -71,7 +71,7 @@ export async function analyzeFlag(input: AnalyzeFlagInput, prom: PrometheusClien
   } catch (err) {
     throw new MetricsUnavailableError(`Prometheus: ${(err as Error).message}`);
   }
-  await drive(input.routerPort, input.loadRps, input.windowMs, () => beat({ flag: input.flag, phase: 'load' }));
+  await drive(input.routerPort, input.loadPath.startsWith('/') ? input.loadPath : '/', input.loadRps, input.windowMs, () => beat({ flag: input.flag, phase: 'load' }));
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const after = await read(prom, query);
   const counts = countsBetween(before, after);

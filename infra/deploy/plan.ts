@@ -25,6 +25,7 @@ export interface StackEnvironment {
   targetsFile: string;
   routerAdminDir: string;
   healthIntervalMs?: number;
+  flagsDir?: string;
 }
 
 /** The spec the target asks for, keeping the releases, weight and history of the previous spec. */
@@ -42,6 +43,7 @@ export function specForTarget(target: DeployTarget, previous: StackSpec | null, 
     targetsFile: env.targetsFile,
     routerAdminDir: env.routerAdminDir,
     healthIntervalMs: env.healthIntervalMs ?? 1000,
+    ...(env.flagsDir ? { flagsDir: env.flagsDir } : {}),
   };
 }
 

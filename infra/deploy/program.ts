@@ -60,6 +60,7 @@ export function createReleaseProgram(spec: StackSpec): () => Promise<StackOutput
                 healthPath: release.healthPath,
                 healthIntervalMs: spec.healthIntervalMs,
                 healthTimeoutMs: 60_000,
+                ...(spec.flagsDir ? { flagsDir: spec.flagsDir } : {}),
               },
               // names are derived: a forced replacement (drift reconcile, `up --replace`) must delete first, or the
               // create adopts the old container and the delete then removes it

@@ -38,6 +38,11 @@ export interface StackSpec {
   /** Host directory of the router's admin socket (AIRLOCK_HOME/run/routers/...). */
   routerAdminDir: string;
   healthIntervalMs: number;
+  /**
+   * Host directory of the environment's feature flags (AIRLOCK_HOME/flags/<service>/<env>, issue 18), mounted
+   * read-only into each release container created from now on; absent in specs from before flags.
+   */
+  flagsDir?: string;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { dockerClient, networkAddress, publishedPort, removeContainer, waitHealthy } from '../docker/ops';
 import type { Resources } from '../../model/manifest';
@@ -21,6 +23,21 @@ export interface ReleaseContainerInputs {
   healthPath: string;
   healthIntervalMs: number;
   healthTimeoutMs: number;
+  /**
+   * Host directory of the environment's flags (issue 18): mounted read-only at FLAGS_MOUNT, its flags.json
+   * named by AIRLOCK_FLAGS_FILE. Not immutable: a running release keeps its container when it is added.
+   */
+  flagsDir?: string;
+}
+
+/** Where a release container sees its environment's flags directory (read-only). */
+export const FLAGS_MOUNT = '/etc/airlock/flags';
+
+/** The flags directory with a served file in it: the flagd provider fails to start on a missing file. */
+function ensureFlagsDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const file = join(dir, 'flags.json');
+  if (!existsSync(file)) writeFileSync(file, `${JSON.stringify({ flags: {} })}\n`, { mode: 0o644 });
 }
 
 export interface ReleaseContainerOutputs extends ReleaseContainerInputs {
@@ -39,11 +56,13 @@ async function createReleaseContainer(inputs: ReleaseContainerInputs): Promise<p
   const existing = await adoptOrClear(docker, inputs, false);
   if (!existing) {
     const ns = (ms: number) => ms * 1_000_000;
+    if (inputs.flagsDir) ensureFlagsDir(inputs.flagsDir);
+    const flags = inputs.flagsDir ? { AIRLOCK_FLAGS_FILE: `${FLAGS_MOUNT}/flags.json` } : {};
     const created = await docker.createContainer({
       name: inputs.name,
       Image: inputs.image,
       Labels: inputs.labels,
-      Env: Object.entries({ ...inputs.env, PORT: String(inputs.port) }).map(([k, v]) => `${k}=${v}`),
+      Env: Object.entries({ ...inputs.env, ...flags, PORT: String(inputs.port) }).map(([k, v]) => `${k}=${v}`),
       ExposedPorts: { [`${inputs.port}/tcp`]: {} },
       Healthcheck: {
         Test: ['CMD', 'curl', '-fsS', '-o', '/dev/null', '--max-time', '2', `http://127.0.0.1:${inputs.port}${inputs.healthPath}`],
@@ -58,6 +77,7 @@ async function createReleaseContainer(inputs: ReleaseContainerInputs): Promise<p
         // Published on loopback only, on a port Docker picks: Prometheus scrapes the app's metrics here.
         PortBindings: { [`${inputs.port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
         Init: true,
+        ...(inputs.flagsDir ? { Binds: [`${inputs.flagsDir}:${FLAGS_MOUNT}:ro`] } : {}),
         ...hostLimits(inputs.resources),
       },
     });
