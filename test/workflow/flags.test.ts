@@ -1,0 +1,186 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { AnalyzeFlagInput, FlagActivities, FlagRolloutInput, FlagRolloutOutcome, KillFlagInput, SetFlagShareInput } from '../../model/flag-activities';
+import { publicKeyOf } from '../../model/approval-rules';
+import { flagKillWorkflowId, flagRolloutWorkflowId, signFlagKill, type VariantVerdict } from '../../model/flags';
+import { lockWorkflowId } from '../../model/names';
+import { flagKill, flagRollout, flagRolloutStateQuery, lockStateQuery } from '../../workflows';
+import { createWorker, uniqueQueue, useHarness, type Harness } from './support/harness';
+
+// flagRollout and flagKill (issue 18) on a real Temporal dev server with mocked flag activities: the steps
+// in order under the environment lock, the kill switch on a failed check, a kill from outside seen at the
+// next write, refusals before anything changes, and who may kill.
+
+let h: Harness;
+useHarness((x) => (h = x));
+
+const KEY = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
+const OTHER = '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb';
+const definition = { state: 'ENABLED' as const, variants: { on: true, off: false }, defaultVariant: 'off' };
+const anchor = { pipelineId: 'airlock/demo/prod/abc', repo: 'file:///repo', commit: 'a'.repeat(40), serviceDir: '.', policyPath: 'airlock.policy.yaml' };
+const pass = (n = 100): VariantVerdict => ({ verdict: 'pass', on: { requests: n, errors: 0, denied: 0 }, off: { requests: n, errors: 0, denied: 0 }, reasons: [] });
+const fail = (reason: string): VariantVerdict => ({ verdict: 'fail', on: { requests: 50, errors: 10, denied: 0 }, off: { requests: 150, errors: 0, denied: 0 }, reasons: [reason] });
+
+interface Call {
+  name: string;
+  input: unknown;
+}
+
+function mocks(opts: { verdicts?: (share: number) => VariantVerdict; killedAtShare?: number; source?: () => never; onSet?: (share: number) => Promise<void> } = {}) {
+  const calls: Call[] = [];
+  let killed: { by: string; reason: string } | undefined;
+  const activities: FlagActivities = {
+    async loadFlagSource(input) {
+      calls.push({ name: 'loadFlagSource', input });
+      if (opts.source) opts.source();
+      return { anchor, definition, routerPort: 18090 };
+    },
+    async setFlagShare(input: SetFlagShareInput) {
+      calls.push({ name: 'setFlagShare', input });
+      await opts.onSet?.(input.share);
+      if (killed && !input.fresh) throw ApplicationFailure.create({ type: 'FlagKilledError', message: 'killed', nonRetryable: true, details: [killed] });
+      if (opts.killedAtShare === input.share) killed = { by: 'alice', reason: 'pager' };
+      return { share: input.share, workflowId: 'x', at: 'now' };
+    },
+    async killFlag(input: KillFlagInput) {
+      calls.push({ name: 'killFlag', input });
+      killed = { by: input.by, reason: input.reason };
+      return { share: 0, killed: { ...killed, at: 'now', workflowId: 'x' }, workflowId: 'x', at: 'now' };
+    },
+    async analyzeFlag(input: AnalyzeFlagInput) {
+      calls.push({ name: 'analyzeFlag', input });
+      return (opts.verdicts ?? (() => pass()))(Number((calls.filter((c) => c.name === 'setFlagShare').at(-1)!.input as SetFlagShareInput).share));
+    },
+    async readFlagApprovers(input) {
+      calls.push({ name: 'readFlagApprovers', input });
+      return { approvers: [{ id: 'alice', publicKey: publicKeyOf(KEY) }], developers: [{ id: 'dana', publicKey: publicKeyOf(OTHER) }] };
+    },
+  };
+  const shares = () => calls.filter((c) => c.name === 'setFlagShare').map((c) => (c.input as SetFlagShareInput).share);
+  return { activities, calls, shares, names: () => calls.map((c) => c.name) };
+}
+
+async function rollout(m: ReturnType<typeof mocks>, input: Partial<FlagRolloutInput> = {}): Promise<FlagRolloutOutcome> {
+  const taskQueue = uniqueQueue('flags');
+  const worker = await createWorker(h, { activities: m.activities } as never, taskQueue);
+  const args: FlagRolloutInput = { service: 'demo', environment: 'prod', flag: 'new-checkout', steps: [1, 5, 25, 50, 100], windowMs: 3000, ...input };
+  return worker.runUntil(h.env.client.workflow.execute(flagRollout, { taskQueue, workflowId: `${flagRolloutWorkflowId(args.service, args.environment, args.flag)}-${taskQueue}`, args: [args] }));
+}
+
+test('a good flag goes through every step to 100%, judged at each, then confirmed', async () => {
+  const m = mocks();
+  const outcome = await rollout(m);
+  expect(outcome).toEqual({ kind: 'completed', share: 100 });
+  expect(m.shares()).toEqual([1, 5, 25, 50, 100, 100]);
+  expect(m.names().filter((n) => n === 'analyzeFlag')).toHaveLength(5);
+  // only the first write may restart a flag killed before
+  expect(m.calls.filter((c) => c.name === 'setFlagShare').map((c) => (c.input as SetFlagShareInput).fresh)).toEqual([true, false, false, false, false, false]);
+  expect(m.names()).not.toContain('killFlag');
+});
+
+test('a failed check at 25% kills the flag (off for everyone) and says why', async () => {
+  const m = mocks({ verdicts: (share) => (share >= 25 ? fail('on: 5xx 20.0% > 2.0% (10/50)') : pass()) });
+  const outcome = await rollout(m);
+  expect(outcome).toEqual({ kind: 'killed', step: 3, share: 25, by: 'airlock', reason: 'step 3 (25%): on: 5xx 20.0% > 2.0% (10/50)' });
+  expect(m.shares()).toEqual([1, 5, 25]);
+  expect(m.calls.at(-1)).toEqual({ name: 'killFlag', input: expect.objectContaining({ by: 'airlock', reason: expect.stringContaining('20.0%') }) });
+});
+
+test('too few users at a small share: the next step judges; the last step must pass', async () => {
+  const inconclusive: VariantVerdict = { verdict: 'inconclusive', on: { requests: 2, errors: 0, denied: 0 }, off: { requests: 198, errors: 0, denied: 0 }, reasons: ['on: 2 requests < 20'] };
+  const m = mocks({ verdicts: (share) => (share < 25 ? inconclusive : pass()) });
+  expect(await rollout(m)).toEqual({ kind: 'completed', share: 100 });
+  // three windows at 1% and at 5%, one at each later step
+  expect(m.names().filter((n) => n === 'analyzeFlag')).toHaveLength(3 + 3 + 3);
+  const never = mocks({ verdicts: () => inconclusive });
+  expect(await rollout(never, { steps: [25, 100] })).toMatchObject({ kind: 'killed', step: 2, share: 100 });
+});
+
+test('a kill from outside during the rollout: the next write is refused, the rollout ends killed', async () => {
+  const m = mocks({ killedAtShare: 5 });
+  const outcome = await rollout(m);
+  expect(outcome).toEqual({ kind: 'killed', step: 2, share: 0, by: 'alice', reason: 'pager' });
+  expect(m.shares()).toEqual([1, 5, 25]);
+});
+
+test('bad steps and bad definitions are refused before anything changes', async () => {
+  for (const steps of [[100], [1, 50, 100], [5, 1, 100], [1, 5, 25]]) {
+    const m = mocks();
+    const outcome = await rollout(m, { steps });
+    expect(outcome.kind).toBe('refused');
+    expect(m.names()).toEqual([]);
+  }
+  const m = mocks({
+    source: () => {
+      throw ApplicationFailure.create({ type: 'InvalidInputError', message: 'flags.flagd.json at aaaa is invalid:\n  flags.new-checkout.defaultVariant: "maybe" is not one of the variants (on, off)', nonRetryable: true });
+    },
+  });
+  const outcome = await rollout(m);
+  expect(outcome).toEqual({ kind: 'refused', reason: expect.stringContaining('flags.new-checkout.defaultVariant: "maybe" is not one of the variants') });
+  expect(m.names()).toEqual(['loadFlagSource']);
+});
+
+test('the rollout holds the environment lock while it runs, and releases it', async () => {
+  let held = false;
+  const m = mocks({
+    onSet: async (share) => {
+      if (share !== 25) return;
+      const lock = await h.env.client.workflow.getHandle(lockWorkflowId('demo', 'lockprod')).query(lockStateQuery);
+      held = lock.holder?.pipelineId.startsWith('airlock-flag/demo/lockprod/new-checkout') ?? false;
+    },
+  });
+  expect(await rollout(m, { environment: 'lockprod' })).toMatchObject({ kind: 'completed' });
+  expect(held).toBe(true);
+  // released: the idle lock workflow ends
+  const lock = h.env.client.workflow.getHandle(lockWorkflowId('demo', 'lockprod'));
+  let status = '';
+  for (let i = 0; i < 100 && status !== 'COMPLETED'; i++) {
+    status = (await lock.describe()).status.name;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(status).toBe('COMPLETED');
+});
+
+test('the state query shows the steps and per-variant analysis', async () => {
+  const m = mocks();
+  const taskQueue = uniqueQueue('flags');
+  const worker = await createWorker(h, { activities: m.activities } as never, taskQueue);
+  const args: FlagRolloutInput = { service: 'demo', environment: 'qprod', flag: 'new-greeting', steps: [25, 100], windowMs: 3000 };
+  const state = await worker.runUntil(async () => {
+    const handle = await h.env.client.workflow.start(flagRollout, { taskQueue, workflowId: `q-${taskQueue}`, args: [args] });
+    await handle.result();
+    return handle.query(flagRolloutStateQuery);
+  });
+  expect(state).toMatchObject({ stage: 'done', share: 100, steps: [25, 100], outcome: { kind: 'completed' } });
+  expect(state.analysis.map((a) => `${a.step}:${a.share}:${a.verdict}`)).toEqual(['1:25:pass', '2:100:pass']);
+});
+
+async function kill(m: ReturnType<typeof mocks>, sign: (workflowId: string) => { by: string; signature: string }, reason = 'checkout errors') {
+  const taskQueue = uniqueQueue('flagkill');
+  const worker = await createWorker(h, { activities: m.activities } as never, taskQueue);
+  const workflowId = flagKillWorkflowId('demo', 'prod', 'new-checkout', taskQueue);
+  return worker.runUntil(h.env.client.workflow.execute(flagKill, { taskQueue, workflowId, args: [{ service: 'demo', environment: 'prod', flag: 'new-checkout', reason, ...sign(workflowId) }] }));
+}
+
+test('a kill signed by an approver of the policy switches the flag off', async () => {
+  const m = mocks();
+  const result = await kill(m, (workflowId) => ({ by: 'alice', signature: signFlagKill(KEY, { service: 'demo', environment: 'prod', flag: 'new-checkout', reason: 'checkout errors', workflowId }) }));
+  expect(result).toMatchObject({ kind: 'killed', record: { share: 0, killed: { by: 'alice', reason: 'checkout errors' } } });
+  expect(m.names()).toEqual(['loadFlagSource', 'readFlagApprovers', 'killFlag']);
+});
+
+test('attack: a kill with a forged, replayed or foreign signature changes nothing', async () => {
+  const subject = (workflowId: string, reason = 'checkout errors') => ({ service: 'demo', environment: 'prod', flag: 'new-checkout', reason, workflowId });
+  const cases: [string, (id: string) => { by: string; signature: string }, RegExp][] = [
+    ['unknown signer', (id) => ({ by: 'mallory', signature: signFlagKill(OTHER, subject(id)) }), /mallory is not an approver/],
+    ['wrong key for the name', (id) => ({ by: 'alice', signature: signFlagKill(OTHER, subject(id)) }), /does not verify/],
+    ['signed for another kill (replay)', () => ({ by: 'alice', signature: signFlagKill(KEY, subject(flagKillWorkflowId('demo', 'prod', 'new-checkout', 'old'))) }), /does not verify/],
+    ['signed for another reason', (id) => ({ by: 'alice', signature: signFlagKill(KEY, subject(id, 'something else')) }), /does not verify/],
+    ['not a signature', () => ({ by: 'alice', signature: 'zz' }), /128 lowercase hex/],
+  ];
+  for (const [what, sign, message] of cases) {
+    const m = mocks();
+    const result = await kill(m, sign);
+    expect({ what, result }).toEqual({ what, result: { kind: 'refused', reason: expect.stringMatching(message) } });
+    expect(m.names()).not.toContain('killFlag');
+  }
+});
