@@ -46,7 +46,10 @@ const flagSchema = z
 export const flagdFileSchema = z
   .object({
     $schema: z.string().optional(),
-    flags: z.record(z.string().regex(FLAG_KEY, 'flag keys are lowercase letters, digits and dashes (at most 63)'), flagSchema),
+    flags: z.record(z.string(), flagSchema).superRefine((flags, ctx) => {
+      for (const key of Object.keys(flags))
+        if (!FLAG_KEY.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'flag keys are lowercase letters, digits and dashes (at most 63)' });
+    }),
     $evaluators: z.record(z.string(), json).optional(),
     metadata: metadata.optional(),
   })

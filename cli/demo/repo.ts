@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../infra/local/tools';
+import { vendorDemoDependencies } from './vendor';
 
 /** The people of the demo: one developer who writes the changes, two approvers. */
 export const DEMO_PEOPLE = {
@@ -15,6 +16,12 @@ export interface DemoRepoOptions {
   developers?: { id: string; publicKey: string }[];
   /** Edits before the first commit (the end-to-end tests add their own environment and router port). */
   prepare?: (repo: DemoRepo) => void;
+  /**
+   * Vendor the service's npm dependencies (OpenFeature, flagd provider) into vendor/node_modules before the
+   * first commit: true from airlock's node_modules, or from the given node_modules directory. Without it
+   * the service runs with every flag off (examples/demo-service/flags.js).
+   */
+  vendor?: boolean | string;
 }
 
 /** A git repository made from examples/demo-service, with the demo's policy and its own history. */
@@ -26,6 +33,7 @@ export class DemoRepo {
     cpSync(join(projectRoot(), 'examples', 'demo-service'), dir, { recursive: true });
     writeFileSync(join(dir, 'airlock.policy.yaml'), demoPolicy(keys, opts.developers ?? []));
     const repo = new DemoRepo(dir);
+    if (opts.vendor) vendorDemoDependencies(dir, typeof opts.vendor === 'string' ? opts.vendor : undefined);
     opts.prepare?.(repo);
     repo.git(['init', '-q', '-b', 'main']);
     repo.commit('demo-service: first release');
