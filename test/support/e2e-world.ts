@@ -52,6 +52,8 @@ export interface WorldOptions {
    * tests start from an environment with a stable release whose policy judges their changes.
    */
   bootstrap?: boolean;
+  /** Vendor the demo's npm dependencies (OpenFeature) into its repository (cli/demo/repo.ts DemoRepoOptions.vendor). */
+  vendor?: boolean | string;
 }
 
 /** Environments of runs of this helper: `e2e-<name>-<pid base 36>`. */
@@ -103,6 +105,7 @@ export class E2eWorld {
     const env = { TEMPORAL_TASK_QUEUE: `${environment}-${Date.now().toString(36)}`, AIRLOCK_BOOTSTRAP_POLICY: bootstrapFile };
     const repo = DemoRepo.create(join(dir, 'demo-service'), { alice: keys.alice!, sam: keys.sam! }, {
       developers: opts.authorIsDeveloper ? [{ id: 'dana@example.com', publicKey: keys['dana@example.com']! }] : [],
+      ...(opts.vendor ? { vendor: opts.vendor } : {}),
       prepare: (r) => r.edit('airlock.yaml', (text) => `${text.trimEnd()}\n${environmentYaml(environment, routerPort, opts.steps ?? [50, 100], opts.maxLatencyP95Ms ?? 500)}`),
     });
     const world = new E2eWorld(opts, environment, config, dir, repo, env, keys);

@@ -1,0 +1,100 @@
+// Feature flags on the real stack (issue 18): the demo service built with OpenFeature and the flagd provider
+// vendored into its image, deployed by a pipeline, its flags changed by `airlock flag` through the worker,
+// per-variant counters read from the real Prometheus. A good flag reaches 100%; a bad one is killed at the
+// step where it breaks; a signed kill during a rollout switches every instance off (timed); bad requests
+// are refused before anything changes.
+import http from 'node:http';
+import { rmSync } from 'node:fs';
+import { flagsDirOf } from '../../activities/flags/store';
+import { LABELS } from '../../infra/deploy/labels';
+import { dockerClient } from '../../infra/local/probes';
+import { approverKey, SERVICE, sleep, useE2eWorld, type E2eWorld } from '../support/e2e-world';
+
+let world: E2eWorld;
+useE2eWorld({ name: 'flags', vendor: process.env.AIRLOCK_VENDOR_FROM ?? true }, (w) => (world = w));
+afterAll(() => world && rmSync(flagsDirOf(world.config.home, SERVICE, world.environment), { recursive: true, force: true }));
+
+function get(port: number, path: string, user: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path, headers: { 'x-user-id': user }, timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', () => resolve(''));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+/** The published loopback ports of every running release container of the environment. */
+async function instancePorts(): Promise<number[]> {
+  const docker = dockerClient(world.config);
+  const list = await docker.listContainers({ filters: { label: [`${LABELS.env}=${world.environment}`, `${LABELS.role}=release`] } });
+  return list.flatMap((c) => c.Ports.filter((p) => p.IP === '127.0.0.1' && p.PublicPort).map((p) => p.PublicPort));
+}
+
+const USERS = Array.from({ length: 40 }, (_, i) => `user-${i}`);
+const flagArgs = (flag: string, ...extra: string[]) => ['flag', 'rollout', SERVICE, flag, '--env', world.environment, ...extra];
+
+test('bad requests are refused before anything changes: an unknown flag, a jump to 100%', async () => {
+  const unknown = world.cli(flagArgs('no-such-flag', '--wait'));
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toMatch(/flags\.no-such-flag: no such flag \(flags: new-greeting, new-checkout\)/);
+  const jump = world.cli(flagArgs('new-greeting', '--steps', '100', '--wait'));
+  expect(jump.code).toBe(2);
+  expect(jump.stderr).toMatch(/steps\.0: the first step is at most 25%/);
+  const status = world.cli(['flag', 'status', SERVICE, '--env', world.environment]);
+  expect(status.stdout).toMatch(/no flags served/);
+}, 120_000);
+
+test('a good flag reaches 100%, every instance serves it', async () => {
+  const r = await world.cliAsync(flagArgs('new-greeting', '--steps', '25,50,100', '--window', '5', '--rps', '30', '--wait'));
+  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  expect(r.stderr).toMatch(/new-greeting: on for everyone \(100%\)/);
+  const ports = await instancePorts();
+  expect(ports.length).toBeGreaterThanOrEqual(1);
+  for (const port of ports) for (const u of USERS.slice(0, 5)) expect(await get(port, '/', u)).toContain('new greeting');
+  expect(world.cli(['flag', 'status', SERVICE, '--env', world.environment]).stdout).toMatch(/new-greeting\s+100% on/);
+}, 300_000);
+
+test('a bad flag is killed at the step where it breaks: off for everyone, the reason recorded', async () => {
+  const r = await world.cliAsync(flagArgs('new-checkout', '--steps', '25,50,100', '--window', '5', '--rps', '30', '--wait'));
+  expect(r.code).toBe(6);
+  expect(r.stderr).toMatch(/new-checkout: killed by airlock at step 1 \(25%\): step 1 \(25%\): on: 5xx/);
+  for (const port of await instancePorts()) for (const u of USERS) expect(await get(port, '/checkout', u)).toContain('classic');
+  const status = JSON.parse(world.cli(['flag', 'status', SERVICE, '--env', world.environment, '--json']).stdout) as { flags: { flag: string; serving: string; killed: string }[] };
+  expect(status.flags.find((f) => f.flag === 'new-checkout')).toMatchObject({ serving: '0% on', killed: expect.stringMatching(/^by airlock at .*: step 1 \(25%\)/) });
+}, 300_000);
+
+test('a signed kill during a rollout switches every instance off within 2 s; the rollout ends killed', async () => {
+  const rollout = world.cliAsync(flagArgs('new-greeting', '--steps', '5,25,50,100', '--window', '20', '--rps', '20', '--wait'));
+  // users on at 5% (sticky): wait until one of them is served the new greeting
+  const ports = await instancePorts();
+  let onUser: string | undefined;
+  const many = Array.from({ length: 200 }, (_, i) => `kill-${i}`);
+  for (let i = 0; i < 100 && !onUser; i++) {
+    for (const u of many) if ((await get(ports[0]!, '/', u)).includes('new greeting')) onUser = u;
+    if (!onUser) await sleep(300);
+  }
+  expect(onUser).toBeDefined();
+  const started = Date.now();
+  const kill = await world.cliAsync(['flag', 'kill', SERVICE, 'new-greeting', '--env', world.environment, '--as', 'alice', '--reason', 'e2e: kill during rollout', '--json']);
+  expect({ code: kill.code, stderr: kill.stderr }).toMatchObject({ code: 0 });
+  const off = async () => (await Promise.all(ports.map((p) => get(p, '/', onUser!)))).every((b) => b.includes('"hello":"world"'));
+  while (!(await off())) {
+    if (Date.now() - started > 10_000) break;
+    await sleep(10);
+  }
+  const ms = Date.now() - started;
+  process.stderr.write(`flag kill -> all ${ports.length} instances serving off: ${ms} ms (command alone: ${(JSON.parse(kill.stdout) as { ms: number }).ms} ms)\n`);
+  expect(ms).toBeLessThanOrEqual(2000);
+  const r = await rollout;
+  expect(r.code).toBe(6);
+  expect(r.stderr).toMatch(/new-greeting: killed by alice/);
+}, 300_000);
+
+test('attack: a kill signed by someone who is not an approver of the policy is refused', async () => {
+  approverKey('mallory'); // a valid key, in no group of the demo's policy
+  const r = world.cli(['flag', 'kill', SERVICE, 'new-checkout', '--env', world.environment, '--as', 'mallory', '--reason', 'x']);
+  expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 1, stderr: 'flag kill refused: mallory is not an approver in the environment\'s policy' });
+}, 60_000);
