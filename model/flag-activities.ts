@@ -41,6 +41,8 @@ export interface AnalyzeFlagInput extends FlagRef {
   loadRps: number;
   /** The path the synthetic users ask (where the service evaluates the flag): the definition's metadata `path`, else `/`. */
   loadPath: string;
+  /** The share set for this step: airlock computes each synthetic user's variant itself (flagd's bucketing). */
+  share?: number;
   thresholds: FlagThresholds;
 }
 

@@ -66,6 +66,51 @@ export function flagAtShare(flag: FlagDefinition, share: number): FlagDefinition
   return { ...rest, state: 'ENABLED', defaultVariant: OFF, targeting: fractionalTargeting(share) };
 }
 
+/**
+ * MurmurHash3 (x86, 32 bit, seed 0) of a string of code units below 256, as flagd's `fractional` computes it
+ * (flagd-core hashes with imurmurhash). airlock uses it to know, without asking the service, which variant a
+ * synthetic user of its own gets.
+ */
+export function murmur3(key: string): number {
+  let h = 0;
+  const n = key.length;
+  const tail = n & 3;
+  const body = n - tail;
+  const mix = (k: number) => {
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    return Math.imul(k, 0x1b873593);
+  };
+  for (let i = 0; i < body; i += 4) {
+    const k = (key.charCodeAt(i) & 0xff) | ((key.charCodeAt(i + 1) & 0xff) << 8) | ((key.charCodeAt(i + 2) & 0xff) << 16) | ((key.charCodeAt(i + 3) & 0xff) << 24);
+    h ^= mix(k);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  if (tail === 3) k ^= (key.charCodeAt(body + 2) & 0xff) << 16;
+  if (tail >= 2) k ^= (key.charCodeAt(body + 1) & 0xff) << 8;
+  if (tail >= 1) {
+    k ^= key.charCodeAt(body) & 0xff;
+    h ^= mix(k);
+  }
+  h ^= n;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The variant flagd serves `user` for `flag` at `share` percent (airlock's targeting: `on` first, weights summing to 100). */
+export function variantAt(flag: string, user: string, share: number): typeof ON | typeof OFF {
+  if (share <= 0) return OFF;
+  if (share >= 100) return ON;
+  const bucket = Math.floor((murmur3(`${flag}${user}`) * 100) / 2 ** 32);
+  return bucket < share ? ON : OFF;
+}
+
 /** The share a served flag gives `on` (0..100), as far as airlock's own targeting goes; null: other targeting. */
 export function shareOf(flag: FlagDefinition): number | null {
   if (flag.state === 'DISABLED') return 0;
@@ -119,9 +164,26 @@ export const DEFAULT_FLAG_THRESHOLDS: FlagThresholds = { maxErrorRate: 0.02, max
 
 export interface VariantVerdict {
   verdict: 'pass' | 'fail' | 'inconclusive';
+  /** The service's own counters (flag_requests_total), from Prometheus. */
   on: VariantCounts;
   off: VariantCounts;
   reasons: string[];
+  /** What airlock's synthetic users saw, split by the variant airlock computed for each (not the service's word). */
+  observed?: { on: VariantCounts; off: VariantCounts };
+}
+
+/**
+ * Both judgements of one window: the service's counters and airlock's own observations. Either failing fails
+ * the step (a service under-reporting its `on` errors is caught by what airlock saw); pass needs the
+ * service's counters to pass (they cover real users too).
+ */
+export function combineVerdicts(reported: VariantVerdict, observed: VariantVerdict): VariantVerdict {
+  const seen = { on: observed.on, off: observed.off };
+  if (observed.verdict === 'fail') {
+    const reasons = [...(reported.verdict === 'fail' ? reported.reasons : []), ...observed.reasons.map((r) => `airlock's users: ${r}`)];
+    return { ...reported, verdict: 'fail', reasons, observed: seen };
+  }
+  return { ...reported, observed: seen };
 }
 
 const rate = (n: number, of: number): number => (of > 0 ? n / of : 0);

@@ -83,7 +83,7 @@ async function raise(
     if (stopped) return stopped;
     let verdict: VariantVerdict | undefined;
     for (let w = 0; w < MAX_WINDOWS && verdict?.verdict !== 'pass' && verdict?.verdict !== 'fail'; w++) {
-      verdict = await flagAnalysis.analyzeFlag({ ...ref, routerPort, windowMs, loadRps, loadPath: loadPathOf(definition), thresholds: DEFAULT_FLAG_THRESHOLDS });
+      verdict = await flagAnalysis.analyzeFlag({ ...ref, routerPort, windowMs, loadRps, loadPath: loadPathOf(definition), share, thresholds: DEFAULT_FLAG_THRESHOLDS });
       state.analysis.push({ ...verdict, step: i + 1, share });
     }
     // too few `on` users at a small share to judge: the next, larger step judges; the last step must pass

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AnalyzeFlagInput } from '../../model/flag-activities';
-import { judgeVariants, OFF, ON, type VariantCounts, type VariantVerdict } from '../../model/flag-rules';
+import { combineVerdicts, judgeVariants, OFF, ON, variantAt, type VariantCounts, type VariantVerdict } from '../../model/flag-rules';
 import type { PrometheusClient } from '../monitor/prometheus';
 import { MetricsUnavailableError } from '../errors';
 
@@ -39,25 +39,51 @@ export function countsBetween(before: Counters, after: Counters): Record<'on' | 
   return counts;
 }
 
-/** Synthetic users for `ms`: GET / with a fresh x-user-id each (so fractional buckets spread), loopback only. */
-function drive(port: number, path: string, rps: number, ms: number, beat: () => void): Promise<number> {
-  if (rps <= 0) return new Promise((r) => setTimeout(() => r(0), ms));
+/** One answer a synthetic user got: its id and the status (0: no answer). */
+export interface Answer {
+  user: string;
+  status: number;
+}
+
+/** Synthetic users for `ms`: GET `path` with a fresh x-user-id each (so fractional buckets spread), loopback only. */
+function drive(port: number, path: string, rps: number, ms: number, beat: () => void): Promise<Answer[]> {
+  if (rps <= 0) return new Promise((r) => setTimeout(() => r([]), ms));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const answers: Answer[] = [];
   let sent = 0;
   return new Promise((resolve) => {
     const timer = setInterval(() => {
       sent += 1;
-      const req = http.get({ host: '127.0.0.1', port, path, agent, headers: { 'x-user-id': randomUUID() }, timeout: 2000 }, (res) => res.resume());
-      req.on('error', () => undefined);
+      const user = randomUUID();
+      const req = http.get({ host: '127.0.0.1', port, path, agent, headers: { 'x-user-id': user }, timeout: 2000 }, (res) => {
+        res.resume();
+        res.on('end', () => answers.push({ user, status: res.statusCode ?? 0 }));
+      });
+      req.on('error', () => answers.push({ user, status: 0 }));
       req.on('timeout', () => req.destroy());
       if (sent % rps === 0) beat();
     }, 1000 / rps);
     setTimeout(() => {
       clearInterval(timer);
-      agent.destroy();
-      resolve(sent);
+      // answers still in flight count once they end (up to the 2 s timeout)
+      setTimeout(() => {
+        agent.destroy();
+        resolve(answers);
+      }, 500);
     }, ms);
   });
+}
+
+/** What airlock's own users saw, by the variant flagd gives each at `share` (murmur3, as flagd buckets). */
+export function observedCounts(flag: string, share: number, answers: readonly Answer[]): Record<'on' | 'off', VariantCounts> {
+  const counts = { on: { requests: 0, errors: 0, denied: 0 }, off: { requests: 0, errors: 0, denied: 0 } };
+  for (const a of answers) {
+    const c = counts[variantAt(flag, a.user, share)];
+    c.requests += 1;
+    if (a.status >= 500 || a.status === 0) c.errors += 1;
+    if (a.status === 401 || a.status === 403) c.denied += 1;
+  }
+  return counts;
 }
 
 /** How long after the window the second reading waits: two scrapes at Prometheus's 1 s interval. */
@@ -71,9 +97,12 @@ export async function analyzeFlag(input: AnalyzeFlagInput, prom: PrometheusClien
   } catch (err) {
     throw new MetricsUnavailableError(`Prometheus: ${(err as Error).message}`);
   }
-  await drive(input.routerPort, input.loadPath.startsWith('/') ? input.loadPath : '/', input.loadRps, input.windowMs, () => beat({ flag: input.flag, phase: 'load' }));
+  const answers = await drive(input.routerPort, input.loadPath.startsWith('/') ? input.loadPath : '/', input.loadRps, input.windowMs, () => beat({ flag: input.flag, phase: 'load' }));
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const after = await read(prom, query);
   const counts = countsBetween(before, after);
-  return judgeVariants(counts.on, counts.off, input.thresholds);
+  const reported = judgeVariants(counts.on, counts.off, input.thresholds);
+  if (input.share === undefined) return reported;
+  const seen = observedCounts(input.flag, input.share, answers);
+  return combineVerdicts(reported, judgeVariants(seen.on, seen.off, input.thresholds));
 }

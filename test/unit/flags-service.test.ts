@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ensureServed, kill, setShare } from '../../activities/flags/store';
 import { vendorDemoDependencies } from '../../cli/demo/vendor';
 import { projectRoot } from '../../infra/local/tools';
-import type { FlagDefinition } from '../../model/flags';
+import { variantAt, type FlagDefinition } from '../../model/flags';
 
 // The demo service with the real OpenFeature SDK and flagd provider (in-process, file source), vendored the
 // way the demo's image gets them, driven by airlock's flag store: how fast a change reaches the instance,
@@ -81,6 +81,8 @@ test('users keep their bucket across steps (same user id, same variant), about s
   };
   const at5 = await onAt(5);
   const at25 = await onAt(25);
+  // airlock computes the same buckets as the provider (its own view of which variant a user gets)
+  for (const u of users) expect({ u, on: at25.has(u) }).toEqual({ u, on: variantAt('new-greeting', u, 25) === 'on' });
   const at50 = await onAt(50);
   for (const u of at5) expect(at25.has(u)).toBe(true);
   for (const u of at25) expect(at50.has(u)).toBe(true);

@@ -1,10 +1,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { countsBetween, flagRequestsQuery } from '../../activities/flags/analyze';
+import { countsBetween, flagRequestsQuery, observedCounts } from '../../activities/flags/analyze';
 import { kill, readServed, setShare } from '../../activities/flags/store';
 import { FlagKilledError } from '../../activities/errors';
 import {
+  combineVerdicts,
+  murmur3,
+  variantAt,
   DEFAULT_FLAG_THRESHOLDS,
   flagAtShare,
   flagStepProblems,
@@ -96,6 +99,41 @@ describe('rollout decisions', () => {
   test('a handful of requests judges nothing; too few is inconclusive', () => {
     expect(judgeVariants({ requests: 2, errors: 1, denied: 0 }, { requests: 200, errors: 0, denied: 0 }, t)).toMatchObject({ verdict: 'inconclusive', reasons: ['on: 2 requests < 20'] });
     expect(judgeVariants({ requests: 10, errors: 2, denied: 0 }, { requests: 200, errors: 0, denied: 0 }, t).verdict).toBe('fail');
+  });
+});
+
+describe("airlock's own view of the variants", () => {
+  // flagd-core buckets with imurmurhash (a dependency of jest here too): airlock's murmur3 must agree
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const MurmurHash3 = require('imurmurhash') as (key: string) => { result(): number };
+  test('murmur3 is the hash flagd buckets with', () => {
+    const keys = ['', 'a', 'ab', 'abc', 'abcd', 'new-checkout', 'new-checkoutuser-1', ...Array.from({ length: 200 }, (_, i) => `flag-${i}${crypto.randomUUID()}`.slice(0, 5 + (i % 40)))];
+    for (const k of keys) expect({ k, h: murmur3(k) }).toEqual({ k, h: MurmurHash3(k).result() });
+  });
+
+  test('variantAt: on is the first share% of buckets, sticky as the share grows', () => {
+    const users = Array.from({ length: 2000 }, (_, i) => `u${i}`);
+    const on = (share: number) => new Set(users.filter((u) => variantAt('new-checkout', u, share) === 'on'));
+    const [a, b] = [on(5), on(25)];
+    for (const u of a) expect(b.has(u)).toBe(true);
+    expect(b.size / users.length).toBeGreaterThan(0.2);
+    expect(b.size / users.length).toBeLessThan(0.3);
+    expect(on(0).size).toBe(0);
+    expect(on(100).size).toBe(users.length);
+  });
+
+  test("a service under-reporting its on errors is caught by what airlock's users saw", () => {
+    const users = Array.from({ length: 400 }, (_, i) => `u${i}`);
+    // every on user got a 500, the service's counters say all is fine
+    const answers = users.map((user) => ({ user, status: variantAt('f', user, 50) === 'on' ? 500 : 200 }));
+    const seen = observedCounts('f', 50, answers);
+    expect(seen.on.errors).toBe(seen.on.requests);
+    expect(seen.off.errors).toBe(0);
+    const reported = judgeVariants({ requests: 200, errors: 0, denied: 0 }, { requests: 200, errors: 0, denied: 0 }, DEFAULT_FLAG_THRESHOLDS);
+    const both = combineVerdicts(reported, judgeVariants(seen.on, seen.off, DEFAULT_FLAG_THRESHOLDS));
+    expect(both.verdict).toBe('fail');
+    expect(both.reasons[0]).toMatch(/^airlock's users: on: 5xx 100\.0%/);
+    expect(combineVerdicts(reported, judgeVariants(seen.off, seen.off, DEFAULT_FLAG_THRESHOLDS)).verdict).toBe('pass');
   });
 });
 
