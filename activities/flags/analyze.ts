@@ -78,9 +78,11 @@ function drive(port: number, path: string, rps: number, ms: number, beat: () => 
 export function observedCounts(flag: string, share: number, answers: readonly Answer[]): Record<'on' | 'off', VariantCounts> {
   const counts = { on: { requests: 0, errors: 0, denied: 0 }, off: { requests: 0, errors: 0, denied: 0 } };
   for (const a of answers) {
+    // no answer at all (a timeout on a loaded machine) is nobody's variant: the router answers 5xx for a dead backend
+    if (a.status === 0) continue;
     const c = counts[variantAt(flag, a.user, share)];
     c.requests += 1;
-    if (a.status >= 500 || a.status === 0) c.errors += 1;
+    if (a.status >= 500) c.errors += 1;
     if (a.status === 401 || a.status === 403) c.denied += 1;
   }
   return counts;
