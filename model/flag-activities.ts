@@ -1,3 +1,5 @@
+import type { FlagApprovalRecord, FlagRisk } from './flag-approval';
+import type { PolicySnapshot } from './policy-snapshot';
 import type { FlagDefinition, FlagKillSignature, FlagRecord, FlagThresholds, VariantVerdict } from './flag-rules';
 
 // Wire types of the flag workflows and activities (issue 18). Fields are only ever added.
@@ -15,6 +17,8 @@ export interface FlagSource {
   anchor: FlagAnchor;
   definition: FlagDefinition;
   routerPort: number;
+  /** The code the flag guards, judged by path (files naming the flag key); absent: judged low. */
+  risk?: FlagRisk;
 }
 
 export interface FlagRef {
@@ -63,7 +67,14 @@ export type FlagRolloutOutcome =
   | { kind: 'failed'; cause: { type: string; message: string } };
 
 export interface FlagRolloutState extends FlagRef {
-  stage: 'lock' | 'rollout' | 'done';
+  stage: 'approval' | 'lock' | 'rollout' | 'done';
+  /** Set once the definition is read: what the flag guards, and the commit it was read at (approvals sign both). */
+  risk?: FlagRisk;
+  commit?: string;
+  runId?: string;
+  approvals?: FlagApprovalRecord[];
+  /** Approvals the level needs (0: none). */
+  approvalsNeeded?: number;
   share: number;
   steps: number[];
   analysis: (VariantVerdict & { step: number; share: number })[];
@@ -82,4 +93,6 @@ export interface FlagActivities {
   killFlag(input: KillFlagInput): Promise<FlagRecord>;
   analyzeFlag(input: AnalyzeFlagInput): Promise<VariantVerdict>;
   readFlagApprovers(input: FlagAnchor): Promise<Record<string, { id: string; publicKey: string }[]>>;
+  /** The environment's protected policy (approver groups and level rules) at the anchor. */
+  readFlagPolicy(input: FlagAnchor): Promise<PolicySnapshot>;
 }

@@ -1,8 +1,9 @@
-import { ActivityFailure, ApplicationFailure, log, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { flagTally, reviewFlagApproval, type FlagApprovalContext } from '../model/flag-approval';
 import type { FlagRolloutInput, FlagRolloutOutcome, FlagRolloutState } from '../model/flag-activities';
 import { DEFAULT_FLAG_THRESHOLDS, flagStepProblems, type VariantVerdict } from '../model/flag-rules';
 import { flagActivities, flagAnalysis } from './flag-activities';
-import { flagRolloutStateQuery } from './flag-messages';
+import { flagApproveUpdate, flagRolloutStateQuery } from './flag-messages';
 import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
 import { registerLockHandlers, type LockHold } from './lock-holder';
 
@@ -21,6 +22,26 @@ export async function flagRollout(input: FlagRolloutInput): Promise<FlagRolloutO
   setHandler(flagRolloutStateQuery, () => state);
   const lock: LockHold = { requested: false, granted: false };
   registerLockHandlers(lock);
+  let approval: FlagApprovalContext | undefined;
+  setHandler(
+    flagApproveUpdate,
+    (payload) => {
+      const review = reviewFlagApproval(approval!, payload);
+      if (!review.ok) throw ApplicationFailure.create({ type: 'FlagApprovalRefused', message: review.reason, nonRetryable: true });
+      const record = { ...review.record, at: new Date().toISOString() };
+      state.approvals = [...(state.approvals ?? []), record];
+      approval = { ...approval!, decisions: state.approvals };
+      const t = flagTally(approval.rule, state.approvals);
+      return { approvals: t.approvals, needed: t.needed, missingGroups: t.missingGroups };
+    },
+    {
+      validator: (payload) => {
+        if (state.stage !== 'approval' || !approval) throw new Error(`flag rollout ${workflowInfo().workflowId} is not waiting for approval (stage ${state.stage})`);
+        const review = reviewFlagApproval(approval, payload);
+        if (!review.ok) throw new Error(review.reason);
+      },
+    },
+  );
   const done = (outcome: FlagRolloutOutcome): FlagRolloutOutcome => {
     state.stage = 'done';
     state.outcome = outcome;
@@ -39,6 +60,27 @@ export async function flagRollout(input: FlagRolloutInput): Promise<FlagRolloutO
     source = await flagActivities.loadFlagSource({ service, environment, flag });
   } catch (err) {
     return done({ kind: 'refused', reason: causeOf(err).message });
+  }
+
+  // a flag is as risky as the code it guards: medium and high wait for signed approvals (the policy's level rules)
+  state.risk = source.risk ?? { level: 'low', reasons: [] };
+  state.commit = source.anchor.commit;
+  state.runId = workflowInfo().runId;
+  if (state.risk.level !== 'low') {
+    const snapshot = await flagActivities.readFlagPolicy(source.anchor);
+    const rule = snapshot.levels[state.risk.level];
+    const owner = source.definition.metadata?.owner;
+    const authors = [input.requestedBy, typeof owner === 'string' ? owner : undefined].filter((a): a is string => !!a);
+    const subject = { workflowId: workflowInfo().workflowId, runId: state.runId, service, environment, flag, level: state.risk.level, commit: state.commit, steps: input.steps };
+    state.approvals = [];
+    state.approvalsNeeded = rule.approvals;
+    approval = { snapshot, rule, authors, decisions: [], subject };
+    if (!flagTally(rule, []).satisfied) {
+      state.stage = 'approval';
+      const approved = await condition(() => flagTally(rule, state.approvals ?? []).satisfied, snapshot.approvalTimeoutMs);
+      if (!approved) return done({ kind: 'refused', reason: `${state.risk.level}-risk flag change: not approved within ${Math.round(snapshot.approvalTimeoutMs / 60_000)} min (${state.risk.reasons.join('; ')})` });
+    }
+    state.stage = 'lock';
   }
 
   const owner: LockOwner = { service, environment, headCommit: `flag:${flag}`, lock };

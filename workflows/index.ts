@@ -10,4 +10,4 @@ export { type LockRequest, type LockState, type LockRunRef } from './lock-queue'
 export { SEARCH_KEYS, searchAttributeKeys, initialSearchAttributes } from './search-attributes';
 export { flagRollout } from './flag-rollout';
 export { flagKill } from './flag-kill';
-export { flagRolloutStateQuery } from './flag-messages';
+export { flagApproveUpdate, flagRolloutStateQuery } from './flag-messages';

@@ -57,6 +57,10 @@ export function createFlagActivities(deps: FlagActivityDeps): FlagActivities {
       parseWith(refSchema, { service: input.service, environment: input.environment, flag: input.flag }, 'analyzeFlag input');
       return analyzeFlag(input, prom, (d) => Context.current().heartbeat(d));
     }),
+    readFlagPolicy: withFailures(async (anchor: FlagAnchor) => {
+      const base = await policy.readBasePolicy({ repo: await fetched(anchor.repo, anchor.commit), commit: anchor.commit, path: anchor.policyPath });
+      return base.snapshot;
+    }),
     readFlagApprovers: withFailures(async (anchor: FlagAnchor) => {
       const base = await policy.readBasePolicy({ repo: await fetched(anchor.repo, anchor.commit), commit: anchor.commit, path: anchor.policyPath });
       return Object.fromEntries(Object.entries(base.snapshot.groups).map(([g, members]) => [g, members.map((m) => ({ id: m.id, publicKey: m.publicKey }))]));

@@ -7,8 +7,11 @@ import { FLAGS_FILE, parseFlagdFile, rolloutProblems } from '../../model/flags';
 import { isSlug } from '../../model/names';
 import { InvalidInputError } from '../../model/parse';
 import type { PipelineInput } from '../../model/pipeline';
-import { AnchorError } from '../errors';
-import { pathInRepo, readAtCommit, serviceSettingsAtCommit } from '../shared';
+import { defaultRiskPolicy } from '../../model/change';
+import { flagRiskOf, type FlagRisk } from '../../model/flag-approval';
+import { AnchorError, GitError } from '../errors';
+import { pathClassifier } from '../risk';
+import { gitRaw, pathInRepo, readAtCommit, serviceSettingsAtCommit } from '../shared';
 
 /**
  * Where an environment's flags are defined: the head of the newest pipeline of the environment that ended
@@ -51,7 +54,29 @@ export async function readFlagSource(repoDir: string, anchor: FlagAnchor, servic
   const problems = rolloutProblems(file, flag);
   if (problems.length) throw new InvalidInputError(source, problems);
   const settings = await serviceSettingsAtCommit(repoDir, anchor.commit, anchor.serviceDir, service, environment);
-  return { anchor, definition: file.flags[flag]!, routerPort: settings.target.settings.routerPort };
+  const risk = await flagRisk(repoDir, anchor.commit, dir, flag, path);
+  return { anchor, definition: file.flags[flag]!, routerPort: settings.target.settings.routerPort, risk };
+}
+
+/** Not code the flag guards: the definitions themselves, vendored packages. */
+const NOT_GUARDED = /(^|\/)(node_modules|vendor)\//;
+
+/**
+ * The code the flag guards: files of the service directory at `commit` that name the flag key as a string
+ * literal, judged by the risk engine's path categories (the default rules).
+ */
+export async function flagRisk(repoDir: string, commit: string, dir: string, flag: string, flagsFile: string): Promise<FlagRisk> {
+  const literals = ['"', "'", '`'].flatMap((q) => ['-e', `${q}${flag}${q}`]);
+  const scope = dir ? `:(top)${dir}` : ':(top)';
+  const r = await gitRaw(repoDir, ['grep', '-l', '-I', '-F', ...literals, commit, '--', scope]);
+  if (r.code !== 0 && r.code !== 1) throw new GitError(`git grep for flag ${flag} at ${commit} failed: ${r.stderr.toString().trim()}`);
+  const classify = pathClassifier(defaultRiskPolicy());
+  const files = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.slice(commit.length + 1))
+    .filter((file) => file !== flagsFile && !NOT_GUARDED.test(file));
+  return flagRiskOf(files.map((file) => ({ file, categories: [...classify(file)].filter((c) => c !== 'code') })));
 }
 
 export const currentTaskQueue = (): string => Context.current().info.taskQueue;

@@ -6,7 +6,9 @@ import type { FlagKillResult, FlagRolloutOutcome, FlagRolloutState } from '../..
 import { DEFAULT_FLAG_STEPS, FLAG_KEY, flagKillMessageText, flagKillWorkflowId, flagRolloutWorkflowId, flagStepProblems, shareOf, signFlagKill } from '../../model/flags';
 import { isSlug } from '../../model/names';
 import { flagKill } from '../../workflows/flag-kill';
-import { flagRolloutStateQuery } from '../../workflows/flag-messages';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { signFlagApproval } from '../../model/flag-approval';
+import { flagApproveUpdate, flagRolloutStateQuery } from '../../workflows/flag-messages';
 import { flagRollout } from '../../workflows/flag-rollout';
 import { jsonFlag, parseCommandArgs } from '../args';
 import { withClient } from '../client';
@@ -41,6 +43,13 @@ const killSchema = z.object({
   env: slug,
   as: z.string({ message: 'is required: the identity whose key signs the kill' }).min(1),
   reason: z.string({ message: 'is required: why the flag is killed' }).min(1).max(500),
+  json: z.boolean(),
+  positionals: z.tuple([slug, flagKey], { error: 'expects: <service> <flag>' }),
+});
+
+const approveSchema = z.object({
+  env: slug,
+  as: z.string({ message: 'is required: the approver identity (its key signs)' }).min(1),
   json: z.boolean(),
   positionals: z.tuple([slug, flagKey], { error: 'expects: <service> <flag>' }),
 });
@@ -80,6 +89,7 @@ function describe(outcome: FlagRolloutOutcome): string {
 
 const USAGE = `usage: airlock flag rollout <service> <flag> --env <env> [--steps 1,5,25,50,100] [--window <s>] [--rps <n>] [--wait] [--json]
        airlock flag kill <service> <flag> --env <env> --as <identity> --reason <text> [--json]
+       airlock flag approve <service> <flag> --env <env> --as <identity> [--json]
        airlock flag status <service> --env <env> [--json]
 
 rollout  raises the flag's fractional share of users on "on" step by step (flagd format, flags.flagd.json in
@@ -89,6 +99,9 @@ rollout  raises the flag's fractional share of users on "on" step by step (flagd
          Exit: 0 fully on, 6 killed, 2 refused (bad definitions, steps), 1 failed.
 kill     off for everyone at once, signed with $AIRLOCK_HOME/keys/<identity>.ed25519: the signer must be an
          approver of the environment's policy. Does not wait for the environment lock.
+approve  a signed approval of a waiting rollout: a flag is as risky as the code that names it (auth,
+         payments, crypto... paths: high; data, infra, network, api: medium); medium and high wait for the
+         approvals the environment's policy asks for that level (not from the flag's owner or requester).
 status   each flag of the environment: what its instances are served, and airlock's record (share, killed).`;
 
 export const flagCommand: Command = {
@@ -100,6 +113,7 @@ export const flagCommand: Command = {
     if (sub === 'rollout') return rollout(rest);
     if (sub === 'kill') return kill(rest);
     if (sub === 'status') return status(rest);
+    if (sub === 'approve') return approve(rest);
     throw badInput(`airlock flag: expected rollout, kill or status, got ${sub ? `'${sub}'` : 'nothing'}\n${USAGE}`);
   },
 };
@@ -167,6 +181,28 @@ async function kill(argv: string[]): Promise<void> {
     if (args.json) printJson({ workflowId, ...result, ms, signedMessage: flagKillMessageText(subject) });
     else if (result.kind === 'killed') progress(`${flag} killed in ${service}/${args.env} by ${args.as} (${ms} ms): off for everyone`);
     if (result.kind === 'refused') throw new ExitError(EXIT.failure, `flag kill refused: ${result.reason}`);
+  });
+}
+
+async function approve(argv: string[]): Promise<void> {
+  const args = parseCommandArgs('flag approve', argv, { env: { type: 'string' }, as: { type: 'string' }, ...jsonFlag }, approveSchema);
+  const [service, flag] = args.positionals;
+  await withClient(async (client, config) => {
+    const workflowId = flagRolloutWorkflowId(service, args.env, flag);
+    const handle = client.workflow.getHandle(workflowId);
+    const state: FlagRolloutState = await handle.query(flagRolloutStateQuery);
+    if (state.stage !== 'approval' || !state.risk || !state.runId || !state.commit) throw new ExitError(EXIT.failure, `flag approve refused: ${workflowId} is not waiting for approval (stage ${state.stage})`);
+    const subject = { workflowId, runId: state.runId, service, environment: args.env, flag, level: state.risk.level, commit: state.commit, steps: state.steps };
+    const signature = signFlagApproval(readKey(config.dirs.keys, args.as), subject);
+    try {
+      const receipt = await handle.executeUpdate(flagApproveUpdate, { args: [{ approver: args.as, signature }] });
+      if (args.json) return printJson(receipt);
+      const missing = receipt.missingGroups.length ? `; still needed from ${receipt.missingGroups.join(', ')}` : '';
+      progress(`approval by ${args.as} accepted (${receipt.approvals}/${receipt.needed}${missing})`);
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new ExitError(EXIT.failure, `flag approve refused: ${err.cause?.message ?? err.message}`);
+      throw err;
+    }
   });
 }
 

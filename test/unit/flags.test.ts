@@ -1,6 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { flagRisk } from '../../activities/flags/source';
 import { countsBetween, flagRequestsQuery, observedCounts } from '../../activities/flags/analyze';
 import { kill, readServed, setShare } from '../../activities/flags/store';
 import { FlagKilledError } from '../../activities/errors';
@@ -192,5 +194,31 @@ describe('the flag store', () => {
     expect(shareOf(after.file.flags.f!)).toBe(0);
     // other flags are untouched
     expect(Object.keys(after.file.flags)).toEqual(['f']);
+  });
+});
+
+describe('what a flag guards (risk)', () => {
+  test('files that name the flag key, by path category; definitions and vendored packages do not count', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'airlock-flag-risk-'));
+    const files: Record<string, string> = {
+      'svc/flags.flagd.json': '{"flags": {"new-checkout": {}, "new-greeting": {}}}',
+      'svc/payments/checkout.js': "if (await flags.isOn('new-checkout', user)) charge();",
+      'svc/server.js': 'flags.isOn("new-greeting", user)',
+      'svc/vendor/node_modules/x/index.js': "'new-checkout'",
+      'svc/docs/notes.md': 'new-checkout without quotes is prose',
+      'other/payments/pay.js': "'new-greeting'",
+    };
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(repo, path)), { recursive: true });
+      writeFileSync(join(repo, path), text);
+    }
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'x');
+    const commit = git('rev-parse', 'HEAD');
+    expect(await flagRisk(repo, commit, 'svc', 'new-checkout', 'svc/flags.flagd.json')).toEqual({ level: 'high', reasons: ['svc/payments/checkout.js (payments)'] });
+    expect(await flagRisk(repo, commit, 'svc', 'new-greeting', 'svc/flags.flagd.json')).toEqual({ level: 'low', reasons: ['svc/server.js (code)'] });
+    expect(await flagRisk(repo, commit, 'svc', 'unused', 'svc/flags.flagd.json')).toEqual({ level: 'low', reasons: [] });
   });
 });

@@ -1,9 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { AnalyzeFlagInput, FlagActivities, FlagRolloutInput, FlagRolloutOutcome, KillFlagInput, SetFlagShareInput } from '../../model/flag-activities';
 import { publicKeyOf } from '../../model/approval-rules';
+import { signFlagApproval, type FlagApprovalSubject, type FlagRisk } from '../../model/flag-approval';
+import type { PolicySnapshot } from '../../model/policy-snapshot';
 import { flagKillWorkflowId, flagRolloutWorkflowId, signFlagKill, type VariantVerdict } from '../../model/flags';
 import { lockWorkflowId } from '../../model/names';
-import { flagKill, flagRollout, flagRolloutStateQuery, lockStateQuery } from '../../workflows';
+import { flagApproveUpdate, flagKill, flagRollout, flagRolloutStateQuery, lockStateQuery } from '../../workflows';
 import { createWorker, uniqueQueue, useHarness, type Harness } from './support/harness';
 
 // flagRollout and flagKill (issue 18) on a real Temporal dev server with mocked flag activities: the steps
@@ -25,14 +27,30 @@ interface Call {
   input: unknown;
 }
 
-function mocks(opts: { verdicts?: (share: number) => VariantVerdict; killedAtShare?: number; source?: () => never; onSet?: (share: number) => Promise<void> } = {}) {
+const SAM = 'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7';
+const DANA = OTHER;
+const snapshot: PolicySnapshot = {
+  source: 'git:file:///repo@aaaa:airlock.policy.yaml',
+  policyDigest: 'sha256:policy',
+  groups: {
+    developers: [
+      { id: 'alice', publicKey: publicKeyOf(KEY), aliases: [] },
+      { id: 'dana', publicKey: publicKeyOf(DANA), aliases: ['dana@example.com'] },
+    ],
+    security: [{ id: 'sam', publicKey: publicKeyOf(SAM), aliases: [] }],
+  },
+  levels: { low: { approvals: 0, groups: [], require: [] }, medium: { approvals: 1, groups: [], require: [] }, high: { approvals: 2, groups: [], require: ['security'] } },
+  approvalTimeoutMs: 60_000,
+};
+
+function mocks(opts: { verdicts?: (share: number) => VariantVerdict; killedAtShare?: number; source?: () => never; onSet?: (share: number) => Promise<void>; risk?: FlagRisk; owner?: string } = {}) {
   const calls: Call[] = [];
   let killed: { by: string; reason: string } | undefined;
   const activities: FlagActivities = {
     async loadFlagSource(input) {
       calls.push({ name: 'loadFlagSource', input });
       if (opts.source) opts.source();
-      return { anchor, definition, routerPort: 18090 };
+      return { anchor, definition: opts.owner ? { ...definition, metadata: { owner: opts.owner } } : definition, routerPort: 18090, ...(opts.risk ? { risk: opts.risk } : {}) };
     },
     async setFlagShare(input: SetFlagShareInput) {
       calls.push({ name: 'setFlagShare', input });
@@ -49,6 +67,10 @@ function mocks(opts: { verdicts?: (share: number) => VariantVerdict; killedAtSha
     async analyzeFlag(input: AnalyzeFlagInput) {
       calls.push({ name: 'analyzeFlag', input });
       return (opts.verdicts ?? (() => pass()))(Number((calls.filter((c) => c.name === 'setFlagShare').at(-1)!.input as SetFlagShareInput).share));
+    },
+    async readFlagPolicy(input) {
+      calls.push({ name: 'readFlagPolicy', input });
+      return snapshot;
     },
     async readFlagApprovers(input) {
       calls.push({ name: 'readFlagApprovers', input });
@@ -183,4 +205,42 @@ test('attack: a kill with a forged, replayed or foreign signature changes nothin
     expect({ what, result }).toEqual({ what, result: { kind: 'refused', reason: expect.stringMatching(message) } });
     expect(m.names()).not.toContain('killFlag');
   }
+});
+
+test('a flag guarding payments code is high risk: it waits for two signed approvals, one from security; the owner cannot approve', async () => {
+  const risk: FlagRisk = { level: 'high', reasons: ['payments/checkout.js (payments)'] };
+  const m = mocks({ risk, owner: 'dana@example.com' });
+  const taskQueue = uniqueQueue('flagapprove');
+  const worker = await createWorker(h, { activities: m.activities } as never, taskQueue);
+  const args: FlagRolloutInput = { service: 'demo', environment: 'prod', flag: 'new-checkout', steps: [25, 100], windowMs: 3000, requestedBy: 'dana' };
+  const workflowId = `approve-${taskQueue}`;
+  const outcome = await worker.runUntil(async () => {
+    const handle = await h.env.client.workflow.start(flagRollout, { taskQueue, workflowId, args: [args] });
+    let state = await handle.query(flagRolloutStateQuery);
+    for (let i = 0; i < 200 && state.stage !== 'approval'; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      state = await handle.query(flagRolloutStateQuery);
+    }
+    expect(state).toMatchObject({ stage: 'approval', risk, approvalsNeeded: 2, share: 0 });
+    expect(m.names()).toEqual(['loadFlagSource', 'readFlagPolicy']);
+    const subject: FlagApprovalSubject = { workflowId, runId: state.runId!, service: 'demo', environment: 'prod', flag: 'new-checkout', level: 'high', commit: anchor.commit, steps: [25, 100] };
+    const approve = (who: string, key: string, s: FlagApprovalSubject = subject) => handle.executeUpdate(flagApproveUpdate, { args: [{ approver: who, signature: signFlagApproval(key, s) }] });
+    const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { cause?: { message?: string }; message: string }) => e.cause?.message ?? e.message);
+    expect(await refusal(approve('dana', DANA))).toMatch(/owns or asked for this flag change/);
+    expect(await refusal(approve('mallory', KEY))).toMatch(/unknown approver "mallory"/);
+    expect(await refusal(approve('alice', KEY, { ...subject, steps: [100] }))).toMatch(/does not verify/);
+    expect(await refusal(approve('alice', KEY, { ...subject, level: 'low' }))).toMatch(/does not verify/);
+    expect(await approve('alice', KEY)).toEqual({ approvals: 1, needed: 2, missingGroups: ['security'] });
+    expect(m.shares()).toEqual([]);
+    expect(await approve('sam', SAM)).toEqual({ approvals: 2, needed: 2, missingGroups: [] });
+    return handle.result();
+  });
+  expect(outcome).toEqual({ kind: 'completed', share: 100 });
+  expect(m.shares()).toEqual([25, 100, 100]);
+});
+
+test('a low-risk flag needs no approval', async () => {
+  const m = mocks({ risk: { level: 'low', reasons: ['server.js (code)'] } });
+  expect(await rollout(m, { steps: [25, 100] })).toEqual({ kind: 'completed', share: 100 });
+  expect(m.names()).not.toContain('readFlagPolicy');
 });
