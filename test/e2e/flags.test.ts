@@ -4,15 +4,12 @@
 // step where it breaks; a signed kill during a rollout switches every instance off (timed); bad requests
 // are refused before anything changes.
 import http from 'node:http';
-import { rmSync } from 'node:fs';
-import { flagsDirOf } from '../../activities/flags/store';
 import { LABELS } from '../../infra/deploy/labels';
 import { dockerClient } from '../../infra/local/probes';
 import { approverKey, SERVICE, sleep, useE2eWorld, type E2eWorld } from '../support/e2e-world';
 
 let world: E2eWorld;
 useE2eWorld({ name: 'flags', vendor: process.env.AIRLOCK_VENDOR_FROM ?? true }, (w) => (world = w));
-afterAll(() => world && rmSync(flagsDirOf(world.config.home, SERVICE, world.environment), { recursive: true, force: true }));
 
 function get(port: number, path: string, user: string): Promise<string> {
   return new Promise((resolve) => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { targetsFile } from '../../activities/deploy/deps';
+import { flagsDirOf } from '../../activities/flags/store';
 import { DemoRepo } from '../../cli/demo/repo';
 import { LABELS } from '../../infra/deploy/labels';
 import { createStackDriver, PULUMI_PROJECT } from '../../infra/deploy/stack';
@@ -184,6 +185,7 @@ export class E2eWorld {
     await this.worker?.stop();
     await cleanUpEnvironment(this.config, this.environment);
     rmSync(this.dir, { recursive: true, force: true });
+    rmSync(flagsDirOf(this.config.home, SERVICE, this.environment), { recursive: true, force: true });
   }
 }
 
