@@ -1,13 +1,22 @@
-import { executeChild, log, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { executeChild, log, patched, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { violationActions, type ComplianceStatus, type RescanTarget } from '../model/compliance';
 import type { LoadedPolicy } from '../model/policy';
-import { complianceActivities as act } from './activity-options';
+import type { ScanSummary } from '../model/scan';
+import { complianceActivities as act, evidenceActivities } from './activity-options';
 import { emit, expiringEvent, nonCompliantEvent } from './compliance-events';
 import { causeOf } from './decisions';
 import { rollbackRelease } from './deploy-release';
+import { environmentPolicy } from './rescan-schedule';
 
-/** What `airlock compliance` reads back: the rescan's status (also its result) and where it is kept. */
-export type RescanResult = ComplianceStatus & { statusDigest: string };
+export { environmentPolicy, scheduleRescanOf } from './rescan-schedule';
+
+/** Rescans from this patch on add a signed `rescan` link to the release's evidence chain (docs/evidence.md). */
+export const RESCAN_ATTEST_PATCH = 'compliance-attest';
+
+/**
+ * What `airlock compliance` reads back: the rescan's status (also its result) and where it is kept;
+ * `attested`: whether the signed rescan link was added to the evidence chain (patch `compliance-attest`). */
+export type RescanResult = ComplianceStatus & { statusDigest: string; attested?: boolean };
 
 /**
  * One rescan of the release serving an environment (started by the schedule `airlock-rescan/<service>/<env>`
@@ -20,6 +29,7 @@ export async function rescanRelease(target: RescanTarget): Promise<RescanResult>
   const policy = await environmentPolicy(target);
   const scan = await act.scanImage({ releaseId, image: target.image });
   const status: RescanResult = await act.assessCompliance({ target, scan, policy });
+  if (patched(RESCAN_ATTEST_PATCH)) await attest(target, status, scan);
   const webhooks = policy.policy.notifications?.webhooks;
   for (const [n, e] of status.expiring.entries()) await emit(webhooks, expiringEvent(status, e), n);
   const todo = violationActions(status.compliant, status.onViolation);
@@ -34,11 +44,21 @@ export async function rescanRelease(target: RescanTarget): Promise<RescanResult>
   return status;
 }
 
-/** The environment's protected policy now: the one at the running release's commit, its anchor. */
-export async function environmentPolicy(target: RescanTarget): Promise<LoadedPolicy> {
-  const { repo, commit, serviceDir } = target.source;
-  const read = await act.readAnchorPolicy({ releaseId: target.releaseId, repo, serviceDir, environment: target.environment, headCommit: commit, anchor: commit });
-  return read.policy;
+/**
+ * The rescan's signed record next to the image (a `rescan` link: the scan and the decision), so the chain
+ * anyone verifies offline says when the release was last rescanned and whether it was compliant. The decision
+ * is made already: a failure is logged and the status says so.
+ */
+async function attest(target: RescanTarget, status: RescanResult, scan: ScanSummary): Promise<void> {
+  const { workflowId, runId } = workflowInfo();
+  try {
+    const { statusDigest, ...judged } = status;
+    await evidenceActivities.recordEvidence({ releaseId: target.releaseId, image: target.image, pipelineId: workflowId, runId, link: 'rescan', status: judged, statusDigest, scan });
+    status.attested = true;
+  } catch (err) {
+    log.warn('the rescan was not added to the evidence chain', { releaseId: target.releaseId, error: String(err) });
+    status.attested = false;
+  }
 }
 
 /**
@@ -60,19 +80,5 @@ async function rollBack(target: RescanTarget, status: ComplianceStatus, policy: 
     const cause = causeOf(err);
     log.error('the non-compliant release was not rolled back', { releaseId, workflowId, cause });
     return `alerted; rollback failed: ${cause.type}: ${cause.message}`;
-  }
-}
-
-/**
- * Called when a pipeline promotes a release (patch `compliance-schedule`): the environment's rescan schedule
- * now rescans this release, every `compliance.rescanEvery` of its policy. The release is live already: a
- * failure here is logged, not the pipeline's outcome.
- */
-export async function scheduleRescanOf(target: RescanTarget): Promise<void> {
-  try {
-    const policy = await environmentPolicy(target);
-    await act.scheduleRescan({ target, policy });
-  } catch (err) {
-    log.warn('the rescan schedule was not written', { releaseId: target.releaseId, error: String(err) });
   }
 }

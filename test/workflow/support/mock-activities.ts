@@ -128,6 +128,9 @@ export function mockActivities(o: MockOptions = {}) {
     o.gateRecord?.(input) ?? { passed: { pipelineId: `airlock/${input.service}/${input.environment}/${'c'.repeat(40)}`, runId: 'run-1', releaseId: 'r1' }, priorRuns: 0 };
   /** links recorded per image, as the registry would hold them */
   const chains = new Map<string, Set<string>>();
+  /** the image of each candidate (deployCandidate), and what serves per environment (promote, restoreRelease) */
+  const images = new Map<string, string>();
+  const running = new Map<string, { releaseId: string; image: string }>();
   const REQUIRED = ['build', 'sbom', 'vuln', 'policy', 'approvals'];
 
   const activities: PipelineActivities = {
@@ -203,7 +206,7 @@ export function mockActivities(o: MockOptions = {}) {
       return { checkedAt: new Date().toISOString(), allowed: true, violations: [], otherBlocking: 0, ...o.recheck?.(n) };
     }),
     deployCandidate: wrap('deployCandidate', (i) =>
-      effect(`deploy:${i.releaseId}`, () => ({ releaseId: i.releaseId, image: i.image, containers: [`${i.releaseId}-1`] })),
+      effect(`deploy:${i.releaseId}`, () => (images.set(i.releaseId, i.image), { releaseId: i.releaseId, image: i.image, containers: [`${i.releaseId}-1`] })),
     ),
     shiftTraffic: wrap('shiftTraffic', (i) => void effect(`traffic:${i.releaseId}:${i.weight}`, () => i.weight)),
     analyze: wrap('analyze', async (i): Promise<CanaryVerdict> => {
@@ -226,7 +229,7 @@ export function mockActivities(o: MockOptions = {}) {
         findings, findingCount: findings.length, exceptionsApplied: [], passed: !findings.some((f) => f.blocking), at: new Date(0).toISOString(),
       };
     }),
-    promote: wrap('promote', (i) => void effect(`promote:${i.releaseId}`, () => true)),
+    promote: wrap('promote', (i) => void effect(`promote:${i.releaseId}`, () => running.set(`${i.service}/${i.environment}`, { releaseId: i.releaseId, image: images.get(i.releaseId) ?? '' }))),
     rollback: wrap('rollback', (i) => void effect(`rollback:${i.releaseId}`, () => true)),
     // called by pipelines started before patch `read-once` only
     readPolicySnapshot: wrap('readPolicySnapshot', () => o.snapshot ?? defaultSnapshot()),
@@ -241,7 +244,9 @@ export function mockActivities(o: MockOptions = {}) {
   const restoreRelease = async (input: { service: string; environment: string; toReleaseId?: string }) => {
     calls.push({ name: 'restoreRelease' as PipelineActivityName, input: input as unknown as Record<string, unknown>, attempt: Context.current().info.attempt });
     const releaseId = input.toReleaseId ?? `${input.service}-${input.environment}-previous`;
-    return { stable: { releaseId, image: `127.0.0.1:5000/${input.service}@${digestOf(releaseId)}`, containers: [`${releaseId}-1`] }, removed: [], reused: false };
+    const image = `127.0.0.1:5000/${input.service}@${digestOf(releaseId)}`;
+    running.set(`${input.service}/${input.environment}`, { releaseId, image });
+    return { stable: { releaseId, image, containers: [`${releaseId}-1`] }, removed: [], reused: false };
   };
   // scheduled rescans (docs/compliance.md): the schedule is remembered per environment, the decision is the real one
   const schedules = new Map<string, RescanTarget>();
@@ -253,6 +258,22 @@ export function mockActivities(o: MockOptions = {}) {
     const created = !schedules.has(scheduleId);
     schedules.set(scheduleId, input.target);
     return { scheduleId, created, rescanEvery: input.policy.policy.compliance.rescanEvery };
+  };
+  // what the deploy state says serves (promote, restoreRelease), and the schedule's target moved to it (rescanTargetNow)
+  const rescanTargetNow = async (input: { service: string; environment: string; movedBy: string }): Promise<RescanTarget | null> => {
+    record('rescanTargetNow', input);
+    const prev = schedules.get(`airlock-rescan/${input.service}/${input.environment}`);
+    const now = running.get(`${input.service}/${input.environment}`);
+    if (!prev || !now) return null;
+    return { ...prev, releaseId: now.releaseId, image: now.image, pipelineId: input.movedBy };
+  };
+  const driftSchedules = new Map<string, string>();
+  const ensureDriftSchedule = async (input: { service: string; environment: string; every: string }) => {
+    record('ensureDriftSchedule', input);
+    const id = `airlock-drift/${input.service}/${input.environment}`;
+    const was = driftSchedules.get(id);
+    driftSchedules.set(id, input.every);
+    return was === undefined ? 'created' : was === input.every ? 'unchanged' : 'updated';
   };
   const assess = async (input: { target: RescanTarget; scan: ScanSummary; policy: LoadedPolicy }) => {
     record('assessCompliance', input);
@@ -270,6 +291,17 @@ export function mockActivities(o: MockOptions = {}) {
   /** The links recorded, in order (a scan records two). */
   const links = () => calls.filter((c) => c.name === 'recordEvidence').map((c) => c.input.link as string);
   const steps = () => calls.filter((c) => c.name === 'shiftTraffic' || c.name === 'analyze').map((c) => `${c.name}(${(c.input.weight ?? c.input.step) as number})`);
-  return { activities: { ...activities, findGateRecord, restoreRelease, scheduleRescan, assessCompliance: assess, deliverEvent }, calls, effects, names, stageNames, links, steps, schedules, delivered };
+  return {
+    activities: { ...activities, findGateRecord, restoreRelease, scheduleRescan, rescanTargetNow, ensureDriftSchedule, assessCompliance: assess, deliverEvent },
+    calls,
+    effects,
+    names,
+    stageNames,
+    links,
+    steps,
+    schedules,
+    driftSchedules,
+    delivered,
+  };
 }
 export type Mocks = ReturnType<typeof mockActivities>;
