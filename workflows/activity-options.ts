@@ -114,4 +114,5 @@ export const complianceActivities = {
   scanImage: scan.scanImage,
   ensureDriftSchedule: proxyActivities<ScheduleActivities>({ startToCloseTimeout: '1m', retry: retry(5) }).ensureDriftSchedule,
   rescanTargetNow: proxyActivities<DeployActivities>({ startToCloseTimeout: '1m', retry: retry(5) }).rescanTargetNow,
+  describeEnvironment: proxyActivities<DeployActivities>({ startToCloseTimeout: '1m', retry: retry(5) }).describeEnvironment,
 };

@@ -62,17 +62,33 @@ async function attest(target: RescanTarget, status: RescanResult, scan: ScanSumm
 }
 
 /**
- * Puts back the release before the running one (the environment's history, through the environment lock:
- * rollbackRelease, recorded like `airlock rollback`), then points the schedule at it: if that one is not
- * compliant either, the next rescan goes one further back.
+ * From this patch on, a compliance rollback first picks the newest earlier release of the environment that is
+ * compliant now (each rescanned with today's DB and judged with the same policy) instead of the one before.
+ */
+export const NEWEST_COMPLIANT_PATCH = 'compliance-newest-compliant';
+
+/** How many earlier releases a compliance rollback rescans at most before giving up. */
+export const MAX_ROLLBACK_CANDIDATES = 5;
+
+/**
+ * Puts back the newest release of the environment's history that is compliant now (patch
+ * `compliance-newest-compliant`; before it, simply the release before the running one), through the environment
+ * lock (rollbackRelease, recorded like `airlock rollback`), then points the schedule at it. No compliant release
+ * left (or none still in the registry): nothing is rolled back, the alert stands and the status says why.
  */
 async function rollBack(target: RescanTarget, status: ComplianceStatus, policy: LoadedPolicy): Promise<string> {
   const { service, environment, releaseId } = target;
   const workflowId = `airlock-rollback/${service}/${environment}/noncompliant-${releaseId}`;
+  let toReleaseId: string | undefined;
+  if (patched(NEWEST_COMPLIANT_PATCH)) {
+    const pick = await newestCompliant(target, policy);
+    if (!pick.releaseId) return `alerted; not rolled back: ${pick.reason}`;
+    toReleaseId = pick.releaseId;
+  }
   try {
     const restored = await executeChild(rollbackRelease, {
       workflowId,
-      args: [{ service, environment, reason: `non-compliant (rescan ${workflowInfo().workflowId}): ${status.findings.slice(0, 3).join('; ')}` }],
+      args: [{ service, environment, ...(toReleaseId ? { toReleaseId } : {}), reason: `non-compliant (rescan ${workflowInfo().workflowId}): ${status.findings.slice(0, 3).join('; ')}` }],
     });
     await act.scheduleRescan({ target: { ...target, releaseId: restored.stable.releaseId, image: restored.stable.image, pipelineId: workflowId }, policy });
     return `alerted; rolled back to ${restored.stable.releaseId} (${workflowId})`;
@@ -81,4 +97,28 @@ async function rollBack(target: RescanTarget, status: ComplianceStatus, policy: 
     log.error('the non-compliant release was not rolled back', { releaseId, workflowId, cause });
     return `alerted; rollback failed: ${cause.type}: ${cause.message}`;
   }
+}
+
+/**
+ * The newest earlier release of the environment (its history, newest first) that is compliant now: each one's
+ * digest rescanned and judged with the environment's policy, at most MAX_ROLLBACK_CANDIDATES of them. An image
+ * that cannot be scanned (gone from the registry) is not available: the next one is tried.
+ */
+async function newestCompliant(target: RescanTarget, policy: LoadedPolicy): Promise<{ releaseId?: string; reason: string }> {
+  const env = await act.describeEnvironment({ service: target.service, environment: target.environment });
+  const earlier = (env?.history ?? []).filter((r) => r.releaseId !== target.releaseId).slice(0, MAX_ROLLBACK_CANDIDATES);
+  if (!earlier.length) return { reason: 'the environment has no earlier release to go back to' };
+  const why: string[] = [];
+  for (const release of earlier) {
+    try {
+      const scan = await act.scanImage({ releaseId: release.releaseId, image: release.image });
+      const judged = await act.assessCompliance({ target: { ...target, releaseId: release.releaseId, image: release.image }, scan, policy });
+      if (judged.compliant) return { releaseId: release.releaseId, reason: 'compliant now' };
+      why.push(`${release.releaseId}: ${judged.findings[0] ?? 'not compliant'}`);
+    } catch (err) {
+      const cause = causeOf(err);
+      why.push(`${release.releaseId}: not available (${cause.message})`);
+    }
+  }
+  return { reason: `no earlier release is compliant now (${why.join('; ')})` };
 }

@@ -126,17 +126,29 @@ test('a new blocking finding: non-compliant, release.noncompliant sent to the po
   expect(mocks.names()).not.toContain('restoreRelease');
 });
 
-test('a new blocking finding with onViolation rollback: the release before is put back through the lock, and rescanned from then on', async () => {
-  const { result, mocks } = await rescan('rollback', { scanFindings: [CVE], compliance: { onViolation: 'rollback' } });
+test('a new blocking finding with onViolation rollback: the newest release compliant now is put back through the lock, and rescanned from then on', async () => {
+  const at = (releaseId: string) => `127.0.0.1:5000/rollback@${digestOf(releaseId)}`;
+  // newest first: the running one, one before it that has the same vulnerable package, then a clean one
+  const history = [target('rollback'), { releaseId: 'rollback-prod-vulnerable-too' }, { releaseId: 'rollback-prod-clean' }, { releaseId: 'rollback-prod-oldest' }].map((r) => ({ releaseId: r.releaseId, image: 'image' in r ? r.image : at(r.releaseId) }));
+  const { result, mocks } = await rescan('rollback', { scanFindingsFor: (image) => (image === at('rollback-prod-clean') || image === at('rollback-prod-oldest') ? [] : [CVE]), history, compliance: { onViolation: 'rollback' } });
   expect(result).toMatchObject({ compliant: false, onViolation: 'rollback' });
-  expect(result.action).toMatch(/^alerted; rolled back to rollback-prod-previous \(airlock-rollback\/rollback\/prod\/noncompliant-/);
+  expect(result.action).toMatch(/^alerted; rolled back to rollback-prod-clean \(airlock-rollback\/rollback\/prod\/noncompliant-/);
+  // the earlier releases were rescanned newest first until a compliant one: the oldest was not needed
+  expect(mocks.calls.filter((c) => c.name === 'scanImage').map((c) => c.input.image)).toEqual([target('rollback').image, at('rollback-prod-vulnerable-too'), at('rollback-prod-clean')]);
   const restore = mocks.calls.find((c) => c.name === ('restoreRelease' as never))!;
-  expect(restore.input).toMatchObject({ service: 'rollback', environment: 'prod' });
+  expect(restore.input).toMatchObject({ service: 'rollback', environment: 'prod', toReleaseId: 'rollback-prod-clean' });
   expect(restore.input.reason).toContain('CVE-2026-4242');
-  expect(mocks.schedules.get('airlock-rescan/rollback/prod')).toMatchObject({ releaseId: 'rollback-prod-previous', image: `127.0.0.1:5000/rollback@${digestOf('rollback-prod-previous')}` });
+  expect(mocks.schedules.get('airlock-rescan/rollback/prod')).toMatchObject({ releaseId: 'rollback-prod-clean', image: at('rollback-prod-clean') });
   // through rollbackRelease, the workflow `airlock rollback` starts (it holds the environment lock)
   const child = await h.env.client.workflow.getHandle(`airlock-rollback/rollback/prod/noncompliant-${target('rollback').releaseId}`).describe();
   expect({ type: child.type, status: child.status.name }).toEqual({ type: 'rollbackRelease', status: 'COMPLETED' });
+});
+
+test('onViolation rollback with no earlier release compliant now: nothing is rolled back, the status says why', async () => {
+  const history = [target('nocompliant'), { releaseId: 'nocompliant-prod-old', image: `127.0.0.1:5000/nocompliant@${digestOf('nocompliant-prod-old')}` }];
+  const { result, mocks } = await rescan('nocompliant', { scanFindings: [CVE], history, compliance: { onViolation: 'rollback' } });
+  expect(result.action).toMatch(/^alerted; not rolled back: no earlier release is compliant now \(nocompliant-prod-old: .*CVE-2026-4242/);
+  expect(mocks.names()).not.toContain('restoreRelease');
 });
 
 test('a finding covered by an exception that expires within 7 days: compliant, and the exception is reported', async () => {

@@ -63,6 +63,10 @@ export interface MockOptions {
   exceptions?: unknown[];
   /** vulnerability findings scanImage reports (default none) */
   scanFindings?: VulnerabilityFinding[];
+  /** per image: the findings scanImage reports for it (overrides scanFindings; undefined: scanFindings) */
+  scanFindingsFor?: (image: string) => VulnerabilityFinding[] | undefined;
+  /** describeEnvironment's release history, newest first (the running release first); default: none */
+  history?: { releaseId: string; image: string }[];
   /** `notifications:` of the protected policy (readAnchorPolicy, readBasePolicy); deliverEvent records what it is sent */
   notifications?: unknown;
 }
@@ -128,6 +132,7 @@ export function mockActivities(o: MockOptions = {}) {
     o.gateRecord?.(input) ?? { passed: { pipelineId: `airlock/${input.service}/${input.environment}/${'c'.repeat(40)}`, runId: 'run-1', releaseId: 'r1' }, priorRuns: 0 };
   /** links recorded per image, as the registry would hold them */
   const chains = new Map<string, Set<string>>();
+  const findingsOf = (image: string) => o.scanFindingsFor?.(image) ?? o.scanFindings ?? [];
   /** the image of each candidate (deployCandidate), and what serves per environment (promote, restoreRelease) */
   const images = new Map<string, string>();
   const running = new Map<string, { releaseId: string; image: string }>();
@@ -192,7 +197,7 @@ export function mockActivities(o: MockOptions = {}) {
       effect(`build:${i.releaseId}`, () => ({ image: `127.0.0.1:5000/${i.service}:${i.releaseId}`, digest: digestOf(i.releaseId), releaseId: i.releaseId, sizeBytes: 1, durationMs: 1, reused: false })),
     ),
     scanImage: wrap('scanImage', (i) => ({
-      image: i.image, vulnerabilities: { counts: { CRITICAL: o.scanFindings?.length ?? 0, HIGH: 0, MEDIUM: 1, LOW: 2, UNKNOWN: 0 }, findings: o.scanFindings ?? [] }, secrets: [], misconfigurations: [], licenses: [],
+      image: i.image, vulnerabilities: { counts: { CRITICAL: findingsOf(i.image).length, HIGH: 0, MEDIUM: 1, LOW: 2, UNKNOWN: 0 }, findings: findingsOf(i.image) }, secrets: [], misconfigurations: [], licenses: [],
       reportDigest: 'sha256:' + 'e1'.repeat(32), sbomDigest: 'sha256:' + 'e2'.repeat(32), trivyVersion: '0.74.0', dbMode: 'fixture',
       imageUser: { user: 'app', uid: 10001, configDigest: 'sha256:' + 'e3'.repeat(32) },
     })),
@@ -267,6 +272,11 @@ export function mockActivities(o: MockOptions = {}) {
     if (!prev || !now) return null;
     return { ...prev, releaseId: now.releaseId, image: now.image, pipelineId: input.movedBy };
   };
+  const describeEnvironment = async (input: { service: string; environment: string }) => {
+    record('describeEnvironment', input);
+    if (!o.history) return null;
+    return { service: input.service, environment: input.environment, history: o.history.map((r) => ({ ...r, promotedAt: new Date(0).toISOString() })) };
+  };
   const driftSchedules = new Map<string, string>();
   const ensureDriftSchedule = async (input: { service: string; environment: string; every: string }) => {
     record('ensureDriftSchedule', input);
@@ -292,7 +302,7 @@ export function mockActivities(o: MockOptions = {}) {
   const links = () => calls.filter((c) => c.name === 'recordEvidence').map((c) => c.input.link as string);
   const steps = () => calls.filter((c) => c.name === 'shiftTraffic' || c.name === 'analyze').map((c) => `${c.name}(${(c.input.weight ?? c.input.step) as number})`);
   return {
-    activities: { ...activities, findGateRecord, restoreRelease, scheduleRescan, rescanTargetNow, ensureDriftSchedule, assessCompliance: assess, deliverEvent },
+    activities: { ...activities, findGateRecord, restoreRelease, describeEnvironment, scheduleRescan, rescanTargetNow, ensureDriftSchedule, assessCompliance: assess, deliverEvent },
     calls,
     effects,
     names,
