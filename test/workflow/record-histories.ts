@@ -5,6 +5,7 @@ import { historyToJson } from './support/history-json';
 import { complianceScenarios } from './support/compliance-scenarios';
 import { concurrencyScenarios } from './support/concurrency-scenarios';
 import { deployReleaseScenarios } from './support/deploy-release-scenarios';
+import { flagScenarios } from './support/flag-scenarios';
 import { sideDoorScenarios } from './support/side-door-scenarios';
 import { scenarios, type ScenarioRun } from './support/scenarios';
 
@@ -22,7 +23,7 @@ import { scenarios, type ScenarioRun } from './support/scenarios';
 export const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
 const SUFFIX = process.env.HISTORY_SUFFIX ? `-${process.env.HISTORY_SUFFIX}` : '';
 
-const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios, ...sideDoorScenarios, ...complianceScenarios };
+const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios, ...sideDoorScenarios, ...complianceScenarios, ...flagScenarios };
 
 let h: Harness;
 useHarness((x) => (h = x));

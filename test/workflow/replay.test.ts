@@ -7,6 +7,7 @@ import { historyFromJson } from './support/history-json';
 import { complianceScenarios } from './support/compliance-scenarios';
 import { concurrencyScenarios } from './support/concurrency-scenarios';
 import { deployReleaseScenarios } from './support/deploy-release-scenarios';
+import { flagScenarios } from './support/flag-scenarios';
 import { scenarios } from './support/scenarios';
 
 // Every saved history (test/fixtures/histories, written by record-histories.ts) must replay on the
@@ -26,7 +27,7 @@ beforeAll(async () => {
 
 test('every path of the pipeline has a saved history', () => {
   expect(Object.keys(ids).sort()).toEqual(files);
-  for (const name of [...Object.keys(scenarios), ...Object.keys(concurrencyScenarios), ...Object.keys(deployReleaseScenarios), ...Object.keys(complianceScenarios)])
+  for (const name of [...Object.keys(scenarios), ...Object.keys(concurrencyScenarios), ...Object.keys(deployReleaseScenarios), ...Object.keys(complianceScenarios), ...Object.keys(flagScenarios)])
     expect([name, files.some((f) => f === `${name}.json` || f.startsWith(`${name}-`))]).toEqual([name, true]);
   expect(files.filter((f) => f.endsWith('-lock.json')).length).toBeGreaterThanOrEqual(3);
 });
