@@ -92,7 +92,8 @@ export interface FlagActivities {
   setFlagShare(input: SetFlagShareInput): Promise<FlagRecord>;
   killFlag(input: KillFlagInput): Promise<FlagRecord>;
   analyzeFlag(input: AnalyzeFlagInput): Promise<VariantVerdict>;
-  readFlagApprovers(input: FlagAnchor): Promise<Record<string, { id: string; publicKey: string }[]>>;
+  /** A kill's signers: the approvers of the environment's protected policy, without reading the flag file (quick). */
+  killApprovers(input: FlagRef): Promise<Record<string, { id: string; publicKey: string }[]>>;
   /** The environment's protected policy (approver groups and level rules) at the anchor. */
   readFlagPolicy(input: FlagAnchor): Promise<PolicySnapshot>;
 }

@@ -13,8 +13,7 @@ export async function flagKill(input: FlagKillInput): Promise<FlagKillResult> {
   const { service, environment, flag, reason, by, signature } = input;
   const { workflowId } = workflowInfo();
   try {
-    const source = await flagActivities.loadFlagSource({ service, environment, flag });
-    const groups = await flagActivities.readFlagApprovers(source.anchor);
+    const groups = await flagActivities.killApprovers({ service, environment, flag });
     const problem = flagKillProblem(groups, { service, environment, flag, reason, workflowId }, { by, signature });
     if (problem) return { kind: 'refused', reason: problem };
   } catch (err) {

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { AirlockConfig } from '../../infra/config';
 import type { AnalyzeFlagInput, FlagActivities, FlagAnchor, FlagRef, KillFlagInput, SetFlagShareInput } from '../../model/flag-activities';
+import type { PolicySnapshot } from '../../model/policy-snapshot';
 import { FLAG_KEY } from '../../model/flag-rules';
 import { isSlug } from '../../model/names';
 import { parseWith } from '../../model/parse';
@@ -35,10 +36,25 @@ export function createFlagActivities(deps: FlagActivityDeps): FlagActivities {
   const fetched = (url: string, commit: string) => workerRepo(config, url, [commit], { heartbeat: (d) => Context.current().heartbeat(d) });
   const policy = createPolicyActivities();
   const workflowId = () => Context.current().info.workflowExecution?.workflowId ?? 'unknown';
+  // keyed by immutable identifiers only (a pipeline run, a commit): a new promotion or policy is a new key
+  const anchors = new Map<string, FlagAnchor>();
+  const snapshots = new Map<string, PolicySnapshot>();
+  const anchorOf = (ref: FlagRef) => findFlagAnchor(Context.current().client, currentTaskQueue(), ref.service, ref.environment, anchors);
+  const policyAt = async (anchor: FlagAnchor): Promise<PolicySnapshot> => {
+    const key = JSON.stringify([anchor.repo, anchor.commit, anchor.policyPath]);
+    const known = snapshots.get(key);
+    if (known) return known;
+    const base = await policy.readBasePolicy({ repo: await fetched(anchor.repo, anchor.commit), commit: anchor.commit, path: anchor.policyPath });
+    if (snapshots.size > 100) snapshots.clear();
+    snapshots.set(key, base.snapshot);
+    return base.snapshot;
+  };
+  const approversOf = (snapshot: PolicySnapshot) =>
+    Object.fromEntries(Object.entries(snapshot.groups).map(([g, members]) => [g, members.map((m) => ({ id: m.id, publicKey: m.publicKey }))]));
   return {
     loadFlagSource: withFailures(async (raw: FlagRef) => {
       const ref = parseWith(refSchema, raw, 'loadFlagSource input');
-      const anchor = await findFlagAnchor(Context.current().client, currentTaskQueue(), ref.service, ref.environment);
+      const anchor = await anchorOf(ref);
       return readFlagSource(await fetched(anchor.repo, anchor.commit), anchor, ref.service, ref.environment, ref.flag);
     }),
     setFlagShare: withFailures(async (input: SetFlagShareInput) => {
@@ -57,13 +73,10 @@ export function createFlagActivities(deps: FlagActivityDeps): FlagActivities {
       parseWith(refSchema, { service: input.service, environment: input.environment, flag: input.flag }, 'analyzeFlag input');
       return analyzeFlag(input, prom, (d) => Context.current().heartbeat(d));
     }),
-    readFlagPolicy: withFailures(async (anchor: FlagAnchor) => {
-      const base = await policy.readBasePolicy({ repo: await fetched(anchor.repo, anchor.commit), commit: anchor.commit, path: anchor.policyPath });
-      return base.snapshot;
-    }),
-    readFlagApprovers: withFailures(async (anchor: FlagAnchor) => {
-      const base = await policy.readBasePolicy({ repo: await fetched(anchor.repo, anchor.commit), commit: anchor.commit, path: anchor.policyPath });
-      return Object.fromEntries(Object.entries(base.snapshot.groups).map(([g, members]) => [g, members.map((m) => ({ id: m.id, publicKey: m.publicKey }))]));
+    readFlagPolicy: withFailures(policyAt),
+    killApprovers: withFailures(async (raw: FlagRef) => {
+      const ref = parseWith(refSchema, raw, 'killApprovers input');
+      return approversOf(await policyAt(await anchorOf(ref)));
     }),
   };
 }

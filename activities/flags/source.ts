@@ -18,7 +18,7 @@ import { gitRaw, pathInRepo, readAtCommit, serviceSettingsAtCommit } from '../sh
  * `promoted` on this worker's task queue (the code the environment runs passed the gate with this file in
  * it). Read by the worker with its own client; nothing of it comes from the caller.
  */
-export async function findFlagAnchor(client: Client, taskQueue: string, service: string, environment: string): Promise<FlagAnchor> {
+export async function findFlagAnchor(client: Client, taskQueue: string, service: string, environment: string, byRun: Map<string, FlagAnchor> = new Map()): Promise<FlagAnchor> {
   if (!isSlug(service) || !isSlug(environment)) throw InvalidInputError.line('flag input', 'service and environment must be lowercase slugs');
   const query = [
     `WorkflowType = 'deploymentPipeline'`,
@@ -36,11 +36,17 @@ export async function findFlagAnchor(client: Client, taskQueue: string, service:
   promoted.sort((a, b) => (b.closeTime?.getTime() ?? 0) - (a.closeTime?.getTime() ?? 0));
   const newest = promoted[0];
   if (!newest) throw new AnchorError(`no pipeline of ${service}/${environment} was promoted yet: flags are read from the code the environment runs`);
+  // a run's input never changes: remembered by run id (a kill must be quick)
+  const known = byRun.get(newest.runId);
+  if (known) return known;
   const history = await client.workflow.getHandle(newest.workflowId, newest.runId).fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   const input = payload ? (defaultPayloadConverter.fromPayload(payload as never) as PipelineInput) : undefined;
   if (!input) throw new AnchorError(`the input of ${newest.workflowId} cannot be read`);
-  return { pipelineId: newest.workflowId, repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir, policyPath: input.policyPath };
+  const anchor = { pipelineId: newest.workflowId, repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir, policyPath: input.policyPath };
+  if (byRun.size > 1000) byRun.clear();
+  byRun.set(newest.runId, anchor);
+  return anchor;
 }
 
 /** The flag's definition (flags.flagd.json beside airlock.yaml at the anchor) and the environment's router port. */

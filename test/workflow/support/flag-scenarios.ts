@@ -34,7 +34,7 @@ function activities(opts: { failAt?: number; high?: boolean }): FlagActivities {
     killFlag: async (input) => ({ share: 0, killed: { by: input.by, reason: input.reason, at: 'now', workflowId: 'x' }, workflowId: 'x', at: 'now' }),
     analyzeFlag: async () => verdict(opts.failAt === share),
     readFlagPolicy: async () => snapshot,
-    readFlagApprovers: async () => snapshot.groups,
+    killApprovers: async () => snapshot.groups,
   };
 }
 
