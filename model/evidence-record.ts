@@ -54,6 +54,8 @@ export interface VerifyEvidenceRequest {
   environment: string;
   /** The policy's `evidence.trustedKeys` (PEM); absent or empty: this worker's own key. */
   trustedKeys?: string[];
+  /** Promotion: the chain must also hold a `promoted` rollout record of this (the previous) environment. */
+  passedIn?: string;
 }
 
 /** verifyEvidence's answer: every link with its result (the history keeps it). */
