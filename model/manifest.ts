@@ -138,7 +138,8 @@ export const MAX_SOAK = '24h';
 const soakSchema = z
   .string()
   .regex(/^\d+(s|m|h)$/, 'must be a duration like 30s, 10m or 2h')
-  .refine((d) => durationMs(d) <= durationMs(MAX_SOAK), `must be at most ${MAX_SOAK} (the environment lock is held through the soak)`);
+  // (zod runs the refinement after a failed regex too: only a well-formed duration is measured)
+  .refine((d) => !/^\d+(s|m|h)$/.test(d) || durationMs(d) <= durationMs(MAX_SOAK), `must be at most ${MAX_SOAK} (the environment lock is held through the soak)`);
 
 /**
  * Which approval rule of the policy applies in an environment: `inherit` (the rule of the change's risk

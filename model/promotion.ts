@@ -76,8 +76,10 @@ export function promotionPlan(s: PromotionSources): { plan?: PromotionPlan; prob
     if (durationMs(headSoak) < durationMs(anchorSoak)) ignored.push(`environments.${environment}.soak: the change sets ${headSoak}; ${anchorSoak} of ${s.anchorSource} applies`);
     const override = level(anchor?.approvals);
     const floor = level(head.approvals);
-    if (s.anchor && anchor && (head.approvals ?? 'inherit') !== (anchor.approvals ?? 'inherit') && stricter(floor, override) !== floor)
-      ignored.push(`environments.${environment}.approvals: the change sets ${head.approvals ?? 'inherit'}; ${anchor.approvals ?? 'inherit'} of ${s.anchorSource} applies`);
+    // the change's level is a floor: it raises the anchor's rule, it never replaces it
+    const raises = floor !== undefined && override !== undefined && RANK[floor] > RANK[override];
+    if (s.anchor && anchor && (head.approvals ?? 'inherit') !== (anchor.approvals ?? 'inherit') && !raises)
+      ignored.push(`environments.${environment}.approvals: the change sets ${head.approvals ?? 'inherit'}; ${anchor.approvals ?? 'inherit'} of ${s.anchorSource} applies${floor ? ` (the change's level only ever raises it)` : ''}`);
     environments.push({
       environment,
       target: { service: s.head.service, environment, run: s.head.run, settings: head },
