@@ -74,8 +74,26 @@ export function measurementLine(m: Measurement): string {
 }
 
 /** The readable `airlock status`. */
+/** A promotion's environments, one line each: where it stands, the approval level, soak, "passed in". */
+export function renderPromotion(p: NonNullable<PipelineState['promotion']>): string[] {
+  const out = [`  promotion of release ${p.release} (${p.from}):`];
+  for (const [i, e] of p.environments.entries()) {
+    const here = i === p.current && (e.status === 'running' || e.status === 'soaking') ? ' <-' : '';
+    const detail = [
+      e.level ? `approvals at ${e.level}` : '',
+      e.soak !== '0s' ? `soak ${e.soak}${e.soakUntil ? ` until ${e.soakUntil}` : ''}` : '',
+      e.passedAt ? `passed at ${e.passedAt} (${e.digest ?? ''})` : '',
+      e.outcome ? `ended ${e.outcome}` : '',
+    ].filter(Boolean);
+    out.push(`    ${i + 1}. ${e.environment.padEnd(12)} ${e.status}${detail.length ? `  ${detail.join(', ')}` : ''}${here}`);
+  }
+  for (const line of p.ignored) out.push(`    not taken from the change: ${line}`);
+  return out;
+}
+
 export function renderState(s: PipelineState, status: string): string {
   const out = [`pipeline ${s.pipelineId}  (${status})`, `  ${s.service} -> ${s.environment}  commit ${s.headCommit.slice(0, 12)}  author ${s.author}`, `  stage: ${s.stage}`];
+  if (s.promotion) out.push(...renderPromotion(s.promotion));
   if (s.risk) out.push(`  risk: ${s.risk.level} (score ${s.risk.score})${s.risk.reasons.length ? `: ${s.risk.reasons.slice(0, 3).join('; ')}` : ''}`);
   if (s.image) out.push(`  image: ${s.image}`);
   if (s.findings) out.push(`  findings: ${Object.entries(s.findings.vulnerabilities).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(', ')}; secrets ${s.findings.secrets}; misconfigurations ${s.findings.misconfigurations}`);
