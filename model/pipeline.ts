@@ -124,6 +124,8 @@ export interface PromotionProgress {
     digest?: string;
     /** How the environment ended, when it did not pass. */
     outcome?: OutcomeKind;
+    /** Passed by an earlier pipeline of the same image (its signed rollout record): not deployed again. */
+    skipped?: boolean;
   }[];
 }
 

@@ -8,7 +8,7 @@ import type { ScanSummary } from '../model/scan';
 import { evidenceActivities, stages } from './activity-options';
 import { approvalGate, unboundOutcome } from './approval-gate';
 import type { ChangeFindings } from './change-analysis';
-import { findingsSummary, lockLeaseMs, policySummary } from './decisions';
+import { causeOf, findingsSummary, lockLeaseMs, policySummary } from './decisions';
 import { abortedFailure } from './failures';
 import { registerLockHandlers } from './lock-holder';
 import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
@@ -62,9 +62,17 @@ export async function promoteThrough(ctx: PipelineContext, run: PromotionRun): P
   const routed = state.risk!;
   const rolloutFrom = state.rollout?.from ?? 'airlock.yaml';
   let outcome: Outcome = { kind: 'failed', stage: 'build', cause: { type: 'EmptyPromotion', message: 'the promotion has no environment' } };
+  const last = run.plan.environments.length - 1;
   for (const [i, step] of run.plan.environments.entries()) {
     const entry = progress.environments[i]!;
     progress.current = i;
+    // an environment before the target that this image passed already (an earlier pipeline of the commit,
+    // `airlock promote-release`): its signed "passed in" record stands, it is not deployed there again
+    if (i < last && (await passedAlready(step.environment, image, key.releaseId, run.snapshot.trustedKeys))) {
+      Object.assign(entry, { status: 'passed', passedAt: now(), digest: build.digest, skipped: true });
+      log.info('passed already', { environment: step.environment, digest: build.digest });
+      continue;
+    }
     enterEnvironment(ctx, step, rolloutFrom);
     entry.status = 'running';
     entry.releaseId = ctx.target.releaseId;
@@ -90,6 +98,17 @@ export async function promoteThrough(ctx: PipelineContext, run: PromotionRun): P
     log.info('passed', { environment: step.environment, digest: build.digest });
   }
   return outcome;
+}
+
+/** Whether the image's evidence chain holds its own `promoted` rollout record of `environment` (verified, signed by a trusted worker key). */
+async function passedAlready(environment: string, image: string, releaseId: string, trustedKeys: string[] | undefined): Promise<boolean> {
+  try {
+    await evidenceActivities.verifyEvidence({ releaseId, image, environment, passedIn: environment, ...(trustedKeys ? { trustedKeys } : {}) });
+    return true;
+  } catch (err) {
+    if (causeOf(err).type === 'EvidenceNotVerifiedError') return false;
+    throw err;
+  }
 }
 
 /** The pipeline's state and context now speak of `step`'s environment (its deployment id, lock, settings). */

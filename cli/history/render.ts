@@ -82,7 +82,7 @@ export function renderPromotion(p: NonNullable<PipelineState['promotion']>): str
     const detail = [
       e.level ? `approvals at ${e.level}` : '',
       e.soak !== '0s' ? `soak ${e.soak}${e.soakUntil ? ` until ${e.soakUntil}` : ''}` : '',
-      e.passedAt ? `passed at ${e.passedAt} (${e.digest ?? ''})` : '',
+      e.passedAt ? `passed${e.skipped ? ' by an earlier pipeline' : ''} at ${e.passedAt} (${e.digest ?? ''})` : '',
       e.outcome ? `ended ${e.outcome}` : '',
     ].filter(Boolean);
     out.push(`    ${i + 1}. ${e.environment.padEnd(12)} ${e.status}${detail.length ? `  ${detail.join(', ')}` : ''}${here}`);

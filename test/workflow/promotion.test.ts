@@ -138,3 +138,45 @@ test('a manifest without promotion keeps the single-environment pipeline (releas
   expect(inputs(mocks, 'deployCandidate').map((i) => i.environment)).toEqual(['production']);
   expect(result.releaseId).toMatch(/^promo-none-production-/);
 }, 60_000);
+
+const QUICK = manifest({ staging: staging({ approvals: 'low' }), production: production() }, ['staging', 'production']);
+
+test('a commit that passed staging earlier (trigger --to staging, then promote-release --to production) goes straight to production', async () => {
+  const mocks = mockActivities({ risk: 'low', promotion: { head: QUICK, anchor: QUICK } });
+  await withWorker(h, mocks, 'promo-later', async (taskQueue) => {
+    const first = input({ service: 'promo-later', environment: 'staging' });
+    const toStaging = await (await startPipeline(h, taskQueue, first)).result();
+    expect(toStaging.promotion!.environments.map((e) => [e.environment, e.status])).toEqual([['staging', 'passed']]);
+    const later = await startPipeline(h, taskQueue, { ...first, environment: 'production' });
+    const result = await later.result();
+    expect(result.outcome.kind).toBe('promoted');
+    expect(result.promotion!.environments.map((e) => [e.environment, e.status, e.skipped ?? false])).toEqual([
+      ['staging', 'passed', true],
+      ['production', 'passed', false],
+    ]);
+  });
+  // one image; staging deployed once; production admitted on staging's record of the first pipeline
+  expect(new Set(inputs(mocks, 'buildImage').map((i) => i.releaseId)).size).toBe(1);
+  expect(inputs(mocks, 'deployCandidate').map((i) => i.environment)).toEqual(['staging', 'production']);
+  expect(inputs(mocks, 'verifyEvidence').at(-1)).toMatchObject({ environment: 'production', passedIn: 'staging' });
+}, 90_000);
+
+test('supersede per environment: a newer commit that reaches production supersedes the older one waiting for approval there', async () => {
+  const mocks = mockActivities({ risk: 'medium', promotion: { head: QUICK, anchor: QUICK } });
+  await withWorker(h, mocks, 'promo-supersede', async (taskQueue) => {
+    const older = await startPipeline(h, taskQueue, input({ service: 'promo-supersede', environment: 'production' }));
+    await waitForState(older, (s) => s.stage === 'approval' && s.environment === 'production', 'older waiting in production');
+    const newer = await startPipeline(h, taskQueue, input({ service: 'promo-supersede', environment: 'production' }));
+    const old = await older.result();
+    expect(old.outcome).toEqual({ kind: 'superseded', by: newer.workflowId });
+    expect(old.promotion!.environments.map((e) => [e.environment, e.status, e.outcome])).toEqual([
+      ['staging', 'passed', undefined],
+      ['production', 'failed', 'superseded'],
+    ]);
+    await waitForState(newer, (s) => s.stage === 'approval' && s.environment === 'production', 'newer waiting in production');
+    await approve(newer, 'alice');
+    expect((await newer.result()).outcome.kind).toBe('promoted');
+  });
+  // staging auto-approved both (anchor: low); production deployed only the newer one
+  expect(inputs(mocks, 'deployCandidate').map((i) => i.environment)).toEqual(['staging', 'staging', 'production']);
+}, 90_000);
