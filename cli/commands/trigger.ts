@@ -5,6 +5,7 @@ import { deploymentPipeline, pipelineStartOptions } from '../../workflows';
 import { jsonFlag, parseCommandArgs } from '../args';
 import { withClient } from '../client';
 import type { Command } from '../command';
+import type { PipelineInput } from '../../model/pipeline';
 import { printJson, progress } from '../output';
 import { ciContext } from '../pipeline/ci-context';
 import { pipelineInputFor } from '../pipeline/input';
@@ -80,6 +81,11 @@ export async function runTrigger(argv: string[], deps: TriggerDeps = { withClien
     { repo: args.repo, repoUrl: args['repo-url'], serviceDir: args['service-dir'], env: args.env, to: args.to, commit: args.commit, base: args.base, author: args.author, policy: args.policy },
     ciContext(deps.env),
   );
+  await startPipelineOf(input, args, deps);
+}
+
+/** Starts (or attaches to) the pipeline of `input`; with `wait`, follows it and exits with its outcome. */
+export async function startPipelineOf(input: PipelineInput, args: { json: boolean; wait: boolean }, deps: TriggerDeps): Promise<void> {
   await deps.withClient(async (client, config) => {
     const opts = pipelineStartOptions(input, config.temporal.taskQueue);
     const attached = await client.workflow

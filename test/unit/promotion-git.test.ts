@@ -1,6 +1,7 @@
 import { serviceSettingsAtCommit } from '../../activities/shared/manifest';
 import { pipelineInputFor } from '../../cli/pipeline/input';
 import { ciContext } from '../../cli/pipeline/ci-context';
+import { runPromoteRelease } from '../../cli/commands/promote-release';
 import { TempRepo } from '../support/git-repo';
 
 // The promotion plan as the worker reads it from a real repository: airlock.yaml at the anchor (the target
@@ -54,4 +55,35 @@ test('trigger --to names the last environment; the default is the promotion\'s l
   expect((await pipelineInputFor({ repo: repo.dir, commit: anchor, to: 'staging' }, ci)).environment).toBe('staging');
   await expect(pipelineInputFor({ repo: repo.dir, commit: anchor, env: 'staging', to: 'production' }, ci)).rejects.toThrow(/--env staging and --to production disagree/);
   await expect(pipelineInputFor({ repo: repo.dir, commit: anchor, to: 'qa' }, ci)).rejects.toThrow(/--to: qa is not an environment of airlock.yaml/);
+});
+
+describe('airlock promote-release <service> <release> --to <env>', () => {
+  const run = async (argv: string[]) => {
+    const started: { args: [{ environment: string; headCommit: string; service: string }]; workflowId: string }[] = [];
+    const client = {
+      workflow: {
+        getHandle: () => ({ describe: () => Promise.reject(new Error('not found')) }),
+        start: async (_wf: unknown, opts: (typeof started)[number]) => {
+          started.push(opts);
+          return { describe: async () => ({ runId: 'run-1' }) };
+        },
+      },
+    };
+    const deps = { withClient: <T>(fn: (c: never, config: never) => Promise<T>) => fn(client as never, { temporal: { taskQueue: 'q' } } as never), env: {} };
+    await runPromoteRelease(argv, deps);
+    return started;
+  };
+
+  test("starts the commit's pipeline to --to (identifiers only)", async () => {
+    const [start] = await run(['shop', `shop-${anchor.slice(0, 12)}`, '--to', 'production', '--repo', repo.dir, '--json']);
+    expect(start!.workflowId).toBe(`airlock/shop/production/${anchor}`);
+    expect(start!.args[0]).toMatchObject({ service: 'shop', environment: 'production', headCommit: anchor });
+  });
+
+  test('bad input is refused before Temporal is contacted', async () => {
+    await expect(run(['shop', 'shop-production-abc', '--to', 'production', '--repo', repo.dir])).rejects.toThrow(/must be a release id <service>-<commit12>/);
+    await expect(run(['cart', `shop-${anchor.slice(0, 12)}`, '--to', 'production', '--repo', repo.dir])).rejects.toThrow(/is not a release of cart/);
+    await expect(run(['shop', `shop-${anchor.slice(0, 12)}`, '--repo', repo.dir])).rejects.toThrow(/to: is required/);
+    await expect(run(['shop', `shop-${'0'.repeat(12)}`, '--to', 'production', '--repo', repo.dir])).rejects.toThrow(/0{12}/);
+  });
 });
