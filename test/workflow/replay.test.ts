@@ -7,6 +7,7 @@ import { historyFromJson } from './support/history-json';
 import { concurrencyScenarios } from './support/concurrency-scenarios';
 import { deployReleaseScenarios } from './support/deploy-release-scenarios';
 import { scenarios } from './support/scenarios';
+import { promotionScenarios } from './support/promotion-scenarios';
 
 // Every saved history (test/fixtures/histories, written by record-histories.ts) must replay on the
 // current workflow code: a change that breaks determinism fails here, before it breaks running pipelines.
@@ -25,7 +26,7 @@ beforeAll(async () => {
 
 test('every path of the pipeline has a saved history', () => {
   expect(Object.keys(ids).sort()).toEqual(files);
-  for (const name of [...Object.keys(scenarios), ...Object.keys(concurrencyScenarios), ...Object.keys(deployReleaseScenarios)])
+  for (const name of [...Object.keys(scenarios), ...Object.keys(concurrencyScenarios), ...Object.keys(deployReleaseScenarios), ...Object.keys(promotionScenarios)])
     expect([name, files.some((f) => f === `${name}.json` || f.startsWith(`${name}-`))]).toEqual([name, true]);
   expect(files.filter((f) => f.endsWith('-lock.json')).length).toBeGreaterThanOrEqual(3);
 });
