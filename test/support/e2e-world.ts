@@ -118,7 +118,9 @@ export class E2eWorld {
         r.edit('airlock.yaml', (text) => {
           const target = environmentYaml(environment, routerPort, opts.steps ?? [50, 100], opts.maxLatencyP95Ms ?? 500);
           if (!staging) return `${text.trimEnd()}\n${target}`;
-          return `${text.trimEnd()}\n${stagingYaml(staging, stagingPort, opts.promotion!.soak)}${target}promotion: [${staging}, ${environment}]\n`;
+          // the world's own promotion replaces the demo's (staging, production)
+          const own = text.replace(/^promotion: .*$/m, `promotion: [${staging}, ${environment}]`);
+          return `${own.trimEnd()}\n${stagingYaml(staging, stagingPort, opts.promotion!.soak)}${target}`;
         }),
     });
     const world = new E2eWorld(opts, environment, config, dir, repo, env, keys, staging);
