@@ -103,9 +103,10 @@ export async function promoteThrough(ctx: PipelineContext, run: PromotionRun): P
 /** Whether the image's evidence chain holds its own `promoted` rollout record of `environment` (verified, signed by a trusted worker key). */
 async function passedAlready(environment: string, image: string, releaseId: string, trustedKeys: string[] | undefined): Promise<boolean> {
   try {
-    await evidenceActivities.verifyEvidence({ releaseId, image, environment, passedIn: environment, ...(trustedKeys ? { trustedKeys } : {}) });
-    return true;
+    // `check`: answered, not failed, when it does not verify (the history shows a question, not a failure)
+    return (await evidenceActivities.verifyEvidence({ releaseId, image, environment, passedIn: environment, check: true, ...(trustedKeys ? { trustedKeys } : {}) })).ok;
   } catch (err) {
+    // (histories recorded before `check` saw the refusal as a failed activity)
     if (causeOf(err).type === 'EvidenceNotVerifiedError') return false;
     throw err;
   }

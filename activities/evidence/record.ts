@@ -117,7 +117,7 @@ export function createEvidenceActivities({ config }: EvidenceDeps) {
     const digest = req.image.slice(req.image.lastIndexOf('@') + 1);
     const checked = checkForEnvironment(verifyChain(envelopes, { digest, trustedKeys: trusted }), envelopes, req.environment);
     const result = req.passedIn ? checkPassedIn(checked, envelopes, req.passedIn) : checked;
-    if (!result.ok) {
+    if (!result.ok && !req.check) {
       const b = result.firstBroken!;
       throw new EvidenceNotVerifiedError(`the evidence chain of ${req.image} does not verify: ${brokenLink(b)}`, { image: req.image, link: b.link });
     }

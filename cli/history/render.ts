@@ -16,10 +16,12 @@ export function renderTimeline(tl: Timeline): string {
     out.push(`  ${i.service} -> ${i.environment}  ${i.baseCommit.slice(0, 12)}..${i.headCommit.slice(0, 12)}  author ${i.author}  trigger ${i.trigger.ci}${i.trigger.runUrl ? ` ${i.trigger.runUrl}` : ''}`);
   }
   out.push(`  started ${clock(tl.startedAt)}${tl.closedAt ? `, closed ${clock(tl.closedAt)} (${secs(Date.parse(tl.closedAt) - Date.parse(tl.startedAt ?? tl.closedAt))})` : ''}`, '');
+  // a promotion's stages run in several environments: each row names its own
+  const several = new Set(tl.stages.map((s) => s.environment).filter(Boolean)).size > 1;
   out.push(
     table(
       ['stage', 'started', 'took', 'result', 'attempts'],
-      tl.stages.map((s) => [s.activity, clock(s.startedAt), secs(s.durationMs), s.detail ? `${s.result}: ${s.detail}` : s.result, String(s.attempts ?? '')]),
+      tl.stages.map((s) => [several ? `${s.activity}${s.environment ? ` [${s.environment}]` : ''}` : s.activity, clock(s.startedAt), secs(s.durationMs), s.detail ? `${s.result}: ${s.detail}` : s.result, String(s.attempts ?? '')]),
     ),
   );
   if (tl.risk) {

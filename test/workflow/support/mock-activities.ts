@@ -154,6 +154,7 @@ export function mockActivities(o: MockOptions = {}) {
       const missing = promoted ? [] : REQUIRED.filter((l) => !chains.get(i.image)?.has(l));
       const notPassed = i.passedIn && !chains.get(i.image)?.has(`rollout:${i.passedIn}:promoted`) ? `the image has not passed in ${i.passedIn}` : undefined;
       const reason = o.evidenceBroken ?? (missing.length ? `the ${missing[0]} link is missing` : notPassed);
+      if (reason && i.check) return { ok: false, links: [], firstBroken: { index: -1, link: 'policy' as const, predicateType: 'policy', ok: false, reason } };
       if (reason) throw nonRetryable('EvidenceNotVerifiedError', `the evidence chain of ${i.image} does not verify: ${reason}`);
       return { ok: true, links: REQUIRED.map((link, index) => ({ index, link: link as 'build', predicateType: link, ok: true })) };
     }),
