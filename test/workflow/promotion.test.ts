@@ -55,9 +55,11 @@ test('one build goes staging (blue-green, soak) then production (canary); produc
   const deploys = inputs(mocks, 'deployCandidate');
   expect(deploys.map((i) => i.releaseId)).toEqual([`promo-order-staging-${commit12}`, `promo-order-production-${commit12}`]);
   expect(new Set(deploys.map((i) => i.image)).size).toBe(1);
-  expect(inputs(mocks, 'verifyEvidence').map((i) => [i.environment, i.passedIn])).toEqual([
-    ['staging', undefined],
-    ['production', 'staging'],
+  // the question "passed in staging already?" (no: a new image), then the admissions
+  expect(inputs(mocks, 'verifyEvidence').map((i) => [i.environment, i.passedIn, i.check])).toEqual([
+    ['staging', 'staging', true],
+    ['staging', undefined, undefined],
+    ['production', 'staging', undefined],
   ]);
   // staging: blue-green (idle colour analysed, switch), then the soak's repeated analysis at 100%; production's canary after staging's promote
   const steps = mocks.steps();
@@ -159,6 +161,7 @@ test('a commit that passed staging earlier (trigger --to staging, then promote-r
   expect(new Set(inputs(mocks, 'buildImage').map((i) => i.releaseId)).size).toBe(1);
   expect(inputs(mocks, 'deployCandidate').map((i) => i.environment)).toEqual(['staging', 'production']);
   expect(inputs(mocks, 'verifyEvidence').at(-1)).toMatchObject({ environment: 'production', passedIn: 'staging' });
+  expect(inputs(mocks, 'verifyEvidence').filter((i) => i.check).map((i) => i.environment)).toEqual(['staging']); // asked before the target only
 }, 90_000);
 
 test('supersede per environment: a newer commit that reaches production supersedes the older one waiting for approval there', async () => {
