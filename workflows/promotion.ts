@@ -1,8 +1,8 @@
-import { condition, log, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { log, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { pinned } from '../model/build';
 import { releaseId as deploymentId } from '../model/names';
 import type { Outcome, PromotionProgress } from '../model/pipeline';
-import { approvalLevelIn, commitReleaseId, soakCheckEveryMs, type PromotionPlan, type PromotionStep } from '../model/promotion';
+import { approvalLevelIn, commitReleaseId, type PromotionPlan, type PromotionStep } from '../model/promotion';
 import { rolloutSteps } from '../model/rollout';
 import type { ScanSummary } from '../model/scan';
 import { evidenceActivities, stages } from './activity-options';
@@ -13,7 +13,8 @@ import { abortedFailure } from './failures';
 import { registerLockHandlers } from './lock-holder';
 import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
 import { scheduleRescanOf } from './rescan';
-import { analyzeCanaryStep, rollout } from './rollout';
+import { rollout } from './rollout';
+import { soak } from './soak';
 import { SEARCH_KEYS } from './search-attributes';
 import { enterStage, stage, type PipelineContext } from './state';
 
@@ -79,16 +80,22 @@ export async function promoteThrough(ctx: PipelineContext, run: PromotionRun): P
     const level = approvalLevelIn(step, routed.level, run.bootstrap === true);
     entry.level = level;
     state.risk = level === routed.level ? routed : { ...routed, level, reasons: [...routed.reasons, `environments.${step.environment}.approvals: the rule for ${level} risk applies in ${step.environment} (${run.plan.from})`] };
+    const stopped = (kind: Outcome['kind']) => {
+      entry.status = 'failed';
+      entry.outcome = kind;
+      for (const later of progress.environments.slice(i + 1)) later.status = 'not-reached';
+      log.warn('promotion stopped', { environment: step.environment, outcome: kind });
+    };
     try {
       outcome = await inEnvironment(ctx, run, step, i > 0 ? run.plan.environments[i - 1]!.environment : undefined, image, build.digest, scan, ids);
+    } catch (err) {
+      stopped('failed'); // (the pipeline turns the error into its `failed` outcome)
+      throw err;
     } finally {
       await releaseEnvironmentLock(ctx, step.environment);
     }
     if (outcome.kind !== 'promoted') {
-      entry.status = 'failed';
-      entry.outcome = outcome.kind;
-      for (const later of progress.environments.slice(i + 1)) later.status = 'not-reached';
-      log.warn('promotion stopped', { environment: step.environment, outcome: outcome.kind });
+      stopped(outcome.kind);
       return outcome;
     }
     entry.status = 'passed';
@@ -203,30 +210,4 @@ async function inEnvironment(
   if (outcome.kind === 'promoted' && patched('compliance-schedule'))
     await scheduleRescanOf({ service: ctx.input.service, environment, releaseId: outcome.releaseId, image: outcome.image, source: { repo: ctx.input.repo, commit: ctx.input.headCommit, serviceDir: ctx.input.serviceDir }, pipelineId: ctx.pipelineId });
   return outcome;
-}
-
-/**
- * The soak: at 100% with the previous release still there to go back to, the canary analysis repeated every
- * soakCheckEveryMs until the soak's durable timer runs out. A failed analysis rolls back (the rollout's saga);
- * abort and a signed `promote` end it early (abort rolls back, promote skips the rest).
- */
-async function soak(ctx: PipelineContext, step: PromotionStep): Promise<{ rollback: string } | undefined> {
-  if (step.soakMs <= 0 || ctx.promoteBy) return undefined;
-  const entry = ctx.state.promotion?.environments.find((e) => e.environment === step.environment);
-  const until = Date.now() + step.soakMs;
-  if (entry) {
-    entry.status = 'soaking';
-    entry.soakUntil = new Date(until).toISOString();
-  }
-  const way = { enterStage: (s: Parameters<typeof enterStage>[1]) => enterStage(ctx, s) };
-  const every = soakCheckEveryMs(step.soakMs);
-  for (;;) {
-    const verdict = await analyzeCanaryStep(ctx, way, 100);
-    if (verdict === 'interrupted') return undefined;
-    if (verdict.verdict === 'fail') return { rollback: `soak in ${step.environment} (${step.soak}): ${verdict.reason ?? 'analysis failed at 100%'}` };
-    const left = until - Date.now();
-    if (left <= 0) return undefined;
-    // durable: a timer in the history; abort and promote end it at once
-    if (await condition(() => ctx.abort !== undefined || ctx.promoteBy !== undefined, Math.min(left, every))) return undefined;
-  }
 }
