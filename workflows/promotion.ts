@@ -12,7 +12,7 @@ import { causeOf, findingsSummary, lockLeaseMs, policySummary } from './decision
 import { abortedFailure } from './failures';
 import { registerLockHandlers } from './lock-holder';
 import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
-import { scheduleRescanOf } from './rescan';
+import { scheduleRescanOf } from './rescan-schedule';
 import { rollout } from './rollout';
 import { soak } from './soak';
 import { SEARCH_KEYS } from './search-attributes';
