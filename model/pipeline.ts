@@ -109,6 +109,8 @@ export interface PromotionProgress {
   ignored: string[];
   /** Index of the environment the pipeline is in (or stopped in). */
   current: number;
+  /** The change's own risk level (`risk` in the state is the level whose rule applies in the current environment). */
+  risk?: RiskLevel;
   environments: {
     environment: string;
     status: PromotionStatus;

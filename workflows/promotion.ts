@@ -61,6 +61,7 @@ export async function promoteThrough(ctx: PipelineContext, run: PromotionRun): P
   await evidenceActivities.recordEvidence({ ...ids, image, link: 'scan', scan, startedOn: scanStarted, finishedOn: now() });
 
   const routed = state.risk!;
+  progress.risk = routed.level;
   const rolloutFrom = state.rollout?.from ?? 'airlock.yaml';
   let outcome: Outcome = { kind: 'failed', stage: 'build', cause: { type: 'EmptyPromotion', message: 'the promotion has no environment' } };
   const last = run.plan.environments.length - 1;

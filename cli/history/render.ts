@@ -78,7 +78,7 @@ export function measurementLine(m: Measurement): string {
 /** The readable `airlock status`. */
 /** A promotion's environments, one line each: where it stands, the approval level, soak, "passed in". */
 export function renderPromotion(p: NonNullable<PipelineState['promotion']>): string[] {
-  const out = [`  promotion of release ${p.release} (${p.from}):`];
+  const out = [`  promotion of release ${p.release}${p.risk ? `, change risk ${p.risk}` : ''} (${p.from}):`];
   for (const [i, e] of p.environments.entries()) {
     const here = i === p.current && (e.status === 'running' || e.status === 'soaking') ? ' <-' : '';
     const detail = [

@@ -119,7 +119,8 @@ export class E2eWorld {
           const target = environmentYaml(environment, routerPort, opts.steps ?? [50, 100], opts.maxLatencyP95Ms ?? 500);
           if (!staging) return `${text.trimEnd()}\n${target}`;
           // the world's own promotion replaces the demo's (staging, production)
-          const own = text.replace(/^promotion: .*$/m, `promotion: [${staging}, ${environment}]`);
+          const line = `promotion: [${staging}, ${environment}]`;
+          const own = /^promotion: .*$/m.test(text) ? text.replace(/^promotion: .*$/m, line) : text.replace(/^environments:/m, `${line}\nenvironments:`);
           return `${own.trimEnd()}\n${stagingYaml(staging, stagingPort, opts.promotion!.soak)}${target}`;
         }),
     });
