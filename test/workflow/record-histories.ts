@@ -7,6 +7,7 @@ import { concurrencyScenarios } from './support/concurrency-scenarios';
 import { deployReleaseScenarios } from './support/deploy-release-scenarios';
 import { flagScenarios } from './support/flag-scenarios';
 import { sideDoorScenarios } from './support/side-door-scenarios';
+import { promotionScenarios } from './support/promotion-scenarios';
 import { scenarios, type ScenarioRun } from './support/scenarios';
 
 /**
@@ -23,7 +24,7 @@ import { scenarios, type ScenarioRun } from './support/scenarios';
 export const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
 const SUFFIX = process.env.HISTORY_SUFFIX ? `-${process.env.HISTORY_SUFFIX}` : '';
 
-const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios, ...sideDoorScenarios, ...complianceScenarios, ...flagScenarios };
+const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios, ...sideDoorScenarios, ...complianceScenarios, ...promotionScenarios, ...flagScenarios };
 
 let h: Harness;
 useHarness((x) => (h = x));
