@@ -85,6 +85,11 @@ export const evidenceActivities = {
 export const compensations = {
   shiftTraffic: undo.shiftTraffic,
   rollback: undo.rollback,
+  /**
+   * Not an undo, but retried the same way: after a promotion whose traffic is final (patch
+   * `settle-after-promote`) the stack update that records it must happen, however long Docker is away.
+   */
+  settleRelease: undo.settleRelease,
 };
 
 /** deployRelease and rollbackRelease: a known image and target deployed, a previous release put back. */

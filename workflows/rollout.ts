@@ -1,4 +1,4 @@
-import { CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { TargetRef } from '../model/activities';
 import type { CanaryVerdict, DeployTarget, LeaseToken } from '../model/deploy';
 import type { LoadedPolicy, PolicyException, SecurityRequirements } from '../model/policy';
@@ -14,6 +14,7 @@ import { abortedFailure } from './failures';
 import type { AbortRequest } from './messages';
 import { causeOf, type RolloutAndAnalysis } from './decisions';
 import { Saga } from './saga';
+import { SEARCH_KEYS } from './search-attributes';
 import { enterStage, type PipelineContext } from './state';
 
 /** What a rollout reads and writes: the pipeline's context (PipelineContext is one), or deployRelease's own. */
@@ -62,11 +63,36 @@ export interface RolloutWay<Stop> {
    * may go on (after holding, durably, through a freeze window), or says why it must roll back instead.
    */
   beforeTrafficIncrease?: (weight: number) => Promise<{ rollback: string } | undefined>;
+  /** Called once the promotion's traffic is final, before the stack update records it (patch `settle-after-promote`). */
+  promoted?: (outcome: Extract<RolloutOutcome, { kind: 'promoted' }>) => void;
 }
 
 export type RolloutOutcome =
   | Extract<Outcome, { kind: 'promoted' | 'rolled_back' }>
   | { kind: 'failed'; stage: Extract<Stage, 'deploy' | 'rollback'>; cause: FailureCause };
+
+/**
+ * Rollouts started from this patch on promote in two steps: `promote` makes the traffic final (all on the
+ * candidate through the router's runtime API, the old release drained) and the outcome is reported then
+ * (RolloutWay.promoted); `settleRelease`, still under the environment lock, runs the stack update that
+ * destroys the old release and records the promotion. The `pulumi up` is then off the critical path of
+ * the outcome, and the stack equals reality before the lock is released.
+ */
+export const SETTLE_PATCH = 'settle-after-promote';
+
+/**
+ * Reports the promotion, then records it in the stack (retried like a compensation: unlimited while the
+ * lock is held). A settle that cannot succeed (e.g. the lease lost) leaves the outcome as it is: the
+ * traffic is final; the old release's containers are then drift (airlock drift reconciles them).
+ */
+async function settle(ctx: RolloutContext, way: RolloutWay<unknown>, promoted: Extract<RolloutOutcome, { kind: 'promoted' }>): Promise<void> {
+  way.promoted?.(promoted);
+  try {
+    await CancellationScope.nonCancellable(() => compensations.settleRelease({ ...ctx.target, ...fenced(ctx) }));
+  } catch (err) {
+    log.error('the promotion is final but its stack update failed: the old release is left to the drift check', { ...causeOf(err) });
+  }
+}
 
 /** Moves the candidate's traffic share; the first move registers "all traffic back to stable". */
 async function moveTraffic(ctx: RolloutContext, saga: Saga, way: RolloutWay<unknown>, weight: number): Promise<void> {
@@ -146,9 +172,13 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
     }
     if (way.movesTraffic && state.traffic < 100) await moveTraffic(ctx, saga, way, 100);
     way.enterStage('promote');
-    await rolloutActivities.promote({ ...target, ...fenced(ctx) });
+    // From this patch on promote ends when the traffic is final; the stack update follows (settle below).
+    const settleLater = patched(SETTLE_PATCH);
+    await rolloutActivities.promote({ ...target, ...fenced(ctx), ...(settleLater ? { settle: 'later' as const } : {}) });
     saga.clear();
-    return { kind: 'promoted', releaseId: target.releaseId, image };
+    const promoted = { kind: 'promoted' as const, releaseId: target.releaseId, image };
+    if (settleLater) await settle(ctx, way, promoted);
+    return promoted;
   } catch (err) {
     const cause = causeOf(err);
     if (!ctx.deployed) {
@@ -185,6 +215,11 @@ export function rollout(ctx: PipelineContext, image: string, deployTarget?: Depl
     ...(security ? { verifyCandidate: () => (alreadyStable ? Promise.resolve(undefined) : verifyRuntimeSecurity(ctx, security)) } : {}),
     movesTraffic: true,
     ...(recheck ? { beforeTrafficIncrease: recheck.beforeTrafficIncrease } : {}),
+    // the outcome is known once the traffic is final: the state query and `airlock list` show it while the stack update runs
+    promoted: (outcome) => {
+      ctx.state.outcome = outcome;
+      upsertSearchAttributes([{ key: SEARCH_KEYS.outcome, value: outcome.kind }]);
+    },
   });
 }
 

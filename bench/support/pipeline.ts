@@ -82,6 +82,7 @@ export function noopActivities(risk: (environment: string) => RiskLevel) {
       throw new Error('the bench manifest declares no security surface');
     }),
     promote: timed(() => undefined),
+    settleRelease: timed(() => undefined),
     rollback: timed(() => undefined),
     // called by pipelines started before patch `read-once` only
     readPolicySnapshot: timed(() => snapshot),

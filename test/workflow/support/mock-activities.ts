@@ -227,6 +227,7 @@ export function mockActivities(o: MockOptions = {}) {
       };
     }),
     promote: wrap('promote', (i) => void effect(`promote:${i.releaseId}`, () => true)),
+    settleRelease: wrap('settleRelease', (i) => void effect(`settle:${i.releaseId}`, () => true)),
     rollback: wrap('rollback', (i) => void effect(`rollback:${i.releaseId}`, () => true)),
     // called by pipelines started before patch `read-once` only
     readPolicySnapshot: wrap('readPolicySnapshot', () => o.snapshot ?? defaultSnapshot()),
