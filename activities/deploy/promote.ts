@@ -6,7 +6,7 @@ import { DeployProgramError } from '../errors';
 import type { ResolvedDeps } from './deps';
 import { applySpec, loadEnvironment, type LoadedEnvironment } from './environment';
 import { checkLease } from './lease';
-import { moveTraffic, routeNow, weightsOf } from './route-now';
+import { moveTraffic, routeNow } from './route-now';
 
 /** How long promotion waits for the old release's open requests to finish before destroying it. */
 export const DRAIN_TIMEOUT_MS = 10_000;
@@ -47,7 +47,7 @@ export function promote(deps: ResolvedDeps) {
       await drain(deps, env, req.releaseId);
       return { stable, removed: [], reused: false, settled: false };
     }
-    if (spec.stable && (await routeNow(deps, state, weightsOf({ ...spec, candidateWeight: 100 })))) await drain(deps, env, req.releaseId);
+    if (spec.stable && (await routeNow(deps, state, { ...spec, candidateWeight: 100 }, 'promote'))) await drain(deps, env, req.releaseId);
     const out = await applySpec(deps, plan.spec, 'promote', req.releaseId);
     return { stable: out.state.stable ?? stable, removed: plan.removed, reused: false, settled: true };
   };

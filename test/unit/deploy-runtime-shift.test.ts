@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { resolveDeps } from '../../activities/deploy/deps';
 import { shiftTraffic } from '../../activities/deploy/shift-traffic';
+import { rollback } from '../../activities/deploy/rollback';
+import { promote, settleRelease } from '../../activities/deploy/promote';
 import type { StackOutputs } from '../../infra/deploy/program';
 import type { ReleaseSpec, StackSpec } from '../../infra/deploy/spec';
 import type { StackDriver } from '../../infra/deploy/stack';
@@ -108,7 +110,7 @@ describe('reweighted servers', () => {
 });
 
 /** A stand-in for HAProxy's runtime API on a unix socket: answers `show servers state`, logs every command. */
-async function fakeRouter(dir: string, servers: string[], refuse?: RegExp) {
+async function fakeRouter(dir: string, servers: string[], refuse?: RegExp, stat = '') {
   const log: string[] = [];
   const path = join(dir, 'admin.sock');
   const header = '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord';
@@ -120,6 +122,7 @@ async function fakeRouter(dir: string, servers: string[], refuse?: RegExp) {
       const command = buf.trim();
       log.push(`router: ${command}`);
       if (command === 'show servers state') socket.end(['1', header, ...servers, ''].join('\n'));
+      else if (command.startsWith('show stat')) socket.end(`${stat}\n`);
       else socket.end(refuse?.test(command) ? 'No such server.\n' : '');
     });
   });
@@ -206,6 +209,34 @@ describe('shiftTraffic', () => {
     expect(result.weight).toBe(10);
     expect(log[0]).toBe('record shop-prod-222222222222 10');
     expect(log.at(-1)).toBe('pulumi up 10');
+  });
+
+  it('rollback: back to stable in the recorded state and the config before the live weights, then the stack update', async () => {
+    const router = await fakeRouter(dir, [stableServer, candidateServer]);
+    try {
+      await rollback(kit(router.address, router.log))({ ...target, reason: 'analysis failed' });
+      expect(router.log.slice(0, 3)).toEqual(['record shop-prod-222222222222 0', 'router: show servers state', 'backends.cfg -> airlock-shop-prod-router:/etc']);
+      expect(router.log.at(-1)).toBe('pulumi up 0');
+    } finally {
+      await router.close();
+    }
+  });
+
+  it("promote with settle 'later': all traffic to the candidate, drained, no stack update; settleRelease makes it", async () => {
+    const stat = ['S.3.1.1.svname.1:KNS:str:shop-prod-111111111111-1', 'S.3.1.4.scur.1:MGP:u32:0'].join('\n');
+    const router = await fakeRouter(dir, [stableServer, candidateServer], undefined, stat);
+    try {
+      const deps = kit(router.address, router.log);
+      expect(await promote(deps)({ ...target, settle: 'later' })).toMatchObject({ reused: false, settled: false, removed: [] });
+      expect(router.log[0]).toBe('record shop-prod-222222222222 100');
+      expect(router.log).toContain('router: show stat -1 4 -1 typed');
+      expect(router.log.some((l) => l.startsWith('pulumi up'))).toBe(false);
+      router.log.length = 0;
+      expect(await settleRelease(deps)(target)).toMatchObject({ reused: false, settled: true, removed: ['shop-prod-111111111111'] });
+      expect(router.log.at(-1)).toBe('pulumi up 0'); // the promoted spec: the candidate is the stable release
+    } finally {
+      await router.close();
+    }
   });
 
   it('falls back to the stack update when HAProxy refuses a command', async () => {
