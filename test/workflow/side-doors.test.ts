@@ -28,7 +28,7 @@ test('airlock deploy waits for the environment lock; forged lockGranted, superse
   expect(QUEUED_ONLY(held.lockAfterForgedRelease)).toEqual({ holder: held.holder, queued: 1 });
   expect(held.holderOutcome).toBe('promoted');
   expect(run.outcome).toMatchObject({ kind: 'promoted', gate: { kind: 'evidence-verified', links: ['build', 'sbom', 'vuln', 'policy', 'approvals'] } });
-  expect(run.mocks.stageNames().slice(-1)).toEqual(['promote']);
+  expect(run.mocks.stageNames().slice(-2)).toEqual(['promote', 'settleRelease']);
   expect(run.mocks.links().slice(-1)).toEqual(['rollout']); // the deploy's rollout record joins the image's chain
 });
 
