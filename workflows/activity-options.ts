@@ -1,4 +1,4 @@
-import { proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { ComplianceActivities } from '../activities/compliance';
 import type { DeployActivities } from '../activities/deploy';
 import type * as errors from '../activities/errors';
@@ -74,6 +74,15 @@ export const rolloutActivities = {
   deployCandidate: deploy.deployCandidate,
   shiftTraffic: deploy.shiftTraffic,
   promote: deploy.promote,
+};
+
+/**
+ * Short, pure steps over what the workflow already carries, run as local activities (in the worker that
+ * runs the workflow task: no dispatch, no extra workflow task). Only for work of milliseconds: a local
+ * activity holds the workflow task while it runs.
+ */
+export const localActivities = {
+  recheckWindows: proxyLocalActivities<PipelineActivities>({ startToCloseTimeout: '1m', retry: retry(5) }).recheckWindows,
 };
 
 /** The release's evidence chain (docs/evidence.md): links signed and pushed, the chain verified before a deploy. */
