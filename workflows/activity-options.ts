@@ -1,6 +1,7 @@
 import { proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { ComplianceActivities } from '../activities/compliance';
 import type { DeployActivities } from '../activities/deploy';
+import type { ScheduleActivities } from '../activities/drift/schedule';
 import type * as errors from '../activities/errors';
 import type { PipelineActivities } from '../model/activities';
 import { durationMs } from '../model/duration';
@@ -125,4 +126,7 @@ export const complianceActivities = {
   assessCompliance: proxyActivities<ComplianceActivities>({ startToCloseTimeout: '1m', retry: retry(5) }).assessCompliance,
   readAnchorPolicy: quick.readAnchorPolicy,
   scanImage: scan.scanImage,
+  ensureDriftSchedule: proxyActivities<ScheduleActivities>({ startToCloseTimeout: '1m', retry: retry(5) }).ensureDriftSchedule,
+  rescanTargetNow: proxyActivities<DeployActivities>({ startToCloseTimeout: '1m', retry: retry(5) }).rescanTargetNow,
+  describeEnvironment: proxyActivities<DeployActivities>({ startToCloseTimeout: '1m', retry: retry(5) }).describeEnvironment,
 };

@@ -9,6 +9,7 @@ import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
 import { registerLockHandlers, type LockHold } from './lock-holder';
 import { runRollout, type RolloutContext } from './rollout';
 import { notify, NOTIFICATIONS_PATCH } from './notify';
+import { followRunningRelease } from './rescan-schedule';
 
 // `airlock deploy` and `airlock rollback`: a known image through deploy -> analysis -> promote | rollback
 // (the pipeline's rollout, workflows/rollout.ts), and a previous release put back. No build, scan or
@@ -72,6 +73,7 @@ export async function deployRelease(input: DeployReleaseInput): Promise<DeployRe
     const startedAt = new Date().toISOString();
     const outcome = { ...(await rollOut(input, lock.lease)), gate };
     if (evidence && (outcome.kind === 'promoted' || outcome.kind === 'rolled_back')) await recordRollout(input, outcome.kind, outcome.analysis, startedAt);
+    if (outcome.kind === 'promoted') await followRunningRelease({ service: target.service, environment: target.environment, movedBy: workflowInfo().workflowId });
     return outcome;
   } finally {
     await releaseLockOf(owner);
@@ -224,7 +226,9 @@ export async function rollbackRelease(input: RestoreInput): Promise<RestoreResul
     if (lock.supersededBy)
       throw ApplicationFailure.create({ type: 'Superseded', message: `superseded by ${lock.supersededBy} while waiting for the environment lock`, nonRetryable: true });
     // restoreRelease puts back only a release of the environment's history: releases promoted there.
-    return await releaseActivities.restoreRelease({ ...input, ...(lock.lease ? { lease: lock.lease } : {}) });
+    const restored = await releaseActivities.restoreRelease({ ...input, ...(lock.lease ? { lease: lock.lease } : {}) });
+    await followRunningRelease({ service: input.service, environment: input.environment, movedBy: workflowInfo().workflowId });
+    return restored;
   } finally {
     await releaseLockOf(owner);
   }

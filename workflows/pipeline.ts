@@ -6,7 +6,7 @@ import { approvalGate, registerApprovalHandlers, unboundOutcome } from './approv
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, releaseLock } from './lock-client';
 import { causeOf, findingsSummary, lockLeaseMs, policySummary, rolloutSettingsFor, routeRisk } from './decisions';
-import { scheduleRescanOf } from './rescan';
+import { scheduleRescanOf } from './rescan-schedule';
 import { rollout } from './rollout';
 import { upsertRiskLevel } from './search-attributes';
 import { createContext, finish, stage, type PipelineContext } from './state';

@@ -1,13 +1,22 @@
-import { executeChild, log, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { executeChild, log, patched, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { violationActions, type ComplianceStatus, type RescanTarget } from '../model/compliance';
 import type { LoadedPolicy } from '../model/policy';
-import { complianceActivities as act } from './activity-options';
+import type { ScanSummary } from '../model/scan';
+import { complianceActivities as act, evidenceActivities } from './activity-options';
 import { emit, expiringEvent, nonCompliantEvent } from './compliance-events';
 import { causeOf } from './decisions';
 import { rollbackRelease } from './deploy-release';
+import { environmentPolicy } from './rescan-schedule';
 
-/** What `airlock compliance` reads back: the rescan's status (also its result) and where it is kept. */
-export type RescanResult = ComplianceStatus & { statusDigest: string };
+export { environmentPolicy, scheduleRescanOf } from './rescan-schedule';
+
+/** Rescans from this patch on add a signed `rescan` link to the release's evidence chain (docs/evidence.md). */
+export const RESCAN_ATTEST_PATCH = 'compliance-attest';
+
+/**
+ * What `airlock compliance` reads back: the rescan's status (also its result) and where it is kept;
+ * `attested`: whether the signed rescan link was added to the evidence chain (patch `compliance-attest`). */
+export type RescanResult = ComplianceStatus & { statusDigest: string; attested?: boolean };
 
 /**
  * One rescan of the release serving an environment (started by the schedule `airlock-rescan/<service>/<env>`
@@ -20,6 +29,7 @@ export async function rescanRelease(target: RescanTarget): Promise<RescanResult>
   const policy = await environmentPolicy(target);
   const scan = await act.scanImage({ releaseId, image: target.image });
   const status: RescanResult = await act.assessCompliance({ target, scan, policy });
+  if (patched(RESCAN_ATTEST_PATCH)) await attest(target, status, scan);
   const webhooks = policy.policy.notifications?.webhooks;
   for (const [n, e] of status.expiring.entries()) await emit(webhooks, expiringEvent(status, e), n);
   const todo = violationActions(status.compliant, status.onViolation);
@@ -34,25 +44,51 @@ export async function rescanRelease(target: RescanTarget): Promise<RescanResult>
   return status;
 }
 
-/** The environment's protected policy now: the one at the running release's commit, its anchor. */
-export async function environmentPolicy(target: RescanTarget): Promise<LoadedPolicy> {
-  const { repo, commit, serviceDir } = target.source;
-  const read = await act.readAnchorPolicy({ releaseId: target.releaseId, repo, serviceDir, environment: target.environment, headCommit: commit, anchor: commit });
-  return read.policy;
+/**
+ * The rescan's signed record next to the image (a `rescan` link: the scan and the decision), so the chain
+ * anyone verifies offline says when the release was last rescanned and whether it was compliant. The decision
+ * is made already: a failure is logged and the status says so.
+ */
+async function attest(target: RescanTarget, status: RescanResult, scan: ScanSummary): Promise<void> {
+  const { workflowId, runId } = workflowInfo();
+  try {
+    const { statusDigest, ...judged } = status;
+    await evidenceActivities.recordEvidence({ releaseId: target.releaseId, image: target.image, pipelineId: workflowId, runId, link: 'rescan', status: judged, statusDigest, scan });
+    status.attested = true;
+  } catch (err) {
+    log.warn('the rescan was not added to the evidence chain', { releaseId: target.releaseId, error: String(err) });
+    status.attested = false;
+  }
 }
 
 /**
- * Puts back the release before the running one (the environment's history, through the environment lock:
- * rollbackRelease, recorded like `airlock rollback`), then points the schedule at it: if that one is not
- * compliant either, the next rescan goes one further back.
+ * From this patch on, a compliance rollback first picks the newest earlier release of the environment that is
+ * compliant now (each rescanned with today's DB and judged with the same policy) instead of the one before.
+ */
+export const NEWEST_COMPLIANT_PATCH = 'compliance-newest-compliant';
+
+/** How many earlier releases a compliance rollback rescans at most before giving up. */
+export const MAX_ROLLBACK_CANDIDATES = 5;
+
+/**
+ * Puts back the newest release of the environment's history that is compliant now (patch
+ * `compliance-newest-compliant`; before it, simply the release before the running one), through the environment
+ * lock (rollbackRelease, recorded like `airlock rollback`), then points the schedule at it. No compliant release
+ * left (or none still in the registry): nothing is rolled back, the alert stands and the status says why.
  */
 async function rollBack(target: RescanTarget, status: ComplianceStatus, policy: LoadedPolicy): Promise<string> {
   const { service, environment, releaseId } = target;
   const workflowId = `airlock-rollback/${service}/${environment}/noncompliant-${releaseId}`;
+  let toReleaseId: string | undefined;
+  if (patched(NEWEST_COMPLIANT_PATCH)) {
+    const pick = await newestCompliant(target, policy);
+    if (!pick.releaseId) return `alerted; not rolled back: ${pick.reason}`;
+    toReleaseId = pick.releaseId;
+  }
   try {
     const restored = await executeChild(rollbackRelease, {
       workflowId,
-      args: [{ service, environment, reason: `non-compliant (rescan ${workflowInfo().workflowId}): ${status.findings.slice(0, 3).join('; ')}` }],
+      args: [{ service, environment, ...(toReleaseId ? { toReleaseId } : {}), reason: `non-compliant (rescan ${workflowInfo().workflowId}): ${status.findings.slice(0, 3).join('; ')}` }],
     });
     await act.scheduleRescan({ target: { ...target, releaseId: restored.stable.releaseId, image: restored.stable.image, pipelineId: workflowId }, policy });
     return `alerted; rolled back to ${restored.stable.releaseId} (${workflowId})`;
@@ -64,15 +100,25 @@ async function rollBack(target: RescanTarget, status: ComplianceStatus, policy: 
 }
 
 /**
- * Called when a pipeline promotes a release (patch `compliance-schedule`): the environment's rescan schedule
- * now rescans this release, every `compliance.rescanEvery` of its policy. The release is live already: a
- * failure here is logged, not the pipeline's outcome.
+ * The newest earlier release of the environment (its history, newest first) that is compliant now: each one's
+ * digest rescanned and judged with the environment's policy, at most MAX_ROLLBACK_CANDIDATES of them. An image
+ * that cannot be scanned (gone from the registry) is not available: the next one is tried.
  */
-export async function scheduleRescanOf(target: RescanTarget): Promise<void> {
-  try {
-    const policy = await environmentPolicy(target);
-    await act.scheduleRescan({ target, policy });
-  } catch (err) {
-    log.warn('the rescan schedule was not written', { releaseId: target.releaseId, error: String(err) });
+async function newestCompliant(target: RescanTarget, policy: LoadedPolicy): Promise<{ releaseId?: string; reason: string }> {
+  const env = await act.describeEnvironment({ service: target.service, environment: target.environment });
+  const earlier = (env?.history ?? []).filter((r) => r.releaseId !== target.releaseId).slice(0, MAX_ROLLBACK_CANDIDATES);
+  if (!earlier.length) return { reason: 'the environment has no earlier release to go back to' };
+  const why: string[] = [];
+  for (const release of earlier) {
+    try {
+      const scan = await act.scanImage({ releaseId: release.releaseId, image: release.image });
+      const judged = await act.assessCompliance({ target: { ...target, releaseId: release.releaseId, image: release.image }, scan, policy });
+      if (judged.compliant) return { releaseId: release.releaseId, reason: 'compliant now' };
+      why.push(`${release.releaseId}: ${judged.findings[0] ?? 'not compliant'}`);
+    } catch (err) {
+      const cause = causeOf(err);
+      why.push(`${release.releaseId}: not available (${cause.message})`);
+    }
   }
+  return { reason: `no earlier release is compliant now (${why.join('; ')})` };
 }

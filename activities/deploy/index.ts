@@ -7,6 +7,7 @@ import { resolveDeps, type DeployDeps } from './deps';
 import { mapErrors } from './errors';
 import { findGateRecord } from './gate';
 import { promote, settleRelease } from './promote';
+import { rescanTargetNow } from './rescan-target';
 import { describeEnvironment, restoreRelease } from './restore';
 import { rollback } from './rollback';
 import { shiftTraffic } from './shift-traffic';
@@ -33,6 +34,7 @@ export function createDeployActivities(deps: DeployDeps) {
     describeEnvironment: wrap(describeEnvironment(d)),
     findGateRecord: withFailures(findGateRecord()),
     resolveAnchor: wrap(resolveAnchor(d)),
+    rescanTargetNow: withFailures(rescanTargetNow(d)),
   };
 }
 

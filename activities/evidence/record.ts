@@ -7,6 +7,7 @@ import {
   IN_TOTO_PAYLOAD_TYPE,
   LINKS,
   policyVerdictPredicate,
+  rescanPredicate,
   rolloutPredicate,
   sbomPredicate,
   signEnvelope,
@@ -73,7 +74,7 @@ export function createEvidenceActivities({ config }: EvidenceDeps) {
             'vuln',
             vulnPredicate({
               summary: req.scan,
-              dbUri: req.scan.dbMode === 'fixture' ? 'fixture:airlock-test-db' : 'ghcr.io/aquasecurity/trivy-db',
+              dbUri: dbUriOf(req.scan),
               parameters: ['image', '--scanners', 'vuln,secret,misconfig,license', '--format', 'json'],
               pipelineId: req.pipelineId,
               runId: req.runId,
@@ -92,6 +93,8 @@ export function createEvidenceActivities({ config }: EvidenceDeps) {
         return [make('rollout', rolloutPredicate(req))];
       case 'break-glass':
         return [make('break-glass', breakGlassPredicate(req))];
+      case 'rescan':
+        return [make('rescan', rescanPredicate({ status: req.status, statusDigest: req.statusDigest, scan: req.scan, dbUri: dbUriOf(req.scan), rescanId: req.pipelineId, runId: req.runId, builderId }))];
     }
   }
 
@@ -143,6 +146,9 @@ export function createEvidenceActivities({ config }: EvidenceDeps) {
 
   return { recordEvidence, verifyEvidence, hasProvenance };
 }
+
+/** Where the scan's vulnerability DB came from, as the scan links record it. */
+const dbUriOf = (scan: { dbMode: 'fixture' | 'online' }): string => (scan.dbMode === 'fixture' ? 'fixture:airlock-test-db' : 'ghcr.io/aquasecurity/trivy-db');
 
 /** "<link> link: <reason>", or the reason alone when it names its link already ("the build link is missing"). */
 export function brokenLink(b: { link: string; reason?: string }): string {

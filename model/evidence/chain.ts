@@ -5,7 +5,7 @@ import { approvalsProblem } from './approvals-check';
 import { IN_TOTO_PAYLOAD_TYPE, verifyEnvelope } from './dsse';
 import type { TrustedKey } from './keys';
 import { LINKS, REQUIRED_LINKS, linkOf, type LinkName } from './predicates';
-import type { ApprovalsPredicate, BreakGlassPredicate, BuildPredicate, PolicyVerdictPredicate, RolloutPredicate, VulnPredicate } from './predicates';
+import type { ApprovalsPredicate, BreakGlassPredicate, BuildPredicate, PolicyVerdictPredicate, RescanPredicate, RolloutPredicate, VulnPredicate } from './predicates';
 import { statementSchema, type Statement } from './statement';
 
 // verifyChain: is every link of a release's evidence signed by the worker, about this image, well formed,
@@ -166,6 +166,8 @@ function timeOf(link: LinkName, predicate: unknown): string | undefined {
       return (predicate as RolloutPredicate).finishedAt;
     case 'break-glass':
       return undefined;
+    case 'rescan':
+      return (predicate as RescanPredicate).scannedAt;
   }
 }
 

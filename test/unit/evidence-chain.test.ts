@@ -3,9 +3,12 @@ import { boundSubject, signApproval, signBreakGlass, type BreakGlassSubject } fr
 import {
   BREAK_GLASS_TYPE,
   IN_TOTO_PAYLOAD_TYPE,
+  RESCAN_TYPE,
   ROLLOUT_TYPE,
+  MAX_RESCAN_FINDINGS,
   breakGlassPredicate,
   buildStatement,
+  rescanPredicate,
   rolloutPredicate,
   signEnvelope,
   statementBytes,
@@ -13,7 +16,7 @@ import {
   type ChainOptions,
   type Envelope,
 } from '../../model/evidence';
-import { APPROVER_KEYS, DIGEST, IMAGE, POLICY_DIGEST, pipelineState, policy, signAll, statements, workerKey } from '../support/evidence-chain';
+import { APPROVER_KEYS, DIGEST, IMAGE, POLICY_DIGEST, pipelineState, policy, signAll, statements, summary, workerKey } from '../support/evidence-chain';
 
 const key = workerKey();
 const opts = (extra: Partial<ChainOptions> = {}): ChainOptions => ({ digest: DIGEST, trustedKeys: [key.trusted], policy, ...extra });
@@ -129,6 +132,37 @@ describe('rollout and break-glass links', () => {
     const result = verifyChain([...(await chain()), env], opts());
     expect(result.ok).toBe(true);
     expect(result.links[5]).toMatchObject({ link: 'rollout', time: '2026-05-01T10:10:00Z' });
+  });
+
+  test('rescan records join the chain, one per scheduled rescan, the newest last; a forged one does not verify', async () => {
+    const rescan = (scannedAt: string, findings: string[]) =>
+      rescanPredicate({
+        status: {
+          service: 'shop', environment: 'prod', releaseId: 'shop-prod-cccccccccccc', image: `${IMAGE.name}@${DIGEST}`, compliant: findings.length === 0, scannedAt,
+          dbMode: 'fixture', reportDigest: summary.reportDigest, policyDigest: POLICY_DIGEST, findings, expiring: [], onViolation: 'alert',
+        },
+        statusDigest: `sha256:${'5'.repeat(64)}`,
+        scan: summary,
+        dbUri: 'fixture:airlock-test-db',
+        rescanId: 'airlock-rescan/shop/prod-2026-05-02T10:00:00Z',
+        runId: 'run-r',
+        builderId: 'https://airlock.dev/worker/test',
+      });
+    const sign = (p: unknown, signer = key.signer) => signEnvelope(IN_TOTO_PAYLOAD_TYPE, statementBytes(buildStatement(IMAGE, RESCAN_TYPE, p)), signer);
+    const clean = await sign(rescan('2026-05-02T10:00:00Z', []));
+    const many = Array.from({ length: MAX_RESCAN_FINDINGS + 5 }, (_, i) => `vulnerability CVE-2026-${1000 + i}: CRITICAL`);
+    const dirty = rescan('2026-05-03T10:00:00Z', many);
+    expect(dirty.compliance).toMatchObject({ compliant: false, findingsOmitted: 5 });
+    expect(dirty.compliance.findings).toHaveLength(MAX_RESCAN_FINDINGS);
+    const result = verifyChain([...(await chain()), clean, await sign(dirty)], opts());
+    expect(result.ok).toBe(true);
+    expect(result.links.slice(5).map((l) => [l.link, l.ok, l.time])).toEqual([
+      ['rescan', true, '2026-05-02T10:00:00Z'],
+      ['rescan', true, '2026-05-03T10:00:00Z'],
+    ]);
+    // a "compliant" rescan signed by anyone but a trusted worker key is not part of the chain
+    const forged = await sign(rescan('2026-05-04T10:00:00Z', []), workerKey().signer);
+    expect(verifyChain([...(await chain()), forged], opts()).firstBroken).toMatchObject({ index: 5, ok: false });
   });
 
   test('break-glass signatures are re-checked against the group in the policy', async () => {

@@ -13,7 +13,7 @@ const PRE_DEPLOY = ['resolveAnchor', 'readAnchorPolicy', 'readManifest', 'assess
 // Freeze windows and exception expiry are re-checked before the deploy and each traffic increase (patch recheck-windows).
 const ROLLOUT = ['recheckWindows', 'deployCandidate', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'promote', 'settleRelease'];
 // Once promoted, the environment's rescan schedule points at the release (patch compliance-schedule), with its policy.
-const SCHEDULE = ['readAnchorPolicy', 'scheduleRescan'];
+const SCHEDULE = ['readAnchorPolicy', 'scheduleRescan', 'ensureDriftSchedule'];
 const sorted = (names: string[]) => [...names].sort();
 
 test('low risk is approved automatically, with its reasons, and promoted', async () => {

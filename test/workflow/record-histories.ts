@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useHarness, type Harness } from './support/harness';
 import { historyToJson } from './support/history-json';
+import { complianceScenarios } from './support/compliance-scenarios';
 import { concurrencyScenarios } from './support/concurrency-scenarios';
 import { deployReleaseScenarios } from './support/deploy-release-scenarios';
 import { sideDoorScenarios } from './support/side-door-scenarios';
@@ -21,7 +22,7 @@ import { scenarios, type ScenarioRun } from './support/scenarios';
 export const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
 const SUFFIX = process.env.HISTORY_SUFFIX ? `-${process.env.HISTORY_SUFFIX}` : '';
 
-const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios, ...sideDoorScenarios };
+const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios, ...sideDoorScenarios, ...complianceScenarios };
 
 let h: Harness;
 useHarness((x) => (h = x));

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundle, installQuietRuntime } from './support/harness';
 import { historyFromJson } from './support/history-json';
+import { complianceScenarios } from './support/compliance-scenarios';
 import { concurrencyScenarios } from './support/concurrency-scenarios';
 import { deployReleaseScenarios } from './support/deploy-release-scenarios';
 import { scenarios } from './support/scenarios';
@@ -25,7 +26,7 @@ beforeAll(async () => {
 
 test('every path of the pipeline has a saved history', () => {
   expect(Object.keys(ids).sort()).toEqual(files);
-  for (const name of [...Object.keys(scenarios), ...Object.keys(concurrencyScenarios), ...Object.keys(deployReleaseScenarios)])
+  for (const name of [...Object.keys(scenarios), ...Object.keys(concurrencyScenarios), ...Object.keys(deployReleaseScenarios), ...Object.keys(complianceScenarios)])
     expect([name, files.some((f) => f === `${name}.json` || f.startsWith(`${name}-`))]).toEqual([name, true]);
   expect(files.filter((f) => f.endsWith('-lock.json')).length).toBeGreaterThanOrEqual(3);
 });

@@ -63,6 +63,10 @@ export interface MockOptions {
   exceptions?: unknown[];
   /** vulnerability findings scanImage reports (default none) */
   scanFindings?: VulnerabilityFinding[];
+  /** per image: the findings scanImage reports for it (overrides scanFindings; undefined: scanFindings) */
+  scanFindingsFor?: (image: string) => VulnerabilityFinding[] | undefined;
+  /** describeEnvironment's release history, newest first (the running release first); default: none */
+  history?: { releaseId: string; image: string }[];
   /** `notifications:` of the protected policy (readAnchorPolicy, readBasePolicy); deliverEvent records what it is sent */
   notifications?: unknown;
 }
@@ -128,6 +132,10 @@ export function mockActivities(o: MockOptions = {}) {
     o.gateRecord?.(input) ?? { passed: { pipelineId: `airlock/${input.service}/${input.environment}/${'c'.repeat(40)}`, runId: 'run-1', releaseId: 'r1' }, priorRuns: 0 };
   /** links recorded per image, as the registry would hold them */
   const chains = new Map<string, Set<string>>();
+  const findingsOf = (image: string) => o.scanFindingsFor?.(image) ?? o.scanFindings ?? [];
+  /** the image of each candidate (deployCandidate), and what serves per environment (promote, restoreRelease) */
+  const images = new Map<string, string>();
+  const running = new Map<string, { releaseId: string; image: string }>();
   const REQUIRED = ['build', 'sbom', 'vuln', 'policy', 'approvals'];
 
   const activities: PipelineActivities = {
@@ -189,7 +197,7 @@ export function mockActivities(o: MockOptions = {}) {
       effect(`build:${i.releaseId}`, () => ({ image: `127.0.0.1:5000/${i.service}:${i.releaseId}`, digest: digestOf(i.releaseId), releaseId: i.releaseId, sizeBytes: 1, durationMs: 1, reused: false })),
     ),
     scanImage: wrap('scanImage', (i) => ({
-      image: i.image, vulnerabilities: { counts: { CRITICAL: o.scanFindings?.length ?? 0, HIGH: 0, MEDIUM: 1, LOW: 2, UNKNOWN: 0 }, findings: o.scanFindings ?? [] }, secrets: [], misconfigurations: [], licenses: [],
+      image: i.image, vulnerabilities: { counts: { CRITICAL: findingsOf(i.image).length, HIGH: 0, MEDIUM: 1, LOW: 2, UNKNOWN: 0 }, findings: findingsOf(i.image) }, secrets: [], misconfigurations: [], licenses: [],
       reportDigest: 'sha256:' + 'e1'.repeat(32), sbomDigest: 'sha256:' + 'e2'.repeat(32), trivyVersion: '0.74.0', dbMode: 'fixture',
       imageUser: { user: 'app', uid: 10001, configDigest: 'sha256:' + 'e3'.repeat(32) },
     })),
@@ -203,7 +211,7 @@ export function mockActivities(o: MockOptions = {}) {
       return { checkedAt: new Date().toISOString(), allowed: true, violations: [], otherBlocking: 0, ...o.recheck?.(n) };
     }),
     deployCandidate: wrap('deployCandidate', (i) =>
-      effect(`deploy:${i.releaseId}`, () => ({ releaseId: i.releaseId, image: i.image, containers: [`${i.releaseId}-1`] })),
+      effect(`deploy:${i.releaseId}`, () => (images.set(i.releaseId, i.image), { releaseId: i.releaseId, image: i.image, containers: [`${i.releaseId}-1`] })),
     ),
     shiftTraffic: wrap('shiftTraffic', (i) => void effect(`traffic:${i.releaseId}:${i.weight}`, () => i.weight)),
     analyze: wrap('analyze', async (i): Promise<CanaryVerdict> => {
@@ -226,7 +234,7 @@ export function mockActivities(o: MockOptions = {}) {
         findings, findingCount: findings.length, exceptionsApplied: [], passed: !findings.some((f) => f.blocking), at: new Date(0).toISOString(),
       };
     }),
-    promote: wrap('promote', (i) => void effect(`promote:${i.releaseId}`, () => true)),
+    promote: wrap('promote', (i) => void effect(`promote:${i.releaseId}`, () => running.set(`${i.service}/${i.environment}`, { releaseId: i.releaseId, image: images.get(i.releaseId) ?? '' }))),
     settleRelease: wrap('settleRelease', (i) => void effect(`settle:${i.releaseId}`, () => true)),
     rollback: wrap('rollback', (i) => void effect(`rollback:${i.releaseId}`, () => true)),
     // called by pipelines started before patch `read-once` only
@@ -242,7 +250,9 @@ export function mockActivities(o: MockOptions = {}) {
   const restoreRelease = async (input: { service: string; environment: string; toReleaseId?: string }) => {
     calls.push({ name: 'restoreRelease' as PipelineActivityName, input: input as unknown as Record<string, unknown>, attempt: Context.current().info.attempt });
     const releaseId = input.toReleaseId ?? `${input.service}-${input.environment}-previous`;
-    return { stable: { releaseId, image: `127.0.0.1:5000/${input.service}@${digestOf(releaseId)}`, containers: [`${releaseId}-1`] }, removed: [], reused: false };
+    const image = `127.0.0.1:5000/${input.service}@${digestOf(releaseId)}`;
+    running.set(`${input.service}/${input.environment}`, { releaseId, image });
+    return { stable: { releaseId, image, containers: [`${releaseId}-1`] }, removed: [], reused: false };
   };
   // scheduled rescans (docs/compliance.md): the schedule is remembered per environment, the decision is the real one
   const schedules = new Map<string, RescanTarget>();
@@ -254,6 +264,27 @@ export function mockActivities(o: MockOptions = {}) {
     const created = !schedules.has(scheduleId);
     schedules.set(scheduleId, input.target);
     return { scheduleId, created, rescanEvery: input.policy.policy.compliance.rescanEvery };
+  };
+  // what the deploy state says serves (promote, restoreRelease), and the schedule's target moved to it (rescanTargetNow)
+  const rescanTargetNow = async (input: { service: string; environment: string; movedBy: string }): Promise<RescanTarget | null> => {
+    record('rescanTargetNow', input);
+    const prev = schedules.get(`airlock-rescan/${input.service}/${input.environment}`);
+    const now = running.get(`${input.service}/${input.environment}`);
+    if (!prev || !now) return null;
+    return { ...prev, releaseId: now.releaseId, image: now.image, pipelineId: input.movedBy };
+  };
+  const describeEnvironment = async (input: { service: string; environment: string }) => {
+    record('describeEnvironment', input);
+    if (!o.history) return null;
+    return { service: input.service, environment: input.environment, history: o.history.map((r) => ({ ...r, promotedAt: new Date(0).toISOString() })) };
+  };
+  const driftSchedules = new Map<string, string>();
+  const ensureDriftSchedule = async (input: { service: string; environment: string; every: string }) => {
+    record('ensureDriftSchedule', input);
+    const id = `airlock-drift/${input.service}/${input.environment}`;
+    const was = driftSchedules.get(id);
+    driftSchedules.set(id, input.every);
+    return was === undefined ? 'created' : was === input.every ? 'unchanged' : 'updated';
   };
   const assess = async (input: { target: RescanTarget; scan: ScanSummary; policy: LoadedPolicy }) => {
     record('assessCompliance', input);
@@ -271,6 +302,17 @@ export function mockActivities(o: MockOptions = {}) {
   /** The links recorded, in order (a scan records two). */
   const links = () => calls.filter((c) => c.name === 'recordEvidence').map((c) => c.input.link as string);
   const steps = () => calls.filter((c) => c.name === 'shiftTraffic' || c.name === 'analyze').map((c) => `${c.name}(${(c.input.weight ?? c.input.step) as number})`);
-  return { activities: { ...activities, findGateRecord, restoreRelease, scheduleRescan, assessCompliance: assess, deliverEvent }, calls, effects, names, stageNames, links, steps, schedules, delivered };
+  return {
+    activities: { ...activities, findGateRecord, restoreRelease, describeEnvironment, scheduleRescan, rescanTargetNow, ensureDriftSchedule, assessCompliance: assess, deliverEvent },
+    calls,
+    effects,
+    names,
+    stageNames,
+    links,
+    steps,
+    schedules,
+    driftSchedules,
+    delivered,
+  };
 }
 export type Mocks = ReturnType<typeof mockActivities>;
