@@ -89,7 +89,13 @@ export function noopActivities(risk: (environment: string) => RiskLevel) {
     analyzeChange: timed(change),
     scoreRisk: timed((a) => assessment(a.releaseId)),
   };
-  return { activities: { ...activities, benchPing: async () => Context.current().info.attempt }, busyMs, deployStarted };
+  // the rescan and drift schedules a promoted pipeline points at its release (docs/compliance.md): no-ops here
+  const schedules = {
+    scheduleRescan: async () => ({ scheduleId: 'airlock-rescan/bench', created: false, rescanEvery: '24h' }),
+    ensureDriftSchedule: async () => ({ scheduleId: 'airlock-drift/bench', created: false }),
+    rescanTargetNow: async () => null,
+  };
+  return { activities: { ...activities, ...schedules, benchPing: async () => Context.current().info.attempt }, busyMs, deployStarted };
 }
 
 export const input = (run: string, environment: string, n: number): PipelineInput => ({
