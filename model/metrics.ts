@@ -42,13 +42,28 @@ export interface PipelineRecord {
   scan?: { scannedAt: string; image: string; vulnerabilities: Record<string, number>; secrets: number; misconfigurations: number };
 }
 
+/** The newest scheduled rescan of what an environment runs (docs/compliance.md), as `airlock compliance` reads it. */
+export interface RescanRecord {
+  service: string;
+  environment: string;
+  /** the digest the rescan scanned (repo@sha256:...) */
+  image: string;
+  scannedAt: string;
+  compliant: boolean;
+  /** blocking findings without a valid exception */
+  findings: number;
+}
+
 export interface RunningRelease {
   service: string;
   environment: string;
   pipelineId: string;
   image?: string;
   promotedAt: string;
+  /** the newest scan of this digest: its pipeline's, or a scheduled rescan's when newer */
   scannedAt?: string;
+  /** the newest scheduled rescan of this digest, with its compliance decision */
+  rescan?: { scannedAt: string; compliant: boolean; findings: number };
   /** scanned within the rescan interval before `now` */
   scannedWithinInterval: boolean;
   vulnerabilities: Record<string, number>;
@@ -73,8 +88,8 @@ export interface MetricsReport {
     autoApproved: Record<RiskLevel, { changes: number; automatic: number; share: number | null }>;
     timeToDetect: { meanMs: number | null; samples: number };
     runningReleases: {
-      /** where scan results come from: the pipelines' own scans until scheduled rescans record theirs */
-      scanSource: 'pipeline scans';
+      /** where scan times come from: the pipelines' own scans, and scheduled rescans once a running release had one */
+      scanSource: 'pipeline scans' | 'pipeline scans and scheduled rescans';
       scanIntervalMs: number;
       releases: RunningRelease[];
       scanCoverage: number | null;
@@ -91,6 +106,8 @@ export interface MetricsOptions {
   filter?: { service?: string; env?: string };
   /** A running release counts as covered when scanned within this interval (policy compliance.rescanEvery's default: 24h). */
   scanIntervalMs?: number;
+  /** The newest scheduled rescan per environment: a running release rescanned since its pipeline's scan counts by that scan. */
+  rescans?: RescanRecord[];
 }
 
 export function median(values: number[]): number | null {
@@ -170,7 +187,7 @@ export function computeMetrics(records: PipelineRecord[], now: Date, options: Me
   const detections = rolledBack.map((r) => span(r.trafficAt, r.detectedAt)).filter((x): x is number => x !== undefined);
 
   const scanIntervalMs = options.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS;
-  const releases = runningReleases(all, now, scanIntervalMs);
+  const releases = runningReleases(all, now, scanIntervalMs, options.rescans);
   const open = { vulnerabilities: emptyCounts(), secrets: 0, misconfigurations: 0 };
   for (const r of releases) {
     for (const [sev, n] of Object.entries(r.vulnerabilities)) open.vulnerabilities[sev] = (open.vulnerabilities[sev] ?? 0) + n;
@@ -200,7 +217,7 @@ export function computeMetrics(records: PipelineRecord[], now: Date, options: Me
       autoApproved,
       timeToDetect: { meanMs: mean(detections), samples: detections.length },
       runningReleases: {
-        scanSource: 'pipeline scans',
+        scanSource: releases.some((r) => r.rescan) ? 'pipeline scans and scheduled rescans' : 'pipeline scans',
         scanIntervalMs,
         releases,
         scanCoverage: releases.length ? releases.filter((r) => r.scannedWithinInterval).length / releases.length : null,
@@ -211,7 +228,7 @@ export function computeMetrics(records: PipelineRecord[], now: Date, options: Me
 }
 
 /** The newest promoted pipeline of each (service, environment): what serves it now (a manual rollback aside, docs/metrics.md). */
-export function runningReleases(records: PipelineRecord[], now: Date, scanIntervalMs: number): RunningRelease[] {
+export function runningReleases(records: PipelineRecord[], now: Date, scanIntervalMs: number, rescans: RescanRecord[] = []): RunningRelease[] {
   const newest = new Map<string, PipelineRecord>();
   for (const r of records) {
     if (r.outcome !== 'promoted') continue;
@@ -224,14 +241,18 @@ export function runningReleases(records: PipelineRecord[], now: Date, scanInterv
   return [...newest.values()]
     .sort((a, b) => a.service.localeCompare(b.service) || a.environment.localeCompare(b.environment))
     .map((r) => {
-      const scanned = ms(r.scan?.scannedAt);
+      // a rescan counts for this release only when it scanned the same digest (not one put in place since by hand)
+      const rescan = rescans.find((x) => x.service === r.service && x.environment === r.environment && r.scan?.image && x.image === r.scan.image && ms(x.scannedAt) !== undefined);
+      const newestScan = [r.scan?.scannedAt, rescan?.scannedAt].filter((x): x is string => !!x).sort((a, b) => ms(a)! - ms(b)!).at(-1);
+      const scanned = ms(newestScan);
       return {
         service: r.service,
         environment: r.environment,
         pipelineId: r.pipelineId,
         ...(r.scan?.image ? { image: r.scan.image } : {}),
         promotedAt: (r.promotedAt ?? r.closedAt)!,
-        ...(r.scan ? { scannedAt: r.scan.scannedAt } : {}),
+        ...(newestScan ? { scannedAt: newestScan } : {}),
+        ...(rescan ? { rescan: { scannedAt: rescan.scannedAt, compliant: rescan.compliant, findings: rescan.findings } } : {}),
         scannedWithinInterval: scanned !== undefined && now.getTime() - scanned <= scanIntervalMs,
         vulnerabilities: { ...emptyCounts(), ...(r.scan?.vulnerabilities ?? {}) },
         secrets: r.scan?.secrets ?? 0,

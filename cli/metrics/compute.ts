@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { gitRaw } from '../../activities/shared/git';
-import { computeMetrics, type MetricsReport, type PipelineRecord } from '../../model/metrics';
+import { readCompliance } from '../../activities/compliance/status';
+import { computeMetrics, type MetricsReport, type PipelineRecord, type RescanRecord } from '../../model/metrics';
 import type { PipelineInput } from '../../model/pipeline';
 import { recordFromHistory } from './record';
 
@@ -38,11 +39,19 @@ const CONCURRENCY = 8;
  */
 export async function collectMetrics(client: Client, filter: MetricsFilter, options: CollectOptions = {}): Promise<MetricsReport> {
   const now = options.now ?? new Date();
-  return computeMetrics(await collectRecords(client, filter, options), now, {
+  const [records, rescans] = await Promise.all([collectRecords(client, filter, options), collectRescans(client, filter)]);
+  return computeMetrics(records, now, {
     since: filter.since,
     filter: { ...(filter.service ? { service: filter.service } : {}), ...(filter.env ? { env: filter.env } : {}) },
     ...(options.scanIntervalMs ? { scanIntervalMs: options.scanIntervalMs } : {}),
+    rescans,
   });
+}
+
+/** The newest finished scheduled rescan of each environment matching `filter` (`airlock compliance`'s reading of the schedules). */
+export async function collectRescans(client: Client, filter: Pick<MetricsFilter, 'service' | 'env'>): Promise<RescanRecord[]> {
+  const entries = await readCompliance(client, { ...(filter.service ? { service: filter.service } : {}), ...(filter.env ? { environment: filter.env } : {}) });
+  return entries.flatMap((e) => (e.last ? [{ service: e.service, environment: e.environment, image: e.last.image, scannedAt: e.last.scannedAt, compliant: e.last.compliant, findings: e.last.findings.length }] : []));
 }
 
 /** The records collectMetrics computes from (the dashboard computes several windows from one read). */

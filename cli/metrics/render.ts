@@ -48,14 +48,23 @@ export function renderMetrics(m: MetricsReport): string {
     `  time to detect a bad release: mean ${humanMs(s.timeToDetect.meanMs)} (${s.timeToDetect.samples} rollbacks: traffic -> failed check)`,
     `  running releases: ${s.runningReleases.releases.length}, scan coverage ${pct(s.runningReleases.scanCoverage)} (scanned within ${humanMs(s.runningReleases.scanIntervalMs)})`,
     `  open findings in running releases: vulnerabilities ${counts(s.runningReleases.openFindings.vulnerabilities)}; secrets ${s.runningReleases.openFindings.secrets}; misconfigurations ${s.runningReleases.openFindings.misconfigurations}`,
-    `    (from the ${s.runningReleases.scanSource}: scheduled rescans are not read yet, so findings published after a release's own scan are not counted)`,
+    `    (severity counts from each release's pipeline scan; scan times from the ${s.runningReleases.scanSource}; a rescan's blocking findings are in the table and in \`airlock compliance\`)`,
   ];
   if (s.runningReleases.releases.length) {
     out.push(
       '',
       table(
-        ['service', 'env', 'promoted', 'scanned', 'vulnerabilities', 'secrets', 'misconfig'],
-        s.runningReleases.releases.map((r) => [r.service, r.environment, r.promotedAt, `${r.scannedAt ?? 'never'}${r.scannedWithinInterval ? '' : ' (stale)'}`, counts(r.vulnerabilities), String(r.secrets), String(r.misconfigurations)]),
+        ['service', 'env', 'promoted', 'scanned', 'rescan', 'vulnerabilities', 'secrets', 'misconfig'],
+        s.runningReleases.releases.map((r) => [
+          r.service,
+          r.environment,
+          r.promotedAt,
+          `${r.scannedAt ?? 'never'}${r.scannedWithinInterval ? '' : ' (stale)'}`,
+          r.rescan ? (r.rescan.compliant ? 'compliant' : `NOT compliant (${r.rescan.findings} blocking)`) : '-',
+          counts(r.vulnerabilities),
+          String(r.secrets),
+          String(r.misconfigurations),
+        ]),
       ),
     );
   }

@@ -5,7 +5,7 @@ import { listFiltersSchema, listPipelines } from '../commands/inspect';
 import { issueLines } from '../../model/parse';
 import { ExitError } from '../errors';
 import { ASSETS, asset } from './assets';
-import { collectRecords } from '../metrics/compute';
+import { collectRecords, collectRescans } from '../metrics/compute';
 import { loadPipeline, loadReleases } from './data';
 import { metricsPage, metricsSeries, WINDOWS } from './metrics';
 import { decisionRequestSchema, messageRequestSchema, messageToSign, sendDecision } from './decide';
@@ -112,8 +112,8 @@ export function createUiApp(opts: UiOptions): Hono {
       const q = metricsQuery.parse(blankToUnset(c.req.query()));
       const at = new Date(now());
       const filter = { ...(q.service ? { service: q.service } : {}), ...(q.env ? { env: q.env } : {}) };
-      const records = await collectRecords(client, { ...filter, since: new Date(at.getTime() - q.days * 86_400_000) }, { now: at });
-      return c.html(metricsPage(metricsSeries(records, at, q.days, filter), q.days, filter));
+      const [records, rescans] = await Promise.all([collectRecords(client, { ...filter, since: new Date(at.getTime() - q.days * 86_400_000) }, { now: at }), collectRescans(client, filter)]);
+      return c.html(metricsPage(metricsSeries(records, at, q.days, filter, rescans), q.days, filter));
     } catch (err) {
       return failure(c, err);
     }

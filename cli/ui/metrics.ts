@@ -1,4 +1,4 @@
-import { computeMetrics, type MetricsReport, type PipelineRecord } from '../../model/metrics';
+import { computeMetrics, type MetricsReport, type PipelineRecord, type RescanRecord } from '../../model/metrics';
 import { humanMs } from '../metrics/render';
 import { esc, layout } from './html';
 
@@ -17,7 +17,7 @@ export interface MetricsSeries {
  * The window's report and one per bucket, oldest first: calendar days (UTC) for a week, else weeks from the
  * window's first midnight. The first and last buckets are clipped to the window, so the buckets add up to it.
  */
-export function metricsSeries(records: PipelineRecord[], now: Date, days: number, filter: { service?: string; env?: string }): MetricsSeries {
+export function metricsSeries(records: PipelineRecord[], now: Date, days: number, filter: { service?: string; env?: string }, rescans: RescanRecord[] = []): MetricsSeries {
   const since = new Date(now.getTime() - days * DAY);
   const step = days <= 7 ? DAY : 7 * DAY;
   const buckets: MetricsSeries['buckets'] = [];
@@ -28,7 +28,8 @@ export function metricsSeries(records: PipelineRecord[], now: Date, days: number
     const inner = new Date(end.getTime() - (end.getTime() === now.getTime() ? 0 : 1));
     buckets.push({ label: new Date(mark).toISOString().slice(5, 10), report: computeMetrics(records, inner, { since: start, filter }) });
   }
-  return { total: computeMetrics(records, now, { since, filter }), buckets };
+  // the newest rescans are of now: they count for the whole window's running releases, not per bucket
+  return { total: computeMetrics(records, now, { since, filter, rescans }), buckets };
 }
 
 const W = 320;

@@ -101,6 +101,28 @@ test('a hand-computed window: frequency, lead time, failure rate, restore, detec
   expect(computeMetrics(records, NOW, { since: SINCE, filter: { env: 'staging' } }).pipelines.total).toBe(0);
 });
 
+test('scheduled rescans: a running release rescanned since its pipeline scan counts by the rescan; one of another digest does not', () => {
+  const old = { scannedAt: '2026-10-01T00:05:00.000Z', image: 'img@sha256:old', vulnerabilities: {}, secrets: 0, misconfigurations: 0 };
+  const records = [
+    base('prod', { outcome: 'promoted', promotedAt: '2026-10-01T00:10:00.000Z', closedAt: '2026-10-01T00:10:00.000Z', scan: old }),
+    base('staging', { environment: 'staging', outcome: 'promoted', promotedAt: '2026-10-01T00:10:00.000Z', closedAt: '2026-10-01T00:10:00.000Z', scan: { ...old, image: 'img@sha256:stg' } }),
+  ];
+  const rescans = [
+    { service: 'demo', environment: 'prod', image: 'img@sha256:old', scannedAt: at(60), compliant: false, findings: 2 },
+    // staging runs something else now (put in place by hand): its rescan says nothing about the pipeline's release
+    { service: 'demo', environment: 'staging', image: 'img@sha256:other', scannedAt: at(60), compliant: true, findings: 0 },
+  ];
+  const without = computeMetrics(records, NOW, { since: SINCE }).security.runningReleases;
+  expect(without).toMatchObject({ scanSource: 'pipeline scans', scanCoverage: 0 });
+  const running = computeMetrics(records, NOW, { since: SINCE, rescans }).security.runningReleases;
+  expect(running.scanSource).toBe('pipeline scans and scheduled rescans');
+  expect(running.releases.map((r) => [r.environment, r.scannedAt, r.scannedWithinInterval, r.rescan])).toEqual([
+    ['prod', at(60), true, { scannedAt: at(60), compliant: false, findings: 2 }],
+    ['staging', old.scannedAt, false, undefined],
+  ]);
+  expect(running.scanCoverage).toBe(0.5);
+});
+
 test('no data: null values and no band, not zeros that look like results', () => {
   const m = computeMetrics([], NOW, { since: SINCE });
   expect(m.dora.leadTime).toMatchObject({ medianMs: null, band: null });
