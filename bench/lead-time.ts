@@ -23,7 +23,7 @@ import { createActivities } from '../activities';
 import { targetsFile } from '../activities/deploy/deps';
 import { OFFLINE_FLAGS, SCANNERS } from '../activities/scan/trivy';
 import { trivyCacheDir } from '../activities/scan/trivy-db';
-import { DemoRepo } from '../cli/demo/repo';
+import { DEMO_PEOPLE, DemoRepo } from '../cli/demo/repo';
 import { SCENARIOS } from '../cli/demo/scenarios';
 import { buildTimeline, type Timeline } from '../cli/history/timeline';
 import { createKey, keyFile, readKey } from '../cli/keys';
@@ -34,6 +34,7 @@ import { createStackDriver } from '../infra/deploy/stack';
 import { dockerClient } from '../infra/local/probes';
 import { resolveTool } from '../infra/local/tools';
 import { publicKeyOf } from '../model/approval';
+import { boundSubject, signApproval } from '../model/approval-rules';
 import { durationMs } from '../model/duration';
 import { manifestSchema, type EnvironmentSettings } from '../model/manifest';
 import { stackName } from '../model/names';
@@ -43,7 +44,7 @@ import { loadConfig, type AirlockConfig } from '../infra/config';
 import { connectClient } from '../infra/temporal/connection';
 import { createAirlockWorker, installRuntime } from '../worker/worker';
 import { workflowSource } from '../worker/workflow-source';
-import { deploymentPipeline, pipelineStartOptions, stateQuery } from '../workflows';
+import { approveUpdate, deploymentPipeline, pipelineStartOptions, stateQuery } from '../workflows';
 import { freePort } from '../test/support/ports';
 import { report, runBench } from './support/run';
 
@@ -173,8 +174,18 @@ async function main(): Promise<void> {
     let reportedAt: number | undefined;
     let closed = false;
     void result.finally(() => (closed = true)).catch(() => undefined);
+    const approved = new Set<string>();
     while (!closed && reportedAt === undefined) {
       const state = await handle.query(stateQuery).catch(() => undefined);
+      // the warm-up is the environment's first release (a bootstrap, judged high): the demo's approvers sign it
+      if (n === 0 && state?.stage === 'approval' && state.approval && state.approval.needed > 0 && state.image) {
+        const who = state.approval.require.includes('security') ? [DEMO_PEOPLE.security, DEMO_PEOPLE.approver] : [DEMO_PEOPLE.approver];
+        for (const person of who.slice(0, state.approval.needed).filter((p) => !approved.has(p))) {
+          approved.add(person);
+          const signature = signApproval(readKey(config.dirs.keys, person), boundSubject(state, state.runId ?? (await handle.describe()).runId, 'approve'));
+          await handle.executeUpdate(approveUpdate, { args: [{ approver: person, signature, comment: 'bench warm-up: first release' }] });
+        }
+      }
       if (state?.outcome) reportedAt = Date.now();
       else await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 100))]);
     }
