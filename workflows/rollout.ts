@@ -82,15 +82,17 @@ export const SETTLE_PATCH = 'settle-after-promote';
 
 /**
  * Reports the promotion, then records it in the stack (retried like a compensation: unlimited while the
- * lock is held). A settle that cannot succeed (e.g. the lease lost) leaves the outcome as it is: the
- * traffic is final; the old release's containers are then drift (airlock drift reconciles them).
+ * lock is held). A settle that cannot succeed (only a non-retryable error: the lease lost, a plan refused)
+ * leaves the outcome as it is, since the traffic is final; the environment then still records the
+ * candidate (at 100%) next to the old release, and its next deploy refuses until a settle or `airlock
+ * rollback` (docs/deploy.md).
  */
 async function settle(ctx: RolloutContext, way: RolloutWay<unknown>, promoted: Extract<RolloutOutcome, { kind: 'promoted' }>): Promise<void> {
   way.promoted?.(promoted);
   try {
     await CancellationScope.nonCancellable(() => compensations.settleRelease({ ...ctx.target, ...fenced(ctx) }));
   } catch (err) {
-    log.error('the promotion is final but its stack update failed: the old release is left to the drift check', { ...causeOf(err) });
+    log.error('the promotion is final but its stack update failed: the environment still records the old release next to this one', { ...causeOf(err) });
   }
 }
 
