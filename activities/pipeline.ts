@@ -91,7 +91,14 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     ),
 
     readManifest: withFailures(async (input) =>
-      serviceSettingsAtCommit(await fetched(input.repo, input.commit), input.commit, input.serviceDir, input.service, input.environment),
+      serviceSettingsAtCommit(
+        await fetched(input.repo, input.commit, ...(input.promotion?.anchor ? [input.promotion.anchor] : [])),
+        input.commit,
+        input.serviceDir,
+        input.service,
+        input.environment,
+        input.promotion,
+      ),
     ),
 
     assessChange: withFailures(async (input) => {

@@ -99,7 +99,11 @@ export interface PipelineActivities {
    * input's, refused otherwise) and have `environment`. Its environment's rollout and canary analysis are
    * what the pipeline rolls out with (patch `input-identifiers`), never the input's.
    */
-  readManifest(input: TargetRef & RepoRef & { serviceDir: string }): Promise<ServiceSettings>;
+  /**
+   * With `promotion` (patch `promotion`): also the promotion plan up to `environment`, its order, soaks and
+   * approval rules from airlock.yaml at `promotion.anchor` (null: a first release, the head's).
+   */
+  readManifest(input: TargetRef & RepoRef & { serviceDir: string; promotion?: { anchor: string | null } }): Promise<ServiceSettings>;
   /**
    * Analyzes base..head (the full analysis goes to the evidence store) and scores its risk with
    * `riskPolicy`, the `risk:` block of the base commit's policy (absent: the built-in weights).

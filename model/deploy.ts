@@ -1,4 +1,5 @@
 // Deploy and analysis results on a deploy target (issue "Immutable deploy, canary analysis and rollback").
+import type { PromotionPlan } from './promotion';
 import { z } from 'zod';
 import { InvalidInputError } from './errors';
 import { canaryAnalysisSchema, environmentSchema, manifestSchema, type BuildSettings, type EnvironmentSettings, type Manifest } from './manifest';
@@ -261,6 +262,11 @@ export interface ServiceSettings {
   target: DeployTarget;
   /** `security:` of the manifest, for the runtime security stage (absent: not declared). */
   security?: SecuritySurface;
+  /**
+   * The environments the pipeline goes through (patch `promotion`: asked for with `promotion` in the
+   * readManifest input); absent: a single-environment pipeline.
+   */
+  promotion?: PromotionPlan;
 }
 
 /**

@@ -55,6 +55,10 @@ export interface VerifyEvidenceRequest {
   environment: string;
   /** The policy's `evidence.trustedKeys` (PEM); absent or empty: this worker's own key. */
   trustedKeys?: string[];
+  /** Promotion: the chain must also hold a `promoted` rollout record of this (the previous) environment. */
+  passedIn?: string;
+  /** A question, not an admission: answer a chain that does not verify (`ok: false`) instead of failing. */
+  check?: boolean;
 }
 
 /** verifyEvidence's answer: every link with its result (the history keeps it). */

@@ -36,10 +36,21 @@ export function manifestWeakenings(base: Manifest, head: Manifest): Weakening[] 
     const prefix = `environments.${env}`;
     out.push(...rolloutWeakenings(`${prefix}.rollout`, baseEnv.rollout, headEnv.rollout));
     out.push(...analysisWeakenings(`${prefix}.analysis`, baseEnv.analysis, headEnv.analysis));
+    // promotion gates (they apply from the anchor's manifest, model/promotion.ts; named here so the change is judged as a gate change)
+    if (durationMs(headEnv.soak ?? '0s') < durationMs(baseEnv.soak ?? '0s')) out.push({ field: `${prefix}.soak`, from: baseEnv.soak ?? '0s', to: headEnv.soak ?? '0s' });
+    if ((headEnv.approvals ?? 'inherit') !== (baseEnv.approvals ?? 'inherit') && !higherApprovals(baseEnv.approvals, headEnv.approvals))
+      out.push({ field: `${prefix}.approvals`, from: baseEnv.approvals ?? 'inherit', to: headEnv.approvals ?? 'inherit' });
   }
+  const dropped = (base.promotion ?? []).filter((e) => !(head.promotion ?? []).includes(e));
+  if (base.promotion && dropped.length) out.push({ field: 'promotion', from: show(base.promotion), to: show(head.promotion) });
   out.push(...securityWeakenings(base, head));
   return out;
 }
+
+const APPROVAL_RANK = { low: 0, medium: 1, high: 2 } as const;
+/** A fixed level above the base's fixed level raises the rule; anything else (to or from `inherit`, or lower) may lower it. */
+const higherApprovals = (base: string | undefined, head: string | undefined): boolean =>
+  !!base && !!head && base !== 'inherit' && head !== 'inherit' && APPROVAL_RANK[head as keyof typeof APPROVAL_RANK] > APPROVAL_RANK[base as keyof typeof APPROVAL_RANK];
 
 /**
  * The runtime security stage probes what `security.endpoints` declares at head: an endpoint dropped from

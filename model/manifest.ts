@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMs } from './duration';
 import { securitySurfaceSchema } from './runtime-security';
 
 /**
@@ -127,8 +128,33 @@ export const rolloutSchema = z
     z.object({ strategy: z.literal('blue-green') }).strict(),
   ]);
 
+/** Longest soak an environment may ask for: the environment lock is held through it. */
+export const MAX_SOAK = '24h';
+
+/**
+ * How long a release must run healthy in an environment, at full traffic and with its canary analysis
+ * repeated, before it is promoted there and may go on to the next environment of `promotion` (0s: none).
+ */
+const soakSchema = z
+  .string()
+  .regex(/^\d+(s|m|h)$/, 'must be a duration like 30s, 10m or 2h')
+  // (zod runs the refinement after a failed regex too: only a well-formed duration is measured)
+  .refine((d) => !/^\d+(s|m|h)$/.test(d) || durationMs(d) <= durationMs(MAX_SOAK), `must be at most ${MAX_SOAK} (the environment lock is held through the soak)`);
+
+/**
+ * Which approval rule of the policy applies in an environment: `inherit` (the rule of the change's risk
+ * level) or a level whose rule applies instead (e.g. `low` for staging: no approval; `high` for production:
+ * two, one from security). Taken from the airlock.yaml the environment runs (the anchor); a change can only
+ * raise it for itself (model/promotion.ts).
+ */
+export const APPROVAL_OVERRIDES = ['inherit', 'low', 'medium', 'high'] as const;
+
 export const environmentSchema = z
   .object({
+    /** Time at full traffic with continuous canary analysis before promote (promotion only; default none). */
+    soak: soakSchema.optional(),
+    /** The policy's approval rule for this environment (promotion only; default inherit). */
+    approvals: z.enum(APPROVAL_OVERRIDES).optional(),
     /** Host port the environment's router publishes (on 127.0.0.1). Stable across releases. */
     routerPort: z.number().int().min(1024).max(65535),
     replicas: z.number().int().min(1).max(10).optional(),
@@ -174,8 +200,23 @@ export const manifestSchema = z
     security: securitySurfaceSchema.optional(),
     environments: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,20}$/, 'environment names are lowercase slugs'), environmentSchema)
       .refine((e) => Object.keys(e).length > 0, 'at least one environment is needed'),
+    /**
+     * The order one build goes through the environments, e.g. [staging, production]: each with its own lock,
+     * gate, approvals, rollout, analysis and soak; "passed in <env>" admits it to the next (docs/promotion.md).
+     */
+    promotion: z.array(z.string()).min(1).max(10).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((m, ctx) => {
+    const seen = new Map<string, number>();
+    (m.promotion ?? []).forEach((env, i) => {
+      if (!m.environments[env])
+        ctx.addIssue({ code: 'custom', path: ['promotion', i], message: `unknown environment ${env} (environments: ${Object.keys(m.environments).join(', ')})` });
+      else if (seen.has(env))
+        ctx.addIssue({ code: 'custom', path: ['promotion', i], message: `${env} is already at position ${seen.get(env)}: a promotion is an order without repeats (no cycles)` });
+      seen.set(env, i);
+    });
+  });
 
 export type Manifest = z.output<typeof manifestSchema>;
 export type EnvironmentSettings = z.output<typeof environmentSchema>;

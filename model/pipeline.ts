@@ -92,6 +92,43 @@ export interface PipelineResult {
   pipelineId: string;
   releaseId: string;
   outcome: Outcome;
+  /** A promotion's per-environment progress (patch `promotion`); the outcome is the last environment reached. */
+  promotion?: PromotionProgress;
+}
+
+/** Where one environment of a promotion stands. */
+export type PromotionStatus = 'waiting' | 'running' | 'soaking' | 'passed' | 'failed' | 'not-reached';
+
+/** A promotion's progress (patch `promotion`): one build through ordered environments (model/promotion.ts). */
+export interface PromotionProgress {
+  /** The release, one image for every environment: `<service>-<commit12>`. */
+  release: string;
+  /** Where the order, soaks and approval rules come from (airlock.yaml at the anchor, or at head without one). */
+  from: string;
+  /** What the change asked for that is weaker than the anchor and did not take effect. */
+  ignored: string[];
+  /** Index of the environment the pipeline is in (or stopped in). */
+  current: number;
+  /** The change's own risk level (`risk` in the state is the level whose rule applies in the current environment). */
+  risk?: RiskLevel;
+  environments: {
+    environment: string;
+    status: PromotionStatus;
+    soak: string;
+    /** The deployment's id in this environment's stack (`<service>-<env>-<commit12>`). */
+    releaseId?: string;
+    /** The risk level whose approval rule applied here (`approvals:` of the environment). */
+    level?: RiskLevel;
+    /** While soaking: when the soak ends. */
+    soakUntil?: string;
+    /** "Passed in <env>": when, and the image digest that passed. */
+    passedAt?: string;
+    digest?: string;
+    /** How the environment ended, when it did not pass. */
+    outcome?: OutcomeKind;
+    /** Passed by an earlier pipeline of the same image (its signed rollout record): not deployed again. */
+    skipped?: boolean;
+  }[];
 }
 
 /** What the `state` query returns: enough for `airlock status` without reading the history. */
@@ -141,4 +178,6 @@ export interface PipelineState {
   /** unsigned `abort` signals, ignored since patch `signed-abort` (at most the first 20) */
   ignoredAborts?: { by: string; reason: string; at: string }[];
   outcome?: Outcome;
+  /** A promotion's per-environment progress (patch `promotion`); `environment` is then the one it is in. */
+  promotion?: PromotionProgress;
 }

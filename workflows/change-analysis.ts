@@ -23,6 +23,13 @@ export const READ_ONCE_PATCH = 'read-once';
  */
 export const POLICY_ANCHOR_PATCH = 'policy-anchor';
 
+/**
+ * Pipelines started from this patch on ask readManifest for the promotion plan (the order, soaks and approval
+ * rules from airlock.yaml at the anchor): a service with `promotion:` goes through its environments in order
+ * (workflows/promotion.ts). Earlier histories replay a single-environment pipeline.
+ */
+export const PROMOTION_PATCH = 'promotion';
+
 /** What the first stages found out, handed to the later ones. */
 export interface ChangeFindings {
   snapshot: PolicySnapshot;
@@ -52,7 +59,7 @@ async function readAnchored(ctx: PipelineContext): Promise<ChangeFindings> {
   const [base, settings] = await stage(ctx, 'change-analysis', () =>
     Promise.all([
       stages.readAnchorPolicy({ ...key, repo, serviceDir, environment: input.environment, headCommit, anchor: anchor.commit }),
-      stages.readManifest({ ...ctx.target, repo, commit: headCommit, serviceDir }),
+      stages.readManifest({ ...ctx.target, repo, commit: headCommit, serviceDir, ...(patched(PROMOTION_PATCH) ? { promotion: { anchor: anchor.commit } } : {}) }),
     ]),
   );
   state.anchor = {

@@ -13,6 +13,7 @@ import { createContext, finish, stage, type PipelineContext } from './state';
 import { rolloutSteps } from '../model/rollout';
 import { outcomeEvent } from '../model/pipeline-events';
 import { notify, NOTIFICATIONS_PATCH } from './notify';
+import { promoteThrough } from './promotion';
 
 /**
  * Pipelines started from this patch on take only identifiers from their input: the rollout and canary
@@ -55,7 +56,8 @@ export async function deploymentPipeline(input: PipelineInput): Promise<Pipeline
     await notifyOutcome(ctx, outcome);
     await condition(allHandlersFinished);
   });
-  return { pipelineId: ctx.pipelineId, releaseId: ctx.target.releaseId, outcome };
+  const promotion = ctx.state.promotion;
+  return { pipelineId: ctx.pipelineId, releaseId: promotion?.release ?? ctx.target.releaseId, outcome, ...(promotion ? { promotion } : {}) };
 }
 
 /** blocked, rolled back, expired: an alert to the webhooks of the protected policy (patch `notifications`). */
@@ -87,6 +89,8 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   state.judged = { base: judgedBase ?? input.baseCommit, head: headCommit, policyDigest: snapshot.policyDigest };
   const risk = (state.risk = routeRisk(assessment, change, bootstrap));
   upsertRiskLevel(risk.level);
+  // airlock.yaml (at the anchor) has `promotion:` and the input's environment is in it (patch `promotion`)
+  if (settings?.promotion) return promoteThrough(ctx, { snapshot, change, assessment, policy, settings, ...(bootstrap !== undefined ? { bootstrap } : {}), ...(judgedBase ? { judgedBase } : {}), plan: settings.promotion });
 
   const evidence = patched(EVIDENCE_PATCH);
   const ids = { ...key, pipelineId: ctx.pipelineId, runId: workflowInfo().runId };

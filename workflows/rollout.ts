@@ -65,6 +65,8 @@ export interface RolloutWay<Stop> {
   beforeTrafficIncrease?: (weight: number) => Promise<{ rollback: string } | undefined>;
   /** Called once the promotion's traffic is final, before the stack update records it (patch `settle-after-promote`). */
   promoted?: (outcome: Extract<RolloutOutcome, { kind: 'promoted' }>) => void;
+  /** Called at 100%, before promote (the pipeline's soak, patch `promotion`): says why to roll back instead, if it must. */
+  beforePromote?: () => Promise<{ rollback: string } | undefined>;
 }
 
 export type RolloutOutcome =
@@ -104,7 +106,7 @@ async function moveTraffic(ctx: RolloutContext, saga: Saga, way: RolloutWay<unkn
 }
 
 /** One analysis at the current weight; abort and promote cancel it (`interrupted`). */
-async function analyzeCanaryStep(ctx: RolloutContext, way: RolloutWay<unknown>, step: number): Promise<CanaryVerdict | 'interrupted'> {
+export async function analyzeCanaryStep(ctx: RolloutContext, way: Pick<RolloutWay<unknown>, 'enterStage'>, step: number): Promise<CanaryVerdict | 'interrupted'> {
   way.enterStage('analysis');
   const scope = new CancellationScope();
   ctx.canaryScope = scope;
@@ -173,6 +175,9 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
       if (stop) return await rollBack(ctx, saga, way, { reason: stop.rollback, step: state.traffic });
     }
     if (way.movesTraffic && state.traffic < 100) await moveTraffic(ctx, saga, way, 100);
+    const soaked = await way.beforePromote?.();
+    if (ctx.abort) throw abortedFailure(ctx.abort);
+    if (soaked) return await rollBack(ctx, saga, way, { reason: soaked.rollback, step: state.traffic });
     way.enterStage('promote');
     // From this patch on promote ends when the traffic is final; the stack update follows (settle below).
     const settleLater = patched(SETTLE_PATCH);
@@ -196,7 +201,15 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
  * `deployTarget` is airlock.yaml's settings as the pipeline read them; without it (pipelines started
  * before patch `read-once`) deployCandidate reads airlock.yaml at the head commit.
  */
-export function rollout(ctx: PipelineContext, image: string, deployTarget?: DeployTarget, gate?: RecheckGate, admit?: Admission, security?: RuntimeSecurityGate): Promise<Outcome> {
+export function rollout(
+  ctx: PipelineContext,
+  image: string,
+  deployTarget?: DeployTarget,
+  gate?: RecheckGate,
+  admit?: Admission,
+  security?: RuntimeSecurityGate,
+  beforePromote?: () => Promise<{ rollback: string } | undefined>,
+): Promise<Outcome> {
   const { input, target } = ctx;
   const where = deployTarget ? { target: deployTarget } : { repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir };
   // Pipelines started before this patch checked freeze windows and exceptions once, at the policy stage.
@@ -222,6 +235,7 @@ export function rollout(ctx: PipelineContext, image: string, deployTarget?: Depl
       ctx.state.outcome = outcome;
       upsertSearchAttributes([{ key: SEARCH_KEYS.outcome, value: outcome.kind }]);
     },
+    ...(beforePromote ? { beforePromote } : {}),
   });
 }
 
@@ -266,6 +280,8 @@ export interface Admission {
   environment: string;
   /** The policy's evidence.trustedKeys; absent: the verifying worker's own key. */
   trustedKeys?: string[];
+  /** Promotion: the previous environment's `promoted` rollout record must be in the chain. */
+  passedIn?: string;
 }
 
 /** What the gate judged (the workflow carries it), for re-checking its time-dependent part. */

@@ -118,8 +118,9 @@ export function createEvidenceActivities({ config }: EvidenceDeps) {
     const trusted = await trustedKeys(req.trustedKeys);
     const { envelopes } = await registry.list(req.image);
     const digest = req.image.slice(req.image.lastIndexOf('@') + 1);
-    const result = checkForEnvironment(verifyChain(envelopes, { digest, trustedKeys: trusted }), envelopes, req.environment);
-    if (!result.ok) {
+    const checked = checkForEnvironment(verifyChain(envelopes, { digest, trustedKeys: trusted }), envelopes, req.environment);
+    const result = req.passedIn ? checkPassedIn(checked, envelopes, req.passedIn) : checked;
+    if (!result.ok && !req.check) {
       const b = result.firstBroken!;
       throw new EvidenceNotVerifiedError(`the evidence chain of ${req.image} does not verify: ${brokenLink(b)}`, { image: req.image, link: b.link });
     }
@@ -156,28 +157,49 @@ export function brokenLink(b: { link: string; reason?: string }): string {
   return reason.includes(`${b.link} link`) ? reason : `${b.link} link: ${reason}`;
 }
 
-/** A chain that verifies is for `environment` when its policy verdict and approvals were judged for it. */
+/**
+ * A chain that verifies is for `environment` when it has a policy verdict and approvals judged for it (a
+ * promoted image has one pair per environment it went to; verifyChain checked each is single per environment).
+ */
 export function checkForEnvironment(result: ChainResult, envelopes: readonly unknown[], environment: string): ChainResult {
   if (!result.ok) return result;
   const env = environmentsOf(envelopes);
   for (const link of ['policy', 'approvals'] as const) {
     const got = env[link];
-    if (got !== environment) {
+    if (!got.includes(environment)) {
       const l = result.links.find((x) => x.link === link)!;
-      const broken = { ...l, ok: false, reason: `judged for environment ${got ?? '(none)'}, not ${environment}` };
+      const broken = { ...l, ok: false, reason: `judged for environment ${got.join(', ') || '(none)'}, not ${environment}` };
       return { ok: false, links: result.links.map((x) => (x === l ? broken : x)), firstBroken: broken };
     }
   }
   return result;
 }
 
-/** The environment the policy and approvals links name (verifyChain checked they are single, signed and about `digest`). */
-function environmentsOf(envelopes: readonly unknown[]): Partial<Record<'policy' | 'approvals', string>> {
-  const out: Partial<Record<'policy' | 'approvals', string>> = {};
+/**
+ * "Passed in <environment>" (promotion): the chain holds a rollout record of `environment` whose outcome is
+ * `promoted` (its rollout, analysis and soak passed there); the next environment admits the image only then.
+ */
+export function checkPassedIn(result: ChainResult, envelopes: readonly unknown[], environment: string): ChainResult {
+  if (!result.ok) return result;
+  const passed = result.links.some((l) => {
+    if (!l.ok || l.link !== 'rollout' || l.index < 0) return false;
+    const p = statementOf(envelopes[l.index])?.predicate as { environment?: string; outcome?: string } | undefined;
+    return p?.environment === environment && p.outcome === 'promoted';
+  });
+  if (passed) return result;
+  const broken: ChainResult['links'][number] = { index: -1, link: 'rollout', predicateType: LINKS.rollout.predicateType, ok: false, reason: `the image has not passed in ${environment}: no rollout record of ${environment} with outcome promoted` };
+  return { ok: false, links: [...result.links, broken], firstBroken: broken };
+}
+
+/** The environments the policy and approvals links name (verifyChain checked they are signed and about `digest`). */
+function environmentsOf(envelopes: readonly unknown[]): Record<'policy' | 'approvals', string[]> {
+  const out: Record<'policy' | 'approvals', string[]> = { policy: [], approvals: [] };
   for (const e of envelopes) {
     const s = statementOf(e);
-    for (const link of ['policy', 'approvals'] as const)
-      if (s?.predicateType === LINKS[link].predicateType) out[link] = (s.predicate as { environment?: string }).environment;
+    for (const link of ['policy', 'approvals'] as const) {
+      const env = (s?.predicate as { environment?: string } | undefined)?.environment;
+      if (s?.predicateType === LINKS[link].predicateType && env) out[link].push(env);
+    }
   }
   return out;
 }

@@ -3,6 +3,7 @@ import { join, posix } from 'node:path';
 import { MANIFEST_FILE, manifestSchema, type Manifest } from '../../model/manifest';
 import { InvalidInputError, parseWith } from '../../model/parse';
 import { serviceSettingsOf, type ServiceSettings } from '../../model/deploy';
+import { promotionPlan } from '../../model/promotion';
 import { pathInRepo, readAtCommit } from './source';
 import { parseYaml } from './yaml';
 
@@ -52,8 +53,28 @@ export async function requireManifestAtCommit(repo: string, commit: string, serv
   return found;
 }
 
-/** What the pipeline needs from airlock.yaml at `commit`, read once: the build settings and `environment`'s deploy target. */
-export async function serviceSettingsAtCommit(repo: string, commit: string, serviceDir: string, service: string, environment: string): Promise<ServiceSettings> {
-  const { manifest, source } = await requireManifestAtCommit(repo, commit, await pathInRepo(repo, serviceDir));
-  return serviceSettingsOf(manifest, service, environment, source);
+/**
+ * What the pipeline needs from airlock.yaml at `commit`, read once: the build settings and `environment`'s
+ * deploy target; with `promotion`, also the environments up to `environment` (model/promotion.ts), their
+ * order, soaks and approval rules taken from airlock.yaml at `promotion.anchor` (the environment's stable
+ * release), never weakened by the one at `commit`.
+ */
+export async function serviceSettingsAtCommit(
+  repo: string,
+  commit: string,
+  serviceDir: string,
+  service: string,
+  environment: string,
+  promotion?: { anchor: string | null },
+): Promise<ServiceSettings> {
+  const dir = await pathInRepo(repo, serviceDir);
+  const { manifest, source } = await requireManifestAtCommit(repo, commit, dir);
+  const settings = serviceSettingsOf(manifest, service, environment, source);
+  if (!promotion) return settings;
+  // the anchor's airlock.yaml passed the gates of its time: one that no longer parses or names another service counts as none
+  const anchored = promotion.anchor ? await manifestAtCommit(repo, promotion.anchor, dir).catch(() => undefined) : undefined;
+  const anchor = anchored?.manifest.service === service ? anchored : undefined;
+  const { plan, problem } = promotionPlan({ head: manifest, headSource: source, ...(anchor ? { anchor: anchor.manifest, anchorSource: anchor.source } : {}), to: environment });
+  if (problem) throw new InvalidInputError(source, [problem]);
+  return plan ? { ...settings, promotion: plan } : settings;
 }

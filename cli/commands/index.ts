@@ -7,6 +7,7 @@ import type { Command } from '../command';
  */
 export const commands: { name: string; load: () => Command }[] = [
   { name: 'trigger', load: () => require('./trigger').triggerCommand },
+  { name: 'promote-release', load: () => require('./promote-release').promoteReleaseCommand },
   { name: 'deploy', load: () => require('./deploy').deployCommand },
   { name: 'rollback', load: () => require('./rollback').rollbackCommand },
   { name: 'approve', load: () => require('./approve').approveCommand },

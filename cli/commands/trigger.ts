@@ -5,6 +5,7 @@ import { deploymentPipeline, pipelineStartOptions } from '../../workflows';
 import { jsonFlag, parseCommandArgs } from '../args';
 import { withClient } from '../client';
 import type { Command } from '../command';
+import type { PipelineInput } from '../../model/pipeline';
 import { printJson, progress } from '../output';
 import { ciContext } from '../pipeline/ci-context';
 import { pipelineInputFor } from '../pipeline/input';
@@ -15,6 +16,7 @@ const options = {
   'repo-url': { type: 'string' },
   'service-dir': { type: 'string' },
   env: { type: 'string' },
+  to: { type: 'string' },
   commit: { type: 'string' },
   base: { type: 'string' },
   author: { type: 'string' },
@@ -27,7 +29,8 @@ const schema = z.object({
   repo: z.string({ message: 'is required: the git repository to deploy from' }).min(1),
   'repo-url': z.string().min(1).optional(),
   'service-dir': z.string().min(1).optional(),
-  env: z.string({ message: 'is required: the environment to deploy to' }).min(1),
+  env: z.string().min(1).optional(),
+  to: z.string().min(1).optional(),
   commit: z.string().min(1).optional(),
   base: z.string().min(1).optional(),
   author: z.string().min(1).optional(),
@@ -40,8 +43,13 @@ const schema = z.object({
 export const triggerCommand: Command = {
   name: 'trigger',
   summary: 'start (or attach to) the pipeline of a commit; --wait exits with its outcome',
-  usage: `usage: airlock trigger --repo <dir> --env <env> [--repo-url <url>] [--service-dir <subdir>] [--commit <rev>]
-                       [--base <rev>] [--author <id>] [--wait] [--json]
+  usage: `usage: airlock trigger --repo <dir> (--env <env> | --to <env>) [--repo-url <url>] [--service-dir <subdir>]
+                       [--commit <rev>] [--base <rev>] [--author <id>] [--wait] [--json]
+
+With \`promotion: [staging, production]\` in airlock.yaml, one pipeline builds the commit once and carries
+it through the environments in order up to --to (default: the last one; --env names it too): per
+environment its gate, lock, approvals, rollout, analysis and soak; a failure stops it there. The order,
+soaks and approval rules are the ones of airlock.yaml at the target environment's stable release.
 
 The worker fetches the commits into its own cache from --repo-url (https://, ssh://, file://), by
 default the file:// URL of the --repo checkout; it never reads the checkout in place.
@@ -51,7 +59,8 @@ the change judged is everything the environment does not run yet (its stable rel
 policy at the stable release's commit (a first release: the worker's bootstrap approvers). The policy
 path is set in airlock.yaml (\`policy:\`), not here: --policy is refused. Triggering a commit whose
 pipeline is running attaches to it. With --wait, exit codes: 0 promoted, 3 blocked by policy,
-4 rejected, 5 expired, 6 rolled back, 1 other failure; 2 is bad input.`,
+4 rejected, 5 expired, 6 rolled back, 1 other failure; 2 is bad input. A promotion exits 0 only when the
+last environment promoted; otherwise with the code of the environment where it stopped.`,
   run: (argv) => runTrigger(argv),
 };
 
@@ -69,9 +78,14 @@ export interface TriggerDeps {
 export async function runTrigger(argv: string[], deps: TriggerDeps = { withClient: (fn) => withClient(fn), env: process.env }): Promise<void> {
   const args = parseCommandArgs('trigger', argv, options, schema);
   const input = await pipelineInputFor(
-    { repo: args.repo, repoUrl: args['repo-url'], serviceDir: args['service-dir'], env: args.env, commit: args.commit, base: args.base, author: args.author, policy: args.policy },
+    { repo: args.repo, repoUrl: args['repo-url'], serviceDir: args['service-dir'], env: args.env, to: args.to, commit: args.commit, base: args.base, author: args.author, policy: args.policy },
     ciContext(deps.env),
   );
+  await startPipelineOf(input, args, deps);
+}
+
+/** Starts (or attaches to) the pipeline of `input`; with `wait`, follows it and exits with its outcome. */
+export async function startPipelineOf(input: PipelineInput, args: { json: boolean; wait: boolean }, deps: TriggerDeps): Promise<void> {
   await deps.withClient(async (client, config) => {
     const opts = pipelineStartOptions(input, config.temporal.taskQueue);
     const attached = await client.workflow

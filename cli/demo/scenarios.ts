@@ -128,7 +128,8 @@ export async function runScenario(client: Client, config: AirlockConfig, repo: D
   return {
     title: s.title,
     pipelineId: handle.workflowId,
-    risk: state.risk ? `${state.risk.level} (${state.risk.score})` : '-',
+    // a promotion's state.risk is the level applied in the environment it ended in: show the change's own
+    risk: state.risk ? `${state.promotion?.risk ?? state.risk.level} (${state.risk.score})` : '-',
     outcome: result.outcome.kind,
     expected: s.expect,
     leadTimeMs: Date.now() - started,

@@ -16,10 +16,12 @@ export function renderTimeline(tl: Timeline): string {
     out.push(`  ${i.service} -> ${i.environment}  ${i.baseCommit.slice(0, 12)}..${i.headCommit.slice(0, 12)}  author ${i.author}  trigger ${i.trigger.ci}${i.trigger.runUrl ? ` ${i.trigger.runUrl}` : ''}`);
   }
   out.push(`  started ${clock(tl.startedAt)}${tl.closedAt ? `, closed ${clock(tl.closedAt)} (${secs(Date.parse(tl.closedAt) - Date.parse(tl.startedAt ?? tl.closedAt))})` : ''}`, '');
+  // a promotion's stages run in several environments: each row names its own
+  const several = new Set(tl.stages.map((s) => s.environment).filter(Boolean)).size > 1;
   out.push(
     table(
       ['stage', 'started', 'took', 'result', 'attempts'],
-      tl.stages.map((s) => [s.activity, clock(s.startedAt), secs(s.durationMs), s.detail ? `${s.result}: ${s.detail}` : s.result, String(s.attempts ?? '')]),
+      tl.stages.map((s) => [several ? `${s.activity}${s.environment ? ` [${s.environment}]` : ''}` : s.activity, clock(s.startedAt), secs(s.durationMs), s.detail ? `${s.result}: ${s.detail}` : s.result, String(s.attempts ?? '')]),
     ),
   );
   if (tl.risk) {
@@ -74,8 +76,26 @@ export function measurementLine(m: Measurement): string {
 }
 
 /** The readable `airlock status`. */
+/** A promotion's environments, one line each: where it stands, the approval level, soak, "passed in". */
+export function renderPromotion(p: NonNullable<PipelineState['promotion']>): string[] {
+  const out = [`  promotion of release ${p.release}${p.risk ? `, change risk ${p.risk}` : ''} (${p.from}):`];
+  for (const [i, e] of p.environments.entries()) {
+    const here = i === p.current && (e.status === 'running' || e.status === 'soaking') ? ' <-' : '';
+    const detail = [
+      e.level ? `approvals at ${e.level}` : '',
+      e.soak !== '0s' ? `soak ${e.soak}${e.soakUntil ? ` until ${e.soakUntil}` : ''}` : '',
+      e.passedAt ? `passed${e.skipped ? ' by an earlier pipeline' : ''} at ${e.passedAt} (${e.digest ?? ''})` : '',
+      e.outcome ? `ended ${e.outcome}` : '',
+    ].filter(Boolean);
+    out.push(`    ${i + 1}. ${e.environment.padEnd(12)} ${e.status}${detail.length ? `  ${detail.join(', ')}` : ''}${here}`);
+  }
+  for (const line of p.ignored) out.push(`    not taken from the change: ${line}`);
+  return out;
+}
+
 export function renderState(s: PipelineState, status: string): string {
   const out = [`pipeline ${s.pipelineId}  (${status})`, `  ${s.service} -> ${s.environment}  commit ${s.headCommit.slice(0, 12)}  author ${s.author}`, `  stage: ${s.stage}`];
+  if (s.promotion) out.push(...renderPromotion(s.promotion));
   if (s.risk) out.push(`  risk: ${s.risk.level} (score ${s.risk.score})${s.risk.reasons.length ? `: ${s.risk.reasons.slice(0, 3).join('; ')}` : ''}`);
   if (s.image) out.push(`  image: ${s.image}`);
   if (s.findings) out.push(`  findings: ${Object.entries(s.findings.vulnerabilities).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(', ')}; secrets ${s.findings.secrets}; misconfigurations ${s.findings.misconfigurations}`);

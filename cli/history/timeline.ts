@@ -26,6 +26,8 @@ export interface StageEntry {
   result: 'completed' | 'failed' | 'timed-out' | 'canceled' | 'running';
   attempts?: number;
   detail?: string;
+  /** The environment the activity's input names (a promotion's stages run in several). */
+  environment?: string;
 }
 
 export interface DecisionEntry {
@@ -115,6 +117,8 @@ export function buildTimeline(pipelineId: string, events: HistoryEvent[]): Timel
     } else if (e.activityTaskScheduledEventAttributes) {
       const name = e.activityTaskScheduledEventAttributes.activityType?.name ?? '?';
       const entry: StageEntry = { activity: name, startedAt: at, result: 'running' };
+      const env = (decode(e.activityTaskScheduledEventAttributes.input)[0] as { environment?: unknown } | undefined)?.environment;
+      if (typeof env === 'string') entry.environment = env;
       tl.stages.push(entry);
       scheduled.set(String(e.eventId), { entry, name });
     } else if (e.activityTaskStartedEventAttributes) {

@@ -14,8 +14,21 @@ export interface FollowOptions {
 
 /** Lines describing what changed between two states (stage, risk, findings, approvals, runtime security, traffic, analysis). */
 export function describeProgress(prev: PipelineState | undefined, next: PipelineState, started: number, now: number): string[] {
+  // (reassigned below when a promotion enters its next environment)
   const t = `[${((now - started) / 1000).toFixed(1).padStart(5)}s]`;
   const lines: string[] = [];
+  // a promotion moves on to the next environment: its stages, gate, approvals and analysis start afresh
+  if (prev && next.promotion && prev.environment !== next.environment) {
+    lines.push(`${t} environment ${next.environment} (${next.promotion.current + 1} of ${next.promotion.environments.length})`);
+    prev = { ...prev, analysis: [], approval: undefined, policy: undefined, runtimeSecurity: undefined, traffic: 0 } as PipelineState;
+  }
+  for (const [i, e] of (next.promotion?.environments ?? []).entries()) {
+    const was = prev?.promotion?.environments[i];
+    if (was?.status === e.status) continue;
+    if (e.status === 'soaking') lines.push(`${t}   soaking in ${e.environment} for ${e.soak} (until ${e.soakUntil ?? '?'}), canary analysis repeated`);
+    if (e.status === 'passed') lines.push(`${t}   passed in ${e.environment} (${e.digest ?? ''})`);
+    if (e.status === 'failed') lines.push(`${t}   stopped in ${e.environment}: ${e.outcome ?? 'failed'}; nothing goes further`);
+  }
   if (prev?.stage !== next.stage) lines.push(`${t} stage ${next.stage}`);
   if (!prev?.risk && next.risk) lines.push(`${t}   risk ${next.risk.level} (${next.risk.score}): ${next.risk.reasons.slice(0, 3).join('; ')}`);
   if (!prev?.image && next.image) lines.push(`${t}   image ${next.image}`);

@@ -15,7 +15,9 @@ export interface TriggerRequest {
   /** Where the worker fetches the commits from (activities/shared/fetch.ts); default the file:// URL of `repo`'s root. */
   repoUrl?: string | undefined;
   serviceDir?: string;
-  env: string;
+  env?: string | undefined;
+  /** The last environment of the promotion to go to (`--to`); default the promotion's last. */
+  to?: string | undefined;
   commit?: string;
   base?: string;
   author?: string;
@@ -49,13 +51,19 @@ export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Prom
   const manifestPath = posix.join(serviceDir, MANIFEST_FILE);
   const manifest = (await manifestAtCommit(repo, headCommit, serviceDir))?.manifest;
   if (!manifest) throw badInput(`${manifestPath} is not in commit ${headCommit.slice(0, 12)} of ${repo} (--service-dir names the directory that holds it)`);
-  if (!manifest.environments[req.env]) throw badInput(`--env: ${req.env} is not an environment of ${manifestPath} (it has: ${Object.keys(manifest.environments).join(', ')})`);
+  if (req.env !== undefined && req.to !== undefined && req.env !== req.to)
+    throw badInput(`--env ${req.env} and --to ${req.to} disagree: --to names the last environment of the promotion (the pipeline goes through the ones before it)`);
+  // the order itself is the worker's to decide (airlock.yaml at the environment's stable release): this only names the target
+  const env = req.to ?? req.env ?? manifest.promotion?.at(-1);
+  const flag = req.to !== undefined ? '--to' : '--env';
+  if (env === undefined) throw badInput(`--env is required: ${manifestPath} has no promotion: (environments: ${Object.keys(manifest.environments).join(', ')})`);
+  if (!manifest.environments[env]) throw badInput(`${flag}: ${env} is not an environment of ${manifestPath} (it has: ${Object.keys(manifest.environments).join(', ')})`);
   const author = req.author ?? ci.actor ?? (await git(repo, ['log', '-1', '--format=%ae', headCommit])).trim();
   return parseWith(
     pipelineInputSchema,
     {
       service: manifest.service,
-      environment: req.env,
+      environment: env,
       // The wire name stays `repo`; it carries a URL the worker fetches from, never a checkout it reads in place.
       repo: req.repoUrl ? credentialFree(repoUrl(req.repoUrl)) : pathToFileURL(repo).href,
       serviceDir,

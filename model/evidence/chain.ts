@@ -50,15 +50,17 @@ export function verifyChain(envelopes: readonly unknown[], chainOptions: ChainOp
   let options = chainOptions;
   const hex = /^sha256:([0-9a-f]{64})$/.exec(options.digest)?.[1];
   if (!hex) throw new RangeError(`not a sha256 digest: ${options.digest}`);
-  const parsed = new Map<LinkName, { result: LinkResult; predicate: unknown }>();
+  // policy and approvals: one per environment (a promoted image carries one pair per environment it went to)
+  const parsed = new Map<string, { result: LinkResult; predicate: unknown }>();
   // approvals are re-checked with the policy the caller gives, else with the one the signed verdict carries
   const policy = options.policy ?? embeddedApprovalPolicy(envelopes, options.trustedKeys, hex);
   options = { ...options, ...(policy ? { policy } : {}) };
   const links = envelopes.map((envelope, index) => {
     const { result, predicate } = checkLink(envelope, index, hex);
     if (result.ok && result.link !== 'unknown') {
-      if (SINGLE.includes(result.link) && parsed.has(result.link)) return fail(result, `a second ${result.link} link (the first is #${parsed.get(result.link)!.result.index})`);
-      if (!parsed.has(result.link)) parsed.set(result.link, { result, predicate });
+      const key = singleKey(result.link, predicate);
+      if (SINGLE.includes(result.link) && parsed.has(key)) return fail(result, `a second ${key.replace('@', ' link for ')}${key.includes('@') ? '' : ' link'} (the first is #${parsed.get(key)!.result.index})`);
+      if (!parsed.has(key)) parsed.set(key, { result, predicate });
     }
     return result;
   });
@@ -119,15 +121,25 @@ function linkProblem(link: LinkName, predicate: unknown, options: ChainOptions):
   }
 }
 
-/** The links agree with each other: the approvals were judged under the policy whose verdict is recorded, for the same environment. */
-function crossCheck(parsed: Map<LinkName, { result: LinkResult; predicate: unknown }>): void {
-  const policy = parsed.get('policy');
-  const approvals = parsed.get('approvals');
-  if (!policy || !approvals) return;
-  const pv = policy.predicate as PolicyVerdictPredicate;
-  const ap = approvals.predicate as ApprovalsPredicate;
-  if (pv.policy.digest !== ap.judged.policyDigest) fail(approvals.result, `approvals judged under policy ${ap.judged.policyDigest}, the verdict under ${pv.policy.digest}`);
-  else if (pv.environment !== ap.environment) fail(approvals.result, `approvals are for environment ${ap.environment}, the verdict for ${pv.environment}`);
+/** The key a link is single under: policy and approvals once per environment, the others once per chain. */
+function singleKey(link: LinkName, predicate: unknown): string {
+  return link === 'policy' || link === 'approvals' ? `${link}@${(predicate as { environment?: string }).environment ?? ''}` : link;
+}
+
+/** The links agree with each other: the approvals of an environment were judged under the policy whose verdict for that environment is recorded. */
+function crossCheck(parsed: Map<string, { result: LinkResult; predicate: unknown }>): void {
+  const verdicts = [...parsed.entries()].filter(([k]) => k.startsWith('policy@'));
+  for (const [key, approvals] of parsed) {
+    if (!key.startsWith('approvals@')) continue;
+    const ap = approvals.predicate as ApprovalsPredicate;
+    const policy = parsed.get(`policy@${ap.environment}`);
+    if (!policy) {
+      if (verdicts.length) fail(approvals.result, `approvals are for environment ${ap.environment}, the verdict for ${verdicts.map(([, v]) => (v.predicate as PolicyVerdictPredicate).environment).join(', ')}`);
+      continue;
+    }
+    const pv = policy.predicate as PolicyVerdictPredicate;
+    if (pv.policy.digest !== ap.judged.policyDigest) fail(approvals.result, `approvals judged under policy ${ap.judged.policyDigest}, the verdict under ${pv.policy.digest}`);
+  }
 }
 
 /** Break-glass signatures re-checked: distinct members of the group, over the message bound to this image. */

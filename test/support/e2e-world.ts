@@ -52,6 +52,11 @@ export interface WorldOptions {
    * tests start from an environment with a stable release whose policy judges their changes.
    */
   bootstrap?: boolean;
+  /**
+   * A promotion world: a staging environment (`e2e-<name>stg-<pid>`, blue-green with this soak) before the
+   * world's environment (the target, canary), and `promotion: [staging, target]` in airlock.yaml.
+   */
+  promotion?: { soak: string };
 }
 
 /** Environments of runs of this helper: `e2e-<name>-<pid base 36>`. */
@@ -86,6 +91,8 @@ export class E2eWorld {
     readonly repo: DemoRepo,
     readonly env: Record<string, string>,
     readonly keys: Record<string, string>,
+    /** The promotion's first environment (worlds with `promotion`). */
+    readonly staging?: string,
   ) {}
 
   static async create(opts: WorldOptions): Promise<E2eWorld> {
@@ -93,8 +100,12 @@ export class E2eWorld {
     await sweepDeadRuns(config);
     const environment = `e2e-${opts.name}-${process.pid.toString(36)}`;
     if (!RUN_ENVIRONMENT.test(environment) || environment.length > 21) throw new Error(`e2e world name ${opts.name}: lowercase letters, at most 14`);
+    const staging = opts.promotion ? `e2e-${opts.name}stg-${process.pid.toString(36)}` : undefined;
+    if (staging && (!RUN_ENVIRONMENT.test(staging) || staging.length > 21)) throw new Error(`e2e world name ${opts.name}: at most 11 letters for a promotion world`);
     await cleanUpEnvironment(config, environment);
+    if (staging) await cleanUpEnvironment(config, staging);
     const routerPort = await freePort();
+    const stagingPort = staging ? await freePort() : 0;
     const people = ['alice', 'sam', ...(opts.authorIsDeveloper ? ['dana@example.com'] : [])];
     const keys = Object.fromEntries(people.map((id) => [id, approverKey(id)]));
     const dir = mkdtempSync(join(tmpdir(), `airlock-e2e-${opts.name}-`));
@@ -103,9 +114,17 @@ export class E2eWorld {
     const env = { TEMPORAL_TASK_QUEUE: `${environment}-${Date.now().toString(36)}`, AIRLOCK_BOOTSTRAP_POLICY: bootstrapFile };
     const repo = DemoRepo.create(join(dir, 'demo-service'), { alice: keys.alice!, sam: keys.sam! }, {
       developers: opts.authorIsDeveloper ? [{ id: 'dana@example.com', publicKey: keys['dana@example.com']! }] : [],
-      prepare: (r) => r.edit('airlock.yaml', (text) => `${text.trimEnd()}\n${environmentYaml(environment, routerPort, opts.steps ?? [50, 100], opts.maxLatencyP95Ms ?? 500)}`),
+      prepare: (r) =>
+        r.edit('airlock.yaml', (text) => {
+          const target = environmentYaml(environment, routerPort, opts.steps ?? [50, 100], opts.maxLatencyP95Ms ?? 500);
+          if (!staging) return `${text.trimEnd()}\n${target}`;
+          // the world's own promotion replaces the demo's (staging, production)
+          const line = `promotion: [${staging}, ${environment}]`;
+          const own = /^promotion: .*$/m.test(text) ? text.replace(/^promotion: .*$/m, line) : text.replace(/^environments:/m, `${line}\nenvironments:`);
+          return `${own.trimEnd()}\n${stagingYaml(staging, stagingPort, opts.promotion!.soak)}${target}`;
+        }),
     });
-    const world = new E2eWorld(opts, environment, config, dir, repo, env, keys);
+    const world = new E2eWorld(opts, environment, config, dir, repo, env, keys, staging);
     await world.startWorker();
     // a failed first release must not leave the worker running: jest would never exit, holding the stack lock
     if (opts.bootstrap !== false)
@@ -122,13 +141,18 @@ export class E2eWorld {
     const id = this.pipelineId(head);
     const started = this.cli(this.triggerArgs());
     if (started.code !== 0) throw new Error(`first release: trigger exited ${started.code}: ${started.stderr}`);
-    await this.waitForState(id, (s) => s.stage === 'approval' && !!s.approval?.deadline, 'waiting for the bootstrap approvers');
-    for (const who of ['sam', 'alice']) {
-      const r = this.cli(['approve', id, '--as', who, '--comment', 'e2e: first release']);
-      if (r.code !== 0) throw new Error(`first release: approve --as ${who} exited ${r.code}: ${r.stderr}`);
+    // (a promotion waits for the bootstrap approvers once per environment)
+    for (;;) {
+      const s = await this.waitForState(id, (x) => x.stage === 'done' || (x.stage === 'approval' && !!x.approval?.deadline && x.approval.decisions.length === 0), 'waiting for the bootstrap approvers');
+      if (s.stage === 'done') {
+        if (s.outcome?.kind !== 'promoted') throw new Error(`first release: ${JSON.stringify(s.outcome)}`);
+        return;
+      }
+      for (const who of ['sam', 'alice']) {
+        const r = this.cli(['approve', id, '--as', who, '--comment', 'e2e: first release']);
+        if (r.code !== 0) throw new Error(`first release: approve --as ${who} exited ${r.code}: ${r.stderr}`);
+      }
     }
-    const done = await this.waitForState(id, (s) => s.stage === 'done', 'done');
-    if (done.outcome?.kind !== 'promoted') throw new Error(`first release: ${JSON.stringify(done.outcome)}`);
   }
 
   cli: Cli = (args, timeoutMs) => airlock(args, this.env, timeoutMs);
@@ -180,6 +204,7 @@ export class E2eWorld {
   async tearDown(): Promise<void> {
     await this.worker?.stop();
     await cleanUpEnvironment(this.config, this.environment);
+    if (this.staging) await cleanUpEnvironment(this.config, this.staging);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -217,6 +242,25 @@ function environmentYaml(environment: string, routerPort: number, steps: number[
       failureLimit: 1
       minSuccessRate: 0.99
       maxLatencyP95Ms: ${maxLatencyP95Ms}
+      maxSuccessRateDrop: 0.02
+      loadRps: 20
+`;
+}
+
+/** A promotion world's staging: blue-green (the idle colour analysed, then the switch), then the soak. */
+function stagingYaml(environment: string, routerPort: number, soak: string): string {
+  return `  ${environment}:
+    routerPort: ${routerPort}
+    replicas: 1
+    soak: ${soak}
+    rollout:
+      strategy: blue-green
+    analysis:
+      interval: 2s
+      checks: 2
+      failureLimit: 1
+      minSuccessRate: 0.99
+      maxLatencyP95Ms: 500
       maxSuccessRateDrop: 0.02
       loadRps: 20
 `;

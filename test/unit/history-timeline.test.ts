@@ -43,3 +43,17 @@ test('the runtime security stage (patch runtime-security): its report, and the r
   expect(text).toContain('BLOCKING authentication GET /api/entries: answered 200 to a request with no credentials');
   expect(tl.stages.map((s) => s.activity)).toEqual(expect.arrayContaining(['deployCandidate', 'verifyRuntimeSecurity', 'rollback']));
 });
+
+test('a promotion (patch promotion): every stage names its environment, the approval is the production one', () => {
+  const tl = timeline('promotion-promoted.json');
+  expect(tl.result?.outcome.kind).toBe('promoted');
+  const deploys = tl.stages.filter((s) => s.activity === 'deployCandidate').map((s) => s.environment);
+  expect(deploys).toEqual(['staging', 'production']);
+  expect(tl.stages.filter((s) => s.activity === 'buildImage')).toHaveLength(1);
+  // "passed already?" is a question answered in the history, not a failed stage
+  expect(tl.stages.filter((s) => s.result !== 'completed')).toEqual([]);
+  expect(tl.decisions.map((d) => [d.approver, d.signature])).toEqual([['alice', 'verified']]);
+  const text = renderTimeline(tl);
+  expect(text).toMatch(/deployCandidate \[staging\]/);
+  expect(text).toMatch(/deployCandidate \[production\]/);
+});

@@ -149,3 +149,22 @@ test('security.endpoints: an endpoint dropped, or auth required -> public, is a 
   expect(texts(before, base)).toEqual([]);
   expect(texts(withSecurity([{ path: '/api/orders', auth: 'required' }, { path: '/api/orders', method: 'POST', auth: 'required' }, { path: '/', auth: 'required' }]), before)).toEqual([]);
 });
+
+describe('promotion gates (issue 15)', () => {
+  const promo = (promotion: string[] | undefined, staging: Record<string, unknown>) =>
+    manifestSchema.parse({ service: 'shop', build: {}, run: { port: 8080, health: '/health' }, environments: { staging: { routerPort: 18081, ...staging }, prod }, ...(promotion ? { promotion } : {}) });
+  const from = promo(['staging', 'prod'], { soak: '10m', approvals: 'medium' });
+
+  test('dropping an environment from the promotion, a shorter soak, a lower or inherited approval rule are weaker', () => {
+    expect(texts(promo(['prod'], { soak: '1m', approvals: 'low' }), from)).toEqual([
+      'environments.staging.soak: 10m -> 1m',
+      'environments.staging.approvals: medium -> low',
+      'promotion: [staging, prod] -> [prod]',
+    ]);
+    expect(texts(promo(undefined, { soak: '10m', approvals: 'inherit' }), from)).toEqual(['environments.staging.approvals: medium -> inherit', 'promotion: [staging, prod] -> default']);
+  });
+
+  test('a longer soak, a higher fixed approval level, an added environment are not', () => {
+    expect(texts(promo(['staging', 'prod'], { soak: '1h', approvals: 'high' }), from)).toEqual([]);
+  });
+});

@@ -6,6 +6,7 @@ import { complianceScenarios } from './support/compliance-scenarios';
 import { concurrencyScenarios } from './support/concurrency-scenarios';
 import { deployReleaseScenarios } from './support/deploy-release-scenarios';
 import { sideDoorScenarios } from './support/side-door-scenarios';
+import { promotionScenarios } from './support/promotion-scenarios';
 import { scenarios, type ScenarioRun } from './support/scenarios';
 
 /**
@@ -22,7 +23,7 @@ import { scenarios, type ScenarioRun } from './support/scenarios';
 export const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
 const SUFFIX = process.env.HISTORY_SUFFIX ? `-${process.env.HISTORY_SUFFIX}` : '';
 
-const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios, ...sideDoorScenarios, ...complianceScenarios };
+const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios, ...sideDoorScenarios, ...complianceScenarios, ...promotionScenarios };
 
 let h: Harness;
 useHarness((x) => (h = x));

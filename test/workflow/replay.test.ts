@@ -8,6 +8,7 @@ import { complianceScenarios } from './support/compliance-scenarios';
 import { concurrencyScenarios } from './support/concurrency-scenarios';
 import { deployReleaseScenarios } from './support/deploy-release-scenarios';
 import { scenarios } from './support/scenarios';
+import { promotionScenarios } from './support/promotion-scenarios';
 
 // Every saved history (test/fixtures/histories, written by record-histories.ts) must replay on the
 // current workflow code: a change that breaks determinism fails here, before it breaks running pipelines.
@@ -26,7 +27,7 @@ beforeAll(async () => {
 
 test('every path of the pipeline has a saved history', () => {
   expect(Object.keys(ids).sort()).toEqual(files);
-  for (const name of [...Object.keys(scenarios), ...Object.keys(concurrencyScenarios), ...Object.keys(deployReleaseScenarios), ...Object.keys(complianceScenarios)])
+  for (const name of [...Object.keys(scenarios), ...Object.keys(concurrencyScenarios), ...Object.keys(deployReleaseScenarios), ...Object.keys(complianceScenarios), ...Object.keys(promotionScenarios)])
     expect([name, files.some((f) => f === `${name}.json` || f.startsWith(`${name}-`))]).toEqual([name, true]);
   expect(files.filter((f) => f.endsWith('-lock.json')).length).toBeGreaterThanOrEqual(3);
 });

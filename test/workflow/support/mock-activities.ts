@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ChangeSummary, PipelineActivities, PipelineActivityName } from '../../../model/activities';
 import type { CanaryVerdict } from '../../../model/deploy';
 import type { GateRecord, GateRecordInput } from '../../../model/deploy-gate';
-import { environmentSchema } from '../../../model/manifest';
+import { environmentSchema, manifestSchema } from '../../../model/manifest';
+import { promotionPlan } from '../../../model/promotion';
 import type { PolicySnapshot } from '../../../model/policy-snapshot';
 import { policySchema } from '../../../model/policy';
 import type { RiskAssessment, RiskLevel } from '../../../model/risk';
@@ -69,6 +70,11 @@ export interface MockOptions {
   history?: { releaseId: string; image: string }[];
   /** `notifications:` of the protected policy (readAnchorPolicy, readBasePolicy); deliverEvent records what it is sent */
   notifications?: unknown;
+  /**
+   * airlock.yaml with `promotion:` at head and at the anchor (whole manifests, parsed with the real schema):
+   * readManifest answers the real promotionPlan of them when the workflow asks for it (patch `promotion`).
+   */
+  promotion?: { head: Record<string, unknown>; anchor?: Record<string, unknown> };
 }
 
 /** The environment of the mocked airlock.yaml: canary 10/50/100, one short analysis check, no load. */
@@ -140,7 +146,7 @@ export function mockActivities(o: MockOptions = {}) {
 
   const activities: PipelineActivities = {
     recordEvidence: wrap('recordEvidence', (i) => {
-      const links = i.link === 'scan' ? ['sbom', 'vuln'] : [i.link];
+      const links = i.link === 'scan' ? ['sbom', 'vuln'] : i.link === 'rollout' ? ['rollout', `rollout:${i.environment}:${i.outcome}`] : [i.link];
       const chain = chains.get(i.image) ?? new Set<string>();
       chains.set(i.image, chain);
       const added = links.filter((l) => !chain.has(l));
@@ -154,7 +160,9 @@ export function mockActivities(o: MockOptions = {}) {
       const built = [...results.keys()].some((k) => k.startsWith('build:') && (results.get(k) as { digest: string }).digest === imageDigest);
       const promoted = !built && gateRecordOf({ service: '', environment: i.environment, imageDigest, workflowId: '', runId: '' }).passed;
       const missing = promoted ? [] : REQUIRED.filter((l) => !chains.get(i.image)?.has(l));
-      const reason = o.evidenceBroken ?? (missing.length ? `the ${missing[0]} link is missing` : undefined);
+      const notPassed = i.passedIn && !chains.get(i.image)?.has(`rollout:${i.passedIn}:promoted`) ? `the image has not passed in ${i.passedIn}` : undefined;
+      const reason = o.evidenceBroken ?? (missing.length ? `the ${missing[0]} link is missing` : notPassed);
+      if (reason && i.check) return { ok: false, links: [], firstBroken: { index: -1, link: 'policy' as const, predicateType: 'policy', ok: false, reason } };
       if (reason) throw nonRetryable('EvidenceNotVerifiedError', `the evidence chain of ${i.image} does not verify: ${reason}`);
       return { ok: true, links: REQUIRED.map((link, index) => ({ index, link: link as 'build', predicateType: link, ok: true })) };
     }),
@@ -187,11 +195,23 @@ export function mockActivities(o: MockOptions = {}) {
         },
       };
     }),
-    readManifest: wrap('readManifest', (i) => ({
-      build: { context: '.', dockerfile: 'Dockerfile' },
-      target: { service: i.service, environment: i.environment, run: { port: 8080, health: '/healthz', replicas: 1 }, settings: environmentSchema.parse({ ...MANIFEST_ENVIRONMENT, ...o.manifest }) },
-      ...(o.security ? { security: o.security } : {}),
-    })),
+    readManifest: wrap('readManifest', (i) => {
+      const settings = {
+        build: { context: '.', dockerfile: 'Dockerfile' },
+        target: { service: i.service, environment: i.environment, run: { port: 8080, health: '/healthz', replicas: 1 }, settings: environmentSchema.parse({ ...MANIFEST_ENVIRONMENT, ...o.manifest }) },
+        ...(o.security ? { security: o.security } : {}),
+      };
+      if (!o.promotion || !i.promotion) return settings;
+      const parse = (m: Record<string, unknown>) => manifestSchema.parse({ ...m, service: i.service });
+      const { plan, problem } = promotionPlan({
+        head: parse(o.promotion.head),
+        headSource: `airlock.yaml at ${i.commit.slice(0, 12)}`,
+        ...(o.promotion.anchor && i.promotion.anchor ? { anchor: parse(o.promotion.anchor), anchorSource: `airlock.yaml at ${i.promotion.anchor.slice(0, 12)}` } : {}),
+        to: i.environment,
+      });
+      if (problem) throw nonRetryable('InvalidInputError', problem);
+      return plan ? { ...settings, target: plan.environments.at(-1)!.target, promotion: plan } : settings;
+    }),
     assessChange: wrap('assessChange', () => ({ change: change(), risk: risk() })),
     buildImage: wrap('buildImage', (i) =>
       effect(`build:${i.releaseId}`, () => ({ image: `127.0.0.1:5000/${i.service}:${i.releaseId}`, digest: digestOf(i.releaseId), releaseId: i.releaseId, sizeBytes: 1, durationMs: 1, reused: false })),

@@ -1,0 +1,214 @@
+import { log, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { pinned } from '../model/build';
+import { releaseId as deploymentId } from '../model/names';
+import type { Outcome, PromotionProgress } from '../model/pipeline';
+import { approvalLevelIn, commitReleaseId, type PromotionPlan, type PromotionStep } from '../model/promotion';
+import { rolloutSteps } from '../model/rollout';
+import type { ScanSummary } from '../model/scan';
+import { evidenceActivities, stages } from './activity-options';
+import { approvalGate, unboundOutcome } from './approval-gate';
+import type { ChangeFindings } from './change-analysis';
+import { causeOf, findingsSummary, lockLeaseMs, policySummary } from './decisions';
+import { abortedFailure } from './failures';
+import { registerLockHandlers } from './lock-holder';
+import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
+import { scheduleRescanOf } from './rescan-schedule';
+import { rollout } from './rollout';
+import { soak } from './soak';
+import { SEARCH_KEYS } from './search-attributes';
+import { enterStage, stage, type PipelineContext } from './state';
+
+// One build carried through ordered environments (staging -> production), patch `promotion`: built and
+// scanned once as `<service>-<commit12>`, then per environment, in order: the policy gate (freeze windows
+// are per environment), the environment lock, the approval rule of that environment, the rollout with its
+// canary analysis and, at 100% before promote, the soak (a durable timer with the analysis repeated). A
+// failure stops the promotion there (that environment rolls back: the rollout's saga); the next environment
+// admits the image only with a `promoted` rollout record of the previous one in its evidence chain.
+
+/** The plan and what the change analysis found, for a pipeline whose airlock.yaml has `promotion:`. */
+export interface PromotionRun extends ChangeFindings {
+  plan: PromotionPlan;
+}
+
+export async function promoteThrough(ctx: PipelineContext, run: PromotionRun): Promise<Outcome> {
+  const { input, state } = ctx;
+  const { repo, headCommit, serviceDir } = input;
+  const release = commitReleaseId(input.service, headCommit);
+  const progress: PromotionProgress = (state.promotion = {
+    release,
+    from: run.plan.from,
+    ignored: run.plan.ignored,
+    current: 0,
+    environments: run.plan.environments.map((s) => ({ environment: s.environment, status: 'waiting', soak: s.soak })),
+  });
+  for (const line of run.plan.ignored) log.warn('promotion: not taken from the change', { line });
+  // one image for every environment: built and scanned once, under the environment-free release id
+  ctx.target = { ...ctx.target, releaseId: release };
+  state.releaseId = release;
+  const key = { releaseId: release };
+  const ids = { ...key, pipelineId: ctx.pipelineId, runId: workflowInfo().runId };
+  const now = () => new Date().toISOString();
+
+  const buildStarted = now();
+  const build = await stage(ctx, 'build', () =>
+    stages.buildImage({ ...key, repo, commit: headCommit, service: input.service, serviceDir, ...(run.settings ? { build: run.settings.build } : {}) }),
+  );
+  const image = (state.image = pinned(build.image, build.digest));
+  await evidenceActivities.recordEvidence({ ...ids, image, link: 'build', repo, commit: headCommit, serviceDir, startedOn: buildStarted, finishedOn: now() });
+  const scanStarted = now();
+  const scan = await stage(ctx, 'scan', () => stages.scanImage({ ...key, image }));
+  state.findings = findingsSummary(scan);
+  await evidenceActivities.recordEvidence({ ...ids, image, link: 'scan', scan, startedOn: scanStarted, finishedOn: now() });
+
+  const routed = state.risk!;
+  progress.risk = routed.level;
+  const rolloutFrom = state.rollout?.from ?? 'airlock.yaml';
+  let outcome: Outcome = { kind: 'failed', stage: 'build', cause: { type: 'EmptyPromotion', message: 'the promotion has no environment' } };
+  const last = run.plan.environments.length - 1;
+  for (const [i, step] of run.plan.environments.entries()) {
+    const entry = progress.environments[i]!;
+    progress.current = i;
+    // an environment before the target that this image passed already (an earlier pipeline of the commit,
+    // `airlock promote-release`): its signed "passed in" record stands, it is not deployed there again
+    if (i < last && (await passedAlready(step.environment, image, key.releaseId, run.snapshot.trustedKeys))) {
+      Object.assign(entry, { status: 'passed', passedAt: now(), digest: build.digest, skipped: true });
+      log.info('passed already', { environment: step.environment, digest: build.digest });
+      continue;
+    }
+    enterEnvironment(ctx, step, rolloutFrom);
+    entry.status = 'running';
+    entry.releaseId = ctx.target.releaseId;
+    const level = approvalLevelIn(step, routed.level, run.bootstrap === true);
+    entry.level = level;
+    state.risk = level === routed.level ? routed : { ...routed, level, reasons: [...routed.reasons, `environments.${step.environment}.approvals: the rule for ${level} risk applies in ${step.environment} (${run.plan.from})`] };
+    const stopped = (kind: Outcome['kind']) => {
+      entry.status = 'failed';
+      entry.outcome = kind;
+      for (const later of progress.environments.slice(i + 1)) later.status = 'not-reached';
+      log.warn('promotion stopped', { environment: step.environment, outcome: kind });
+    };
+    try {
+      outcome = await inEnvironment(ctx, run, step, i > 0 ? run.plan.environments[i - 1]!.environment : undefined, image, build.digest, scan, ids);
+    } catch (err) {
+      stopped('failed'); // (the pipeline turns the error into its `failed` outcome)
+      throw err;
+    } finally {
+      await releaseEnvironmentLock(ctx, step.environment);
+    }
+    if (outcome.kind !== 'promoted') {
+      stopped(outcome.kind);
+      return outcome;
+    }
+    entry.status = 'passed';
+    entry.passedAt = now();
+    entry.digest = build.digest;
+    delete entry.soakUntil;
+    log.info('passed', { environment: step.environment, digest: build.digest });
+  }
+  return outcome;
+}
+
+/** Whether the image's evidence chain holds its own `promoted` rollout record of `environment` (verified, signed by a trusted worker key). */
+async function passedAlready(environment: string, image: string, releaseId: string, trustedKeys: string[] | undefined): Promise<boolean> {
+  try {
+    // `check`: answered, not failed, when it does not verify (the history shows a question, not a failure)
+    return (await evidenceActivities.verifyEvidence({ releaseId, image, environment, passedIn: environment, check: true, ...(trustedKeys ? { trustedKeys } : {}) })).ok;
+  } catch (err) {
+    // (histories recorded before `check` saw the refusal as a failed activity)
+    if (causeOf(err).type === 'EvidenceNotVerifiedError') return false;
+    throw err;
+  }
+}
+
+/** The pipeline's state and context now speak of `step`'s environment (its deployment id, lock, settings). */
+function enterEnvironment(ctx: PipelineContext, step: PromotionStep, rolloutFrom: string): void {
+  const { input, state } = ctx;
+  ctx.target = { releaseId: deploymentId(input.service, step.environment, input.headCommit), service: input.service, environment: step.environment };
+  state.environment = step.environment;
+  const { rollout, analysis } = step.target.settings;
+  ctx.settings = { rollout, analysis };
+  state.rollout = { from: `${rolloutFrom}, environment ${step.environment}`, rollout, analysis };
+  state.traffic = 0;
+  state.analysis = [];
+  state.compensations = [];
+  for (const k of ['approval', 'policy', 'hold', 'runtimeSecurity'] as const) delete state[k];
+  ctx.deployed = false;
+  delete ctx.gate;
+  delete ctx.promoteBy;
+  delete ctx.lease;
+  delete ctx.rollbackReason;
+  // a fresh lock hold per environment: its handlers write to it, the previous one's renewals stop
+  ctx.lock = { requested: false, granted: false };
+  registerLockHandlers(ctx.lock);
+  upsertSearchAttributes([{ key: SEARCH_KEYS.environment, value: step.environment }]);
+}
+
+async function releaseEnvironmentLock(ctx: PipelineContext, environment: string): Promise<void> {
+  const owner: LockOwner = { service: ctx.input.service, environment, headCommit: ctx.input.headCommit, lock: ctx.lock };
+  await releaseLockOf(owner);
+  // released here: the pipeline's final release (of the input's environment) has nothing left to do
+  ctx.lock = { requested: false, granted: false };
+}
+
+async function inEnvironment(
+  ctx: PipelineContext,
+  run: PromotionRun,
+  step: PromotionStep,
+  previous: string | undefined,
+  image: string,
+  imageDigest: string,
+  scan: ScanSummary,
+  ids: { releaseId: string; pipelineId: string; runId: string },
+): Promise<Outcome> {
+  const { state } = ctx;
+  const environment = step.environment;
+  const { snapshot, policy, assessment } = run;
+  const verdict = await stage(ctx, 'policy', () => stages.evaluatePolicy({ releaseId: ctx.target.releaseId, environment, policy, scan, risk: assessment }));
+  state.policy = policySummary(verdict);
+  if (state.anchor) await evidenceActivities.recordEvidence({ ...ids, image, link: 'policy', environment, verdict, origin: state.anchor, snapshot });
+  if (!verdict.allowed) return { kind: 'blocked_by_policy', violations: state.policy.violations };
+
+  const soakBudget = step.soakMs > 0 ? 2 * step.soakMs + 10 * 60_000 : 0;
+  const leaseMs = lockLeaseMs(snapshot.approvalTimeoutMs, ctx.settings.rollout, ctx.settings.analysis) + soakBudget;
+  const leaseEndsAt = Date.now() + leaseMs;
+  enterStage(ctx, 'lock');
+  await waitForLock({ service: ctx.input.service, environment, headCommit: ctx.input.headCommit, lock: ctx.lock }, leaseMs, () => ctx.abort !== undefined);
+  if (ctx.abort) throw abortedFailure(ctx.abort);
+  if (ctx.lock.supersededBy) return { kind: 'superseded', by: ctx.lock.supersededBy };
+  if (ctx.lock.lease) ctx.lease = ctx.lock.lease;
+
+  const decided = await approvalGate(ctx, { snapshot, level: state.risk!.level, imageDigest });
+  if (decided) return decided;
+  const unbound = unboundOutcome(ctx);
+  if (unbound) return unbound;
+  await evidenceActivities.recordEvidence({ ...ids, image, link: 'approvals', state: { ...state }, rule: snapshot.levels[state.risk!.level], authors: ctx.authors });
+
+  const admit = { environment, ...(snapshot.trustedKeys ? { trustedKeys: snapshot.trustedKeys } : {}), ...(previous ? { passedIn: previous } : {}) };
+  const loaded = 'digest' in policy ? policy : undefined;
+  const settings = run.settings;
+  const security = loaded && settings ? { ...(settings.security ? { surface: settings.security } : {}), requirements: loaded.policy.security_requirements, exceptions: loaded.policy.exceptions } : undefined;
+  const started = new Date().toISOString();
+  const outcome = await rollout(ctx, image, step.target, loaded ? { policy: loaded, scan, risk: assessment, leaseEndsAt } : undefined, admit, security, () => soak(ctx, step));
+  if (outcome.kind === 'promoted' || outcome.kind === 'rolled_back') {
+    try {
+      await evidenceActivities.recordEvidence({
+        ...ids,
+        image,
+        link: 'rollout',
+        environment,
+        strategy: ctx.settings.rollout.strategy,
+        steps: rolloutSteps(ctx.settings.rollout),
+        analysis: state.analysis,
+        outcome: outcome.kind,
+        startedAt: started,
+        finishedAt: new Date().toISOString(),
+      });
+    } catch (err) {
+      // without it the next environment does not admit the image (passedIn): the promotion stops there
+      log.warn('the rollout record was not added to the evidence chain', { error: String(err) });
+    }
+  }
+  if (outcome.kind === 'promoted' && patched('compliance-schedule'))
+    await scheduleRescanOf({ service: ctx.input.service, environment, releaseId: outcome.releaseId, image: outcome.image, source: { repo: ctx.input.repo, commit: ctx.input.headCommit, serviceDir: ctx.input.serviceDir }, pipelineId: ctx.pipelineId });
+  return outcome;
+}
