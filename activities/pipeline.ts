@@ -128,6 +128,7 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     analyze: deploy.analyze,
     verifyRuntimeSecurity: probe.verifyRuntimeSecurity,
     promote: deploy.promote,
+    settleRelease: deploy.settleRelease,
     rollback: deploy.rollback,
 
     // The build link's provenance names airlock.yaml by digest: read here, at the commit, from the worker's fetch.

@@ -9,7 +9,9 @@
  * Baseline in the same run, interleaved: a plain shell script doing the same work without a canary
  * (docker build, docker push, trivy image with the same DB and offline flags, docker run, curl the
  * health endpoint). Ratio = (airlock lead time - its configured analysis wait) / script time.
- * Targets: lead time p50 <= 60 s, ratio <= 1.3.
+ * Promoted = the outcome reported (state query), which since patch settle-after-promote comes when the
+ * traffic is final; the stack update after it (settleRelease) and commit-to-closed are printed apart.
+ * Targets (issue 13): lead time p50 <= 25 s, ratio <= 1.3.
  * Run: `node dist/bench/lead-time.js [--json]` (after `npm run build` and `airlock dev up`).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -21,7 +23,7 @@ import { createActivities } from '../activities';
 import { targetsFile } from '../activities/deploy/deps';
 import { OFFLINE_FLAGS, SCANNERS } from '../activities/scan/trivy';
 import { trivyCacheDir } from '../activities/scan/trivy-db';
-import { DemoRepo } from '../cli/demo/repo';
+import { DEMO_PEOPLE, DemoRepo } from '../cli/demo/repo';
 import { SCENARIOS } from '../cli/demo/scenarios';
 import { buildTimeline, type Timeline } from '../cli/history/timeline';
 import { createKey, keyFile, readKey } from '../cli/keys';
@@ -32,6 +34,7 @@ import { createStackDriver } from '../infra/deploy/stack';
 import { dockerClient } from '../infra/local/probes';
 import { resolveTool } from '../infra/local/tools';
 import { publicKeyOf } from '../model/approval';
+import { boundSubject, signApproval } from '../model/approval-rules';
 import { durationMs } from '../model/duration';
 import { manifestSchema, type EnvironmentSettings } from '../model/manifest';
 import { stackName } from '../model/names';
@@ -41,14 +44,14 @@ import { loadConfig, type AirlockConfig } from '../infra/config';
 import { connectClient } from '../infra/temporal/connection';
 import { createAirlockWorker, installRuntime } from '../worker/worker';
 import { workflowSource } from '../worker/workflow-source';
-import { deploymentPipeline, pipelineStartOptions } from '../workflows';
+import { approveUpdate, deploymentPipeline, pipelineStartOptions, stateQuery } from '../workflows';
 import { freePort } from '../test/support/ports';
 import { report, runBench } from './support/run';
 
 const RUNS = Math.max(5, Number(process.env.AIRLOCK_BENCH_RUNS ?? 5));
 const ENVIRONMENT = 'bench-lead';
 const ROUTER_PORT = Number(process.env.AIRLOCK_BENCH_ROUTER_PORT ?? 18110);
-const TARGETS = { leadTimeP50Ms: 60_000, ratio: 1.3 };
+const TARGETS = { leadTimeP50Ms: 25_000, ratio: 1.3 }; // issue 13
 const CATEGORIES = ['change', 'risk', 'build', 'scan', 'policy', 'deploy', 'runtimeSecurity', 'analysisWait', 'promote', 'orchestration'] as const;
 type Category = (typeof CATEGORIES)[number];
 
@@ -87,7 +90,7 @@ function configuredAnalysisWaitMs(env: EnvironmentSettings): number {
 }
 
 /** Time per category from the history: parallel activities count once (their span), retries included. */
-function breakdown(tl: Timeline, leadMs: number): Record<Category, number> {
+function breakdown(tl: Timeline, leadMs: number): Record<Category | 'settle', number> {
   const span = (names: string[]) => {
     const st = tl.stages.filter((s) => names.includes(s.activity));
     if (!st.length) return 0;
@@ -108,11 +111,12 @@ function breakdown(tl: Timeline, leadMs: number): Record<Category, number> {
     promote: sum(['promote']),
   };
   const known = Object.values(parts).reduce((a, b) => a + b, 0);
-  return { ...parts, orchestration: leadMs - known };
+  // settleRelease runs after the outcome is reported: not part of the lead time, shown apart
+  return { ...parts, orchestration: leadMs - known, settle: sum(['settleRelease']) };
 }
 
-/** Where orchestration time goes: trigger (commit to workflow start), lock + approval gate, closing, the rest (task gaps). */
-function orchestrationParts(tl: Timeline, committedAt: number, orchestrationMs: number): Record<'trigger' | 'lockAndGate' | 'close' | 'taskGaps', number> {
+/** Where orchestration time goes: trigger (commit to workflow start), lock + approval gate, promote to the outcome reported, the rest (task gaps). */
+function orchestrationParts(tl: Timeline, committedAt: number, reportedAt: number, orchestrationMs: number): Record<'trigger' | 'lockAndGate' | 'close' | 'taskGaps', number> {
   const end = (name: string) => {
     const s = tl.stages.filter((x) => x.activity === name).at(-1);
     return s ? Date.parse(s.startedAt) + (s.durationMs ?? 0) : NaN;
@@ -120,7 +124,7 @@ function orchestrationParts(tl: Timeline, committedAt: number, orchestrationMs: 
   const start = (name: string) => Date.parse(tl.stages.find((x) => x.activity === name)?.startedAt ?? '');
   const trigger = Date.parse(tl.startedAt ?? '') - committedAt;
   const lockAndGate = start('deployCandidate') - end('evaluatePolicy');
-  const close = Date.parse(tl.closedAt ?? '') - end('promote');
+  const close = reportedAt - end('promote'); // to the outcome reported (the run closes after settleRelease)
   return { trigger, lockAndGate, close, taskGaps: orchestrationMs - trigger - lockAndGate - close };
 }
 
@@ -164,12 +168,34 @@ async function main(): Promise<void> {
     const committedAt = Date.now();
     const input = await pipelineInputFor({ repo: repo.dir, env: ENVIRONMENT, commit }, ciContext({}));
     const handle = await client.workflow.start(deploymentPipeline, pipelineStartOptions(input, config.temporal.taskQueue));
-    const result = (await handle.result()) as PipelineResult;
-    const leadMs = Date.now() - committedAt;
-    if (result.outcome.kind !== 'promoted') throw new Error(`run ${n}: ${handle.workflowId} ended ${JSON.stringify(result.outcome)}`);
+    // Promoted = the outcome reported (the state query shows it once the traffic is final, patch
+    // settle-after-promote); the stack update after it (settleRelease) is timed apart, until the run closes.
+    const result = handle.result() as Promise<PipelineResult>;
+    let reportedAt: number | undefined;
+    let closed = false;
+    void result.finally(() => (closed = true)).catch(() => undefined);
+    const approved = new Set<string>();
+    while (!closed && reportedAt === undefined) {
+      const state = await handle.query(stateQuery).catch(() => undefined);
+      // the warm-up is the environment's first release (a bootstrap, judged high): the demo's approvers sign it
+      if (n === 0 && state?.stage === 'approval' && state.approval && state.approval.needed > 0 && state.image) {
+        const who = state.approval.require.includes('security') ? [DEMO_PEOPLE.security, DEMO_PEOPLE.approver] : [DEMO_PEOPLE.approver];
+        for (const person of who.slice(0, state.approval.needed).filter((p) => !approved.has(p))) {
+          approved.add(person);
+          const signature = signApproval(readKey(config.dirs.keys, person), boundSubject(state, state.runId ?? (await handle.describe()).runId, 'approve'));
+          await handle.executeUpdate(approveUpdate, { args: [{ approver: person, signature, comment: 'bench warm-up: first release' }] });
+        }
+      }
+      if (state?.outcome) reportedAt = Date.now();
+      else await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 100))]);
+    }
+    const outcome = (await result).outcome;
+    const closedMs = Date.now() - committedAt;
+    const leadMs = (reportedAt ?? Date.now()) - committedAt;
+    if (outcome.kind !== 'promoted') throw new Error(`run ${n}: ${handle.workflowId} ended ${JSON.stringify(outcome)}`);
     const tl = buildTimeline(handle.workflowId, (await handle.fetchHistory()).events ?? []);
     const parts = breakdown(tl, leadMs);
-    return { leadMs, parts, orchestration: orchestrationParts(tl, committedAt, parts.orchestration), risk: tl.risk?.level ?? '?' };
+    return { leadMs, closedMs, parts, orchestration: orchestrationParts(tl, committedAt, committedAt + leadMs, parts.orchestration), risk: tl.risk?.level ?? '?' };
   };
 
   const baselinePort = await freePort();
@@ -223,6 +249,8 @@ async function main(): Promise<void> {
     machine: `${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}`,
     runs: RUNS,
     leadTimeMs: { p50: Math.round(lead), min: Math.round(Math.min(...runs.map((r) => r.leadMs))), max: Math.round(Math.max(...runs.map((r) => r.leadMs))) },
+    closedP50Ms: Math.round(p50(runs.map((r) => r.closedMs))),
+    settleP50Ms: Math.round(p50(runs.map((r) => r.parts.settle))),
     breakdownP50Ms: parts,
     orchestrationP50Ms: orchestration,
     configuredAnalysisWaitMs: waitMs,
@@ -235,6 +263,7 @@ async function main(): Promise<void> {
     `lead-time benchmark: docs change, commit to promoted, ${RUNS} runs (${result.machine})`,
     `  lead time p50 ${secs(lead)}  (min ${secs(result.leadTimeMs.min)}, max ${secs(result.leadTimeMs.max)}; target <= ${secs(TARGETS.leadTimeP50Ms)})`,
     `  breakdown (p50 of each): ${CATEGORIES.map((c) => `${c} ${secs(parts[c])}`).join(', ')}`,
+    `  after the outcome: settle (stack update: old release destroyed) ${secs(result.settleP50Ms)}; commit to run closed p50 ${secs(result.closedP50Ms)}`,
     `  orchestration (p50 of each): ${Object.entries(orchestration).map(([k, v]) => `${k} ${secs(v)}`).join(', ')}`,
     `  configured analysis wait ${secs(waitMs)} (${settings.rollout.strategy === 'canary' ? settings.rollout.steps.join('/') : 'blue-green'}, ${settings.analysis.checks} checks every ${settings.analysis.interval})`,
     `  baseline script (build, push, trivy, run, curl) p50 ${secs(scriptP50)}  (min ${secs(result.baselineScriptMs.min)}, max ${secs(result.baselineScriptMs.max)})`,

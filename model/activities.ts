@@ -146,8 +146,13 @@ export interface PipelineActivities {
   verifyRuntimeSecurity(input: RuntimeSecurityInput): Promise<RuntimeSecurityReport>;
   /** One analysis run at the current weight: `settings.checks` measurements `settings.interval` apart. */
   analyze(input: TargetRef & { step: number; settings: CanaryAnalysisSettings }): Promise<CanaryVerdict>;
-  /** Candidate becomes stable: drain and destroy the previous release. */
-  promote(input: TargetRef & Fenced): Promise<unknown>;
+  /**
+   * Candidate becomes stable: drain and destroy the previous release. With `settle: 'later'` (patch
+   * `settle-after-promote`) it stops once the traffic is final and settleRelease destroys the old release.
+   */
+  promote(input: TargetRef & Fenced & { settle?: 'later' }): Promise<unknown>;
+  /** After promote with `settle: 'later'`: the stack update that destroys the old release and records the promotion. */
+  settleRelease(input: TargetRef & Fenced): Promise<unknown>;
   /** Traffic to stable, destroy the candidate. Idempotent: nothing deployed is a no-op. */
   rollback(input: TargetRef & Fenced & { reason: string }): Promise<unknown>;
   /** Signs a link of the release's evidence chain with the worker's key and pushes it next to the image (docs/evidence.md). */

@@ -126,7 +126,11 @@ export type ShiftInput = z.output<typeof shiftInputSchema>;
 export const analyzeInputSchema = z.object({ ...targetRefShape, step: z.number().int().min(0).max(100), settings: canaryAnalysisSchema }).strict();
 export type AnalyzeInput = z.input<typeof analyzeInputSchema>;
 
-export const promoteInputSchema = z.object({ ...targetRefShape, ...fenced }).strict();
+/**
+ * `settle: 'later'` (patch `settle-after-promote`): promote makes the traffic final (all on the candidate,
+ * the old release drained) and returns; settleRelease records it afterwards (old release destroyed).
+ */
+export const promoteInputSchema = z.object({ ...targetRefShape, ...fenced, settle: z.literal('later').optional() }).strict();
 export type PromoteInput = z.output<typeof promoteInputSchema>;
 
 export const rollbackInputSchema = z.object({ ...targetRefShape, reason: z.string().optional(), ...fenced }).strict();
@@ -202,6 +206,8 @@ export interface PromoteResult {
   /** Release ids whose containers were drained and destroyed. */
   removed: string[];
   reused: boolean;
+  /** false: traffic is final, the stack update that destroys the old release is settleRelease's (settle: 'later'). */
+  settled?: boolean;
 }
 
 export interface RestoreResult {

@@ -1,4 +1,4 @@
-import { proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { ComplianceActivities } from '../activities/compliance';
 import type { DeployActivities } from '../activities/deploy';
 import type { ScheduleActivities } from '../activities/drift/schedule';
@@ -77,6 +77,15 @@ export const rolloutActivities = {
   promote: deploy.promote,
 };
 
+/**
+ * Short, pure steps over what the workflow already carries, run as local activities (in the worker that
+ * runs the workflow task: no dispatch, no extra workflow task). Only for work of milliseconds: a local
+ * activity holds the workflow task while it runs.
+ */
+export const localActivities = {
+  recheckWindows: proxyLocalActivities<PipelineActivities>({ startToCloseTimeout: '1m', retry: retry(5) }).recheckWindows,
+};
+
 /** The release's evidence chain (docs/evidence.md): links signed and pushed, the chain verified before a deploy. */
 export const evidenceActivities = {
   recordEvidence: quick.recordEvidence,
@@ -86,6 +95,11 @@ export const evidenceActivities = {
 export const compensations = {
   shiftTraffic: undo.shiftTraffic,
   rollback: undo.rollback,
+  /**
+   * Not an undo, but retried the same way: after a promotion whose traffic is final (patch
+   * `settle-after-promote`) the stack update that records it must happen, however long Docker is away.
+   */
+  settleRelease: undo.settleRelease,
 };
 
 /** deployRelease and rollbackRelease: a known image and target deployed, a previous release put back. */

@@ -1,4 +1,4 @@
-import { CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { TargetRef } from '../model/activities';
 import type { CanaryVerdict, DeployTarget, LeaseToken } from '../model/deploy';
 import type { LoadedPolicy, PolicyException, SecurityRequirements } from '../model/policy';
@@ -9,11 +9,12 @@ import type { ScanSummary } from '../model/scan';
 import { WORKFLOW_FAILURE } from '../model/failures';
 import type { FailureCause, Outcome, PipelineState, Stage } from '../model/pipeline';
 import { rolloutSteps } from '../model/rollout';
-import { canaryAnalysisActivity, compensations, evidenceActivities, rolloutActivities } from './activity-options';
+import { canaryAnalysisActivity, compensations, evidenceActivities, localActivities, rolloutActivities } from './activity-options';
 import { abortedFailure } from './failures';
 import type { AbortRequest } from './messages';
 import { causeOf, type RolloutAndAnalysis } from './decisions';
 import { Saga } from './saga';
+import { SEARCH_KEYS } from './search-attributes';
 import { enterStage, type PipelineContext } from './state';
 
 /** What a rollout reads and writes: the pipeline's context (PipelineContext is one), or deployRelease's own. */
@@ -62,6 +63,8 @@ export interface RolloutWay<Stop> {
    * may go on (after holding, durably, through a freeze window), or says why it must roll back instead.
    */
   beforeTrafficIncrease?: (weight: number) => Promise<{ rollback: string } | undefined>;
+  /** Called once the promotion's traffic is final, before the stack update records it (patch `settle-after-promote`). */
+  promoted?: (outcome: Extract<RolloutOutcome, { kind: 'promoted' }>) => void;
   /** Called at 100%, before promote (the pipeline's soak, patch `promotion`): says why to roll back instead, if it must. */
   beforePromote?: () => Promise<{ rollback: string } | undefined>;
 }
@@ -69,6 +72,31 @@ export interface RolloutWay<Stop> {
 export type RolloutOutcome =
   | Extract<Outcome, { kind: 'promoted' | 'rolled_back' }>
   | { kind: 'failed'; stage: Extract<Stage, 'deploy' | 'rollback'>; cause: FailureCause };
+
+/**
+ * Rollouts started from this patch on promote in two steps: `promote` makes the traffic final (all on the
+ * candidate through the router's runtime API, the old release drained) and the outcome is reported then
+ * (RolloutWay.promoted); `settleRelease`, still under the environment lock, runs the stack update that
+ * destroys the old release and records the promotion. The `pulumi up` is then off the critical path of
+ * the outcome, and the stack equals reality before the lock is released.
+ */
+export const SETTLE_PATCH = 'settle-after-promote';
+
+/**
+ * Reports the promotion, then records it in the stack (retried like a compensation: unlimited while the
+ * lock is held). A settle that cannot succeed (only a non-retryable error: the lease lost, a plan refused)
+ * leaves the outcome as it is, since the traffic is final; the environment then still records the
+ * candidate (at 100%) next to the old release, and its next deploy refuses until a settle or `airlock
+ * rollback` (docs/deploy.md).
+ */
+async function settle(ctx: RolloutContext, way: RolloutWay<unknown>, promoted: Extract<RolloutOutcome, { kind: 'promoted' }>): Promise<void> {
+  way.promoted?.(promoted);
+  try {
+    await CancellationScope.nonCancellable(() => compensations.settleRelease({ ...ctx.target, ...fenced(ctx) }));
+  } catch (err) {
+    log.error('the promotion is final but its stack update failed: the environment still records the old release next to this one', { ...causeOf(err) });
+  }
+}
 
 /** Moves the candidate's traffic share; the first move registers "all traffic back to stable". */
 async function moveTraffic(ctx: RolloutContext, saga: Saga, way: RolloutWay<unknown>, weight: number): Promise<void> {
@@ -151,9 +179,13 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
     if (ctx.abort) throw abortedFailure(ctx.abort);
     if (soaked) return await rollBack(ctx, saga, way, { reason: soaked.rollback, step: state.traffic });
     way.enterStage('promote');
-    await rolloutActivities.promote({ ...target, ...fenced(ctx) });
+    // From this patch on promote ends when the traffic is final; the stack update follows (settle below).
+    const settleLater = patched(SETTLE_PATCH);
+    await rolloutActivities.promote({ ...target, ...fenced(ctx), ...(settleLater ? { settle: 'later' as const } : {}) });
     saga.clear();
-    return { kind: 'promoted', releaseId: target.releaseId, image };
+    const promoted = { kind: 'promoted' as const, releaseId: target.releaseId, image };
+    if (settleLater) await settle(ctx, way, promoted);
+    return promoted;
   } catch (err) {
     const cause = causeOf(err);
     if (!ctx.deployed) {
@@ -198,6 +230,11 @@ export function rollout(
     ...(security ? { verifyCandidate: () => (alreadyStable ? Promise.resolve(undefined) : verifyRuntimeSecurity(ctx, security)) } : {}),
     movesTraffic: true,
     ...(recheck ? { beforeTrafficIncrease: recheck.beforeTrafficIncrease } : {}),
+    // the outcome is known once the traffic is final: the state query and `airlock list` show it while the stack update runs
+    promoted: (outcome) => {
+      ctx.state.outcome = outcome;
+      upsertSearchAttributes([{ key: SEARCH_KEYS.outcome, value: outcome.kind }]);
+    },
     ...(beforePromote ? { beforePromote } : {}),
   });
 }
@@ -256,9 +293,15 @@ export interface RecheckGate {
   leaseEndsAt: number;
 }
 
+/** Pipelines started from this patch on re-check freeze windows and exceptions in a local activity. */
+export const RECHECK_LOCAL_PATCH = 'recheck-local';
+
 /** Re-checks freeze windows and exception expiry by the worker's clock before the deploy and each traffic increase. */
 function windowsRecheck(ctx: PipelineContext, gate: RecheckGate) {
-  const check = () => rolloutActivities.recheckWindows({ releaseId: ctx.target.releaseId, environment: ctx.input.environment, policy: gate.policy, scan: gate.scan, risk: gate.risk });
+  // A pure check of what the workflow carries by the worker's clock: a local activity (patch `recheck-local`)
+  // saves a dispatch and a workflow task at each of its four calls per rollout.
+  const recheck = patched(RECHECK_LOCAL_PATCH) ? localActivities.recheckWindows : rolloutActivities.recheckWindows;
+  const check = () => recheck({ releaseId: ctx.target.releaseId, environment: ctx.input.environment, policy: gate.policy, scan: gate.scan, risk: gate.risk });
   const blockedBy = (violations: string[]) => {
     ctx.state.policy = { allowed: false, policyDigest: gate.policy.digest, violations };
     log.warn('not deployed: the gate no longer passes', { violations });

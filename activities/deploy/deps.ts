@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
+import type Docker from 'dockerode';
 import { redactDeep } from '../../model/redact';
 import { createStackDriver, type StackDriver } from '../../infra/deploy/stack';
 import { ADMIN_SOCKET } from '../../infra/haproxy/config';
 import { MAX_SOCKET_PATH } from '../../infra/haproxy/runtime-api';
+import { dockerClient } from '../../infra/local/probes';
 import { prometheusTargetsDir } from '../../infra/local/stack';
 import type { AirlockConfig } from '../../infra/config';
 import { createPrometheusClient, type PrometheusClient } from '../monitor/prometheus';
@@ -23,6 +25,8 @@ export interface DeployDeps {
   now?: () => Date;
   /** Who holds an environment's lock (the fencing check, lease.ts); defaults to the lock workflow's query. */
   lockHolder?: LockHolderLookup;
+  /** The Docker engine (the router's backends.cfg is written through it); defaults to the configured one. */
+  docker?: Docker;
 }
 
 export type ResolvedDeps = Required<DeployDeps>;
@@ -48,6 +52,7 @@ export function resolveDeps(deps: DeployDeps): ResolvedDeps {
     },
     now: deps.now ?? (() => new Date()),
     lockHolder: deps.lockHolder ?? queryLockHolder,
+    docker: deps.docker ?? dockerClient(deps.config),
   };
 }
 

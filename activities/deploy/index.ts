@@ -6,7 +6,7 @@ import { deployCandidate } from './deploy-candidate';
 import { resolveDeps, type DeployDeps } from './deps';
 import { mapErrors } from './errors';
 import { findGateRecord } from './gate';
-import { promote } from './promote';
+import { promote, settleRelease } from './promote';
 import { rescanTargetNow } from './rescan-target';
 import { describeEnvironment, restoreRelease } from './restore';
 import { rollback } from './rollback';
@@ -28,6 +28,7 @@ export function createDeployActivities(deps: DeployDeps) {
     shiftTraffic: wrap(shiftTraffic(d)),
     analyze: wrap(analyzeCanary(d)), // wire name `analyze` (model/activities.ts)
     promote: wrap(promote(d)),
+    settleRelease: wrap(settleRelease(d)),
     rollback: wrap(rollback(d)),
     restoreRelease: wrap(restoreRelease(d)),
     describeEnvironment: wrap(describeEnvironment(d)),
@@ -39,7 +40,7 @@ export function createDeployActivities(deps: DeployDeps) {
 
 export type DeployActivities = ReturnType<typeof createDeployActivities>;
 
-type DeployContract = Pick<PipelineActivities, 'deployCandidate' | 'shiftTraffic' | 'analyze' | 'promote' | 'rollback'>;
+type DeployContract = Pick<PipelineActivities, 'deployCandidate' | 'shiftTraffic' | 'analyze' | 'promote' | 'settleRelease' | 'rollback'>;
 /** The contract, where it says Promise<void> accepting a result (the workflow may ignore it). */
 type AcceptingResults<T> = { [K in keyof T]: T[K] extends (...args: infer A) => Promise<void> ? (...args: A) => Promise<unknown> : T[K] };
 /** Compile-time check: these activities take the pipeline workflow's inputs. */

@@ -5,7 +5,7 @@ import type { ResolvedDeps } from './deps';
 import { removeLeftovers } from './cleanup';
 import { applySpec, loadEnvironment } from './environment';
 import { checkLease } from './lease';
-import { routeNow, weightsOf } from './route-now';
+import { routeNow } from './route-now';
 
 /**
  * Takes the candidate out of user traffic at once (runtime API: milliseconds), then destroys its
@@ -27,7 +27,7 @@ export function rollback(deps: ResolvedDeps) {
     }
 
     let trafficRestoredMs = 0;
-    if (await routeNow(deps, state, weightsOf({ ...spec, candidateWeight: 0 }))) {
+    if (await routeNow(deps, state, { ...spec, candidateWeight: 0 }, 'rollback')) {
       trafficRestoredMs = Date.now() - started;
       deps.log.info('traffic back on the stable release', { releaseId: req.releaseId, ms: trafficRestoredMs, reason: req.reason });
     }

@@ -3,14 +3,16 @@ import { shiftInputSchema, type ShiftInput, type ShiftResult } from '../../model
 import { parseWith } from '../../model/parse';
 import { DeployProgramError } from '../errors';
 import type { ResolvedDeps } from './deps';
-import { applySpec, loadEnvironment } from './environment';
+import { loadEnvironment } from './environment';
 import { checkLease } from './lease';
-import { routeNow, weightsOf } from './route-now';
+import { moveTraffic, weightsOf } from './route-now';
 
 /**
- * Gives the candidate `weight` percent of user traffic; the stack update sets the router's weights
- * through its runtime API (no reload). Less traffic for the candidate (0: everything back to stable, the
- * compensation) goes to the router at once, before the update: a retreat must not wait for Pulumi.
+ * Gives the candidate `weight` percent of user traffic through the router's runtime API (milliseconds,
+ * no `pulumi up` on the rollout's critical path): the weight is recorded next to the stack's checkpoint
+ * and in the router's backends.cfg, then set live (route-now.ts moveTraffic). The next stack update
+ * (promote, rollback) records it in the checkpoint. Idempotent: a retry sets the same weights again,
+ * so a move interrupted after its record still reaches the router.
  */
 export function shiftTraffic(deps: ResolvedDeps) {
   return async (input: ShiftInput): Promise<ShiftResult> => {
@@ -19,11 +21,7 @@ export function shiftTraffic(deps: ResolvedDeps) {
     const env = await loadEnvironment(deps, req);
     if (!env) throw new DeployProgramError(`${req.service}/${req.environment} is not deployed: no traffic to shift`);
     const plan = planShift(env.spec, req.releaseId, req.weight);
-    const servers = weightsOf(plan.spec);
-    if (!plan.reused) {
-      if (req.weight < env.spec.candidateWeight) await routeNow(deps, env.state, servers);
-      await applySpec(deps, plan.spec, `shift-traffic-${req.weight}`, req.releaseId);
-    }
-    return { releaseId: req.releaseId, weight: req.weight, servers };
+    await moveTraffic(deps, env.state, plan.spec, req.releaseId, `shift-traffic-${req.weight}`);
+    return { releaseId: req.releaseId, weight: req.weight, servers: weightsOf(plan.spec) };
   };
 }

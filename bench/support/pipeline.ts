@@ -82,13 +82,20 @@ export function noopActivities(risk: (environment: string) => RiskLevel) {
       throw new Error('the bench manifest declares no security surface');
     }),
     promote: timed(() => undefined),
+    settleRelease: timed(() => undefined),
     rollback: timed(() => undefined),
     // called by pipelines started before patch `read-once` only
     readPolicySnapshot: timed(() => snapshot),
     analyzeChange: timed(change),
     scoreRisk: timed((a) => assessment(a.releaseId)),
   };
-  return { activities: { ...activities, benchPing: async () => Context.current().info.attempt }, busyMs, deployStarted };
+  // the rescan and drift schedules a promoted pipeline points at its release (docs/compliance.md): no-ops here
+  const schedules = {
+    scheduleRescan: async () => ({ scheduleId: 'airlock-rescan/bench', created: false, rescanEvery: '24h' }),
+    ensureDriftSchedule: async () => ({ scheduleId: 'airlock-drift/bench', created: false }),
+    rescanTargetNow: async () => null,
+  };
+  return { activities: { ...activities, ...schedules, benchPing: async () => Context.current().info.attempt }, busyMs, deployStarted };
 }
 
 export const input = (run: string, environment: string, n: number): PipelineInput => ({

@@ -9,6 +9,7 @@ import { createReleaseProgram, type StackOutputs } from './program';
 import type { StackSpec } from './spec';
 import { readCheckpointOutputs } from './checkpoint';
 import { clearStaleLocks } from './stack-locks';
+import { clearTrafficRecord, readTrafficRecord, specDigest, withTrafficRecord, writeTrafficRecord } from './traffic-record';
 
 /**
  * Runs the release program of one (service, env) with the Pulumi Automation API on the configured backend
@@ -44,8 +45,16 @@ export interface StackDriver {
    * though their inputs did not change (drift reconciliation: a container stopped or removed by hand).
    */
   up(spec: StackSpec, progress?: StackProgress, options?: { replace?: string[] }): Promise<StackOutputs & { durationMs: number; changes: Record<string, number> }>;
-  /** The last outputs of the stack, or null when it does not exist or never ran. */
+  /**
+   * The last outputs of the stack, or null when it does not exist or never ran; with the weight of a
+   * runtime-API traffic shift made since (traffic-record.ts) applied.
+   */
   outputs(service: string, environment: string): Promise<StackOutputs | null>;
+  /**
+   * Records the candidate's share of traffic that a runtime-API shift set, without a `pulumi up`: kept
+   * next to the checkpoint until the next update records it there (traffic-record.ts).
+   */
+  recordTraffic(service: string, environment: string, releaseId: string, weight: number): Promise<void>;
   /** Destroys every resource of the stack and removes the stack. */
   destroy(service: string, environment: string, progress?: StackProgress): Promise<void>;
   /** The stack's checkpoint (resources with their outputs), for comparing with `docker ps`. */
@@ -53,6 +62,9 @@ export interface StackDriver {
 }
 
 type DriverConfig = Pick<AirlockConfig, 'home' | 'cache' | 'tools' | 'pulumi' | 'docker'>;
+
+/** Where the traffic records of runtime-API shifts live (traffic-record.ts). */
+export const trafficRecordDir = (config: Pick<AirlockConfig, 'home'>): string => join(config.home, 'traffic');
 
 function backendDir(url: string): string | undefined {
   return url.startsWith('file://') ? fileURLToPath(url) : undefined;
@@ -130,11 +142,33 @@ export function createStackDriver(config: DriverConfig): StackDriver {
     }
   }
 
+  /** The outputs as the checkpoint holds them (no traffic record applied). */
+  async function checkpointOutputs(service: string, environment: string): Promise<StackOutputs | null> {
+    const name = stackName(service, environment);
+    const dir = backendDir(config.pulumi.backendUrl);
+    const fast = dir ? readCheckpointOutputs(dir, PULUMI_PROJECT, name) : undefined;
+    if (fast !== undefined) return fast?.spec && fast.state ? ({ spec: fast.spec, state: fast.state } as StackOutputs) : null;
+    let stack: Stack;
+    try {
+      stack = await workspace(name, async () => ({}), false);
+    } catch (err) {
+      if (err instanceof StackNotFoundError) return null;
+      throw translate(err);
+    }
+    const out = await stack.outputs().catch((err: unknown) => {
+      throw translate(err);
+    });
+    if (!out.spec || !out.state) return null;
+    return { spec: out.spec.value, state: out.state.value } as StackOutputs;
+  }
+
   return {
     async up(spec, progress, options) {
       const started = Date.now();
       const dir = backendDir(config.pulumi.backendUrl);
       const program = createReleaseProgram(spec);
+      // The spec carries the recorded weight (it was read through `outputs`): from here on the checkpoint holds it.
+      clearTrafficRecord(trafficRecordDir(config), spec.stack);
       let changes: Record<string, number> = {};
       const run = async () => {
         const stack = await cachedStack(spec.stack, program);
@@ -168,22 +202,14 @@ export function createStackDriver(config: DriverConfig): StackDriver {
     },
 
     async outputs(service, environment) {
-      const name = stackName(service, environment);
-      const dir = backendDir(config.pulumi.backendUrl);
-      const fast = dir ? readCheckpointOutputs(dir, PULUMI_PROJECT, name) : undefined;
-      if (fast !== undefined) return fast?.spec && fast.state ? ({ spec: fast.spec, state: fast.state } as StackOutputs) : null;
-      let stack: Stack;
-      try {
-        stack = await workspace(name, async () => ({}), false);
-      } catch (err) {
-        if (err instanceof StackNotFoundError) return null;
-        throw translate(err);
-      }
-      const out = await stack.outputs().catch((err: unknown) => {
-        throw translate(err);
-      });
-      if (!out.spec || !out.state) return null;
-      return { spec: out.spec.value, state: out.state.value } as StackOutputs;
+      const out = await checkpointOutputs(service, environment);
+      return out && withTrafficRecord(out, readTrafficRecord(trafficRecordDir(config), out.spec.stack));
+    },
+
+    async recordTraffic(service, environment, releaseId, weight) {
+      const out = await checkpointOutputs(service, environment);
+      if (!out) throw new StackOperationError(`stack ${stackName(service, environment)} has no outputs: no traffic to record`, '');
+      writeTrafficRecord(trafficRecordDir(config), { stack: out.spec.stack, releaseId, weight, base: specDigest(out.spec), at: new Date().toISOString() });
     },
 
     async destroy(service, environment, progress) {
@@ -198,6 +224,7 @@ export function createStackDriver(config: DriverConfig): StackDriver {
       selected.delete(name);
       await locked(name, () => stack.destroy({ color: 'never', onOutput: progress?.onOutput }));
       await stack.workspace.removeStack(name);
+      clearTrafficRecord(trafficRecordDir(config), name);
     },
 
     async exportState(service, environment) {

@@ -192,3 +192,22 @@ export function parseAdminAddress(text: string): AdminAddress {
   const i = text.lastIndexOf(':');
   return { host: text.slice(0, i), port: Number(text.slice(i + 1)) };
 }
+
+/** The router's servers of airlock's backends with the `app` weights replaced by `weights` (what backends.cfg must say after a shift). */
+export function reweightedServers(current: ServerState[], weights: Record<string, number>): RouterServer[] {
+  return current
+    .filter((s) => (BACKENDS as readonly string[]).includes(s.backend))
+    .map((s) => ({
+      backend: s.backend as RouterServer['backend'],
+      name: s.name,
+      address: s.address,
+      port: s.port,
+      weight: s.backend === 'app' && weights[s.name] !== undefined ? weights[s.name]! : s.weight,
+    }));
+}
+
+/** Servers `weights` names that the router's `app` backend does not have (a weight cannot be set on them). */
+export function missingAppServers(current: ServerState[], weights: Record<string, number>): string[] {
+  const have = new Set(current.filter((s) => s.backend === 'app').map((s) => s.name));
+  return Object.keys(weights).filter((name) => !have.has(name));
+}

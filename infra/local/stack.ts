@@ -28,6 +28,9 @@ export const servicesToStart = (config: AirlockConfig): ServiceName[] =>
 /** Directory Prometheus reads scrape targets from (file_sd): deploys drop `<name>.json` files here. */
 export const prometheusTargetsDir = (config: AirlockConfig): string => join(config.home, 'prometheus', 'targets');
 
+/** Dynamic config of the dev server `airlock dev up` starts (`key=value`, value in YAML). */
+export const DEV_SERVER_DYNAMIC_CONFIG = ['system.enableActivityEagerExecution=true'] as const;
+
 /**
  * The dev server's arguments. Always headless: its built-in web UI cannot be made read-only (temporal CLI
  * 1.5.1 builds its UI config without DisableWriteActions), and a UI that can reset, signal and terminate is a
@@ -44,6 +47,9 @@ export function temporalArgs(config: AirlockConfig): string[] {
     '--namespace', config.temporal.namespace,
     '--log-level', 'warn',
     ...SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+    // Eager activity dispatch: an activity scheduled by a workflow task completed on the worker that runs
+    // it starts on that worker at once, without a round trip through the matching service (issue 13).
+    ...DEV_SERVER_DYNAMIC_CONFIG.flatMap((kv) => ['--dynamic-config-value', kv]),
   ];
 }
 

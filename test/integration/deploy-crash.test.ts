@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { releaseIdForImage, type DeployTarget } from '../../model/deploy';
-import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, dockerContainers, expectStackMatchesDocker, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
+import { buildDemoImage, demoTarget, deployTestKit, destroyEnvironment, dockerContainers, expectStackMatchesDocker, routerServers, sample, uniqueService, type DeployTestKit } from './deploy-helpers';
 import { freePort } from '../support/ports';
 
 // A worker killed during deployCandidate (its Pulumi CLI and provider plugin with it), then the activity
@@ -137,4 +137,43 @@ test('a release that never gets healthy fails without retry and leaves no contai
   expect(after.candidate).toBeNull();
   expect(await sample(after.router!.url, 4)).toEqual({ '1.0.0': 4 });
   expect(await kit.activities.rollback({ releaseId, service, environment: ENV, reason: 'compensation' })).toMatchObject({ reused: true, removed: [] });
+});
+
+// Issue 13: traffic moves through the runtime API only; the weight is recorded next to the checkpoint and in
+// the router's backends.cfg before it goes live, and the promotion is recorded by settleRelease after it.
+test('runtime-API shifts survive a router restart and a crash before their record is applied; settleRelease records the promotion', async () => {
+  const v5 = await buildDemoImage(kit, '5.0.0', 'none');
+  const ref = { releaseId: releaseIdForImage(service, ENV, v5), service, environment: ENV };
+  await kit.activities.deployCandidate({ ...ref, image: v5, target });
+  const shifted = await kit.activities.shiftTraffic({ ...ref, weight: 50 });
+  let state = await expectStackMatchesDocker(kit, service, ENV);
+  expect(state.candidate?.weight).toBe(50); // the traffic record, read back with the checkpoint
+  const weights = async () => Object.fromEntries((await routerServers(state)).filter((s) => s.startsWith('app/')).map((s) => [s.slice(4).split(' ')[0]!, Number(s.split(' ')[1])]));
+  expect(await weights()).toEqual(shifted.servers);
+
+  // A router restarted (HAProxy loads backends.cfg again) comes back with the shifted weights, not the last stack update's.
+  await kit.docker.getContainer(state.router!.container).restart({ t: 1 });
+  const back = await waitFor('the restarted router', async () => (await routerServers(state).catch(() => [])).length > 0 ? true : undefined, 30_000);
+  expect(back).toBe(true);
+  expect(await weights()).toEqual(shifted.servers);
+
+  // A shift that crashed after its record, before the live weights: readers see the recorded weight, the retry makes it true.
+  await kit.driver.recordTraffic(service, ENV, ref.releaseId, 100);
+  expect((await kit.driver.outputs(service, ENV))!.state.candidate?.weight).toBe(100);
+  const full = await kit.activities.shiftTraffic({ ...ref, weight: 100 });
+  expect(await weights()).toEqual(full.servers);
+  expect(await sample(state.router!.url, 6)).toEqual({ '5.0.0': 6 });
+
+  // promote ends with the traffic final and nothing destroyed; settleRelease records the promotion.
+  expect(await kit.activities.promote({ ...ref, settle: 'later' })).toMatchObject({ settled: false, removed: [] });
+  state = await expectStackMatchesDocker(kit, service, ENV);
+  expect(state.candidate?.releaseId).toBe(ref.releaseId);
+  const settled = await kit.activities.settleRelease(ref);
+  expect(settled).toMatchObject({ settled: true, reused: false });
+  expect(settled.removed).toHaveLength(1);
+  state = await expectStackMatchesDocker(kit, service, ENV);
+  expect({ stable: state.stable?.releaseId, candidate: state.candidate }).toEqual({ stable: ref.releaseId, candidate: null });
+  expect((await kit.driver.outputs(service, ENV))!.spec.candidateWeight).toBe(0);
+  expect(await kit.activities.settleRelease(ref)).toMatchObject({ reused: true });
+  expect(await sample(state.router!.url, 4)).toEqual({ '5.0.0': 4 });
 });

@@ -14,6 +14,12 @@ test('the dev server is always headless: its built-in UI cannot be made read-onl
   }
 });
 
+test('the dev server dispatches activities eagerly (issue 13: one matching round trip less per activity)', () => {
+  const args = temporalArgs(loadConfig({ HOME: '/h' }));
+  const i = args.indexOf('system.enableActivityEagerExecution=true');
+  expect(args[i - 1]).toBe('--dynamic-config-value');
+});
+
 test('by default dev up starts the read-only UI server after Temporal', () => {
   expect(servicesToStart(loadConfig({ HOME: '/h' }))).toEqual(['temporal', 'temporal-ui', 'registry', 'prometheus']);
   expect(servicesToStart(loadConfig({ HOME: '/h', AIRLOCK_TEMPORAL_UI: 'off' }))).toEqual(['temporal', 'registry', 'prometheus']);

@@ -1,6 +1,6 @@
 import { checkLease, type LockHolderLookup } from '../../activities/deploy/lease';
 import { resolveDeps } from '../../activities/deploy/deps';
-import { promote } from '../../activities/deploy/promote';
+import { promote, settleRelease } from '../../activities/deploy/promote';
 import { restoreRelease } from '../../activities/deploy/restore';
 import { rollback } from '../../activities/deploy/rollback';
 import { shiftTraffic } from '../../activities/deploy/shift-traffic';
@@ -65,6 +65,8 @@ describe('every environment-changing activity checks the lease before it touches
     ['deployCandidate', () => deployCandidate(deps)({ ...target, image, repo: '/r', commit: 'c', serviceDir: '.', lease })],
     ['shiftTraffic', () => shiftTraffic(deps)({ ...target, weight: 0, lease })],
     ['promote', () => promote(deps)({ ...target, lease })],
+    ['promote (settle later: the runtime-API path)', () => promote(deps)({ ...target, lease, settle: 'later' })],
+    ['settleRelease', () => settleRelease(deps)({ ...target, lease })],
     ['rollback', () => rollback(deps)({ ...target, reason: 'analysis failed', lease })],
     ['restoreRelease', () => restoreRelease(deps)({ ...ref, lease })],
   ];

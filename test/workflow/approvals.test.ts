@@ -11,7 +11,7 @@ useHarness((x) => (h = x));
 
 const PRE_DEPLOY = ['resolveAnchor', 'readAnchorPolicy', 'readManifest', 'assessChange', 'buildImage', 'scanImage', 'evaluatePolicy'];
 // Freeze windows and exception expiry are re-checked before the deploy and each traffic increase (patch recheck-windows).
-const ROLLOUT = ['recheckWindows', 'deployCandidate', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'promote'];
+const ROLLOUT = ['recheckWindows', 'deployCandidate', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'promote', 'settleRelease'];
 // Once promoted, the environment's rescan schedule points at the release (patch compliance-schedule), with its policy.
 const SCHEDULE = ['readAnchorPolicy', 'scheduleRescan', 'ensureDriftSchedule'];
 const sorted = (names: string[]) => [...names].sort();

@@ -15,7 +15,7 @@ test('canary: traffic and analysis at every step, then promote', async () => {
   expect(verdicts(run.outcome as never)).toEqual(['10:pass', '50:pass', '100:pass']);
   expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(50)', 'analyze(50)', 'shiftTraffic(100)', 'analyze(100)']);
   // admitted by its evidence chain (patch deploy-release-evidence); the rollout's record joins the chain
-  expect(run.mocks.names()).toEqual(['findGateRecord', 'verifyEvidence', 'deployCandidate', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'promote', 'recordEvidence', 'rescanTargetNow']);
+  expect(run.mocks.names()).toEqual(['findGateRecord', 'verifyEvidence', 'deployCandidate', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'shiftTraffic', 'analyze', 'promote', 'settleRelease', 'recordEvidence', 'rescanTargetNow']);
   expect(run.mocks.calls.at(-2)!.input).toMatchObject({ link: 'rollout', environment: 'prod', outcome: 'promoted', strategy: 'canary' });
 });
 
@@ -25,7 +25,7 @@ test('blue-green: analysis of the idle colour, the switch, then promote (like th
   expect(verdicts(run.outcome as never)).toEqual(['0:pass']);
   expect(run.mocks.steps()).toEqual(['analyze(0)', 'shiftTraffic(100)']);
   // then the rescan schedule follows the release (none here: no pipeline of the environment set one up)
-  expect(run.mocks.stageNames().slice(-2)).toEqual(['promote', 'rescanTargetNow']);
+  expect(run.mocks.stageNames().slice(-3)).toEqual(['promote', 'settleRelease', 'rescanTargetNow']); // settleRelease: patch settle-after-promote
 });
 
 test('failed analysis: the saga puts the traffic back, then destroys the candidate', async () => {

@@ -77,8 +77,8 @@ test('the rollout activities of a pipeline carry its lease; the analysis does no
     const result = await handle.result();
     expect(result.outcome.kind).toBe('promoted');
     const lease = { pipelineId: handle.workflowId, runId: handle.firstExecutionRunId };
-    const changing = mocks.calls.filter((c) => ['deployCandidate', 'shiftTraffic', 'promote'].includes(c.name));
-    expect(changing.length).toBeGreaterThanOrEqual(3);
+    const changing = mocks.calls.filter((c) => ['deployCandidate', 'shiftTraffic', 'promote', 'settleRelease'].includes(c.name));
+    expect(changing.length).toBeGreaterThanOrEqual(4);
     for (const c of changing) expect([c.name, c.input.lease]).toEqual([c.name, lease]);
     expect(mocks.calls.filter((c) => c.name === 'analyze').every((c) => c.input.lease === undefined)).toBe(true);
     expect((await handle.query(stateQuery)).stage).toBe('done');

@@ -25,6 +25,20 @@ test('the anchored policy and airlock.yaml are read once; each later stage gets 
   for (const old of ['readPolicySnapshot', 'analyzeChange', 'scoreRisk', 'readBasePolicy']) expect(input(old)).toEqual([]);
 });
 
+test('promote ends when the traffic is final: the outcome is reported, then the stack update runs under the lock', async () => {
+  const run = (await scenarios['settle-after-promote'](h)) as Awaited<ReturnType<(typeof scenarios)['settle-after-promote']>>;
+  expect(run.results[0]!.outcome.kind).toBe('promoted');
+  const names = run.mocks.stageNames();
+  expect(names.slice(names.indexOf('promote'), names.indexOf('promote') + 2)).toEqual(['promote', 'settleRelease']);
+  const input = (name: string) => run.mocks.calls.find((c) => c.name === name)!.input;
+  expect(input('promote')).toMatchObject({ settle: 'later', lease: { pipelineId: run.results[0]!.pipelineId } });
+  expect(input('settleRelease')).toMatchObject({ releaseId: run.results[0]!.releaseId, lease: { pipelineId: run.results[0]!.pipelineId } });
+  expect(input('settleRelease')).not.toHaveProperty('settle');
+  // seen while settleRelease ran: the outcome already in the state, the stage still promote, the lock still ours
+  expect(run.states[0]).toMatchObject({ outcome: { kind: 'promoted' }, stage: 'promote' });
+  expect(run.lockHolders).toEqual([run.results[0]!.pipelineId]);
+});
+
 test("a forged input (steps [100], minSuccessRate 0, another author) rolls out with airlock.yaml's steps and thresholds", async () => {
   const run = await scenarios['forged-input'](h);
   expect(run.results[0]!.outcome.kind).toBe('promoted');

@@ -29,7 +29,7 @@ test('airlock deploy waits for the environment lock; forged lockGranted, superse
   expect(held.holderOutcome).toBe('promoted');
   expect(run.outcome).toMatchObject({ kind: 'promoted', gate: { kind: 'evidence-verified', links: ['build', 'sbom', 'vuln', 'policy', 'approvals'] } });
   // promoted, then the environment's schedules (set up by the pipeline that held the lock) follow the deployed release
-  expect(run.mocks.stageNames().slice(-5)).toEqual(['promote', 'rescanTargetNow', 'readAnchorPolicy', 'scheduleRescan', 'ensureDriftSchedule']);
+  expect(run.mocks.stageNames().slice(-6)).toEqual(['promote', 'settleRelease', 'rescanTargetNow', 'readAnchorPolicy', 'scheduleRescan', 'ensureDriftSchedule']);
   expect(run.mocks.links().slice(-1)).toEqual(['rollout']); // the deploy's rollout record joins the image's chain
 });
 

@@ -255,6 +255,7 @@ export function mockActivities(o: MockOptions = {}) {
       };
     }),
     promote: wrap('promote', (i) => void effect(`promote:${i.releaseId}`, () => running.set(`${i.service}/${i.environment}`, { releaseId: i.releaseId, image: images.get(i.releaseId) ?? '' }))),
+    settleRelease: wrap('settleRelease', (i) => void effect(`settle:${i.releaseId}`, () => true)),
     rollback: wrap('rollback', (i) => void effect(`rollback:${i.releaseId}`, () => true)),
     // called by pipelines started before patch `read-once` only
     readPolicySnapshot: wrap('readPolicySnapshot', () => o.snapshot ?? defaultSnapshot()),

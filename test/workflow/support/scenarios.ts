@@ -1,7 +1,8 @@
 import { canaryAnalysisSchema } from '../../../model/manifest';
 import type { ApprovalReceipt } from '../../../model/approval';
 import type { PipelineInput, PipelineResult, PipelineState } from '../../../model/pipeline';
-import { abortSignedUpdate, approveUpdate, promoteUpdate, rejectUpdate, stateQuery } from '../../../workflows';
+import { abortSignedUpdate, approveUpdate, lockStateQuery, promoteUpdate, rejectUpdate, stateQuery } from '../../../workflows';
+import { lockWorkflowId } from '../../../model/names';
 import { input, signed, snapshot, type Person } from './fixtures';
 import { startPipeline, waitForStage, waitForState, withWorker, type Harness, type PipelineHandle } from './harness';
 import type { WindowsRecheck } from '../../../model/policy-verdict';
@@ -65,6 +66,28 @@ async function single(
 
 export const scenarios = {
   'low-auto-promote': (h: Harness) => single(h, 'low-auto-promote', { risk: 'low' }),
+
+  // issue 13 (patch settle-after-promote): the outcome is known once the traffic is final; the stack update
+  // that destroys the old release follows, still under the environment lock (its holder is recorded here)
+  'settle-after-promote': async (h: Harness) => {
+    const holders: (string | undefined)[] = [];
+    const run = await single(
+      h,
+      'settle-after-promote',
+      {
+        risk: 'low',
+        during: {
+          settleRelease: async () => {
+            holders.push((await h.env.client.workflow.getHandle(lockWorkflowId('settle-after-promote', 'prod')).query(lockStateQuery)).holder?.pipelineId);
+            await new Promise((r) => setTimeout(r, 1500));
+          },
+        },
+      },
+      {},
+      async (p, r) => void r.states.push(await waitForState(p, (s) => s.outcome !== undefined, 'the outcome')),
+    );
+    return Object.assign(run, { lockHolders: holders });
+  },
 
   // issue 11 items 1-2: the policy at the stable release's commit judges stable..head; a first release is a bootstrap
   'anchored-policy': (h: Harness) => single(h, 'anchored-policy', { risk: 'low' }),
