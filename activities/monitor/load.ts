@@ -48,11 +48,17 @@ export const defaultLoad = (health: string): LoadPath[] => [
   { path: '/', method: 'GET', weight: 1 },
 ];
 
-/** Smooth weighted round-robin (nginx's): deterministic, every path gets its share within each cycle. */
-export function pathPicker(paths: readonly LoadPath[]): () => LoadPath {
+/**
+ * Every path gets its exact share within each cycle of `sum(weights)` requests (nginx's smooth weighted
+ * round-robin gives the cycle), in an order shuffled anew for every cycle. Not the fixed order: the router
+ * splits requests by its own round-robin, and a fixed path order repeating in step with it sends some paths
+ * always to one release (weights 3/1/1/1 and two servers alternating: the 401 path only ever to stable),
+ * so the releases would be compared on different request mixes (a false auth-refusal or error "change").
+ */
+export function pathPicker(paths: readonly LoadPath[], random: () => number = Math.random): () => LoadPath {
   const current = paths.map(() => 0);
   const total = paths.reduce((t, p) => t + p.weight, 0);
-  return () => {
+  const smooth = () => {
     let best = 0;
     paths.forEach((p, i) => {
       current[i]! += p.weight;
@@ -60,6 +66,17 @@ export function pathPicker(paths: readonly LoadPath[]): () => LoadPath {
     });
     current[best]! -= total;
     return paths[best]!;
+  };
+  let cycle: LoadPath[] = [];
+  return () => {
+    if (!cycle.length) {
+      cycle = Array.from({ length: total }, smooth);
+      for (let i = cycle.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [cycle[i], cycle[j]] = [cycle[j]!, cycle[i]!];
+      }
+    }
+    return cycle.pop()!;
   };
 }
 
