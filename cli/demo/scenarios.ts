@@ -54,12 +54,11 @@ export const SCENARIOS: Scenario[] = [
     title: '2. new endpoint',
     expect: 'promoted',
     change: (repo) => {
-      repo.edit('server.js', (t) =>
-        t.replace(
-          "  if (path === '/') return work(res, done);",
-          "  if (path === '/') return work(res, done);\n  if (path === '/hello') return done(200, { hello: new URL(req.url || '/', 'http://x').searchParams.get('name') || 'world' });",
-        ),
-      );
+      repo.edit('server.js', (t) => {
+        const anchor = "  if (path === '/version')";
+        if (!t.includes(anchor)) throw new Error('demo scenario 2: the /version route of server.js was not found');
+        return t.replace(anchor, `  if (path === '/hello') return done(200, { hello: new URL(req.url || '/', 'http://x').searchParams.get('name') || 'world' });\n${anchor}`);
+      });
       repo.edit('release.js', (t) => t.replace(/version: '[^']+'/, "version: '1.1.0'"));
       return 'feat: GET /hello endpoint';
     },

@@ -59,7 +59,7 @@ export async function buildDemoImage(kit: Pick<DeployTestKit, 'docker' | 'config
     cpSync(join(projectRoot(), 'examples', 'demo-service'), dir, { recursive: true });
     writeFileSync(join(dir, 'release.js'), `module.exports = { version: ${JSON.stringify(version)}, fault: ${JSON.stringify(fault)} };\n`);
     const tag = `${kit.config.registry}/airlock-it-demo:${version}-${fault}`;
-    const build = await kit.docker.buildImage({ context: dir, src: ['Dockerfile', 'release.js', 'metrics.js', 'api.js', 'server.js'] }, { t: tag });
+    const build = await kit.docker.buildImage({ context: dir, src: ['Dockerfile', 'release.js', 'metrics.js', 'api.js', 'flags.js', 'server.js', 'vendor/README.md'] }, { t: tag });
     await follow(kit.docker, build, `build ${tag}`);
     const push = await kit.docker.getImage(tag).push({ authconfig: { serveraddress: kit.config.registry } });
     const events = await follow(kit.docker, push, `push ${tag}`);

@@ -29,9 +29,11 @@ approvals:
 
 /** The demo's "new endpoint" change: medium risk under the demo's policy (one approver). */
 function newEndpoint(world: E2eWorld, n: number): void {
-  world.repo.edit('server.js', (t) =>
-    t.replace("  if (path === '/') return work(res, done);", `  if (path === '/') return work(res, done);\n  if (path === '/hello${n}') return done(200, { hello: 'world' });`),
-  );
+  world.repo.edit('server.js', (t) => {
+    const anchor = "  if (path === '/version')";
+    if (!t.includes(anchor)) throw new Error('the /version route of server.js was not found');
+    return t.replace(anchor, `  if (path === '/hello${n}') return done(200, { hello: 'world' });\n${anchor}`);
+  });
 }
 
 const docsChange = (world: E2eWorld, text: string): void => world.repo.edit('README.md', (t) => `${t}\n${text}\n`);
