@@ -61,13 +61,19 @@ const SIGNATURE_NOTE: Record<string, string> = {
 };
 
 /** The part of the pipeline page that changes while it runs (the timeline of `airlock history`, with the live stage). */
+/**
+ * Whether approve/reject/abort can still change anything: the workflow runs and has no outcome yet (since the
+ * two-step promote the outcome is final while the workflow still settles the old release).
+ */
+const decidable = (v: PipelineView): boolean => v.status === 'RUNNING' && !v.state?.outcome;
+
 export function pipelineLive(v: PipelineView): string {
   const tl = v.timeline;
   const s = v.state;
   const waiting = v.status === 'RUNNING' && s?.stage === 'approval';
   const out: string[] = [];
   const stage = s?.stage ?? (tl.status === 'running' ? 'running' : 'done');
-  out.push(`<div class="summary" data-waiting="${waiting}" data-running="${v.status === 'RUNNING'}">
+  out.push(`<div class="summary" data-waiting="${waiting}" data-running="${decidable(v)}">
 <p><span class="status">${esc(v.status.toLowerCase())}</span> · stage <strong class="stage stage-${esc(stage)}">${esc(waiting ? 'awaiting approval' : stage)}</strong>${s && s.traffic ? ` · candidate traffic ${esc(s.traffic)}%` : ''}</p>`);
   if (tl.input) out.push(`<p>${esc(tl.input.service)} → ${esc(tl.input.environment)} · commits <code>${esc(tl.input.baseCommit.slice(0, 12))}..${esc(tl.input.headCommit.slice(0, 12))}</code> · author ${esc(tl.input.author)} · trigger ${esc(tl.input.trigger.ci)}</p>`);
   if (v.stateError) out.push(`<p class="note">live state unavailable (${esc(v.stateError)}); the timeline below comes from the history</p>`);
@@ -113,7 +119,7 @@ export function pipelinePage(v: PipelineView): string {
 <section id="live" aria-live="polite" data-live="/fragments/pipeline?id=${esc(encodeURIComponent(id))}">
 ${pipelineLive(v)}
 </section>
-<section id="decide" data-pipeline="${esc(id)}"${v.status === 'RUNNING' ? '' : ' hidden'}>
+<section id="decide" data-pipeline="${esc(id)}"${decidable(v) ? '' : ' hidden'}>
 <h2>Decide</h2>
 <p class="small">Your key file (the one <code>airlock keys create</code> wrote, <code>$AIRLOCK_HOME/keys/&lt;you&gt;.ed25519</code>) is read and used in this page only: the page signs the pipeline's bound message with it (WebCrypto Ed25519) and sends the signature. The pipeline's validator decides.</p>
 <form id="decide-form">

@@ -116,6 +116,14 @@ describe('pages from saved histories', () => {
   test('a finished pipeline offers no controls', () => {
     expect(pipelinePage(view('high-two-approvals.json'))).toMatch(/<section id="decide"[^>]* hidden>/);
   });
+  test('a running pipeline with its outcome already (settling the old release after the promote) offers no controls either', () => {
+    const v = view('high-two-approvals.json');
+    const settling = { ...v, status: 'RUNNING', state: { stage: 'promote', outcome: { kind: 'promoted' } } } as unknown as typeof v;
+    expect(pipelinePage(settling)).toMatch(/<section id="decide"[^>]* hidden>/);
+    expect(pipelineLive(settling)).toContain('data-running="false"');
+    const waiting = { ...v, status: 'RUNNING', state: { stage: 'approval' } } as unknown as typeof v;
+    expect(pipelinePage(waiting)).toMatch(/<section id="decide" data-pipeline="[^"]*">/);
+  });
   test('no inline script or style: the CSP forbids them', () => {
     const html = pipelinePage(view('analysis-fails-rollback.json'));
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/);
