@@ -56,7 +56,7 @@ export async function pipelineInputFor(req: TriggerRequest, ci: CiContext): Prom
   // the order itself is the worker's to decide (airlock.yaml at the environment's stable release): this only names the target
   const env = req.to ?? req.env ?? manifest.promotion?.at(-1);
   const flag = req.to !== undefined ? '--to' : '--env';
-  if (env === undefined) throw badInput(`--env is required: ${manifestPath} has no promotion: (environments: ${Object.keys(manifest.environments).join(', ')})`);
+  if (env === undefined) throw badInput(`--env: is required (${manifestPath} has no promotion: to start from; it has: ${Object.keys(manifest.environments).join(', ')})`);
   if (!manifest.environments[env]) throw badInput(`${flag}: ${env} is not an environment of ${manifestPath} (it has: ${Object.keys(manifest.environments).join(', ')})`);
   const author = req.author ?? ci.actor ?? (await git(repo, ['log', '-1', '--format=%ae', headCommit])).trim();
   return parseWith(

@@ -36,7 +36,7 @@ test('an unknown flag', () => {
 });
 
 test('a missing --env', () => {
-  expectBadInput(airlock(['trigger', '--repo', repo.dir, '--wait']), /^airlock trigger: --env: is required/);
+  expectBadInput(airlock(['trigger', '--repo', repo.dir, '--wait']), /^--env: is required \(airlock\.yaml has no promotion: to start from; it has: staging, production\)$/);
 });
 
 test('an environment the manifest does not have', () => {
