@@ -1,5 +1,6 @@
 import { pathPicker } from '../../activities/monitor/load';
 import type { LoadPath } from '../../model/manifest';
+import { seeded } from '../support/chaos/plan';
 
 // The synthetic load's path order: exact shares per cycle, and no correlation with the router's own
 // round-robin (a fixed order in step with two alternating servers compares the releases on different mixes).
@@ -10,18 +11,6 @@ const DEMO: LoadPath[] = [
   { path: '/healthz', method: 'GET', weight: 1 },
   { path: '/api/entries', method: 'GET', weight: 1 }, // 401 without a token
 ];
-
-/** A small seeded PRNG (mulberry32): the test is the same every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('every cycle of sum(weights) requests holds each path exactly its weight', () => {
   const next = pathPicker(DEMO, seeded(7));
