@@ -19,6 +19,8 @@ export interface FlagSource {
   routerPort: number;
   /** The code the flag guards, judged by path (files naming the flag key); absent: judged low. */
   risk?: FlagRisk;
+  /** The thresholds of the environment's protected policy (`flags.thresholds`, defaults filled in); absent: a worker before them. */
+  thresholds?: FlagThresholds;
 }
 
 export interface FlagRef {
@@ -77,6 +79,8 @@ export interface FlagRolloutState extends FlagRef {
   approvalsNeeded?: number;
   share: number;
   steps: number[];
+  /** What the steps are judged by: the protected policy's `flags.thresholds` (patch flag-policy-thresholds), else the defaults. */
+  thresholds?: FlagThresholds;
   analysis: (VariantVerdict & { step: number; share: number })[];
   outcome?: FlagRolloutOutcome;
 }

@@ -4,6 +4,7 @@ import { rescanPolicyShape } from './compliance-policy';
 import type { RiskLevel } from './risk';
 import { notificationsSchema } from './notifications-schema';
 import { driftPolicyShape } from './drift-policy';
+import { flagPolicySchema } from './flag-policy';
 
 /**
  * `airlock.policy.yaml`: policy as code, kept in the service repo, its sha256 recorded with every verdict.
@@ -230,6 +231,11 @@ export const policySchema = z
       .default({ duringRollout: 'hold' }),
     /** Risk weights and levels: the risk engine's schema (model/change.ts riskPolicySchema) parses this. */
     risk: z.unknown().optional(),
+    /**
+     * Feature flags (docs/flags.md): the thresholds a flag rollout judges the `on` variant by. Read from the
+     * environment's protected policy only (model/flag-policy.ts); absent: airlock's defaults.
+     */
+    flags: flagPolicySchema.optional(),
     /** The branches each environment deploys from (read at the anchor); an environment not listed: [main]. */
     environments: environmentBranchesSchema.default({}),
     /**

@@ -1,7 +1,7 @@
-import { ActivityFailure, ApplicationFailure, condition, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { flagTally, reviewFlagApproval, type FlagApprovalContext } from '../model/flag-approval';
 import type { FlagRolloutInput, FlagRolloutOutcome, FlagRolloutState } from '../model/flag-activities';
-import { DEFAULT_FLAG_THRESHOLDS, flagStepProblems, type VariantVerdict } from '../model/flag-rules';
+import { DEFAULT_FLAG_THRESHOLDS, flagStepProblems, type FlagThresholds, type VariantVerdict } from '../model/flag-rules';
 import { flagActivities, flagAnalysis } from './flag-activities';
 import { flagApproveUpdate, flagRolloutStateQuery } from './flag-messages';
 import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
@@ -11,6 +11,9 @@ import { registerLockHandlers, type LockHold } from './lock-holder';
 // at each step judges the `on` variant against thresholds and the `off` variant over the same window. A
 // failed check is the kill switch: off for everyone, the reason recorded. A kill from outside (flagKill)
 // is seen at the next write: the store refuses to raise a killed flag (FlagKilledError).
+
+/** From this patch on the steps are judged by the thresholds of the environment's protected policy (`flags.thresholds`). */
+export const FLAG_POLICY_THRESHOLDS_PATCH = 'flag-policy-thresholds';
 
 /** Windows judged per step before a step without enough `on` requests counts as failed. */
 const MAX_WINDOWS = 3;
@@ -89,7 +92,9 @@ export async function flagRollout(input: FlagRolloutInput): Promise<FlagRolloutO
     await waitForLock(owner, leaseMs, () => false);
     if (lock.supersededBy) return done({ kind: 'refused', reason: `superseded by ${lock.supersededBy} while waiting for the environment lock` });
     state.stage = 'rollout';
-    return done(await raise(input, state, source.definition, source.routerPort, windowMs, loadRps));
+    const thresholds = patched(FLAG_POLICY_THRESHOLDS_PATCH) && source.thresholds ? source.thresholds : DEFAULT_FLAG_THRESHOLDS;
+    state.thresholds = thresholds;
+    return done(await raise(input, state, source.definition, source.routerPort, windowMs, loadRps, thresholds));
   } catch (err) {
     return done({ kind: 'failed', cause: causeOf(err) });
   } finally {
@@ -104,6 +109,7 @@ async function raise(
   routerPort: number,
   windowMs: number,
   loadRps: number,
+  thresholds: FlagThresholds,
 ): Promise<FlagRolloutOutcome> {
   const { service, environment, flag } = input;
   const ref = { service, environment, flag };
@@ -125,7 +131,7 @@ async function raise(
     if (stopped) return stopped;
     let verdict: VariantVerdict | undefined;
     for (let w = 0; w < MAX_WINDOWS && verdict?.verdict !== 'pass' && verdict?.verdict !== 'fail'; w++) {
-      verdict = await flagAnalysis.analyzeFlag({ ...ref, routerPort, windowMs, loadRps, loadPath: loadPathOf(definition), share, thresholds: DEFAULT_FLAG_THRESHOLDS });
+      verdict = await flagAnalysis.analyzeFlag({ ...ref, routerPort, windowMs, loadRps, loadPath: loadPathOf(definition), share, thresholds });
       state.analysis.push({ ...verdict, step: i + 1, share });
     }
     // too few `on` users at a small share to judge: the next, larger step judges; the last step must pass

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { AirlockConfig } from '../../infra/config';
 import type { AnalyzeFlagInput, FlagActivities, FlagAnchor, FlagRef, KillFlagInput, SetFlagShareInput } from '../../model/flag-activities';
+import type { BasePolicy } from '../../model/activities';
 import type { PolicySnapshot } from '../../model/policy-snapshot';
 import { FLAG_KEY } from '../../model/flag-rules';
 import { isSlug } from '../../model/names';
@@ -38,24 +39,29 @@ export function createFlagActivities(deps: FlagActivityDeps): FlagActivities {
   const workflowId = () => Context.current().info.workflowExecution?.workflowId ?? 'unknown';
   // keyed by immutable identifiers only (a pipeline run, a commit): a new promotion or policy is a new key
   const anchors = new Map<string, FlagAnchor>();
-  const snapshots = new Map<string, PolicySnapshot>();
+  const policies = new Map<string, BasePolicy>();
   const anchorOf = (ref: FlagRef) => findFlagAnchor(Context.current().client, currentTaskQueue(), ref.service, ref.environment, anchors);
-  const policyAt = async (anchor: FlagAnchor): Promise<PolicySnapshot> => {
+  /** The environment's protected policy: the one at the anchor (the commit the environment runs). */
+  const basePolicyAt = async (anchor: FlagAnchor): Promise<BasePolicy> => {
     const key = JSON.stringify([anchor.repo, anchor.commit, anchor.policyPath]);
-    const known = snapshots.get(key);
+    const known = policies.get(key);
     if (known) return known;
     const base = await policy.readBasePolicy({ repo: await fetched(anchor.repo, anchor.commit), commit: anchor.commit, path: anchor.policyPath });
-    if (snapshots.size > 100) snapshots.clear();
-    snapshots.set(key, base.snapshot);
-    return base.snapshot;
+    if (policies.size > 100) policies.clear();
+    policies.set(key, base);
+    return base;
   };
+  const policyAt = async (anchor: FlagAnchor): Promise<PolicySnapshot> => (await basePolicyAt(anchor)).snapshot;
   const approversOf = (snapshot: PolicySnapshot) =>
     Object.fromEntries(Object.entries(snapshot.groups).map(([g, members]) => [g, members.map((m) => ({ id: m.id, publicKey: m.publicKey }))]));
   return {
     loadFlagSource: withFailures(async (raw: FlagRef) => {
       const ref = parseWith(refSchema, raw, 'loadFlagSource input');
       const anchor = await anchorOf(ref);
-      return readFlagSource(await fetched(anchor.repo, anchor.commit), anchor, ref.service, ref.environment, ref.flag);
+      const repo = await fetched(anchor.repo, anchor.commit);
+      // path rules and thresholds from the environment's protected policy, never from the caller
+      const protectedPolicy = (await basePolicyAt(anchor)).policy.policy;
+      return readFlagSource(repo, anchor, ref.service, ref.environment, ref.flag, protectedPolicy);
     }),
     setFlagShare: withFailures(async (input: SetFlagShareInput) => {
       const ref = parseWith(refSchema, { service: input.service, environment: input.environment, flag: input.flag }, 'setFlagShare input');

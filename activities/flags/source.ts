@@ -7,7 +7,10 @@ import { FLAGS_FILE, parseFlagdFile, rolloutProblems } from '../../model/flags';
 import { isSlug } from '../../model/names';
 import { InvalidInputError } from '../../model/parse';
 import type { PipelineInput } from '../../model/pipeline';
-import { defaultRiskPolicy } from '../../model/change';
+import { riskPolicySchema, type RiskPolicy } from '../../model/change';
+import { flagThresholdsOf } from '../../model/flag-policy';
+import { issueLines } from '../../model/parse';
+import type { Policy } from '../../model/policy';
 import { flagRiskOf, type FlagRisk } from '../../model/flag-approval';
 import { AnchorError, GitError } from '../errors';
 import { pathClassifier } from '../risk';
@@ -49,8 +52,12 @@ export async function findFlagAnchor(client: Client, taskQueue: string, service:
   return anchor;
 }
 
-/** The flag's definition (flags.flagd.json beside airlock.yaml at the anchor) and the environment's router port. */
-export async function readFlagSource(repoDir: string, anchor: FlagAnchor, service: string, environment: string, flag: string): Promise<FlagSource> {
+/**
+ * The flag's definition (flags.flagd.json beside airlock.yaml at the anchor), the environment's router port,
+ * and from the environment's protected policy (read at the same anchor, `policy`): the path rules that judge
+ * the code the flag guards (its `risk:` block) and the thresholds of its `flags:` block.
+ */
+export async function readFlagSource(repoDir: string, anchor: FlagAnchor, service: string, environment: string, flag: string, policy: Pick<Policy, 'risk' | 'flags'> = {}): Promise<FlagSource> {
   const dir = await pathInRepo(repoDir, anchor.serviceDir);
   const path = join(dir, FLAGS_FILE);
   const source = `${FLAGS_FILE} at ${anchor.commit.slice(0, 12)}`;
@@ -60,8 +67,15 @@ export async function readFlagSource(repoDir: string, anchor: FlagAnchor, servic
   const problems = rolloutProblems(file, flag);
   if (problems.length) throw new InvalidInputError(source, problems);
   const settings = await serviceSettingsAtCommit(repoDir, anchor.commit, anchor.serviceDir, service, environment);
-  const risk = await flagRisk(repoDir, anchor.commit, dir, flag, path);
-  return { anchor, definition: file.flags[flag]!, routerPort: settings.target.settings.routerPort, risk };
+  const risk = await flagRisk(repoDir, anchor.commit, dir, flag, path, riskPolicyOf(policy.risk, anchor));
+  return { anchor, definition: file.flags[flag]!, routerPort: settings.target.settings.routerPort, risk, thresholds: flagThresholdsOf(policy.flags) };
+}
+
+/** The `risk:` block of the protected policy as the risk engine reads it (absent: its defaults). */
+function riskPolicyOf(raw: unknown, anchor: FlagAnchor): RiskPolicy {
+  const parsed = riskPolicySchema.safeParse(raw);
+  if (!parsed.success) throw new InvalidInputError(`${anchor.policyPath} at ${anchor.commit.slice(0, 12)}`, issueLines(parsed.error).map((l) => `risk.${l}`));
+  return parsed.data;
 }
 
 /** Not code the flag guards: the definitions themselves, vendored packages. */
@@ -69,14 +83,15 @@ const NOT_GUARDED = /(^|\/)(node_modules|vendor)\//;
 
 /**
  * The code the flag guards: files of the service directory at `commit` that name the flag key as a string
- * literal, judged by the risk engine's path categories (the default rules).
+ * literal, judged by the risk engine's path categories with the protected policy's path rules (`riskPolicy`,
+ * its `risk.paths`; the engine's defaults where the policy has none).
  */
-export async function flagRisk(repoDir: string, commit: string, dir: string, flag: string, flagsFile: string): Promise<FlagRisk> {
+export async function flagRisk(repoDir: string, commit: string, dir: string, flag: string, flagsFile: string, riskPolicy: RiskPolicy = riskPolicySchema.parse(undefined)): Promise<FlagRisk> {
   const literals = ['"', "'", '`'].flatMap((q) => ['-e', `${q}${flag}${q}`]);
   const scope = dir ? `:(top)${dir}` : ':(top)';
   const r = await gitRaw(repoDir, ['grep', '-l', '-I', '-F', ...literals, commit, '--', scope]);
   if (r.code !== 0 && r.code !== 1) throw new GitError(`git grep for flag ${flag} at ${commit} failed: ${r.stderr.toString().trim()}`);
-  const classify = pathClassifier(defaultRiskPolicy());
+  const classify = pathClassifier(riskPolicy);
   const files = r.stdout
     .split('\n')
     .filter(Boolean)

@@ -12,6 +12,8 @@ import { withClient } from '../client';
 import type { Command } from '../command';
 import { DEMO_ENV, FIRST_RELEASE, runScenario, SCENARIOS, type ScenarioRun } from '../demo/scenarios';
 import { DEMO_PEOPLE, DemoRepo } from '../demo/repo';
+import { addDemoFlagPolicy, FLAG_SCENARIO, runFlagScenario } from '../demo/flag-scenario';
+import { serviceSettingsAtCommit } from '../../activities/shared';
 import { EXIT, ExitError } from '../errors';
 import { buildTimeline } from '../history/timeline';
 import { renderTimeline } from '../history/render';
@@ -28,7 +30,7 @@ const keyFor = (dir: string, who: string) => (existsSync(keyFile(dir, who)) ? pu
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'the main job: set up the local stack and run four pipelines end to end',
+  summary: 'the main job: set up the local stack, run six changes end to end and a flag rollout',
   usage: `usage: airlock demo [--skip-bootstrap]
 
 Sets up the local stack (airlock dev up), starts a worker, makes a git repository from
@@ -39,6 +41,9 @@ ${DEMO_ENV} environment (reset first: a new repository starts a new history ther
   2. a new endpoint       medium risk, waits for an approver (alice signs), promoted
   3. a bad release        canary analysis sees 30% errors, rolled back automatically
   4. a planted secret     Trivy finds it, blocked by policy
+  5. auth check dropped   high risk (sam and alice sign); runtime security finds the endpoint open, rolled back
+  6. a flag rollout       the new checkout flow, shipped dark behind new-checkout, rolled out 1/5/25/50/100%;
+                          its on variant fails 1 checkout in 5: killed at 25%, off for everyone
 then prints a summary and the audit history of the approved pipeline. Re-running it works.`,
   async run(argv) {
     const args = parseCommandArgs('demo', argv, { 'skip-bootstrap': { type: 'boolean', default: false } }, z.object({ 'skip-bootstrap': z.boolean(), positionals: z.array(z.string()).max(0) }));
@@ -53,7 +58,9 @@ then prints a summary and the audit history of the approved pipeline. Re-running
     const keys = { alice: keyFor(config.dirs.keys, DEMO_PEOPLE.approver), sam: keyFor(config.dirs.keys, DEMO_PEOPLE.security) };
     const runDir = join(config.home, 'demo', new Date().toISOString().replace(/[:.]/g, '-'));
     mkdirSync(runDir, { recursive: true });
-    const repo = DemoRepo.create(join(runDir, 'demo-service'), keys);
+    // the service carries its flag packages (OpenFeature, flagd provider: examples/demo-service/vendor), so its
+    // flags are real; the policy's `flags:` block sets what the flag scenario's rollout is judged by
+    const repo = DemoRepo.create(join(runDir, 'demo-service'), keys, { vendor: true, prepare: addDemoFlagPolicy });
     progress(`== demo repository ${repo.dir} (author ${DEMO_PEOPLE.author.email}; approvers ${DEMO_PEOPLE.approver} [developers], ${DEMO_PEOPLE.security} [security])`);
 
     // The environment's stable release came from an earlier demo repository: its commit is not in this one,
@@ -63,7 +70,7 @@ then prints a summary and the audit history of the approved pipeline. Re-running
 
     installRuntime({ logLevel: 'warn' });
     const worker = await createAirlockWorker(config, workflowSource(), createActivities(config));
-    const runs: ScenarioRun[] = [];
+    const runs: (Pick<ScenarioRun, 'title' | 'pipelineId' | 'risk' | 'leadTimeMs' | 'detail'> & { outcome: string; expected: string })[] = [];
     await worker.runUntil(
       withClient(async (client) => {
         let lastGood = repo.head();
@@ -74,6 +81,11 @@ then prints a summary and the audit history of the approved pipeline. Re-running
           if (run.outcome === 'promoted') lastGood = repo.head();
           else repo.resetTo(lastGood); // the next change starts from what runs in production
         }
+        // the new checkout flow, shipped dark in the first release, rolled out by flag (issue 18)
+        const { routerPort } = (await serviceSettingsAtCommit(repo.dir, repo.head(), '.', SERVICE, DEMO_ENV)).target.settings;
+        const flagRun = await runFlagScenario(client, config, DEMO_ENV, routerPort, FLAG_SCENARIO);
+        runs.push({ ...flagRun, pipelineId: flagRun.workflowId });
+        progress(`   -> ${flagRun.detail} in ${(flagRun.leadTimeMs / 1000).toFixed(1)}s`);
         progress('\n== summary');
         process.stdout.write(
           `${table(
