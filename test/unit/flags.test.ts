@@ -20,6 +20,9 @@ import {
   type FlagDefinition,
 } from '../../model/flags';
 import { InvalidInputError } from '../../model/parse';
+import { flagThresholdsOf } from '../../model/flag-policy';
+import { riskPolicySchema } from '../../model/change';
+import { parsePolicy } from '../../activities/policy/load-policy';
 
 // Flag definitions (flagd format, zod), the pure rollout decisions, and the store the instances read.
 
@@ -220,5 +223,47 @@ describe('what a flag guards (risk)', () => {
     expect(await flagRisk(repo, commit, 'svc', 'new-checkout', 'svc/flags.flagd.json')).toEqual({ level: 'high', reasons: ['svc/payments/checkout.js (payments)'] });
     expect(await flagRisk(repo, commit, 'svc', 'new-greeting', 'svc/flags.flagd.json')).toEqual({ level: 'low', reasons: ['svc/server.js (code)'] });
     expect(await flagRisk(repo, commit, 'svc', 'unused', 'svc/flags.flagd.json')).toEqual({ level: 'low', reasons: [] });
+  });
+});
+
+describe("the protected policy's flags: block and path rules (issue 18, item 3)", () => {
+  const policyLines = (yaml: string): string[] => {
+    try {
+      parsePolicy(Buffer.from(`version: 1\n${yaml}`), 'airlock.policy.yaml');
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidInputError);
+      return (err as InvalidInputError).lines;
+    }
+    throw new Error('parsed');
+  };
+
+  test('thresholds: safe defaults, a stricter or moderately looser policy is taken', () => {
+    expect(flagThresholdsOf(parsePolicy(Buffer.from('version: 1\n'), 'p').policy.flags)).toEqual(DEFAULT_FLAG_THRESHOLDS);
+    const p = parsePolicy(Buffer.from('version: 1\nflags:\n  thresholds: { maxErrorRate: 0.01, minRequests: 40 }\n'), 'p').policy;
+    expect(flagThresholdsOf(p.flags)).toEqual({ ...DEFAULT_FLAG_THRESHOLDS, maxErrorRate: 0.01, minRequests: 40 });
+  });
+
+  test('attack: thresholds that switch a check off, unknown keys and wrong types are refused with path: message lines', () => {
+    expect(policyLines('flags:\n  thresholds: { maxErrorRate: 1 }\n')).toEqual(['flags.thresholds.maxErrorRate: must be at most 0.25: a looser 5xx share no longer judges anything']);
+    expect(policyLines('flags:\n  thresholds: { maxDegradation: 0.9, minRequests: 1 }\n')).toEqual([
+      'flags.thresholds.maxDegradation: must be at most 0.25: a looser difference from off no longer judges anything',
+      'flags.thresholds.minRequests: must be at least 5: fewer requests judge nothing',
+    ]);
+    expect(policyLines('flags:\n  thresholds: { compareWithOff: false }\n')[0]).toMatch(/^flags\.thresholds: .*compareWithOff/);
+    expect(policyLines('flags:\n  thresholds: { maxDeniedRate: "5%" }\n')).toEqual(['flags.thresholds.maxDeniedRate: must be a number (a share, 0..1)']);
+  });
+
+  test("what a flag guards is judged with the policy's own path rules (risk.paths), not only the defaults", async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'airlock-flag-risk-policy-'));
+    mkdirSync(join(repo, 'svc', 'shop'), { recursive: true });
+    writeFileSync(join(repo, 'svc', 'shop', 'cart.js'), "if (await flags.isOn('new-cart', user)) charge();");
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'x');
+    const commit = git('rev-parse', 'HEAD');
+    expect(await flagRisk(repo, commit, 'svc', 'new-cart', 'svc/flags.flagd.json')).toEqual({ level: 'low', reasons: ['svc/shop/cart.js (code)'] });
+    const policy = parsePolicy(Buffer.from("version: 1\nrisk:\n  paths:\n    payments: ['**/shop/**']\n"), 'p').policy;
+    expect(await flagRisk(repo, commit, 'svc', 'new-cart', 'svc/flags.flagd.json', riskPolicySchema.parse(policy.risk))).toEqual({ level: 'high', reasons: ['svc/shop/cart.js (payments)'] });
   });
 });
