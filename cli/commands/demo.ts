@@ -72,7 +72,7 @@ then prints a summary and the audit history of the approved pipeline. Re-running
 
     installRuntime({ logLevel: 'warn' });
     const worker = await createAirlockWorker(config, workflowSource(), createActivities(config));
-    const runs: (Pick<ScenarioRun, 'title' | 'pipelineId' | 'risk' | 'leadTimeMs' | 'detail'> & { outcome: string; expected: string })[] = [];
+    const runs: (Pick<ScenarioRun, 'title' | 'pipelineId' | 'risk' | 'leadTimeMs' | 'detail' | 'environments'> & { outcome: string; expected: string })[] = [];
     await worker.runUntil(
       withClient(async (client) => {
         let lastGood = repo.head();
@@ -86,7 +86,7 @@ then prints a summary and the audit history of the approved pipeline. Re-running
         // the new checkout flow, shipped dark in the first release, rolled out by flag (issue 18)
         const { routerPort } = (await serviceSettingsAtCommit(repo.dir, repo.head(), '.', SERVICE, DEMO_ENV)).target.settings;
         const flagRun = await runFlagScenario(client, config, DEMO_ENV, routerPort, FLAG_SCENARIO);
-        runs.push({ ...flagRun, pipelineId: flagRun.workflowId });
+        runs.push({ ...flagRun, pipelineId: flagRun.workflowId, environments: DEMO_ENV });
         progress(`   -> ${flagRun.detail} in ${(flagRun.leadTimeMs / 1000).toFixed(1)}s`);
         progress('\n== summary');
         process.stdout.write(
