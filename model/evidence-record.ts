@@ -1,5 +1,5 @@
 import type { PolicyOrigin } from './anchor';
-import type { BreakGlassInput, ChainResult, LinkName, RescanInput, RolloutInput } from './evidence';
+import type { BreakGlassInput, ChainResult, FlagChangeInput, LinkName, RescanInput, RolloutInput } from './evidence';
 import type { PipelineState } from './pipeline';
 import type { LevelRule, PolicySnapshot } from './policy-snapshot';
 import type { PolicyVerdict } from './policy-verdict';
@@ -36,6 +36,7 @@ export type EvidenceRequest = EvidenceCommon &
     | ({ link: 'rollout' } & RolloutInput)
     | ({ link: 'break-glass' } & BreakGlassInput)
     | ({ link: 'rescan' } & Pick<RescanInput, 'status' | 'statusDigest' | 'scan'>)
+    | ({ link: 'flag' } & FlagChangeInput)
   );
 
 export interface RecordedEvidence {

@@ -11,6 +11,9 @@ export interface FlagAnchor {
   commit: string;
   serviceDir: string;
   policyPath: string;
+  /** The release that pipeline promoted (what serves): flag changes are recorded in its evidence chain. */
+  image?: string;
+  releaseId?: string;
 }
 
 export interface FlagSource {
@@ -83,13 +86,15 @@ export interface FlagRolloutState extends FlagRef {
   thresholds?: FlagThresholds;
   analysis: (VariantVerdict & { step: number; share: number })[];
   outcome?: FlagRolloutOutcome;
+  /** The change's record in the serving release's evidence chain (patch flag-evidence). */
+  evidence?: { image?: string; recorded: boolean };
 }
 
 export interface FlagKillInput extends FlagRef, FlagKillSignature {
   reason: string;
 }
 
-export type FlagKillResult = { kind: 'killed'; record: FlagRecord } | { kind: 'refused'; reason: string };
+export type FlagKillResult = { kind: 'killed'; record: FlagRecord; evidence?: { image?: string; recorded: boolean } } | { kind: 'refused'; reason: string };
 
 export interface FlagActivities {
   loadFlagSource(input: FlagRef): Promise<FlagSource>;
@@ -100,4 +105,6 @@ export interface FlagActivities {
   killApprovers(input: FlagRef): Promise<Record<string, { id: string; publicKey: string }[]>>;
   /** The environment's protected policy (approver groups and level rules) at the anchor. */
   readFlagPolicy(input: FlagAnchor): Promise<PolicySnapshot>;
+  /** Where the environment's flags are defined and which release serves it (a kill records itself there). */
+  flagAnchor(input: FlagRef): Promise<FlagAnchor>;
 }

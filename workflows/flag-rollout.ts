@@ -3,6 +3,7 @@ import { flagTally, reviewFlagApproval, type FlagApprovalContext } from '../mode
 import type { FlagRolloutInput, FlagRolloutOutcome, FlagRolloutState } from '../model/flag-activities';
 import { DEFAULT_FLAG_THRESHOLDS, flagStepProblems, type FlagThresholds, type VariantVerdict } from '../model/flag-rules';
 import { flagActivities, flagAnalysis } from './flag-activities';
+import { FLAG_EVIDENCE_PATCH, recordFlagChange } from './flag-evidence';
 import { flagApproveUpdate, flagRolloutStateQuery } from './flag-messages';
 import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
 import { registerLockHandlers, type LockHold } from './lock-holder';
@@ -88,18 +89,36 @@ export async function flagRollout(input: FlagRolloutInput): Promise<FlagRolloutO
 
   const owner: LockOwner = { service, environment, headCommit: `flag:${flag}`, lock };
   const leaseMs = input.steps.length * (windowMs * MAX_WINDOWS + 60_000) + 10 * 60_000;
+  let outcome: FlagRolloutOutcome;
   try {
     await waitForLock(owner, leaseMs, () => false);
     if (lock.supersededBy) return done({ kind: 'refused', reason: `superseded by ${lock.supersededBy} while waiting for the environment lock` });
     state.stage = 'rollout';
     const thresholds = patched(FLAG_POLICY_THRESHOLDS_PATCH) && source.thresholds ? source.thresholds : DEFAULT_FLAG_THRESHOLDS;
     state.thresholds = thresholds;
-    return done(await raise(input, state, source.definition, source.routerPort, windowMs, loadRps, thresholds));
+    outcome = await raise(input, state, source.definition, source.routerPort, windowMs, loadRps, thresholds);
   } catch (err) {
-    return done({ kind: 'failed', cause: causeOf(err) });
+    outcome = { kind: 'failed', cause: causeOf(err) };
   } finally {
     await releaseLockOf(owner);
   }
+  // the flag changed (a share was written, or a write was tried): its steps and outcome go into the chain
+  if (patched(FLAG_EVIDENCE_PATCH)) {
+    state.evidence = await recordFlagChange(source.anchor, {
+      service,
+      environment,
+      flag,
+      change: 'rollout',
+      ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+      ...(state.risk ? { risk: state.risk } : {}),
+      ...(state.approvals ? { approvals: state.approvals } : {}),
+      steps: input.steps,
+      ...(state.thresholds ? { thresholds: state.thresholds } : {}),
+      analysis: state.analysis,
+      outcome,
+    });
+  }
+  return done(outcome);
 }
 
 async function raise(

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { AirlockConfig } from '../../infra/config';
 import {
   breakGlassPredicate,
+  flagPredicate,
   buildPredicate,
   buildStatement,
   IN_TOTO_PAYLOAD_TYPE,
@@ -95,6 +96,10 @@ export function createEvidenceActivities({ config }: EvidenceDeps) {
         return [make('break-glass', breakGlassPredicate(req))];
       case 'rescan':
         return [make('rescan', rescanPredicate({ status: req.status, statusDigest: req.statusDigest, scan: req.scan, dbUri: dbUriOf(req.scan), rescanId: req.pipelineId, runId: req.runId, builderId }))];
+      case 'flag': {
+        const { releaseId: _r, image: _i, pipelineId, runId, link: _l, ...change } = req;
+        return [make('flag', flagPredicate({ ...change, workflowId: pipelineId, runId, builderId }))];
+      }
     }
   }
 

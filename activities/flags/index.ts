@@ -80,6 +80,7 @@ export function createFlagActivities(deps: FlagActivityDeps): FlagActivities {
       return analyzeFlag(input, prom, (d) => Context.current().heartbeat(d));
     }),
     readFlagPolicy: withFailures(policyAt),
+    flagAnchor: withFailures(async (raw: FlagRef) => anchorOf(parseWith(refSchema, raw, 'flagAnchor input'))),
     killApprovers: withFailures(async (raw: FlagRef) => {
       const ref = parseWith(refSchema, raw, 'killApprovers input');
       return approversOf(await policyAt(await anchorOf(ref)));

@@ -6,7 +6,7 @@ import type { FlagAnchor, FlagSource } from '../../model/flag-activities';
 import { FLAGS_FILE, parseFlagdFile, rolloutProblems } from '../../model/flags';
 import { isSlug } from '../../model/names';
 import { InvalidInputError } from '../../model/parse';
-import type { PipelineInput } from '../../model/pipeline';
+import type { PipelineInput, PipelineResult } from '../../model/pipeline';
 import { riskPolicySchema, type RiskPolicy } from '../../model/change';
 import { flagThresholdsOf } from '../../model/flag-policy';
 import { issueLines } from '../../model/parse';
@@ -46,7 +46,11 @@ export async function findFlagAnchor(client: Client, taskQueue: string, service:
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   const input = payload ? (defaultPayloadConverter.fromPayload(payload as never) as PipelineInput) : undefined;
   if (!input) throw new AnchorError(`the input of ${newest.workflowId} cannot be read`);
-  const anchor = { pipelineId: newest.workflowId, repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir, policyPath: input.policyPath };
+  // the release it promoted: a flag change is recorded in that image's evidence chain
+  const completed = history.events?.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
+  const result = completed ? (defaultPayloadConverter.fromPayload(completed as never) as PipelineResult | undefined) : undefined;
+  const release = result?.outcome?.kind === 'promoted' ? { image: result.outcome.image, releaseId: result.outcome.releaseId } : {};
+  const anchor = { pipelineId: newest.workflowId, repo: input.repo, commit: input.headCommit, serviceDir: input.serviceDir, policyPath: input.policyPath, ...release };
   if (byRun.size > 1000) byRun.clear();
   byRun.set(newest.runId, anchor);
   return anchor;

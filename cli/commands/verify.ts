@@ -98,7 +98,7 @@ export async function verifyImage(image: string, opts: { env?: string; pems: str
 }
 
 export function renderChain(image: string, r: ChainResult): string {
-  const rows = r.links.map((l) => [l.link, l.keyid ? `${l.keyid.slice(0, 19)}…` : '-', l.time ?? '-', l.ok ? 'ok' : `BROKEN: ${l.reason ?? ''}`]);
+  const rows = r.links.map((l) => [l.link, l.keyid ? `${l.keyid.slice(0, 19)}…` : '-', l.time ?? '-', l.ok ? `ok${l.summary ? `: ${l.summary}` : ''}` : `BROKEN: ${l.reason ?? ''}`]);
   return [`evidence chain of ${image}`, table(['link', 'signer', 'time', 'result'], rows), r.ok ? 'verified' : `NOT verified: ${brokenLink(r.firstBroken!)}`].join('\n');
 }
 

@@ -5,7 +5,8 @@ import { approvalsProblem } from './approvals-check';
 import { IN_TOTO_PAYLOAD_TYPE, verifyEnvelope } from './dsse';
 import type { TrustedKey } from './keys';
 import { LINKS, REQUIRED_LINKS, linkOf, type LinkName } from './predicates';
-import type { ApprovalsPredicate, BreakGlassPredicate, BuildPredicate, PolicyVerdictPredicate, RescanPredicate, RolloutPredicate, VulnPredicate } from './predicates';
+import { flagChangeSummary, flagKillRecordProblem } from './predicates';
+import type { ApprovalsPredicate, BreakGlassPredicate, BuildPredicate, FlagPredicate, PolicyVerdictPredicate, RescanPredicate, RolloutPredicate, VulnPredicate } from './predicates';
 import { statementSchema, type Statement } from './statement';
 
 // verifyChain: is every link of a release's evidence signed by the worker, about this image, well formed,
@@ -23,6 +24,8 @@ export interface LinkResult {
   time?: string;
   ok: boolean;
   reason?: string;
+  /** What the link records, in one line, where a reader wants it (a flag change: which flag, what happened). */
+  summary?: string;
 }
 
 export interface ChainOptions {
@@ -93,6 +96,7 @@ export function verifyChain(envelopes: readonly unknown[], chainOptions: ChainOp
     const p = LINKS[link].schema.safeParse(statement.predicate);
     if (!p.success) return { result: fail(result, `${link} predicate: ${p.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`) };
     result.time = timeOf(link, p.data);
+    if (link === 'flag') result.summary = flagChangeSummary(p.data as FlagPredicate);
     const problem = linkProblem(link, p.data, options);
     if (problem) return { result: fail(result, problem) };
     return { result: { ...result, ok: true }, predicate: p.data };
@@ -116,6 +120,8 @@ function linkProblem(link: LinkName, predicate: unknown, options: ChainOptions):
       return approvalsProblem(predicate as ApprovalsPredicate, options.digest, options.policy);
     case 'break-glass':
       return breakGlassProblem(predicate as BreakGlassPredicate, options.digest, options.policy);
+    case 'flag':
+      return flagKillRecordProblem(predicate as FlagPredicate);
     default:
       return undefined;
   }
@@ -180,6 +186,8 @@ function timeOf(link: LinkName, predicate: unknown): string | undefined {
       return undefined;
     case 'rescan':
       return (predicate as RescanPredicate).scannedAt;
+    case 'flag':
+      return (predicate as FlagPredicate).recordedAt;
   }
 }
 

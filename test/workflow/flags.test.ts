@@ -3,7 +3,9 @@ import type { AnalyzeFlagInput, FlagActivities, FlagRolloutInput, FlagRolloutOut
 import { publicKeyOf } from '../../model/approval-rules';
 import { signFlagApproval, type FlagApprovalSubject, type FlagRisk } from '../../model/flag-approval';
 import type { PolicySnapshot } from '../../model/policy-snapshot';
-import { flagKillWorkflowId, flagRolloutWorkflowId, signFlagKill, type VariantVerdict } from '../../model/flags';
+import { DEFAULT_FLAG_THRESHOLDS, flagKillWorkflowId, flagRolloutWorkflowId, signFlagKill, type FlagThresholds, type VariantVerdict } from '../../model/flags';
+import type { EvidenceRequest, RecordedEvidence } from '../../model/evidence-record';
+import { flagPredicate, flagKillRecordProblem, flagChangeSummary } from '../../model/evidence';
 import { lockWorkflowId } from '../../model/names';
 import { flagApproveUpdate, flagKill, flagRollout, flagRolloutStateQuery, lockStateQuery } from '../../workflows';
 import { createWorker, uniqueQueue, useHarness, type Harness } from './support/harness';
@@ -18,7 +20,8 @@ useHarness((x) => (h = x));
 const KEY = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
 const OTHER = '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb';
 const definition = { state: 'ENABLED' as const, variants: { on: true, off: false }, defaultVariant: 'off' };
-const anchor = { pipelineId: 'airlock/demo/prod/abc', repo: 'file:///repo', commit: 'a'.repeat(40), serviceDir: '.', policyPath: 'airlock.policy.yaml' };
+const IMAGE = `127.0.0.1:5000/demo@sha256:${'b'.repeat(64)}`;
+const anchor = { pipelineId: 'airlock/demo/prod/abc', repo: 'file:///repo', commit: 'a'.repeat(40), serviceDir: '.', policyPath: 'airlock.policy.yaml', image: IMAGE, releaseId: 'demo-prod-aaaaaaaaaaaa' };
 const pass = (n = 100): VariantVerdict => ({ verdict: 'pass', on: { requests: n, errors: 0, denied: 0 }, off: { requests: n, errors: 0, denied: 0 }, reasons: [] });
 const fail = (reason: string): VariantVerdict => ({ verdict: 'fail', on: { requests: 50, errors: 10, denied: 0 }, off: { requests: 150, errors: 0, denied: 0 }, reasons: [reason] });
 
@@ -43,14 +46,32 @@ const snapshot: PolicySnapshot = {
   approvalTimeoutMs: 60_000,
 };
 
-function mocks(opts: { verdicts?: (share: number) => VariantVerdict; killedAtShare?: number; source?: () => never; onSet?: (share: number) => Promise<void>; risk?: FlagRisk; owner?: string } = {}) {
+function mocks(
+  opts: { verdicts?: (share: number) => VariantVerdict; killedAtShare?: number; source?: () => never; onSet?: (share: number) => Promise<void>; risk?: FlagRisk; owner?: string; thresholds?: FlagThresholds } = {},
+) {
   const calls: Call[] = [];
+  /** What the workflows sent to the evidence chain (kept apart from the flag activities' calls). */
+  const evidence: EvidenceRequest[] = [];
   let killed: { by: string; reason: string } | undefined;
-  const activities: FlagActivities = {
+  const activities: FlagActivities & { recordEvidence(req: EvidenceRequest): Promise<RecordedEvidence> } = {
     async loadFlagSource(input) {
       calls.push({ name: 'loadFlagSource', input });
       if (opts.source) opts.source();
-      return { anchor, definition: opts.owner ? { ...definition, metadata: { owner: opts.owner } } : definition, routerPort: 18090, ...(opts.risk ? { risk: opts.risk } : {}) };
+      return {
+        anchor,
+        definition: opts.owner ? { ...definition, metadata: { owner: opts.owner } } : definition,
+        routerPort: 18090,
+        ...(opts.risk ? { risk: opts.risk } : {}),
+        ...(opts.thresholds ? { thresholds: opts.thresholds } : {}),
+      };
+    },
+    async flagAnchor(input) {
+      calls.push({ name: 'flagAnchor', input });
+      return anchor;
+    },
+    async recordEvidence(req) {
+      evidence.push(req);
+      return { links: ['flag'], added: 1, manifestDigest: `sha256:${'c'.repeat(64)}`, stored: [] };
     },
     async setFlagShare(input: SetFlagShareInput) {
       calls.push({ name: 'setFlagShare', input });
@@ -78,7 +99,7 @@ function mocks(opts: { verdicts?: (share: number) => VariantVerdict; killedAtSha
     },
   };
   const shares = () => calls.filter((c) => c.name === 'setFlagShare').map((c) => (c.input as SetFlagShareInput).share);
-  return { activities, calls, shares, names: () => calls.map((c) => c.name) };
+  return { activities, calls, evidence, shares, names: () => calls.map((c) => c.name) };
 }
 
 async function rollout(m: ReturnType<typeof mocks>, input: Partial<FlagRolloutInput> = {}): Promise<FlagRolloutOutcome> {
@@ -187,7 +208,8 @@ test('a kill signed by an approver of the policy switches the flag off', async (
   const m = mocks();
   const result = await kill(m, (workflowId) => ({ by: 'alice', signature: signFlagKill(KEY, { service: 'demo', environment: 'prod', flag: 'new-checkout', reason: 'checkout errors', workflowId }) }));
   expect(result).toMatchObject({ kind: 'killed', record: { share: 0, killed: { by: 'alice', reason: 'checkout errors' } } });
-  expect(m.names()).toEqual(['killApprovers', 'killFlag']);
+  // off first, then the anchor (which release serves) for the record: the kill does not wait for the chain
+  expect(m.names()).toEqual(['killApprovers', 'killFlag', 'flagAnchor']);
 });
 
 test('attack: a kill with a forged, replayed or foreign signature changes nothing', async () => {
@@ -243,4 +265,74 @@ test('a low-risk flag needs no approval', async () => {
   const m = mocks({ risk: { level: 'low', reasons: ['server.js (code)'] } });
   expect(await rollout(m, { steps: [25, 100] })).toEqual({ kind: 'completed', share: 100 });
   expect(m.names()).not.toContain('readFlagPolicy');
+});
+
+describe("thresholds from the environment's protected policy (patch flag-policy-thresholds)", () => {
+  const strict: FlagThresholds = { maxErrorRate: 0.01, maxDeniedRate: 0.03, maxDegradation: 0.01, minRequests: 40 };
+
+  test('every window is judged by the thresholds the worker read from the policy at the anchor', async () => {
+    const m = mocks({ thresholds: strict });
+    expect(await rollout(m, { steps: [25, 100] })).toEqual({ kind: 'completed', share: 100 });
+    const judged = m.calls.filter((c) => c.name === 'analyzeFlag').map((c) => (c.input as AnalyzeFlagInput).thresholds);
+    expect(judged).toEqual([strict, strict]);
+    // a worker that read no thresholds (before them): the defaults
+    const old = mocks();
+    await rollout(old, { steps: [25, 100] });
+    expect(old.calls.filter((c) => c.name === 'analyzeFlag').map((c) => (c.input as AnalyzeFlagInput).thresholds)).toEqual([DEFAULT_FLAG_THRESHOLDS, DEFAULT_FLAG_THRESHOLDS]);
+  });
+
+  test('attack: thresholds in a forged workflow input are not used (only the policy read by the worker counts)', async () => {
+    const m = mocks({ thresholds: strict });
+    const forged = { steps: [25, 100], thresholds: { maxErrorRate: 1, maxDeniedRate: 1, maxDegradation: 1, minRequests: 1_000_000 } } as Partial<FlagRolloutInput>;
+    await rollout(m, forged);
+    for (const c of m.calls.filter((x) => x.name === 'analyzeFlag')) expect((c.input as AnalyzeFlagInput).thresholds).toEqual(strict);
+  });
+});
+
+describe('flag changes in the evidence chain (patch flag-evidence)', () => {
+  test("a rollout killed by its analysis is recorded on the serving release's image: steps, analysis, thresholds, outcome", async () => {
+    const m = mocks({ verdicts: (share) => (share >= 25 ? fail('on: 5xx 20.0% > 2.0% (10/50)') : pass()), thresholds: DEFAULT_FLAG_THRESHOLDS, risk: { level: 'low', reasons: ['server.js (code)'] } });
+    await rollout(m, { requestedBy: 'dana@example.com' });
+    expect(m.evidence).toHaveLength(1);
+    const req = m.evidence[0]!;
+    expect(req).toMatchObject({
+      link: 'flag',
+      image: IMAGE,
+      releaseId: anchor.releaseId,
+      change: 'rollout',
+      source: { pipelineId: anchor.pipelineId, commit: anchor.commit },
+      requestedBy: 'dana@example.com',
+      risk: { level: 'low' },
+      steps: [1, 5, 25, 50, 100],
+      thresholds: DEFAULT_FLAG_THRESHOLDS,
+      outcome: { kind: 'killed', step: 3, share: 25, by: 'airlock' },
+    });
+    if (req.link !== 'flag') throw new Error('not a flag link');
+    expect(req.analysis?.map((a) => [a.step, a.share, a.verdict])).toEqual([[1, 1, 'pass'], [2, 5, 'pass'], [3, 25, 'fail']]);
+    const predicate = flagPredicate({ ...req, workflowId: req.pipelineId, runId: req.runId, builderId: 'https://airlock.dev/worker/test' });
+    expect(flagChangeSummary(predicate)).toBe('new-checkout rollout 1,5,25,50,100: killed at step 3 (25%) by airlock: step 3 (25%): on: 5xx 20.0% > 2.0% (10/50)');
+  });
+
+  test('a completed rollout is recorded; a refused one changed nothing and records nothing', async () => {
+    const m = mocks();
+    await rollout(m, { steps: [25, 100] });
+    expect(m.evidence.map((e) => e.link === 'flag' && e.outcome)).toEqual([{ kind: 'completed', share: 100 }]);
+    const refused = mocks();
+    await rollout(refused, { steps: [100] });
+    expect(refused.evidence).toEqual([]);
+  });
+
+  test('a signed kill is recorded with its signer, key and signature, and the record re-verifies', async () => {
+    const m = mocks();
+    const result = await kill(m, (workflowId) => ({ by: 'alice', signature: signFlagKill(KEY, { service: 'demo', environment: 'prod', flag: 'new-checkout', reason: 'checkout errors', workflowId }) }));
+    expect(result).toMatchObject({ kind: 'killed', evidence: { image: IMAGE, recorded: true } });
+    const req = m.evidence[0]!;
+    if (req.link !== 'flag') throw new Error('not a flag link');
+    expect(req).toMatchObject({ change: 'kill', outcome: { kind: 'killed', share: 0, by: 'alice', reason: 'checkout errors' }, kill: { by: 'alice', publicKey: publicKeyOf(KEY) } });
+    const predicate = flagPredicate({ ...req, workflowId: req.pipelineId, runId: req.runId, builderId: 'b' });
+    expect(flagKillRecordProblem(predicate)).toBeUndefined();
+    // attack: a record whose reason was changed after signing does not hold
+    expect(flagKillRecordProblem({ ...predicate, kill: { ...predicate.kill!, reason: 'routine' } })).toMatch(/not the one bound/);
+    expect(flagKillRecordProblem({ ...predicate, kill: { ...predicate.kill!, signature: predicate.kill!.signature.replace(/^./, (c) => (c === '0' ? '1' : '0')) } })).toMatch(/does not verify/);
+  });
 });

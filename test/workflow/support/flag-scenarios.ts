@@ -4,6 +4,11 @@ import type { FlagActivities, FlagRolloutInput, SetFlagShareInput } from '../../
 import { signFlagApproval } from '../../../model/flag-approval';
 import { flagKillWorkflowId, signFlagKill, type VariantVerdict } from '../../../model/flags';
 import type { PolicySnapshot } from '../../../model/policy-snapshot';
+import type { RecordedEvidence, EvidenceRequest } from '../../../model/evidence-record';
+
+interface EvidenceActivities {
+  recordEvidence(req: EvidenceRequest): Promise<RecordedEvidence>;
+}
 import { flagApproveUpdate, flagKill, flagRollout, flagRolloutStateQuery } from '../../../workflows';
 import { createWorker, uniqueQueue, type Harness } from './harness';
 
@@ -12,7 +17,15 @@ import { createWorker, uniqueQueue, type Harness } from './harness';
 
 const ALICE = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
 const SAM = 'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7';
-const anchor = { pipelineId: 'airlock/demo/prod/abc', repo: 'file:///repo', commit: 'a'.repeat(40), serviceDir: '.', policyPath: 'airlock.policy.yaml' };
+const anchor = {
+  pipelineId: 'airlock/demo/prod/abc',
+  repo: 'file:///repo',
+  commit: 'a'.repeat(40),
+  serviceDir: '.',
+  policyPath: 'airlock.policy.yaml',
+  image: `127.0.0.1:5000/demo@sha256:${'b'.repeat(64)}`,
+  releaseId: 'demo-prod-aaaaaaaaaaaa',
+};
 const definition = { state: 'ENABLED' as const, variants: { on: true, off: false }, defaultVariant: 'off' };
 const snapshot: PolicySnapshot = {
   source: 'git:file:///repo@aaaa:airlock.policy.yaml',
@@ -26,10 +39,18 @@ const verdict = (fail: boolean): VariantVerdict =>
     ? { verdict: 'fail', on: { requests: 50, errors: 10, denied: 0 }, off: { requests: 150, errors: 0, denied: 0 }, reasons: ['on: 5xx 20.0% > 2.0% (10/50)'] }
     : { verdict: 'pass', on: { requests: 50, errors: 0, denied: 0 }, off: { requests: 150, errors: 0, denied: 0 }, reasons: [] };
 
-function activities(opts: { failAt?: number; high?: boolean }): FlagActivities {
+function activities(opts: { failAt?: number; high?: boolean }): FlagActivities & Pick<EvidenceActivities, 'recordEvidence'> {
   let share = 0;
   return {
-    loadFlagSource: async () => ({ anchor, definition, routerPort: 18090, risk: opts.high ? { level: 'high', reasons: ['payments/checkout.js (payments)'] } : { level: 'low', reasons: [] } }),
+    loadFlagSource: async () => ({
+      anchor,
+      definition,
+      routerPort: 18090,
+      risk: opts.high ? { level: 'high', reasons: ['payments/checkout.js (payments)'] } : { level: 'low', reasons: [] },
+      thresholds: { maxErrorRate: 0.01, maxDeniedRate: 0.05, maxDegradation: 0.02, minRequests: 40 },
+    }),
+    flagAnchor: async () => anchor,
+    recordEvidence: async () => ({ links: ['flag'], added: 1, manifestDigest: `sha256:${'c'.repeat(64)}`, stored: [] }),
     setFlagShare: async (input: SetFlagShareInput) => ((share = input.share), { share: input.share, workflowId: 'x', at: 'now' }),
     killFlag: async (input) => ({ share: 0, killed: { by: input.by, reason: input.reason, at: 'now', workflowId: 'x' }, workflowId: 'x', at: 'now' }),
     analyzeFlag: async () => verdict(opts.failAt === share),
