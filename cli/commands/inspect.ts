@@ -8,7 +8,9 @@ import { existingPipeline, withClient } from '../client';
 import type { Command } from '../command';
 import { buildTimeline } from '../history/timeline';
 import { renderState, renderTimeline } from '../history/render';
-import { printJson, table } from '../output';
+import { printJson, progress, table } from '../output';
+import { buildFlagTimeline, flagTimelineSummary, isFlagWorkflowId, renderFlagTimeline } from '../history/flag-timeline';
+import { isSlug } from '../../model/names';
 import { EXIT, ExitError } from '../errors';
 
 const oneId = z.array(z.string()).length(1, 'expected exactly one pipeline id');
@@ -52,14 +54,75 @@ export const statusCommand = pipelineCommand(
   showState,
 );
 
-export const historyCommand = pipelineCommand(
-  {
-    name: 'history',
-    summary: 'the audit timeline of a pipeline, from its workflow history',
-    usage: 'usage: airlock history <pipeline id> [--json]\n\nEvery stage with start, duration and result; risk and reasons; scan summary; policy verdict;\neach approval with identity, time, comment and signature status; canary measurements; the outcome.',
+const HISTORY_USAGE = `usage: airlock history <pipeline id | flag workflow id> [--json]
+       airlock history <service> [--env <env>] [--limit N] [--json]
+
+A pipeline: every stage with start, duration and result; risk and reasons; scan summary; policy verdict;
+each approval with identity, time, comment and signature status; canary measurements; the outcome.
+A flag change (airlock-flag/... or airlock-flag-kill/...): where the definition and the protected policy were
+read, risk and thresholds, each window's per-variant analysis, approvals, the outcome (fully on, killed: by
+whom, why) and its flag link in the serving release's evidence chain.
+A service: its pipelines and flag changes, newest first, one line each.`;
+const HISTORY_SUMMARY = 'the audit timeline of a pipeline or a flag change, or every change of a service (deploys and flag changes)';
+const pipelineHistory = pipelineCommand({ name: 'history', summary: HISTORY_SUMMARY, usage: HISTORY_USAGE }, showHistory);
+
+export const historyCommand: Command = {
+  name: 'history',
+  summary: HISTORY_SUMMARY,
+  usage: HISTORY_USAGE,
+  async run(argv) {
+    const target = argv.find((a) => !a.startsWith('-'));
+    if (target && target.includes('/') && !isFlagWorkflowId(target)) return pipelineHistory.run(argv);
+    const args = parseCommandArgs(
+      'history',
+      argv,
+      { env: { type: 'string' }, limit: { type: 'string', default: '20' }, ...jsonFlag },
+      z.object({ env: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(200), json: z.boolean(), positionals: oneId }),
+    );
+    const id = args.positionals[0]!;
+    await withClient(async (client) => {
+      if (isFlagWorkflowId(id)) {
+        const handle = client.workflow.getHandle(id);
+        const events = (await handle.fetchHistory().catch((err: Error) => {
+          throw new ExitError(EXIT.badInput, `unknown flag workflow id: ${id} (${err.message})`);
+        })).events ?? [];
+        const tl = buildFlagTimeline(id, events);
+        if (args.json) return printJson(tl);
+        return void process.stdout.write(`${renderFlagTimeline(tl)}\n`);
+      }
+      if (!isSlug(id)) throw new ExitError(EXIT.badInput, `history: ${id} is neither a pipeline id, a flag workflow id nor a service name`);
+      const rows = await serviceChanges(client, id, args.env, args.limit);
+      if (args.json) return printJson(rows);
+      if (rows.length === 0) return progress(`no pipelines or flag changes of ${id}${args.env ? ` in ${args.env}` : ''}`);
+      process.stdout.write(`${table(['started', 'kind', 'environment', 'id', 'outcome'], rows.map((r) => [r.started, r.kind, r.environment, r.id, r.outcome]))}\n`);
+    });
   },
-  showHistory,
-);
+};
+
+/** One change of a service: a pipeline or a flag change, for `airlock history <service>`. */
+export interface ServiceChange {
+  started: string;
+  kind: 'pipeline' | 'flag rollout' | 'flag kill';
+  environment: string;
+  id: string;
+  outcome: string;
+}
+
+/** A service's pipelines (search attributes) and flag changes (their histories), newest first, at most `limit`. */
+export async function serviceChanges(client: Client, service: string, env: string | undefined, limit: number): Promise<ServiceChange[]> {
+  const pipelines = (await listPipelines(client, { service, ...(env ? { env } : {}) }, limit)).map(
+    (p): ServiceChange => ({ started: p.started, kind: 'pipeline', environment: p.environment, id: p.pipelineId, outcome: p.outcome || p.status.toLowerCase() }),
+  );
+  const prefix = (kind: string) => `${kind}/${service}/${env ? `${env}/` : ''}`.replace(/['\\]/g, '');
+  const query = `(WorkflowType = 'flagRollout' AND WorkflowId STARTS_WITH '${prefix('airlock-flag')}') OR (WorkflowType = 'flagKill' AND WorkflowId STARTS_WITH '${prefix('airlock-flag-kill')}')`;
+  const flags: ServiceChange[] = [];
+  for await (const wf of client.workflow.list({ query })) {
+    const tl = buildFlagTimeline(wf.workflowId, (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? []);
+    flags.push({ started: wf.startTime.toISOString(), kind: tl.kind === 'kill' ? 'flag kill' : 'flag rollout', environment: tl.environment ?? '', id: wf.workflowId, outcome: flagTimelineSummary(tl) });
+    if (flags.length >= limit) break;
+  }
+  return [...pipelines, ...flags].sort((a, b) => b.started.localeCompare(a.started)).slice(0, limit);
+}
 
 const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
 
