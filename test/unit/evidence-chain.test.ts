@@ -1,9 +1,12 @@
 import { bytesToHex } from '@noble/curves/utils';
-import { boundSubject, signApproval, signBreakGlass, type BreakGlassSubject } from '../../model/approval';
+import { boundSubject, publicKeyOf, signApproval, signBreakGlass, type BreakGlassSubject } from '../../model/approval';
+import { signFlagKill } from '../../model/flag-rules';
 import {
   BREAK_GLASS_TYPE,
   IN_TOTO_PAYLOAD_TYPE,
   RESCAN_TYPE,
+  FLAG_TYPE,
+  flagPredicate,
   ROLLOUT_TYPE,
   MAX_RESCAN_FINDINGS,
   breakGlassPredicate,
@@ -163,6 +166,39 @@ describe('rollout and break-glass links', () => {
     // a "compliant" rescan signed by anyone but a trusted worker key is not part of the chain
     const forged = await sign(rescan('2026-05-04T10:00:00Z', []), workerKey().signer);
     expect(verifyChain([...(await chain()), forged], opts()).firstBroken).toMatchObject({ index: 5, ok: false });
+  });
+
+  test('flag changes join the chain: a rollout with its outcome, a signed kill re-verified; a kill whose reason was edited breaks', async () => {
+    const common = { service: 'shop', environment: 'prod', flag: 'new-checkout', source: { pipelineId: 'airlock/shop/prod/abc', commit: 'a'.repeat(40) }, runId: 'run-f', builderId: 'https://airlock.dev/worker/test' };
+    const rollout = flagPredicate({
+      ...common,
+      change: 'rollout',
+      workflowId: 'airlock-flag/shop/prod/new-checkout',
+      steps: [1, 5, 25, 50, 100],
+      analysis: [{ step: 3, share: 25, verdict: 'fail', on: { requests: 15, errors: 3, denied: 0 }, off: { requests: 45, errors: 0, denied: 0 }, reasons: ['on: 5xx 20.0% > 2.0% (3/15)'] }],
+      outcome: { kind: 'killed', step: 3, share: 25, by: 'airlock', reason: 'step 3 (25%): on: 5xx 20.0% > 2.0% (3/15)' },
+      recordedAt: '2026-05-02T11:00:00.000Z',
+    });
+    const killId = 'airlock-flag-kill/shop/prod/new-checkout/n1';
+    const signature = signFlagKill(APPROVER_KEYS.bob, { service: 'shop', environment: 'prod', flag: 'new-checkout', reason: 'pager', workflowId: killId });
+    const kill = flagPredicate({
+      ...common,
+      change: 'kill',
+      workflowId: killId,
+      outcome: { kind: 'killed', share: 0, by: 'bob', reason: 'pager' },
+      kill: { by: 'bob', reason: 'pager', publicKey: publicKeyOf(APPROVER_KEYS.bob), signature },
+      recordedAt: '2026-05-02T11:05:00.000Z',
+    });
+    const sign = (p: unknown) => signEnvelope(IN_TOTO_PAYLOAD_TYPE, statementBytes(buildStatement(IMAGE, FLAG_TYPE, p)), key.signer);
+    const result = verifyChain([...(await chain()), await sign(rollout), await sign(kill)], opts());
+    expect(result.ok).toBe(true);
+    expect(result.links.slice(5).map((l) => [l.link, l.ok, l.time, l.summary])).toEqual([
+      ['flag', true, '2026-05-02T11:00:00.000Z', 'new-checkout rollout 1,5,25,50,100: killed at step 3 (25%) by airlock: step 3 (25%): on: 5xx 20.0% > 2.0% (3/15)'],
+      ['flag', true, '2026-05-02T11:05:00.000Z', 'new-checkout kill: killed by bob: pager'],
+    ]);
+    // the worker signed a kill record whose reason no longer matches what the approver signed: broken
+    const edited = { ...kill, kill: { ...kill.kill!, reason: 'routine clean-up' } };
+    expect(verifyChain([...(await chain()), await sign(edited)], opts()).firstBroken).toMatchObject({ index: 5, link: 'flag', reason: expect.stringContaining('not the one bound') });
   });
 
   test('break-glass signatures are re-checked against the group in the policy', async () => {
