@@ -17,6 +17,7 @@ import { serviceSettingsAtCommit } from '../../activities/shared';
 import { EXIT, ExitError } from '../errors';
 import { buildTimeline } from '../history/timeline';
 import { renderTimeline } from '../history/render';
+import { buildFlagTimeline, renderFlagTimeline } from '../history/flag-timeline';
 import { createKey, keyFile, readKey } from '../keys';
 import { progress, table } from '../output';
 import { renderChain, trustedPems, verifyImage } from './verify';
@@ -108,10 +109,14 @@ then prints a summary and the audit history of the approved pipeline. Re-running
           process.stdout.write(`${renderChain(image, chain)}\n`);
           if (!chain.ok) throw new ExitError(EXIT.failure, `demo: the evidence chain of ${image} does not verify: ${chain.firstBroken?.reason}`);
         }
+        // the flag rollout's audit view (its flag link is in the chain above: that release served while it ran)
+        progress(`\n== airlock history ${flagRun.workflowId}`);
+        const flagHistory = await client.workflow.getHandle(flagRun.workflowId).fetchHistory();
+        process.stdout.write(`${renderFlagTimeline(buildFlagTimeline(flagRun.workflowId, flagHistory.events ?? []))}\n`);
       }, config),
     );
     const wrong = runs.filter((r) => r.outcome !== r.expected);
     if (wrong.length) throw new ExitError(EXIT.failure, `demo: ${wrong.map((r) => `${r.title} ended ${r.outcome}, expected ${r.expected} (${r.detail})`).join('; ')}`);
-    progress('\ndemo complete: every pipeline ended as expected');
+    progress('\ndemo complete: every pipeline and the flag rollout ended as expected');
   },
 };
