@@ -157,6 +157,7 @@ async function rollout(argv: string[]): Promise<void> {
       for (const a of state?.analysis ?? [])
         progress(`  step ${a.step} ${String(a.share).padStart(3)}%  ${a.verdict.padEnd(12)} on ${a.on.requests} req ${a.on.errors} 5xx ${a.on.denied} 401/403 | off ${a.off.requests} req ${a.off.errors} 5xx ${a.off.denied} 401/403${a.reasons.length ? `  ${a.reasons.join('; ')}` : ''}`);
       progress(`${flag}: ${describe(outcome)}`);
+      if (state?.evidence) progress(state.evidence.recorded ? `recorded in the evidence chain of ${state.evidence.image ?? '?'} (airlock verify; airlock history ${workflowId})` : 'NOT recorded in the evidence chain (see the worker log)');
     }
     const code = exitCodeOf(outcome);
     if (code !== EXIT.ok) throw new ExitError(code, `${flag}: ${describe(outcome)}`);
@@ -179,7 +180,10 @@ async function kill(argv: string[]): Promise<void> {
     });
     const ms = Math.round(performance.now() - started);
     if (args.json) printJson({ workflowId, ...result, ms, signedMessage: flagKillMessageText(subject) });
-    else if (result.kind === 'killed') progress(`${flag} killed in ${service}/${args.env} by ${args.as} (${ms} ms): off for everyone`);
+    else if (result.kind === 'killed') {
+      progress(`${flag} killed in ${service}/${args.env} by ${args.as} (${ms} ms): off for everyone`);
+      if (result.evidence) progress(result.evidence.recorded ? `recorded in the evidence chain of ${result.evidence.image ?? '?'}` : 'NOT recorded in the evidence chain (see the worker log)');
+    }
     if (result.kind === 'refused') throw new ExitError(EXIT.failure, `flag kill refused: ${result.reason}`);
   });
 }

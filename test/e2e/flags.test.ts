@@ -61,6 +61,14 @@ test('a bad flag is killed at the step where it breaks: off for everyone, the re
   for (const port of await instancePorts()) for (const u of USERS) expect(await get(port, '/checkout', u)).toContain('classic');
   const status = JSON.parse(world.cli(['flag', 'status', SERVICE, '--env', world.environment, '--json']).stdout) as { flags: { flag: string; serving: string; killed: string }[] };
   expect(status.flags.find((f) => f.flag === 'new-checkout')).toMatchObject({ serving: '0% on', killed: expect.stringMatching(/^by airlock at .*: step 1 \(25%\)/) });
+  // recorded: a signed flag link in the serving release's chain, and in the service's history
+  const image = /recorded in the evidence chain of (\S+)/.exec(r.stderr)?.[1];
+  expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
+  const verify = world.cli(['verify', image!, '--env', world.environment]);
+  expect({ code: verify.code, stdout: verify.stdout }).toMatchObject({ code: 0, stdout: expect.stringMatching(/flag .* ok: new-checkout rollout 25,50,100: killed at step 1 \(25%\) by airlock/) });
+  const history = world.cli(['history', SERVICE, '--env', world.environment]);
+  expect(history.stdout).toMatch(/flag rollout .*airlock-flag\/demo\/.*new-checkout rollout 25,50,100: killed at step 1 \(25%\) by airlock/);
+  expect(history.stdout).toMatch(/pipeline .* promoted/);
 }, 300_000);
 
 test('a signed kill during a rollout switches every instance off within 2 s; the rollout ends killed', async () => {
