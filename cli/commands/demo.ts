@@ -31,21 +31,22 @@ const keyFor = (dir: string, who: string) => (existsSync(keyFile(dir, who)) ? pu
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'the main job: set up the local stack, run six changes end to end and a flag rollout',
+  summary: 'the main job: set up the local stack, run six pipelines end to end (staging -> production) and a flag rollout',
   usage: `usage: airlock demo [--skip-bootstrap]
 
 Sets up the local stack (airlock dev up), starts a worker, makes a git repository from
-examples/demo-service and runs its first release and four changes through the pipeline to the
-${DEMO_ENV} environment (reset first: a new repository starts a new history there):
+examples/demo-service (its flag packages vendored) and runs its first release and five changes through
+its promotion, staging then ${DEMO_ENV} (both reset first: a new repository starts a new history there):
   0. first release        bootstrap: high risk, the worker's bootstrap approvers (sam, alice) sign
-  1. a docs change        low risk, automatic approval, canary, promoted
-  2. a new endpoint       medium risk, waits for an approver (alice signs), promoted
-  3. a bad release        canary analysis sees 30% errors, rolled back automatically
+  1. a docs change        low risk, automatic approval, staging, soak, production canary, promoted
+  2. a new endpoint       medium risk, alice signs for production, promoted
+  3. a bad release        30% errors: caught in staging by the analysis, rolled back there
   4. a planted secret     Trivy finds it, blocked by policy
-  5. auth check dropped   high risk (sam and alice sign); runtime security finds the endpoint open, rolled back
-  6. a flag rollout       the new checkout flow, shipped dark behind new-checkout, rolled out 1/5/25/50/100%;
-                          its on variant fails 1 checkout in 5: killed at 25%, off for everyone
-then prints a summary and the audit history of the approved pipeline. Re-running it works.`,
+  5. auth check dropped   high risk; runtime security finds the endpoint open in staging, rolled back
+  6. a flag rollout       in ${DEMO_ENV}: the new checkout flow, shipped dark behind new-checkout (off), rolled
+                          out 1/5/25/50/100%; its on variant fails 1 checkout in 5: killed at 25%, off for everyone
+then prints a summary, the audit history of the approved pipeline, its release's evidence chain (with the
+flag rollout's record) and the flag rollout's history. Re-running it works.`,
   async run(argv) {
     const args = parseCommandArgs('demo', argv, { 'skip-bootstrap': { type: 'boolean', default: false } }, z.object({ 'skip-bootstrap': z.boolean(), positionals: z.array(z.string()).max(0) }));
     // The demo's scenarios are judged with the fixture vulnerability DB (offline, known findings), its
