@@ -50,9 +50,11 @@ async function main(): Promise<void> {
       if (on.code !== 0) throw new Error(`flag rollout exited ${on.code}: ${on.stderr}`);
       await until(ports, true, Date.now());
       const started = Date.now();
-      const r = await world.cliAsync(['flag', 'kill', SERVICE, FLAG, '--env', world.environment, '--as', 'alice', '--reason', `bench run ${run}`]);
-      if (r.code !== 0) throw new Error(`flag kill exited ${r.code}: ${r.stderr}`);
+      // polled while the command runs: once the flag is off the command still records the kill in the evidence chain
+      const killing = world.cliAsync(['flag', 'kill', SERVICE, FLAG, '--env', world.environment, '--as', 'alice', '--reason', `bench run ${run}`]);
       kills.push(await until(ports, false, started));
+      const r = await killing;
+      if (r.code !== 0) throw new Error(`flag kill exited ${r.code}: ${r.stderr}`);
     }
     // baseline: the file alone (the provider's watch + evaluation), no CLI or workflow
     const dir = flagsDirOf(world.config.home, SERVICE, world.environment);

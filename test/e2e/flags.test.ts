@@ -83,14 +83,18 @@ test('a signed kill during a rollout switches every instance off within 2 s; the
   }
   expect(onUser).toBeDefined();
   const started = Date.now();
-  const kill = await world.cliAsync(['flag', 'kill', SERVICE, 'new-greeting', '--env', world.environment, '--as', 'alice', '--reason', 'e2e: kill during rollout', '--json']);
-  expect({ code: kill.code, stderr: kill.stderr }).toMatchObject({ code: 0 });
+  // polled while the command runs: the switch time is command start -> every instance serving off (the command
+  // then goes on to record the kill in the evidence chain, after the flag is off)
+  const killing = world.cliAsync(['flag', 'kill', SERVICE, 'new-greeting', '--env', world.environment, '--as', 'alice', '--reason', 'e2e: kill during rollout', '--json']);
   const off = async () => (await Promise.all(ports.map((p) => get(p, '/', onUser!)))).every((b) => b.includes('"hello":"world"'));
   while (!(await off())) {
     if (Date.now() - started > 10_000) break;
     await sleep(10);
   }
   const ms = Date.now() - started;
+  const kill = await killing;
+  expect({ code: kill.code, stderr: kill.stderr }).toMatchObject({ code: 0 });
+  expect(JSON.parse(kill.stdout)).toMatchObject({ evidence: { recorded: true } });
   process.stderr.write(`flag kill -> all ${ports.length} instances serving off: ${ms} ms (command alone: ${(JSON.parse(kill.stdout) as { ms: number }).ms} ms)\n`);
   expect(ms).toBeLessThanOrEqual(2000);
   const r = await rollout;
