@@ -24,7 +24,7 @@ export const flagPredicateSchema = z.object({
   source: z.object({ pipelineId: z.string().min(1), commit: z.string().min(1) }),
   requestedBy: z.string().optional(),
   risk: z.object({ level: z.enum(['low', 'medium', 'high']), reasons: z.array(z.string()) }).optional(),
-  approvals: z.array(z.object({ approver: z.string().min(1), groups: z.array(z.string()), signature: hex128, at: z.string().min(1) })).optional(),
+  approvals: z.array(z.object({ approver: z.string().min(1), groups: z.array(z.string()), signature: z.string(), at: z.string().min(1) })).optional(),
   steps: z.array(z.number()).optional(),
   thresholds: z.object({ maxErrorRate: z.number(), maxDeniedRate: z.number(), maxDegradation: z.number(), minRequests: z.number() }).optional(),
   analysis: z.array(z.object({ step: z.number(), share: z.number(), verdict: z.enum(['pass', 'fail', 'inconclusive']), on: counts, off: counts, reasons: z.array(z.string()) })).optional(),
