@@ -26,15 +26,24 @@ export async function environmentPolicy(target: RescanTarget): Promise<LoadedPol
  * `drift-schedule-at-promotion`) its drift schedule exists at `compliance.driftEvery`. The release is live
  * already: a failure here is logged, not the pipeline's outcome.
  */
-export async function scheduleRescanOf(target: RescanTarget): Promise<void> {
+export async function scheduleRescanOf(target: RescanTarget, sideBySide = false): Promise<void> {
   try {
     const policy = await environmentPolicy(target);
-    await act.scheduleRescan({ target, policy });
-    if (patched(DRIFT_AT_PROMOTION_PATCH))
-      await act.ensureDriftSchedule({ service: target.service, environment: target.environment, every: policy.policy.compliance.driftEvery });
+    const rescan = act.scheduleRescan({ target, policy });
+    // the two schedules are independent: side by side when the caller says so (pipeline patch `overlap-independent-steps`)
+    if (sideBySide) await Promise.all([rescan, ensureDrift(target, policy)]);
+    else {
+      await rescan;
+      await ensureDrift(target, policy);
+    }
   } catch (err) {
     log.warn('the rescan schedule was not written', { releaseId: target.releaseId, error: String(err) });
   }
+}
+
+async function ensureDrift(target: RescanTarget, policy: LoadedPolicy): Promise<void> {
+  if (patched(DRIFT_AT_PROMOTION_PATCH))
+    await act.ensureDriftSchedule({ service: target.service, environment: target.environment, every: policy.policy.compliance.driftEvery });
 }
 
 /**
