@@ -1,7 +1,7 @@
 import { allHandlersFinished, CancellationScope, condition, log, patched, workflowInfo } from '@temporalio/workflow';
 import { pinned } from '../model/build';
 import type { Outcome, PipelineInput, PipelineResult } from '../model/pipeline';
-import { evidenceActivities, stages } from './activity-options';
+import { evidenceActivities, localActivities, stages } from './activity-options';
 import { approvalGate, registerApprovalHandlers, unboundOutcome } from './approval-gate';
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, releaseLock } from './lock-client';
@@ -44,6 +44,13 @@ export const COMPLIANCE_PATCH = 'compliance-schedule';
  * off the critical path (issue 13).
  */
 export const OVERLAP_PATCH = 'overlap-independent-steps';
+
+/**
+ * Pipelines started from this patch on run the policy verdict over the policy they already read, and the two
+ * schedule writes after a promotion, as local activities (in the worker running the workflow task: no
+ * dispatch, no workflow task of their own; each takes milliseconds). Issue 13.
+ */
+export const LOCAL_STEPS_PATCH = 'local-quick-steps';
 
 /**
  * One change from trigger to promoted or rolled back. Workflow id `airlock/<service>/<env>/<headCommit>`
@@ -123,7 +130,9 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   const recordScan = () => evidenceActivities.recordEvidence({ ...ids, image, link: 'scan', scan, startedOn: scanStarted, finishedOn: now() });
   if (evidence && !overlap) await recordScan();
 
-  const judging = stage(ctx, 'policy', () => stages.evaluatePolicy({ ...key, environment: input.environment, policy, scan, risk: assessment }));
+  // a policy already read: the verdict is pure, a local activity (patch `local-quick-steps`)
+  const judge = 'digest' in policy && patched(LOCAL_STEPS_PATCH) ? localActivities.evaluatePolicy : stages.evaluatePolicy;
+  const judging = stage(ctx, 'policy', () => judge({ ...key, environment: input.environment, policy, scan, risk: assessment }));
   const [verdict] = overlap ? await Promise.all([judging, recordScan()]) : [await judging];
   state.policy = policySummary(verdict);
   // a blocked verdict is evidence too: the chain then fails at its policy link
@@ -172,7 +181,7 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   const schedule = async () => {
     if (outcome.kind !== 'promoted' || !patched(COMPLIANCE_PATCH)) return;
     const target = { service: input.service, environment: input.environment, releaseId: outcome.releaseId, image: outcome.image, source: { repo, commit: headCommit, serviceDir }, pipelineId: ctx.pipelineId };
-    await scheduleRescanOf(target, overlap);
+    await scheduleRescanOf(target, { sideBySide: overlap, local: patched(LOCAL_STEPS_PATCH) });
   };
   // neither throws (both log what failed): side by side from patch `overlap-independent-steps` on
   if (overlap) await Promise.all([recordRollout(), schedule()]);
