@@ -93,6 +93,28 @@ async function main(): Promise<void> {
       console.log(`one low-risk pipeline (after 3 warm-ups) on ${srv.label}: ${p.events} events, ${p.workflowTasks} workflow tasks, ${round(p.totalMs)} ms first to last event`);
       console.log(Object.entries(p.counts).map(([k, v]) => `${String(v).padStart(4)} ${k}`).join('\n'));
       console.log(p.timeline.join('\n'));
+      // the approval's path: medium-risk pipelines parked at the gate, approved one at a time; the last one's
+      // history from the update on (the first approval in a worker also builds @noble/curves' tables)
+      let last = '';
+      for (let n = 1; n <= 3; n++) {
+        const env = `profile-approve-${n}`;
+        mediumEnvs.add(env);
+        const handle = await client.workflow.start(deploymentPipeline, pipelineStartOptions(input(run, env, 1), taskQueue));
+        await untilParked(client, run, 1); // the ones before it were approved and ended
+        const s = await handle.query(stateQuery);
+        const t = performance.now();
+        await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', signature: signApproval(ALICE, boundSubject(s, s.runId!, 'approve')) }] });
+        const rtt = performance.now() - t;
+        for (let i = 0; i < 5000 && !noop.deployStarted.has(s.releaseId); i++) await sleep(1);
+        const resume = noop.deployStarted.get(s.releaseId)! - t;
+        await handle.result();
+        const a = await profileHistory(client, handle.workflowId);
+        const from = a.timeline.findIndex((l) => l.includes('WORKFLOW_EXECUTION_UPDATE_ACCEPTED'));
+        const to = a.timeline.findIndex((l, i) => i > from && l.includes('deployCandidate'));
+        console.log(`approval ${n} of a medium-risk pipeline: update round trip ${round(rtt)} ms, approval -> deployCandidate started ${round(resume)} ms`);
+        last = a.timeline.slice(Math.max(0, from - 3), to + 2).join('\n');
+      }
+      console.log(`the last one's history from the update:\n${last}`);
     });
     await connection.close();
     await client.connection.close();
