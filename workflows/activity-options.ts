@@ -88,8 +88,6 @@ export const localActivities = {
   recheckWindows: local.recheckWindows,
   /** The policy verdict over a policy already read (pipeline patch `local-quick-steps`). */
   evaluatePolicy: local.evaluatePolicy,
-  /** The deploy's admission: one read of the image's chain from the registry, checked here (patch `verify-local`). */
-  verifyEvidence: local.verifyEvidence,
   /** Two Temporal schedule writes after a promotion (pipeline patch `local-quick-steps`). */
   scheduleRescan: localSchedules.scheduleRescan,
   ensureDriftSchedule: localSchedules.ensureDriftSchedule,

@@ -219,9 +219,8 @@ export function rollout(
     deploy: async () => {
       const blocked = await recheck?.beforeDeploy();
       if (blocked) return blocked;
-      // admission (patch `evidence-chain`): nothing is created for an image whose chain does not verify here;
-      // a local activity from patch `verify-local` (one registry read: no dispatch, no workflow task of its own)
-      if (admit) await (patched(VERIFY_LOCAL_PATCH) ? localActivities : evidenceActivities).verifyEvidence({ releaseId: target.releaseId, image, ...admit });
+      // admission (patch `evidence-chain`): nothing is created for an image whose chain does not verify here
+      if (admit) await evidenceActivities.verifyEvidence({ releaseId: target.releaseId, image, ...admit });
       const deployed = await rolloutActivities.deployCandidate({ ...target, image, ...where, ...fenced(ctx) });
       // mocks and older results may carry no flag: only an explicit `true` skips the probes
       alreadyStable = (deployed as { alreadyStable?: boolean } | undefined)?.alreadyStable === true;
@@ -239,13 +238,6 @@ export function rollout(
     ...(beforePromote ? { beforePromote } : {}),
   });
 }
-
-/**
- * Pipelines started from this patch on verify the evidence chain before the deploy in a local activity: on
- * the approval's path (approve -> recordEvidence of the approvals -> verify -> deploy), one dispatch and one
- * workflow task fewer (issue 13).
- */
-export const VERIFY_LOCAL_PATCH = 'verify-local';
 
 /** What the runtime security stage judges with: airlock.yaml's surface at head, the judging policy's requirements. */
 export interface RuntimeSecurityGate {
