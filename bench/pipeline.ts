@@ -7,17 +7,21 @@
  *   - worker RSS with 500 pipelines parked at the approval gate (AIRLOCK_BENCH_PARKED), measured in a
  *     fresh worker process so garbage of the other phases does not count  target <= 1 GiB
  * Baseline in the same run: a workflow with one no-op activity (one round trip of this server).
- * Run: `node dist/bench/pipeline.js [--json] [--ephemeral [--eager]]` (after `npm run build`). Default: the
- * `airlock dev up` server (SQLite file: every history write is a disk write). --ephemeral: a fresh
- * in-memory dev server from the pinned binary; --eager: with eager activity dispatch enabled on it.
+ * Run: `node dist/bench/pipeline.js [--json] [--ephemeral [--stock | --eager]]` (after `npm run build`). Default:
+ * the `airlock dev up` server (SQLite file: every history write is a disk write). --ephemeral: a fresh
+ * in-memory dev server from the pinned binary with the dynamic config `airlock dev up` sets
+ * (infra/local/stack.ts DEV_SERVER_DYNAMIC_CONFIG); --stock: Temporal's defaults instead; --eager: eager
+ * activity dispatch alone (the dev server's config before the transfer queue setting).
+ * --profile: instead of the figures, where one low-risk pipeline's time goes (its history, event by event).
  */
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { boundSubject, signApproval } from '../model/approval';
 import { approveUpdate, deploymentPipeline, pipelineStartOptions, stateQuery } from '../workflows';
+import { profileHistory } from './support/profile';
 import { runBench } from './support/run';
-import { ALICE, bundle, connect, inBatches, input, noopActivities, round, server, sleep, stats, untilParked } from './support/pipeline';
+import { ALICE, baselineBundle, connect, inBatches, input, noopActivities, pipelineWorker, round, server, sleep, stats, untilParked, workflowSourceLabel } from './support/pipeline';
 
 const RUNS = Number(process.env.AIRLOCK_BENCH_RUNS ?? 60);
 const PARKED = Number(process.env.AIRLOCK_BENCH_PARKED ?? 500);
@@ -31,7 +35,7 @@ async function parkOnly(address: string, namespace: string, configured: boolean)
   const { client, connection } = await connect({ address, namespace, configured });
   const noop = noopActivities(() => 'medium');
   const taskQueue = `bench-park-${run}`;
-  const worker = await Worker.create({ connection, namespace, taskQueue, workflowBundle: await bundle(), activities: noop.activities, maxCachedWorkflows: 2 * PARKED + 100 });
+  const worker = await pipelineWorker({ address, namespace, configured }, connection, taskQueue, noop.activities, { maxCachedWorkflows: 2 * PARKED + 100 });
   const result = await worker.runUntil(async () => {
     await sleep(1000);
     global.gc?.();
@@ -65,17 +69,59 @@ async function main(): Promise<void> {
   const mediumEnvs = new Set<string>();
   const noop = noopActivities((env) => (mediumEnvs.has(env) ? 'medium' : 'low'));
   const taskQueue = `bench-pipeline-${run}`;
-  const worker = await Worker.create({ connection, namespace: srv.namespace, taskQueue, workflowBundle: await bundle(), activities: noop.activities });
 
-  const figures = await worker.runUntil(async () => {
-    log('baseline: one-activity workflow');
-    const baseline: number[] = [];
+  log('baseline: one-activity workflow');
+  const baselineQueue = `bench-baseline-${run}`;
+  const baselineWorker = await Worker.create({ connection, namespace: srv.namespace, taskQueue: baselineQueue, workflowBundle: await baselineBundle(), activities: noop.activities });
+  const baseline = await baselineWorker.runUntil(async () => {
+    const ms: number[] = [];
     for (let i = 0; i < 20; i++) {
       const t = performance.now();
-      await client.workflow.execute('benchOneActivity', { taskQueue, workflowId: `bench-baseline-${run}-${i}`, args: [] });
-      baseline.push(performance.now() - t);
+      await client.workflow.execute('benchOneActivity', { taskQueue: baselineQueue, workflowId: `bench-baseline-${run}-${i}`, args: [] });
+      ms.push(performance.now() - t);
     }
+    return stats(ms);
+  });
 
+  log(`pipelines: ${workflowSourceLabel()}`);
+  const worker = await pipelineWorker(srv, connection, taskQueue, noop.activities);
+
+  if (argv.includes('--profile')) {
+    await worker.runUntil(async () => {
+      for (let i = 0; i < 4; i++) await client.workflow.execute(deploymentPipeline, pipelineStartOptions(input(run, 'low', i), taskQueue));
+      const p = await profileHistory(client, pipelineStartOptions(input(run, 'low', 3), taskQueue).workflowId);
+      console.log(`one low-risk pipeline (after 3 warm-ups) on ${srv.label}: ${p.events} events, ${p.workflowTasks} workflow tasks, ${round(p.totalMs)} ms first to last event`);
+      console.log(Object.entries(p.counts).map(([k, v]) => `${String(v).padStart(4)} ${k}`).join('\n'));
+      console.log(p.timeline.join('\n'));
+      // the approval's path: medium-risk pipelines parked at the gate, approved one at a time; the last one's
+      // history from the update on (the first approval in a worker also builds @noble/curves' tables)
+      let last = '';
+      for (let n = 1; n <= 3; n++) {
+        const env = `profile-approve-${n}`;
+        mediumEnvs.add(env);
+        const handle = await client.workflow.start(deploymentPipeline, pipelineStartOptions(input(run, env, 1), taskQueue));
+        await untilParked(client, run, 1); // the ones before it were approved and ended
+        const s = await handle.query(stateQuery);
+        const t = performance.now();
+        await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', signature: signApproval(ALICE, boundSubject(s, s.runId!, 'approve')) }] });
+        const rtt = performance.now() - t;
+        for (let i = 0; i < 5000 && !noop.deployStarted.has(s.releaseId); i++) await sleep(1);
+        const resume = noop.deployStarted.get(s.releaseId)! - t;
+        await handle.result();
+        const a = await profileHistory(client, handle.workflowId);
+        const from = a.timeline.findIndex((l) => l.includes('WORKFLOW_EXECUTION_UPDATE_ACCEPTED'));
+        const to = a.timeline.findIndex((l, i) => i > from && l.includes('deployCandidate'));
+        console.log(`approval ${n} of a medium-risk pipeline: update round trip ${round(rtt)} ms, approval -> deployCandidate started ${round(resume)} ms`);
+        last = a.timeline.slice(Math.max(0, from - 3), to + 2).join('\n');
+      }
+      console.log(`the last one's history from the update:\n${last}`);
+    });
+    await connection.close();
+    await client.connection.close();
+    return srv.close();
+  }
+
+  const figures = await worker.runUntil(async () => {
     log(`overhead: ${RUNS} low-risk pipelines, one at a time`);
     const overhead: number[] = [];
     const wall: number[] = [];
@@ -108,7 +154,7 @@ async function main(): Promise<void> {
       resume.push(noop.deployStarted.get(s.releaseId)! - t);
     }
     await Promise.all(ids.map((id) => client.workflow.getHandle(id).result()));
-    return { baseline: stats(baseline), wall: stats(wall), overhead: stats(overhead), updateRtt: stats(updateRtt), resume: stats(resume) };
+    return { baseline, wall: stats(wall), overhead: stats(overhead), updateRtt: stats(updateRtt), resume: stats(resume) };
   });
   await connection.close();
   await client.connection.close();
@@ -124,6 +170,7 @@ async function main(): Promise<void> {
 
   const report = {
     server: srv.label,
+    workflowSource: workflowSourceLabel(),
     loadavg: loadavg().map((l) => round(l)),
     ...figures,
     parked: { pipelines: PARKED, rssIdleMiB: mib(park.rssIdle), rssParkedMiB: mib(park.rssParked), seconds: round(park.parkMs / 1000) },
@@ -134,6 +181,7 @@ async function main(): Promise<void> {
   const line = (name: string, s: { p50: number; p95: number; runs: number }, target?: number) =>
     `${name.padEnd(44)} p50 ${String(s.p50).padStart(7)} ms  p95 ${String(s.p95).padStart(7)} ms  (n=${s.runs})${target ? `  target p95 <= ${target} ms: ${verdict(s.p95 <= target)} (${round(s.p95 / target)}x)` : ''}`;
   console.log(`pipeline benchmark on ${report.server}, load average ${report.loadavg.join(' ')}`);
+  console.log(`pipeline workers: ${report.workflowSource}`);
   console.log(line('baseline: one-activity workflow', figures.baseline));
   console.log(line('full low-risk pipeline, wall', figures.wall));
   console.log(line('orchestration overhead (wall - activities)', figures.overhead, TARGETS.overheadP95Ms));

@@ -15,14 +15,14 @@ export function installRuntime(config: Pick<AirlockConfig, 'logLevel'>): void {
   runtimeInstalled = true;
 }
 
-/** A worker on airlock's task queue with the given workflows and activities. */
+/** A worker on airlock's task queue with the given workflows and activities (on `extra.connection` if given). */
 export async function createAirlockWorker(
   config: AirlockConfig,
   workflows: WorkflowSource,
   activities: object,
   extra: Partial<WorkerOptions> = {},
 ): Promise<Worker> {
-  const connection = await connectWorker(config.temporal);
+  const connection = extra.connection ?? (await connectWorker(config.temporal));
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -82,8 +82,15 @@ export const rolloutActivities = {
  * runs the workflow task: no dispatch, no extra workflow task). Only for work of milliseconds: a local
  * activity holds the workflow task while it runs.
  */
+const local = proxyLocalActivities<PipelineActivities>({ startToCloseTimeout: '1m', retry: retry(5) });
+const localSchedules = proxyLocalActivities<ComplianceActivities & ScheduleActivities>({ startToCloseTimeout: '1m', retry: retry(5) });
 export const localActivities = {
-  recheckWindows: proxyLocalActivities<PipelineActivities>({ startToCloseTimeout: '1m', retry: retry(5) }).recheckWindows,
+  recheckWindows: local.recheckWindows,
+  /** The policy verdict over a policy already read (pipeline patch `local-quick-steps`). */
+  evaluatePolicy: local.evaluatePolicy,
+  /** Two Temporal schedule writes after a promotion (pipeline patch `local-quick-steps`). */
+  scheduleRescan: localSchedules.scheduleRescan,
+  ensureDriftSchedule: localSchedules.ensureDriftSchedule,
 };
 
 /** The release's evidence chain (docs/evidence.md): links signed and pushed, the chain verified before a deploy. */

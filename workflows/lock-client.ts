@@ -1,6 +1,7 @@
 import {
   CancellationScope,
   ChildWorkflowCancellationType,
+  type ChildWorkflowHandle,
   condition,
   getExternalWorkflowHandle,
   log,
@@ -24,16 +25,17 @@ import { enterStage, type PipelineContext } from './state';
  * Starts the lock with us as holder (free lock: granted in one round trip), or queues in the running
  * one; tries again if the lock ends in between. Returns whether we hold it already.
  */
-async function requestLock({ service, environment }: LockOwner, request: LockRequest): Promise<boolean> {
+async function requestLock({ service, environment, lock }: LockOwner, request: LockRequest): Promise<boolean> {
   const workflowId = lockWorkflowId(service, environment);
   for (let attempt = 1; attempt <= 5; attempt++) {
     try {
-      await startChild(environmentLock, {
+      const child = await startChild(environmentLock, {
         workflowId,
         args: [{ service, environment, holder: { ...request, grantedAtMs: Date.now() }, requests: [] }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         cancellationType: ChildWorkflowCancellationType.ABANDON,
       });
+      lockRuns.set(lock, child);
       return true;
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -47,6 +49,20 @@ async function requestLock({ service, environment }: LockOwner, request: LockReq
   }
   throw lockUnavailableFailure(workflowId);
 }
+
+/** The lock run this run started (as its child), by the run's LockHold: see LOCK_END_PATCH. */
+const lockRuns = new WeakMap<LockHold, ChildWorkflowHandle<typeof environmentLock>>();
+
+/**
+ * Runs that started the lock (as its child) wait, from this patch on, once their release is delivered, up to
+ * LOCK_END_WAIT_MS for that lock run to end. An idle lock ends right after the release, and its end is an
+ * event in its parent's history: arriving while the parent completes, it made the server reject the
+ * completion, and the worker then replayed the whole history (a workflow task of 100-200 ms instead of
+ * ~10 ms, in most pipelines once the transfer queue no longer delayed every task; issue 13). A lock that
+ * serves other runs after this one does not end: the wait then costs LOCK_END_WAIT_MS, after the outcome.
+ */
+export const LOCK_END_PATCH = 'await-lock-end';
+export const LOCK_END_WAIT_MS = 200;
 
 /** Who asks for the lock: a pipeline, or `airlock deploy` / `airlock rollback` (workflows/deploy-release.ts). */
 export interface LockOwner {
@@ -148,6 +164,16 @@ export async function releaseLockOf(owner: LockOwner): Promise<void> {
       await getExternalWorkflowHandle(lockId).signal(lockReleaseSignal, { pipelineId, runId, ...secret });
     } catch (err) {
       log.warn('lock release not delivered (lock gone)', { lockId, error: String(err) });
+      return;
     }
+    const started = lockRuns.get(owner.lock);
+    if (!started || !patched(LOCK_END_PATCH)) return;
+    lockRuns.delete(owner.lock);
+    let ended = false;
+    started.result().then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+    await condition(() => ended, LOCK_END_WAIT_MS);
   });
 }

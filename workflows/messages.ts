@@ -19,6 +19,16 @@ export const rejectUpdate = defineUpdate<ApprovalReceipt, [Approval]>('reject');
 /** Signed by an approver during analysis: skip the remaining analysis and promote. */
 export const promoteUpdate = defineUpdate<ApprovalReceipt, [Approval]>('promote');
 
+/**
+ * `airlock trigger --wait` starts the pipeline, or attaches to the running one, with this Update
+ * (Update-with-Start): one call answers with the run's state after its first workflow task, where a start,
+ * a describe and a first state query took three. Read-only; each accepted one adds two events to the
+ * history, so a run accepts at most MAX_TRIGGER_ANSWERS (later ones are refused by the validator, which
+ * writes nothing, and the trigger falls back to start and the state query).
+ */
+export const triggerUpdate = defineUpdate<PipelineState, []>('trigger');
+export const MAX_TRIGGER_ANSWERS = 20;
+
 export interface AbortRequest {
   by: string;
   reason: string;

@@ -1,7 +1,7 @@
 import { log, patched } from '@temporalio/workflow';
 import type { RescanTarget } from '../model/compliance';
 import type { LoadedPolicy } from '../model/policy';
-import { complianceActivities as act } from './activity-options';
+import { complianceActivities as act, localActivities } from './activity-options';
 
 // The after-deploy schedules of an environment (docs/compliance.md) follow the release it runs: the rescan
 // schedule `airlock-rescan/<service>/<env>` and the drift schedule `airlock-drift/<service>/<env>`. A pipeline
@@ -26,15 +26,26 @@ export async function environmentPolicy(target: RescanTarget): Promise<LoadedPol
  * `drift-schedule-at-promotion`) its drift schedule exists at `compliance.driftEvery`. The release is live
  * already: a failure here is logged, not the pipeline's outcome.
  */
-export async function scheduleRescanOf(target: RescanTarget): Promise<void> {
+export async function scheduleRescanOf(target: RescanTarget, how: { sideBySide?: boolean; local?: boolean } = {}): Promise<void> {
   try {
     const policy = await environmentPolicy(target);
-    await act.scheduleRescan({ target, policy });
-    if (patched(DRIFT_AT_PROMOTION_PATCH))
-      await act.ensureDriftSchedule({ service: target.service, environment: target.environment, every: policy.policy.compliance.driftEvery });
+    // two quick schedule writes: local activities when the caller says so (pipeline patch `local-quick-steps`)
+    const writes = how.local ? localActivities : act;
+    const rescan = writes.scheduleRescan({ target, policy });
+    // the two schedules are independent: side by side when the caller says so (pipeline patch `overlap-independent-steps`)
+    if (how.sideBySide) await Promise.all([rescan, ensureDrift(target, policy, writes)]);
+    else {
+      await rescan;
+      await ensureDrift(target, policy, writes);
+    }
   } catch (err) {
     log.warn('the rescan schedule was not written', { releaseId: target.releaseId, error: String(err) });
   }
+}
+
+async function ensureDrift(target: RescanTarget, policy: LoadedPolicy, writes: Pick<typeof act, 'ensureDriftSchedule'>): Promise<void> {
+  if (patched(DRIFT_AT_PROMOTION_PATCH))
+    await writes.ensureDriftSchedule({ service: target.service, environment: target.environment, every: policy.policy.compliance.driftEvery });
 }
 
 /**

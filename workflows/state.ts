@@ -10,7 +10,7 @@ import type { RiskLevel } from '../model/risk';
 import { DEFAULT_ROLLOUT_SETTINGS, type RolloutAndAnalysis } from './decisions';
 import { abortedFailure } from './failures';
 import { registerLockHandlers, type LockHold } from './lock-holder';
-import { abortSignal, stateQuery, type AbortRequest } from './messages';
+import { abortSignal, MAX_TRIGGER_ANSWERS, stateQuery, triggerUpdate, type AbortRequest } from './messages';
 import { initialSearchAttributes, upsertOutcome, upsertStage } from './search-attributes';
 
 /** What the approval validators need once the gate has opened (kept afterwards for `promote`). */
@@ -69,6 +69,19 @@ export function createContext(input: PipelineInput): PipelineContext {
   };
   const ctx: PipelineContext = { input, pipelineId, target, state, authors: [input.author], settings: DEFAULT_ROLLOUT_SETTINGS, lock: { requested: false, granted: false }, deployed: false };
   setHandler(stateQuery, () => state);
+  let answered = 0;
+  setHandler(
+    triggerUpdate,
+    () => {
+      answered += 1;
+      return state;
+    },
+    {
+      validator: () => {
+        if (answered >= MAX_TRIGGER_ANSWERS) throw new Error(`this run answered ${MAX_TRIGGER_ANSWERS} triggers already: use the state query`);
+      },
+    },
+  );
   registerLockHandlers(ctx.lock);
   // Pipelines started from this patch on stop only for a signed abort (update abortSigned, approval-gate.ts).
   const signedAbort = patched('signed-abort');

@@ -1,8 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, type Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { join } from 'node:path';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../../infra/local/stack';
 import { projectRoot, resolveTool } from '../../infra/local/tools';
 import type { PipelineActivities } from '../../model/activities';
 import { publicKeyOf } from '../../model/approval';
@@ -14,7 +15,8 @@ import type { RiskLevel } from '../../model/risk';
 import { loadConfig } from '../../infra/config';
 import { connectClient, connectWorker } from '../../infra/temporal/connection';
 import { searchAttributeKeys } from '../../workflows';
-import { bundleWorkflows } from '../../worker/workflow-source';
+import { createAirlockWorker } from '../../worker/worker';
+import { workflowSource } from '../../worker/workflow-source';
 
 // Pieces of bench/pipeline.ts: no-op activities, inputs, the server connection, figures.
 
@@ -126,8 +128,33 @@ export async function inBatches<T>(items: T[], size: number, fn: (t: T) => Promi
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
 
-export function bundle(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflows(join(projectRoot(), 'bench', 'workflows', 'index.ts'), join(projectRoot(), 'workflows', 'index.ts'));
+/** The baseline's one-activity workflow alone (bench/workflows), for a worker of its own. */
+export function baselineBundle(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: join(projectRoot(), 'bench', 'workflows', 'index.ts'), logger: new DefaultLogger('WARN') });
+}
+
+/** Which workflow code the pipeline workers run: the prebuilt bundle (`npm run build`), as the production worker does. */
+export const workflowSourceLabel = (): string => {
+  const source = workflowSource();
+  return source.workflowBundle && 'codePath' in source.workflowBundle ? `prebuilt bundle ${source.workflowBundle.codePath}` : 'bundled from the sources at start (no prebuilt bundle)';
+};
+
+/**
+ * A pipeline worker as production runs it: createAirlockWorker (the activity redaction interceptor) with
+ * workflowSource() (the prebuilt bundle when there is one), on `taskQueue` of server `s`.
+ */
+export function pipelineWorker(
+  s: Pick<Server, 'address' | 'namespace' | 'configured'>,
+  connection: NativeConnection,
+  taskQueue: string,
+  activities: object,
+  extra: Partial<WorkerOptions> = {},
+): Promise<Worker> {
+  const config = loadConfig();
+  const temporal = s.configured
+    ? { ...config.temporal, taskQueue }
+    : { ...config.temporal, address: s.address, namespace: s.namespace, taskQueue, apiKey: undefined, tls: undefined };
+  return createAirlockWorker({ ...config, temporal }, workflowSource(), activities, { ...extra, connection });
 }
 
 export interface Server {
@@ -139,14 +166,17 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** The `airlock dev up` server, or with --ephemeral a fresh in-memory one from the pinned binary. */
+/** The `airlock dev up` server, or with --ephemeral a fresh in-memory one from the pinned binary (--stock, --eager: see below). */
 export async function server(argv: string[]): Promise<Server> {
   const config = loadConfig();
   if (!argv.includes('--ephemeral')) {
     const t = config.temporal;
     return { address: t.address, namespace: t.namespace, label: `${t.address} (airlock dev up)`, configured: true, close: async () => undefined };
   }
-  const eager = argv.includes('--eager') ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'] : [];
+  // --ephemeral: the dynamic config `airlock dev up` starts its server with; --stock: none (Temporal's defaults);
+  // --eager: eager activity dispatch alone (what `airlock dev up` ran before the transfer queue setting)
+  const dynamic = argv.includes('--stock') ? [] : argv.includes('--eager') ? ['system.enableActivityEagerExecution=true'] : [...DEV_SERVER_DYNAMIC_CONFIG];
+  const eager = dynamic.flatMap((kv) => ['--dynamic-config-value', kv]);
   // AIRLOCK_BENCH_DB_FILE: an SQLite file like `airlock dev up` uses; AIRLOCK_BENCH_SERVER_ARGS: more flags,
   // e.g. "--sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal".
   const dbFilename = process.env.AIRLOCK_BENCH_DB_FILE || undefined;
@@ -154,7 +184,7 @@ export async function server(argv: string[]): Promise<Server> {
   const env = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'existing-path', path: resolveTool(config, 'temporal') }, searchAttributes: searchAttributeKeys(), dbFilename, extraArgs: [...eager, ...extra] },
   });
-  const how = [dbFilename ? `SQLite file ${dbFilename}` : 'in-memory', ...(eager.length ? ['eager activity dispatch'] : []), ...(extra.length ? [extra.join(' ')] : [])];
+  const how = [dbFilename ? `SQLite file ${dbFilename}` : 'in-memory', dynamic.length ? dynamic.join(' ') : 'stock dynamic config', ...(extra.length ? [extra.join(' ')] : [])];
   return {
     address: env.address,
     namespace: env.namespace ?? 'default',

@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 
-// The pipeline workflows plus a one-activity workflow: the benchmark's baseline round trip.
-export * from '../../workflows';
+// The benchmark's baseline round trip: a one-activity workflow, bundled alone for a worker of its own (the
+// pipeline workers run airlock's prebuilt bundle, as production does).
 
 const { benchPing } = proxyActivities<{ benchPing(): Promise<number> }>({ startToCloseTimeout: '1m' });
 

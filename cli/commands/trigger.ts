@@ -1,11 +1,11 @@
-import type { Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import type { AirlockConfig } from '../../infra/config';
-import { deploymentPipeline, pipelineStartOptions } from '../../workflows';
+import { deploymentPipeline, pipelineStartOptions, triggerUpdate } from '../../workflows';
 import { jsonFlag, parseCommandArgs } from '../args';
 import { withClient } from '../client';
 import type { Command } from '../command';
-import type { PipelineInput } from '../../model/pipeline';
+import type { PipelineInput, PipelineState } from '../../model/pipeline';
 import { printJson, progress } from '../output';
 import { ciContext } from '../pipeline/ci-context';
 import { pipelineInputFor } from '../pipeline/input';
@@ -92,13 +92,45 @@ export async function startPipelineOf(input: PipelineInput, args: { json: boolea
       .getHandle(opts.workflowId)
       .describe()
       .then((d) => d.status.name === 'RUNNING', () => false);
-    const handle = await client.workflow.start(deploymentPipeline, opts);
-    const described = await handle.describe();
+    // --wait needs the run's state anyway: Update-with-Start answers with it (after the run's first workflow
+    // task, so a worker must be up); without --wait the trigger returns once the start is recorded
+    const { handle, runId, first } = args.wait ? await startWithAnswer(client, opts) : await startOnly(client, opts);
     if (!args.json) progress(`${attached ? 'attached to running' : 'started'} pipeline ${opts.workflowId}\n  ${input.service} -> ${input.environment}, ${input.baseCommit.slice(0, 12)}..${input.headCommit.slice(0, 12)} by ${input.author}`);
     if (!args.wait) {
-      if (args.json) printJson({ pipelineId: opts.workflowId, runId: described.runId, attached });
+      if (args.json) printJson({ pipelineId: opts.workflowId, runId, attached });
       return;
     }
-    await waitForOutcome(handle, { json: args.json, runId: described.runId, attached });
+    await waitForOutcome(handle, { json: args.json, runId, attached }, first ? { first } : {});
   });
+}
+
+type StartOptions = ReturnType<typeof pipelineStartOptions>;
+interface Started {
+  handle: WorkflowHandle;
+  runId: string;
+  /** the run's state after its first workflow task (or now, when it was running), from the trigger Update */
+  first?: PipelineState;
+}
+
+/** Start (USE_EXISTING: attach to the running one); the run id comes with the answer, no describe needed. */
+async function startOnly(client: Client, opts: StartOptions): Promise<Started> {
+  const handle = await client.workflow.start(deploymentPipeline, opts);
+  return { handle, runId: handle.firstExecutionRunId };
+}
+
+/**
+ * Update-with-Start (workflows/messages.ts triggerUpdate): the start, the run id and its first state in one
+ * call. Refused (a run that answered MAX_TRIGGER_ANSWERS triggers, a worker of a version without the
+ * handler): falls back to a plain start, which attaches to the run the refused call may have started.
+ */
+async function startWithAnswer(client: Client, opts: StartOptions): Promise<Started> {
+  const op = new WithStartWorkflowOperation(deploymentPipeline, opts);
+  try {
+    const first = await client.workflow.executeUpdateWithStart(triggerUpdate, { startWorkflowOperation: op });
+    const handle = await op.workflowHandle();
+    return { handle, runId: first.runId ?? (await handle.describe()).runId, first };
+  } catch (err) {
+    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+    return startOnly(client, opts);
+  }
 }

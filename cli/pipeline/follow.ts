@@ -10,6 +10,8 @@ export interface FollowOptions {
   pollMs?: number;
   /** Called with every state seen (the demo's approvers act on it). */
   onState?: (state: PipelineState) => Promise<void>;
+  /** A state already in hand (the trigger's Update-with-Start answer): the first poll uses it instead of a query. */
+  first?: PipelineState;
 }
 
 /** Lines describing what changed between two states (stage, risk, findings, approvals, runtime security, traffic, analysis). */
@@ -67,8 +69,10 @@ export async function followPipeline(handle: WorkflowHandle, opts: FollowOptions
   const result = handle.result().finally(() => {
     done = true;
   }) as Promise<PipelineResult>;
+  let first = opts.first;
   while (!done) {
-    const state = await handle.query(stateQuery).catch(() => undefined);
+    const state = first ?? (await handle.query(stateQuery).catch(() => undefined));
+    first = undefined;
     if (state && !opts.quiet) {
       for (const line of describeProgress(prev, state, started, Date.now())) progress(line);
       const hint = approvalHint(state);

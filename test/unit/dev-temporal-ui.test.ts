@@ -20,6 +20,13 @@ test('the dev server dispatches activities eagerly (issue 13: one matching round
   expect(args[i - 1]).toBe('--dynamic-config-value');
 });
 
+test('the dev server hands tasks to matching without the transfer queue\'s 20-polls-a-second wait (issue 13: ~35 ms per task)', () => {
+  const args = temporalArgs(loadConfig({ HOME: '/h' }));
+  const i = args.indexOf('history.transferProcessorMaxPollRPS=1000');
+  expect(i).toBeGreaterThan(0);
+  expect(args[i - 1]).toBe('--dynamic-config-value');
+});
+
 test('by default dev up starts the read-only UI server after Temporal', () => {
   expect(servicesToStart(loadConfig({ HOME: '/h' }))).toEqual(['temporal', 'temporal-ui', 'registry', 'prometheus']);
   expect(servicesToStart(loadConfig({ HOME: '/h', AIRLOCK_TEMPORAL_UI: 'off' }))).toEqual(['temporal', 'registry', 'prometheus']);

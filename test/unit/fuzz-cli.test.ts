@@ -75,6 +75,11 @@ function recordingDeps(): TriggerDeps & { calls: { name: string; args: unknown }
         calls.push({ name: 'start', args: opts });
         throw new Started();
       },
+      // trigger --wait starts with Update-with-Start (the start options travel in the operation)
+      executeUpdateWithStart: async (_update: unknown, o: { startWorkflowOperation: { options: unknown } }) => {
+        calls.push({ name: 'start', args: o.startWorkflowOperation.options });
+        throw new Started();
+      },
     },
   } as unknown as Client;
   return {

@@ -35,10 +35,12 @@ test('a promoted pipeline points the environment rescan schedule at its release,
   const inp = input({ service: 'sched' });
   const result = await withWorker(h, mocks, 'sched', (taskQueue) => h.env.client.workflow.execute(deploymentPipeline, pipelineStartOptions(inp, taskQueue)));
   expect(result.outcome.kind).toBe('promoted');
-  const names = mocks.names();
-  expect(names.slice(-3)).toEqual(['readAnchorPolicy', 'scheduleRescan', 'ensureDriftSchedule']);
+  // after the promotion: the policy read, then both schedules (the rollout's evidence record runs beside them,
+  // patch overlap-independent-steps)
+  const tail = mocks.calls.slice(mocks.calls.map((c) => c.name).lastIndexOf('readAnchorPolicy'));
+  expect(tail.map((c) => c.name).filter((n) => n !== 'recordEvidence')).toEqual(['readAnchorPolicy', 'scheduleRescan', 'ensureDriftSchedule']);
   // the policy is the one at the promoted commit: the environment's anchor from now on
-  expect(mocks.calls.at(-3)!.input).toMatchObject({ anchor: inp.headCommit, headCommit: inp.headCommit, environment: 'prod' });
+  expect(tail[0]!.input).toMatchObject({ anchor: inp.headCommit, headCommit: inp.headCommit, environment: 'prod' });
   // the drift schedule exists from the first promotion on, at the policy's driftEvery (not only from a worker restart)
   expect(mocks.driftSchedules.get('airlock-drift/sched/prod')).toBe('1h');
   expect(mocks.schedules.get('airlock-rescan/sched/prod')).toEqual({
