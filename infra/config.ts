@@ -70,6 +70,11 @@ const envSchema = z.object({
   DOCKER_HOST: z.string().min(1).optional(),
   AIRLOCK_REGISTRY: hostPort.default('127.0.0.1:5000'),
   PROMETHEUS_URL: url.default('http://127.0.0.1:9090'),
+  /**
+   * Where the deploy worker writes its target's Prometheus scrape targets (file_sd), the directory that
+   * target's Prometheus reads; default $AIRLOCK_HOME/prometheus/targets (the Prometheus `dev up` runs).
+   */
+  AIRLOCK_PROMETHEUS_TARGETS: optionalPath,
   PULUMI_BACKEND_URL: z.string().min(1).optional(),
   PULUMI_CONFIG_PASSPHRASE: z.string().default('airlock-local'),
   AIRLOCK_BASE_IMAGE: z.string().min(1).default('airlock/base:bookworm-1'),
@@ -176,6 +181,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keys: join(home, 'keys'),
       /** The worker's fetched copies of service repositories (activities/shared/fetch.ts). */
       repos: join(home, 'repos'),
+      /** Prometheus file_sd of this host's target (infra/local/stack.ts prometheusTargetsDir). */
+      prometheusTargets: e.AIRLOCK_PROMETHEUS_TARGETS ?? join(home, 'prometheus', 'targets'),
     },
   };
 }
