@@ -49,6 +49,14 @@ test('airlock deploy on split workers: the gate record and the evidence on the p
   ]);
 });
 
+test('flags on split workers: the anchor and approvers on the pipeline queue, the flag files and analysis on the target', async () => {
+  const kill = await roleScenarios['queues-by-role-flag-kill'](h);
+  expect(where(kill)).toEqual(['killApprovers@Q', 'killFlag@Q-deploy-prod-host']);
+  const rollout = await roleScenarios['queues-by-role-flag-rollout'](h);
+  // (how many analysis windows a step takes is the workflow's business: where each call ran is the point)
+  expect(new Set(where(rollout))).toEqual(new Set(['loadFlagSource@Q', 'setFlagShare@Q-deploy-prod-host', 'analyzeFlag@Q-deploy-prod-host']));
+});
+
 test('one worker with every role (the default, roles unset): every activity on the one task queue', async () => {
   const mocks = mockActivities();
   const { taskQueue, result } = await withWorker(h, mocks, 'one-queue', async (taskQueue) => ({ taskQueue, result: await (await startPipeline(h, taskQueue, input({ service: 'one-queue' }))).result() }));
