@@ -22,7 +22,7 @@ const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
  * rollback, drift, flags of one target; may repeat). Unset: all of them (pipeline, build and a deploy role for
  * every target of AIRLOCK_ENVIRONMENT_TARGETS and `local`), one process on one host.
  */
-const rolesSchema = z
+export const rolesSchema = z
   .string()
   .transform(list)
   .pipe(

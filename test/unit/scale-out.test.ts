@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createActivities } from '../../activities';
+import { workerCommand } from '../../cli/commands/worker';
 import { createChangeActivities } from '../../activities/change';
 import { putEvidence } from '../../activities/evidence';
 import { activitiesBeforeReadOnce } from '../../activities/pipeline-before-read-once';
@@ -117,4 +118,9 @@ describe('no shared disk: scoreRisk of a pipeline started before `read-once`', (
     const b = mkdtempSync(join(tmpdir(), 'airlock-worker-b-'));
     await expect(worker(b).scoreRisk({ ...input, analysisDigest: `sha256:${'0'.repeat(64)}` })).rejects.toMatchObject({ name: 'GitError' });
   });
+});
+
+test('airlock worker --roles: a bad role is named as the flag (exit 2), before anything connects', async () => {
+  await expect(workerCommand.run(['--roles', 'pipeline,deploy'])).rejects.toMatchObject({ code: 2, message: expect.stringMatching(/^airlock worker: --roles\.1: a role is pipeline, build or deploy:<target>/) });
+  await expect(workerCommand.run(['--roles'])).rejects.toMatchObject({ code: 2 });
 });
