@@ -51,6 +51,10 @@ let routes: TaskQueues | undefined;
  * Asks for this run's task queues (patch `queues-by-role`); call it before the first routed activity. A worker
  * that has no `taskQueues` activity (an embedder's or a test's own activity set) serves every role on one
  * queue: the run keeps the workflow's queue for everything, as before the patch.
+ *
+ * A regular activity, not a local one: the SDK refuses a local activity the worker lacks eagerly, outside
+ * the activity (a workflow task failure, no fallback), and skips that check on replay, so a run that fell
+ * back would not replay. With eager activity execution the round trip costs milliseconds.
  */
 export async function routeByRole(): Promise<void> {
   if (!patched(QUEUES_PATCH)) return;
