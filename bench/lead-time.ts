@@ -12,6 +12,11 @@
  * Promoted = the outcome reported (state query), which since patch settle-after-promote comes when the
  * traffic is final; the stack update after it (settleRelease) and commit-to-closed are printed apart.
  * Targets (issue 13): lead time p50 <= 25 s, ratio <= 1.3.
+ * With AIRLOCK_BENCH_PROMOTION=1 (`npm run bench -- lead-time` with it set), the change goes through a
+ * promotion as the demo's does (issue 15): the demo's staging (blue-green, 2 checks, 10 s soak) under another
+ * name, then the production settings; the configured wait is then both environments' analyses plus the soak,
+ * and the figures add each environment's span (its first activity to its last). No targets for this mode
+ * (issue 13's are for one environment); the ratio is printed for comparison.
  * Run: `node dist/bench/lead-time.js [--json]` (after `npm run build` and `airlock dev up`).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -51,6 +56,10 @@ import { report, runBench } from './support/run';
 const RUNS = Math.max(5, Number(process.env.AIRLOCK_BENCH_RUNS ?? 5));
 const ENVIRONMENT = 'bench-lead';
 const ROUTER_PORT = Number(process.env.AIRLOCK_BENCH_ROUTER_PORT ?? 18110);
+/** Promotion mode: a staging before ENVIRONMENT, as the demo's promotion. */
+const PROMOTION = process.env.AIRLOCK_BENCH_PROMOTION === '1';
+const STAGING = 'bench-lead-stg';
+const ENVIRONMENTS = PROMOTION ? [STAGING, ENVIRONMENT] : [ENVIRONMENT];
 const TARGETS = { leadTimeP50Ms: 25_000, ratio: 1.3 }; // issue 13
 const CATEGORIES = ['change', 'risk', 'build', 'scan', 'policy', 'deploy', 'runtimeSecurity', 'analysisWait', 'promote', 'orchestration'] as const;
 type Category = (typeof CATEGORIES)[number];
@@ -74,19 +83,47 @@ for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz
 echo "health check never passed" >&2; exit 1
 `;
 
-/** The demo's production environment under another name and router port: same rollout and analysis. */
+/**
+ * The demo's production environment under another name and router port: same rollout and analysis. In
+ * promotion mode the demo's staging too, and the promotion names the two (the demo's own is replaced).
+ */
 function addBenchEnvironment(repo: DemoRepo): void {
   repo.edit('airlock.yaml', (text) => {
-    const doc = parse(text) as { environments: Record<string, Record<string, unknown>> };
+    const doc = parse(text) as { promotion?: string[]; environments: Record<string, Record<string, unknown>> };
     doc.environments[ENVIRONMENT] = { ...doc.environments.production, routerPort: ROUTER_PORT };
+    if (PROMOTION) {
+      if (!doc.environments.staging) throw new Error('the demo airlock.yaml has no staging environment to copy');
+      doc.environments[STAGING] = { ...doc.environments.staging, routerPort: ROUTER_PORT + 1 };
+      doc.promotion = ENVIRONMENTS;
+    }
     return stringify(doc);
   });
 }
 
-/** The analysis wait the manifest asks for: checks x interval at every canary step (one step for blue/green). */
+/**
+ * The wait the manifest asks for: checks x interval at every canary step (one step for blue/green), and
+ * the soak (a promotion's environments before the last: the soak repeats the analysis until its timer ends).
+ */
 function configuredAnalysisWaitMs(env: EnvironmentSettings): number {
   const steps = rolloutSteps(env.rollout).filter((s) => s.analyze).length;
-  return steps * env.analysis.checks * durationMs(env.analysis.interval);
+  return steps * env.analysis.checks * durationMs(env.analysis.interval) + (PROMOTION && env.soak ? durationMs(env.soak) : 0);
+}
+
+function describeWait(name: string, env: EnvironmentSettings): string {
+  const rollout = env.rollout.strategy === 'canary' ? `canary ${env.rollout.steps.join('/')}` : 'blue-green';
+  return `${name}: ${rollout}, ${env.analysis.checks} checks every ${env.analysis.interval}${PROMOTION && env.soak ? `, soak ${env.soak}` : ''}`;
+}
+
+/** Each environment's span in the history: its first activity's start to its last activity's end. */
+function environmentSpans(tl: Timeline): Record<string, number> {
+  return Object.fromEntries(
+    ENVIRONMENTS.map((environment) => {
+      const st = tl.stages.filter((s) => s.environment === environment);
+      if (!st.length) return [environment, 0];
+      const end = Math.max(...st.map((s) => Date.parse(s.startedAt) + (s.durationMs ?? 0)));
+      return [environment, end - Math.min(...st.map((s) => Date.parse(s.startedAt)))];
+    }),
+  );
 }
 
 /** Time per category from the history: parallel activities count once (their span), retries included. */
@@ -115,15 +152,21 @@ function breakdown(tl: Timeline, leadMs: number): Record<Category | 'settle', nu
   return { ...parts, orchestration: leadMs - known, settle: sum(['settleRelease']) };
 }
 
-/** Where orchestration time goes: trigger (commit to workflow start), lock + approval gate, promote to the outcome reported, the rest (task gaps). */
+/**
+ * Where orchestration time goes: trigger (commit to workflow start), lock + approval gate (each
+ * environment's policy decision to its candidate deploy), promote to the outcome reported, the rest (task gaps).
+ */
 function orchestrationParts(tl: Timeline, committedAt: number, reportedAt: number, orchestrationMs: number): Record<'trigger' | 'lockAndGate' | 'close' | 'taskGaps', number> {
-  const end = (name: string) => {
-    const s = tl.stages.filter((x) => x.activity === name).at(-1);
+  const inEnv = (name: string, environment?: string) => tl.stages.filter((x) => x.activity === name && (environment === undefined || x.environment === environment));
+  const end = (name: string, environment?: string) => {
+    const s = inEnv(name, environment).at(-1);
     return s ? Date.parse(s.startedAt) + (s.durationMs ?? 0) : NaN;
   };
-  const start = (name: string) => Date.parse(tl.stages.find((x) => x.activity === name)?.startedAt ?? '');
+  const start = (name: string, environment?: string) => Date.parse(inEnv(name, environment)[0]?.startedAt ?? '');
   const trigger = Date.parse(tl.startedAt ?? '') - committedAt;
-  const lockAndGate = start('deployCandidate') - end('evaluatePolicy');
+  const lockAndGate = PROMOTION
+    ? ENVIRONMENTS.reduce((t, e) => t + (start('deployCandidate', e) - end('evaluatePolicy', e)), 0)
+    : start('deployCandidate') - end('evaluatePolicy');
   const close = reportedAt - end('promote'); // to the outcome reported (the run closes after settleRelease)
   return { trigger, lockAndGate, close, taskGaps: orchestrationMs - trigger - lockAndGate - close };
 }
@@ -132,17 +175,19 @@ function keyFor(config: AirlockConfig, who: string): string {
   return existsSync(keyFile(config.dirs.keys, who)) ? publicKeyOf(readKey(config.dirs.keys, who)) : createKey(config.dirs.keys, who);
 }
 
-/** Removes what the benchmark deployed: the stack, anything still labelled with it, its scrape targets. */
+/** Removes what the benchmark deployed: the stacks, anything still labelled with them, their scrape targets. */
 async function cleanUp(config: AirlockConfig): Promise<void> {
-  const stack = stackName('demo', ENVIRONMENT);
-  await createStackDriver(config)
-    .destroy('demo', ENVIRONMENT)
-    .catch((err: Error) => process.stderr.write(`destroy ${stack}: ${err.message}\n`));
-  const docker = dockerClient(config);
-  const label = { label: [`${LABELS.stack}=${stack}`] };
-  for (const c of await docker.listContainers({ all: true, filters: label })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  for (const n of await docker.listNetworks({ filters: label })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
-  rmSync(targetsFile(config, stack), { force: true });
+  for (const environment of ENVIRONMENTS) {
+    const stack = stackName('demo', environment);
+    await createStackDriver(config)
+      .destroy('demo', environment)
+      .catch((err: Error) => process.stderr.write(`destroy ${stack}: ${err.message}\n`));
+    const docker = dockerClient(config);
+    const label = { label: [`${LABELS.stack}=${stack}`] };
+    for (const c of await docker.listContainers({ all: true, filters: label })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    for (const n of await docker.listNetworks({ filters: label })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    rmSync(targetsFile(config, stack), { force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -152,8 +197,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-lead-'));
   await cleanUp(config);
   const repo = DemoRepo.create(join(dir, 'demo-service'), { alice: keyFor(config, 'alice'), sam: keyFor(config, 'sam') }, { prepare: addBenchEnvironment });
-  const settings = manifestSchema.parse(parse(readFileSync(join(repo.dir, 'airlock.yaml'), 'utf8'))).environments[ENVIRONMENT]!;
-  const waitMs = configuredAnalysisWaitMs(settings);
+  const environments = manifestSchema.parse(parse(readFileSync(join(repo.dir, 'airlock.yaml'), 'utf8'))).environments;
+  const waitMs = ENVIRONMENTS.reduce((t, e) => t + configuredAnalysisWaitMs(environments[e]!), 0);
   const docs = SCENARIOS[0]!;
 
   installRuntime({ logLevel: 'warn' });
@@ -189,13 +234,14 @@ async function main(): Promise<void> {
       if (state?.outcome) reportedAt = Date.now();
       else await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 100))]);
     }
-    const outcome = (await result).outcome;
+    const { outcome, promotion } = await result;
     const closedMs = Date.now() - committedAt;
     const leadMs = (reportedAt ?? Date.now()) - committedAt;
     if (outcome.kind !== 'promoted') throw new Error(`run ${n}: ${handle.workflowId} ended ${JSON.stringify(outcome)}`);
+    if (PROMOTION && promotion?.environments.at(-1)?.environment !== ENVIRONMENT) throw new Error(`run ${n}: ${handle.workflowId} was not a promotion through ${ENVIRONMENTS.join(', ')}`);
     const tl = buildTimeline(handle.workflowId, (await handle.fetchHistory()).events ?? []);
     const parts = breakdown(tl, leadMs);
-    return { leadMs, closedMs, parts, orchestration: orchestrationParts(tl, committedAt, committedAt + leadMs, parts.orchestration), risk: tl.risk?.level ?? '?' };
+    return { leadMs, closedMs, parts, spans: environmentSpans(tl), orchestration: orchestrationParts(tl, committedAt, committedAt + leadMs, parts.orchestration), risk: tl.risk?.level ?? '?' };
   };
 
   const baselinePort = await freePort();
@@ -252,22 +298,25 @@ async function main(): Promise<void> {
     closedP50Ms: Math.round(p50(runs.map((r) => r.closedMs))),
     settleP50Ms: Math.round(p50(runs.map((r) => r.parts.settle))),
     breakdownP50Ms: parts,
+    environmentSpanP50Ms: Object.fromEntries(ENVIRONMENTS.map((e) => [e, Math.round(p50(runs.map((r) => r.spans[e] ?? 0)))])),
     orchestrationP50Ms: orchestration,
     configuredAnalysisWaitMs: waitMs,
     baselineScriptMs: { p50: Math.round(scriptP50), min: Math.round(Math.min(...script)), max: Math.round(Math.max(...script)) },
     ratio: Math.round(ratio * 100) / 100,
     targets: TARGETS,
   };
-  const ok = lead <= TARGETS.leadTimeP50Ms && ratio <= TARGETS.ratio;
+  // the targets are issue 13's, for one environment; a promotion's figures are reported, not judged
+  const ok = PROMOTION || (lead <= TARGETS.leadTimeP50Ms && ratio <= TARGETS.ratio);
   report(result, ok, [
-    `lead-time benchmark: docs change, commit to promoted, ${RUNS} runs (${result.machine})`,
+    `lead-time benchmark: docs change, commit to promoted${PROMOTION ? ` through ${ENVIRONMENTS.join(' -> ')} (one build)` : ''}, ${RUNS} runs (${result.machine})`,
     `  lead time p50 ${secs(lead)}  (min ${secs(result.leadTimeMs.min)}, max ${secs(result.leadTimeMs.max)}; target <= ${secs(TARGETS.leadTimeP50Ms)})`,
     `  breakdown (p50 of each): ${CATEGORIES.map((c) => `${c} ${secs(parts[c])}`).join(', ')}`,
+    ...(PROMOTION ? [`  per environment (p50 of its span, first activity to last): ${Object.entries(result.environmentSpanP50Ms).map(([e, v]) => `${e} ${secs(v)}`).join(', ')}`] : []),
     `  after the outcome: settle (stack update: old release destroyed) ${secs(result.settleP50Ms)}; commit to run closed p50 ${secs(result.closedP50Ms)}`,
     `  orchestration (p50 of each): ${Object.entries(orchestration).map(([k, v]) => `${k} ${secs(v)}`).join(', ')}`,
-    `  configured analysis wait ${secs(waitMs)} (${settings.rollout.strategy === 'canary' ? settings.rollout.steps.join('/') : 'blue-green'}, ${settings.analysis.checks} checks every ${settings.analysis.interval})`,
+    `  configured analysis wait ${secs(waitMs)} (${ENVIRONMENTS.map((e) => describeWait(e, environments[e]!)).join('; then ')})`,
     `  baseline script (build, push, trivy, run, curl) p50 ${secs(scriptP50)}  (min ${secs(result.baselineScriptMs.min)}, max ${secs(result.baselineScriptMs.max)})`,
-    `  ratio (lead time - analysis wait) / script = ${result.ratio}  (target <= ${TARGETS.ratio})`,
+    `  ratio (lead time - analysis wait) / script = ${result.ratio}  (${PROMOTION ? `issue 13's target <= ${TARGETS.ratio} is for one environment` : `target <= ${TARGETS.ratio}`})`,
   ]);
 }
 

@@ -8,7 +8,7 @@ import { defaultLoad, startLoad, type LoadRun, type LoadStats, type Observation 
 import type { Reading } from './prometheus';
 import { appScrapesQuery, fillTemplate, lastScrapeQuery, latencyQuery, responsesByCodeQuery, routerLatencyQuery, routerSeriesQuery, type MetricScope } from './promql';
 import { quantile } from './stats';
-import { MIN_SAMPLES, checkStatus, decide, measure, type CheckEvidence, type RouterCounts } from './verdict';
+import { MIN_SAMPLES, checkStatus, decide, measure, type CheckEvidence, type PathCounts, type RouterCounts } from './verdict';
 
 /** Shortest PromQL window: with a 1 s scrape interval, three samples. */
 export const MIN_WINDOW_SECONDS = 3;
@@ -143,7 +143,7 @@ class EvidenceReader {
       stable: this.stable ? { counts: counted.stable } : null,
       ...(counted.problem ? { problem: counted.problem } : {}),
       latency: { routerP95: quantile(latencies, 0.95), samples: latencies.length, routerAverage, app, stableP95: stableSeen.length >= MIN_SAMPLES ? quantile(stableSeen.map((o) => o.latencyMs), 0.95) : null },
-      auth: { candidate: refusals(candidateSeen), stable: this.stable ? refusals(stableSeen) : null },
+      auth: { candidate: refusals(candidateSeen), stable: this.stable ? refusals(stableSeen) : null, ...(this.stable ? { byPath: refusalsByPath(candidateSeen, stableSeen) } : {}) },
       custom,
       queries: {
         responses: `${responsesByCodeQuery(this.candidate)} (difference since the step began)`,
@@ -216,6 +216,12 @@ function minus(a: RouterCounts | null, b: RouterCounts | null): RouterCounts | n
 }
 
 const refusals = (seen: Observation[]) => ({ events: seen.filter((o) => o.status === 401 || o.status === 403).length, n: seen.length });
+
+/** The same counts per request path (`GET /api/entries`), for every path either release answered. */
+function refusalsByPath(candidate: Observation[], stable: Observation[]): PathCounts[] {
+  const paths = [...new Set([...candidate, ...stable].map((o) => o.path))].sort();
+  return paths.map((path) => ({ path, candidate: refusals(candidate.filter((o) => o.path === path)), stable: refusals(stable.filter((o) => o.path === path)) }));
+}
 
 /**
  * Waits (bounded) until Prometheus sees the release: the router exports its servers and, when the app has

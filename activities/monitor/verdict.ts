@@ -39,12 +39,23 @@ export interface CheckEvidence {
     /** stable's p95 from the same load (null with fewer than MIN_SAMPLES answers) */
     stableP95: number | null;
   };
-  /** 401/403 answers among airlock's load, per release (from the router's server header). */
-  auth: { candidate: Counts; stable: Counts | null };
+  /**
+   * 401/403 answers among airlock's load, per release (from the router's server header), in total and per
+   * request path (`GET /api/entries`). The per-path counts decide when present: the router's round-robin
+   * does not give both releases the same mix of paths, so totals compare different requests.
+   */
+  auth: { candidate: Counts; stable: Counts | null; byPath?: PathCounts[] };
   custom: { check: CustomCheck; query: string; reading: Reading }[];
   queries: { responses: string; stableResponses?: string; latency: string; appLatency?: string };
   /** airlock drives synthetic load (loadRps > 0) */
   loadOn: boolean;
+}
+
+/** One request path's 401/403 answers per release. */
+export interface PathCounts {
+  path: string;
+  candidate: Counts;
+  stable: Counts;
 }
 
 export type Thresholds = Pick<
@@ -150,8 +161,50 @@ function comparisons(base: Base, e: CheckEvidence, t: Thresholds, alpha: number,
     out.push(m(base, 'auth-refusal-change', status, { value: null, threshold: t.maxAuthRefusalChange, query: authQuery, note: e.step === 100 ? 'stable gets no traffic at 100%' : 'no answers from stable in the load' }));
   } else if (a.candidate.n < MIN_SAMPLES || a.stable.n < MIN_SAMPLES) {
     out.push(m(base, 'auth-refusal-change', 'inconclusive', { value: null, threshold: t.maxAuthRefusalChange, query: authQuery, note: `too few load answers (candidate ${a.candidate.n}, stable ${a.stable.n}, need ${MIN_SAMPLES})` }));
-  } else out.push(shareChange(base, 'auth-refusal-change', a.candidate, a.stable, t.maxAuthRefusalChange, alpha, authQuery, unlessFew));
+  } else if (e.auth.byPath) out.push(authByPath(base, e.auth.byPath.map((x) => ({ path: x.path, candidate: okCounts(x.candidate), stable: okCounts(x.stable) })), a.candidate, a.stable, t.maxAuthRefusalChange, alpha, authQuery, unlessFew));
+  else out.push(shareChange(base, 'auth-refusal-change', a.candidate, a.stable, t.maxAuthRefusalChange, alpha, authQuery, unlessFew));
   return out;
+}
+
+/**
+ * The 401/403 share compared path by path: does the candidate refuse a request that stable answers (or the
+ * reverse)? Totals would compare two different mixes of requests whenever the router happens to send one
+ * path more often to one release (its round-robin is not random, and airlock's load is periodic): 8 of
+ * stable's 25 answers refused against 8 of the candidate's 74 is the same code seeing different requests.
+ * Each path that both releases answered is a Fisher test at alpha / paths (Bonferroni: more paths must not
+ * mean more false alarms); the measurement fails on the path with the strongest evidence, and names it.
+ * Passing, it reports the path-weighted difference (each path's difference weighted by its answers).
+ */
+function authByPath(base: Base, paths: { path: string; candidate: Counts | null; stable: Counts | null }[], total: Counts, stableTotal: Counts, max: number, alpha: number, query: string, unlessFew: UnlessFew): Measurement {
+  const compared = paths.filter((x): x is PathCounts => x.candidate !== null && x.stable !== null && x.candidate.n > 0 && x.stable.n > 0);
+  const metric = 'auth-refusal-change';
+  if (!compared.length) return m(base, metric, 'inconclusive', { value: null, threshold: max, query, note: 'no request path answered by both releases' });
+  const tests = compared.map((x) => ({ ...x, diff: (share(x.candidate.events, x.candidate.n) ?? 0) - (share(x.stable.events, x.stable.n) ?? 0), pValue: fisherTwoSided(x.candidate, x.stable) }));
+  const perPathAlpha = alpha / tests.length;
+  const failing = tests.filter((x) => x.pValue < perPathAlpha && Math.abs(x.diff) > max).sort((a, b) => a.pValue - b.pValue)[0];
+  if (failing) {
+    return m(base, metric, 'fail', {
+      value: round(failing.diff),
+      stableValue: round(share(failing.stable.events, failing.stable.n)),
+      threshold: max,
+      query,
+      pValue: pRound(failing.pValue),
+      counts: { candidate: [failing.candidate.events, failing.candidate.n], stable: [failing.stable.events, failing.stable.n] },
+      note: `on ${failing.path} (compared path by path, ${tests.length} paths, alpha ${pRound(perPathAlpha)} each)`,
+    });
+  }
+  const weight = tests.reduce((t, x) => t + x.candidate.n + x.stable.n, 0);
+  const diff = tests.reduce((t, x) => t + x.diff * (x.candidate.n + x.stable.n), 0) / weight;
+  const [status, note] = unlessFew('pass', `compared path by path (${tests.length} paths)`);
+  return m(base, metric, status, {
+    value: round(diff),
+    stableValue: round(share(stableTotal.events, stableTotal.n)),
+    threshold: max,
+    query,
+    pValue: pRound(Math.min(1, Math.min(...tests.map((x) => x.pValue)) * tests.length)),
+    counts: { candidate: [total.events, total.n], stable: [stableTotal.events, stableTotal.n] },
+    ...(note ? { note } : {}),
+  });
 }
 
 /** A share that must not move either way: fails when the difference is significant and larger than allowed. */
@@ -207,7 +260,7 @@ export function describeFailure(x: Measurement): string {
       return `success-rate-drop ${x.value} > ${x.threshold} (stable ${x.stableValue}; failed: candidate ${counts(x.counts?.candidate)}, stable ${counts(x.counts?.stable)}${p})`;
     case 'client-error-change':
     case 'auth-refusal-change':
-      return `${x.metric} ${x.value! > 0 ? '+' : ''}${x.value} beyond ${x.threshold} either way (candidate ${counts(x.counts?.candidate)}, stable ${counts(x.counts?.stable)}${p})`;
+      return `${x.metric} ${x.value! > 0 ? '+' : ''}${x.value} beyond ${x.threshold} either way${x.metric === 'auth-refusal-change' && x.note?.startsWith('on ') ? ` ${x.note.split(' (')[0]}` : ''} (candidate ${counts(x.counts?.candidate)}, stable ${counts(x.counts?.stable)}${p})`;
     default:
       if (x.metric.startsWith('custom:') && x.value < x.threshold) return `${x.metric} ${x.value} < ${x.threshold} (query: ${x.query})`;
       return `${x.metric} ${x.value} > ${x.threshold}${x.metric.startsWith('custom:') ? ` (query: ${x.query})` : ''}`;

@@ -10,7 +10,7 @@ import { workflowSource } from '../../worker/workflow-source';
 import { parseCommandArgs } from '../args';
 import { withClient } from '../client';
 import type { Command } from '../command';
-import { DEMO_ENV, FIRST_RELEASE, runScenario, SCENARIOS, type ScenarioRun } from '../demo/scenarios';
+import { DEMO_ENV, DEMO_ENVIRONMENTS, FIRST_RELEASE, runScenario, SCENARIOS, type ScenarioRun } from '../demo/scenarios';
 import { DEMO_PEOPLE, DemoRepo } from '../demo/repo';
 import { EXIT, ExitError } from '../errors';
 import { buildTimeline } from '../history/timeline';
@@ -58,8 +58,10 @@ then prints a summary and the audit history of the approved pipeline. Re-running
 
     // The environment's stable release came from an earlier demo repository: its commit is not in this one,
     // so the pipeline could not judge stable..head. Start the environment over: its first release is a bootstrap.
-    progress(`== resetting ${SERVICE}/${DEMO_ENV} (a new demo repository starts a new history)`);
-    await createStackDriver(config).destroy(SERVICE, DEMO_ENV).catch((err: Error) => progress(`   (nothing to reset: ${err.message.split('\n')[0]})`));
+    for (const environment of DEMO_ENVIRONMENTS) {
+      progress(`== resetting ${SERVICE}/${environment} (a new demo repository starts a new history)`);
+      await createStackDriver(config).destroy(SERVICE, environment).catch((err: Error) => progress(`   (nothing to reset: ${err.message.split('\n')[0]})`));
+    }
 
     installRuntime({ logLevel: 'warn' });
     const worker = await createAirlockWorker(config, workflowSource(), createActivities(config));
@@ -77,8 +79,8 @@ then prints a summary and the audit history of the approved pipeline. Re-running
         progress('\n== summary');
         process.stdout.write(
           `${table(
-            ['pipeline', 'change', 'risk', 'outcome', 'expected', 'lead time'],
-            runs.map((r) => [r.pipelineId, r.title, r.risk, r.outcome, r.expected, `${(r.leadTimeMs / 1000).toFixed(1)}s`]),
+            ['pipeline', 'change', 'risk', 'environments', 'outcome', 'expected', 'lead time'],
+            runs.map((r) => [r.pipelineId, r.title, r.risk, r.environments, r.outcome, r.expected, `${(r.leadTimeMs / 1000).toFixed(1)}s`]),
           )}\n`,
         );
         const approved = runs[2]!; // the new endpoint

@@ -12,7 +12,9 @@ import { followPipeline } from '../pipeline/follow';
 import { pipelineInputFor } from '../pipeline/input';
 import { DEMO_PEOPLE, type DemoRepo } from './repo';
 
+/** Where the demo's changes go: through `promotion: [staging, production]` of its airlock.yaml. */
 export const DEMO_ENV = 'production';
+export const DEMO_ENVIRONMENTS = ['staging', 'production'];
 
 export interface Scenario {
   title: string;
@@ -31,6 +33,8 @@ export interface ScenarioRun {
   expected: OutcomeKind;
   leadTimeMs: number;
   detail: string;
+  /** Each environment of the promotion and where the release got: `staging passed, production failed`. */
+  environments: string;
 }
 
 /** No stable release yet: judged high, approved by the worker's bootstrap approvers (`airlock dev up` wrote them). */
@@ -104,10 +108,11 @@ function demoApprovers(client: Client, config: AirlockConfig, handle: WorkflowHa
     if (state.stage !== 'approval' || !a || a.needed === 0 || !state.image) return;
     const approvers = a.require.includes('security') ? [DEMO_PEOPLE.security, DEMO_PEOPLE.approver] : [DEMO_PEOPLE.approver];
     for (const who of approvers.slice(0, a.needed)) {
-      if (done.has(who)) continue;
-      done.add(who);
+      // a promotion asks again in each environment: an approval is signed for one environment
+      if (done.has(`${state.environment}:${who}`)) continue;
+      done.add(`${state.environment}:${who}`);
       const signature = signApproval(readKey(config.dirs.keys, who), boundSubject(state, state.runId ?? (await handle.describe()).runId, 'approve'));
-      progress(`          ${who} reviews risk ${state.risk?.level} (${state.risk?.reasons.slice(0, 2).join('; ')}) and approves`);
+      progress(`          ${who} reviews risk ${state.risk?.level} (${state.risk?.reasons.slice(0, 2).join('; ')}) and approves for ${state.environment}`);
       await handle.executeUpdate(approveUpdate, { args: [{ approver: who, signature, comment: 'demo: evidence reviewed' }] });
     }
   };
@@ -133,5 +138,6 @@ export async function runScenario(client: Client, config: AirlockConfig, repo: D
     expected: s.expect,
     leadTimeMs: Date.now() - started,
     detail: describeOutcome(result.outcome),
+    environments: state.promotion ? state.promotion.environments.map((e) => `${e.environment} ${e.status}`).join(', ') : state.environment,
   };
 }

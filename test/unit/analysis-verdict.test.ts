@@ -106,6 +106,48 @@ describe('measure', () => {
     expect(open['auth-refusal-change']).toMatchObject({ status: 'fail', value: -0.5 });
   });
 
+  // The demo's false rollback: at 50% the router sent every GET /api/entries of the check (8, all 401) to
+  // stable; the releases answered each path alike, so the totals compared different mixes of requests.
+  const demoMix = {
+    candidate: { events: 8, n: 74 },
+    stable: { events: 8, n: 25 },
+    byPath: [
+      { path: 'GET /', candidate: { events: 0, n: 37 }, stable: { events: 0, n: 8 } },
+      { path: 'GET /api/entries', candidate: { events: 8, n: 8 }, stable: { events: 8, n: 8 } },
+      { path: 'GET /api/ping', candidate: { events: 0, n: 15 }, stable: { events: 0, n: 4 } },
+      { path: 'GET /healthz', candidate: { events: 0, n: 14 }, stable: { events: 0, n: 5 } },
+    ],
+  };
+
+  it('the auth comparison goes path by path: a skewed mix of requests is no change', () => {
+    const pooled = byMetric(measure(evidence(1, 74, 0, { step: 50, auth: { candidate: demoMix.candidate, stable: demoMix.stable } }), settings));
+    expect(pooled['auth-refusal-change']).toMatchObject({ status: 'fail' }); // what the totals alone said
+    const m = byMetric(measure(evidence(1, 74, 0, { step: 50, auth: demoMix }), settings))['auth-refusal-change']!;
+    expect(m).toMatchObject({ status: 'pass', value: 0, counts: { candidate: [8, 74], stable: [8, 25] }, note: 'compared path by path (4 paths)' });
+  });
+
+  it('path by path, a release that refuses a request stable answers fails, naming the path', () => {
+    const byPath = demoMix.byPath.map((x) => (x.path === 'GET /' ? { ...x, candidate: { events: 37, n: 37 } } : x));
+    const m = byMetric(measure(evidence(1, 74, 0, { step: 50, auth: { ...demoMix, candidate: { events: 45, n: 74 }, byPath } }), settings))['auth-refusal-change']!;
+    expect(m).toMatchObject({ status: 'fail', value: 1, counts: { candidate: [37, 37], stable: [0, 8] } });
+    expect(m.note).toMatch(/^on GET \/ \(compared path by path, 4 paths, alpha 0.0125 each\)/);
+    expect(describeFailure(m)).toMatch(/^auth-refusal-change \+1 beyond 0\.05 either way on GET \/ \(candidate 37\/37, stable 0\/8, p=/);
+    // and one that stops refusing: the protected path answers 200 to requests without a token
+    const open = demoMix.byPath.map((x) => (x.path === 'GET /api/entries' ? { ...x, candidate: { events: 0, n: 8 } } : x));
+    expect(byMetric(measure(evidence(1, 74, 0, { step: 50, auth: { ...demoMix, candidate: { events: 0, n: 74 }, byPath: open } }), settings))['auth-refusal-change']).toMatchObject({ status: 'fail', value: -1 });
+  });
+
+  it('path by path, a difference within chance on each path is no failure (Bonferroni over the paths)', () => {
+    const byPath = [
+      { path: 'GET /a', candidate: { events: 3, n: 30 }, stable: { events: 0, n: 30 } },
+      { path: 'GET /b', candidate: { events: 0, n: 30 }, stable: { events: 3, n: 30 } },
+    ];
+    const m = byMetric(measure(evidence(1, 60, 0, { auth: { candidate: { events: 3, n: 60 }, stable: { events: 3, n: 60 }, byPath } }), settings))['auth-refusal-change']!;
+    expect(m.status).toBe('pass');
+    const none = byMetric(measure(evidence(1, 60, 0, { auth: { candidate: { events: 0, n: 60 }, stable: { events: 0, n: 60 }, byPath: [{ path: 'GET /a', candidate: { events: 0, n: 60 }, stable: { events: 0, n: 0 } }] } }), settings));
+    expect(none['auth-refusal-change']).toMatchObject({ status: 'inconclusive', note: 'no request path answered by both releases' });
+  });
+
   it('a shift in the 4xx share fails the client-error comparison', () => {
     const m = byMetric(measure(evidence(1, 60, 0, { candidate: { total: 60, failures: 0, clientErrors: 30 } }), settings));
     expect(m['client-error-change']).toMatchObject({ status: 'fail', value: 0.5 });
