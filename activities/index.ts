@@ -5,6 +5,7 @@ import { createScheduleActivities } from './drift/schedule';
 import { createNotifyActivities } from './notify';
 import { createPipelineActivities } from './pipeline';
 import { createFlagActivities } from './flags';
+import { createRoutingActivities } from './routing';
 
 /**
  * Every activity the worker registers, built from injected clients (style.md): the pipeline's stages
@@ -19,5 +20,6 @@ export function createActivities(config: AirlockConfig) {
     ...createDriftActivities({ config, docker }),
     ...createScheduleActivities(),
     ...createFlagActivities({ config }),
+    ...createRoutingActivities(config),
   };
 }

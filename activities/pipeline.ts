@@ -15,6 +15,7 @@ import { posix } from 'node:path';
 import { withFailures } from './errors';
 import { putEvidence, sha256 } from './evidence';
 import { createEvidenceActivities } from './evidence/record';
+import { evidenceHandover } from './evidence/handover';
 import { activitiesBeforeReadOnce } from './pipeline-before-read-once';
 import { createPolicyActivities } from './policy';
 import { createReadAnchorPolicy } from './policy/anchor-policy';
@@ -46,6 +47,7 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
   const deploy = createDeployActivities({ config });
   const probe = createProbeActivities({ config, docker });
   const evidence = config.dirs.evidence;
+  const handover = evidenceHandover(config.registry, evidence);
   const readAnchorPolicy = createReadAnchorPolicy(config.bootstrapPolicy);
 
   /** The worker's git directory holding `commits` of the repository at `url`. */
@@ -111,7 +113,12 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
       return build.buildImage(settings ? { repo, serviceDir, commit, releaseId, service, build: settings } : { repo, serviceDir, commit, releaseId, service });
     }),
 
-    scanImage: (input) => scan.scanImage({ image: input.image }),
+    // the SBOM goes next to the image too: recordEvidence signs it on a pipeline worker, which shares no disk with this one
+    scanImage: withFailures(async (input) => {
+      const summary = await scan.scanImage({ image: input.image });
+      await handover.publish(input.image, summary.sbomDigest);
+      return summary;
+    }),
 
     evaluatePolicy: (input) =>
       policy.evaluatePolicy({ policy: input.policy, scan: input.scan, risk: input.risk, environment: input.environment, action: 'deploy' }),

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseWith } from '../model/parse';
+import { DEFAULT_TARGET, TARGET_NAME } from '../model/roles';
 
 /**
  * Every endpoint and directory airlock uses, from the environment, parsed once. Empty strings count as
@@ -10,6 +11,45 @@ import { parseWith } from '../model/parse';
 const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7233');
 const url = z.url({ message: 'expected a URL, e.g. http://127.0.0.1:9090' });
 const optionalPath = z.string().min(1).optional();
+
+const targetName = z.string().regex(TARGET_NAME, 'a target name is a lowercase slug (letters, digits, dashes)');
+const environmentName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,20}$/, 'an environment name is a lowercase slug');
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+/**
+ * `AIRLOCK_WORKER_ROLES`: what this worker process serves, comma-separated: `pipeline` (the workflows and the
+ * host-independent activities), `build` (build and scan), `deploy:<target>` (deploy, traffic, analysis,
+ * rollback, drift, flags of one target; may repeat). Unset: all of them (pipeline, build and a deploy role for
+ * every target of AIRLOCK_ENVIRONMENT_TARGETS and `local`), one process on one host.
+ */
+export const rolesSchema = z
+  .string()
+  .transform(list)
+  .pipe(
+    z
+      .array(
+        z.union([z.literal('pipeline'), z.literal('build'), z.string().regex(/^deploy:[a-z0-9][a-z0-9-]{0,39}$/, 'a role is pipeline, build or deploy:<target> (target: a lowercase slug)')]),
+      )
+      .min(1, 'names at least one role'),
+  );
+
+/**
+ * `AIRLOCK_ENVIRONMENT_TARGETS`: `<environment>=<target>,...`: which target (Docker host) runs each environment.
+ * An environment not listed runs on `local`. The operator's: never from a repository or a workflow input.
+ */
+const environmentTargetsSchema = z
+  .string()
+  .transform(list)
+  .pipe(
+    z.array(
+      z
+        .string()
+        .transform((pair) => pair.split('='))
+        .pipe(z.tuple([environmentName, targetName], { message: 'expected <environment>=<target>' })),
+    ),
+  )
+  .refine((pairs) => new Set(pairs.map(([env]) => env)).size === pairs.length, 'names an environment twice')
+  .transform((pairs) => Object.fromEntries(pairs) as Record<string, string>);
 
 const envSchema = z.object({
   AIRLOCK_HOME: optionalPath,
@@ -30,6 +70,11 @@ const envSchema = z.object({
   DOCKER_HOST: z.string().min(1).optional(),
   AIRLOCK_REGISTRY: hostPort.default('127.0.0.1:5000'),
   PROMETHEUS_URL: url.default('http://127.0.0.1:9090'),
+  /**
+   * Where the deploy worker writes its target's Prometheus scrape targets (file_sd), the directory that
+   * target's Prometheus reads; default $AIRLOCK_HOME/prometheus/targets (the Prometheus `dev up` runs).
+   */
+  AIRLOCK_PROMETHEUS_TARGETS: optionalPath,
   PULUMI_BACKEND_URL: z.string().min(1).optional(),
   PULUMI_CONFIG_PASSPHRASE: z.string().default('airlock-local'),
   AIRLOCK_BASE_IMAGE: z.string().min(1).default('airlock/base:bookworm-1'),
@@ -53,7 +98,31 @@ const envSchema = z.object({
    */
   AIRLOCK_SIGNING_KEY: optionalPath,
   AIRLOCK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  AIRLOCK_WORKER_ROLES: rolesSchema.optional(),
+  AIRLOCK_ENVIRONMENT_TARGETS: environmentTargetsSchema.default({}),
 });
+
+/**
+ * The roles a worker serves: the pipeline role, the build role, and the targets it deploys to. `split`: the
+ * roles were configured (AIRLOCK_WORKER_ROLES), so the workflows send build and deploy activities to the role
+ * queues; unset, one process serves everything on the one task queue, as before issue 20.
+ */
+export interface WorkerRoles {
+  split: boolean;
+  pipeline: boolean;
+  build: boolean;
+  deploy: string[];
+}
+
+function workerRoles(roles: string[] | undefined, environmentTargets: Record<string, string>): WorkerRoles {
+  if (!roles) return { split: false, pipeline: true, build: true, deploy: [...new Set([DEFAULT_TARGET, ...Object.values(environmentTargets)])] };
+  return {
+    split: true,
+    pipeline: roles.includes('pipeline'),
+    build: roles.includes('build'),
+    deploy: [...new Set(roles.filter((r) => r.startsWith('deploy:')).map((r) => r.slice('deploy:'.length)))],
+  };
+}
 
 export type AirlockConfig = ReturnType<typeof loadConfig>;
 
@@ -66,6 +135,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     home,
     cache,
     logLevel: e.AIRLOCK_LOG_LEVEL,
+    /** What this worker process serves (docs/scale-out.md), and which target runs each environment. */
+    roles: workerRoles(e.AIRLOCK_WORKER_ROLES, e.AIRLOCK_ENVIRONMENT_TARGETS),
+    environmentTargets: e.AIRLOCK_ENVIRONMENT_TARGETS,
     bootstrapPolicy: e.AIRLOCK_BOOTSTRAP_POLICY ?? join(home, 'bootstrap.policy.yaml'),
     /** Set: the operator's key file (never created); unset: keys/worker-signing.pem, created on first use. */
     signingKey: e.AIRLOCK_SIGNING_KEY,
@@ -109,6 +181,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keys: join(home, 'keys'),
       /** The worker's fetched copies of service repositories (activities/shared/fetch.ts). */
       repos: join(home, 'repos'),
+      /** Prometheus file_sd of this host's target (infra/local/stack.ts prometheusTargetsDir). */
+      prometheusTargets: e.AIRLOCK_PROMETHEUS_TARGETS ?? join(home, 'prometheus', 'targets'),
     },
   };
 }

@@ -1,9 +1,11 @@
-import { proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityFailure, log, patched, proxyActivities as proxyOnWorkflowQueue, proxyLocalActivities, type ActivityInterfaceFor, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { ComplianceActivities } from '../activities/compliance';
 import type { DeployActivities } from '../activities/deploy';
 import type { ScheduleActivities } from '../activities/drift/schedule';
 import type * as errors from '../activities/errors';
 import type { PipelineActivities } from '../model/activities';
+import type { RoutingActivities } from '../activities/routing';
+import { queueFor, type TaskQueues } from '../model/roles';
 import { durationMs } from '../model/duration';
 import type { CanaryAnalysisSettings } from '../model/manifest';
 
@@ -33,6 +35,57 @@ const retry = (maximumAttempts: number): RetryPolicy => ({
   maximumAttempts,
   nonRetryableErrorTypes: [...NON_RETRYABLE],
 });
+
+/**
+ * Runs started from this patch on send each activity to the task queue of its role (model/roles.ts): build
+ * and scan to `<queue>-build`, deploy, traffic, analysis and rollback to the environment's target's
+ * `<queue>-deploy-<target>`, the rest to the workflow's own queue. The queues come from the pipeline worker's
+ * configuration (the `taskQueues` activity, first in the run). Runs without it keep the one queue.
+ */
+export const QUEUES_PATCH = 'queues-by-role';
+
+// This run's routes (each workflow run has its own module state); unset: every activity on the workflow's queue.
+let routes: TaskQueues | undefined;
+
+/**
+ * Asks for this run's task queues (patch `queues-by-role`); call it before the first routed activity. A worker
+ * that has no `taskQueues` activity (an embedder's or a test's own activity set) serves every role on one
+ * queue: the run keeps the workflow's queue for everything, as before the patch.
+ *
+ * A regular activity, not a local one: the SDK refuses a local activity the worker lacks eagerly, outside
+ * the activity (a workflow task failure, no fallback), and skips that check on replay, so a run that fell
+ * back would not replay. With eager activity execution the round trip costs milliseconds.
+ */
+export async function routeByRole(): Promise<void> {
+  if (!patched(QUEUES_PATCH)) return;
+  try {
+    routes = await proxyOnWorkflowQueue<RoutingActivities>({ startToCloseTimeout: '1m', retry: { ...retry(5), nonRetryableErrorTypes: ['NotFoundError'] } }).taskQueues();
+  } catch (err) {
+    if (!(err instanceof ActivityFailure) || (err.cause as { type?: string } | undefined)?.type !== 'NotFoundError') throw err;
+    log.info('the worker has no taskQueues activity: every activity of this run on the workflow task queue');
+  }
+}
+
+/**
+ * proxyActivities whose every call goes to the queue of the activity's role in this run (queueFor): the
+ * declarations below stay as they were; only where a call goes depends on the run.
+ */
+function proxyActivities<A extends object>(options: ActivityOptions): ActivityInterfaceFor<A> {
+  const byQueue = new Map<string, ActivityInterfaceFor<A>>();
+  const on = (queue: string | undefined): ActivityInterfaceFor<A> => {
+    const key = queue ?? '';
+    let proxy = byQueue.get(key);
+    if (!proxy) byQueue.set(key, (proxy = proxyOnWorkflowQueue<A>(queue ? { ...options, taskQueue: queue } : options)));
+    return proxy;
+  };
+  return new Proxy({} as ActivityInterfaceFor<A>, {
+    get: (_target, name) =>
+      typeof name === 'string'
+        ? (...args: unknown[]) => (on(queueFor(routes, name, args[0])) as Record<string, (...a: unknown[]) => unknown>)[name]!(...args)
+        : undefined,
+  });
+}
+export { proxyActivities as routedActivities };
 
 const quick = proxyActivities<PipelineActivities>({ startToCloseTimeout: '2m', retry: retry(5) });
 const build = proxyActivities<PipelineActivities>({ startToCloseTimeout: '30m', heartbeatTimeout: '1m', retry: retry(3) });

@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, log, patched, workflowInfo } from 
 import { reviewBreakGlass, type Approval } from '../model/approval-rules';
 import type { CanaryVerdict, DeployTarget, LeaseToken, RestoreInput, RestoreResult } from '../model/deploy';
 import { digestOfImage, type GatePass, type GateRecord } from '../model/deploy-gate';
-import { evidenceActivities, releaseActivities } from './activity-options';
+import { evidenceActivities, releaseActivities, routeByRole } from './activity-options';
 import { rolloutSteps } from '../model/rollout';
 import { lockLeaseMs } from './decisions';
 import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
@@ -61,6 +61,7 @@ export async function deployRelease(input: DeployReleaseInput): Promise<DeployRe
   const { target, releaseId } = input;
   const lock: LockHold = { requested: false, granted: false };
   registerLockHandlers(lock);
+  await routeByRole();
   if (!patched('deploy-release-gated')) return rollOut(input);
   const evidence = patched(DEPLOY_EVIDENCE_PATCH);
   const gate = await checkGate(input, evidence);
@@ -219,6 +220,7 @@ async function rollOut(input: DeployReleaseInput, lease?: LeaseToken): Promise<D
 export async function rollbackRelease(input: RestoreInput): Promise<RestoreResult> {
   const lock: LockHold = { requested: false, granted: false };
   registerLockHandlers(lock);
+  await routeByRole();
   if (!patched('rollback-holds-lock')) return releaseActivities.restoreRelease(input);
   const owner: LockOwner = { service: input.service, environment: input.environment, headCommit: input.toReleaseId ?? 'previous', lock };
   try {

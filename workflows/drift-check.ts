@@ -1,4 +1,4 @@
-import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { log, workflowInfo } from '@temporalio/workflow';
 import type { DeployActivities } from '../activities/deploy';
 import type { DriftActivities } from '../activities/drift';
 import type { ScheduleActivities } from '../activities/drift/schedule';
@@ -6,6 +6,7 @@ import { digestOfImage } from '../model/deploy-gate';
 import type { DriftCheckResult, DriftReport } from '../model/drift';
 import type { PipelineActivities } from '../model/activities';
 import type { Webhook } from '../model/notifications';
+import { routeByRole, routedActivities } from './activity-options';
 import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
 import { registerLockHandlers, type LockHold } from './lock-holder';
 import { notify } from './notify';
@@ -21,11 +22,11 @@ export interface DriftCheckInput {
 }
 
 const NON_RETRYABLE = ['InvalidInputError', 'DeployProgramError', 'GitError'];
-const quick = proxyActivities<DriftActivities & Pick<PipelineActivities, 'readBasePolicy'> & Pick<DeployActivities, 'findGateRecord'> & ScheduleActivities>({
+const quick = routedActivities<DriftActivities & Pick<PipelineActivities, 'readBasePolicy'> & Pick<DeployActivities, 'findGateRecord'> & ScheduleActivities>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
-const slow = proxyActivities<DriftActivities>({
+const slow = routedActivities<DriftActivities>({
   startToCloseTimeout: '15m',
   heartbeatTimeout: '1m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
@@ -53,6 +54,7 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckResu
   const { service, environment } = input;
   const lock: LockHold = { requested: false, granted: false };
   registerLockHandlers(lock);
+  await routeByRole(); // patch `queues-by-role`: detect and reconcile on the environment's target
   const report = await quick.detectDrift({ service, environment });
   if (!report.deployed) return { ...report, reconciled: false, note: 'not deployed' };
   const policy = await protectedPolicy(report);

@@ -2,6 +2,7 @@ import { ActivityFailure, ApplicationFailure, condition, log, patched, setHandle
 import { flagTally, reviewFlagApproval, type FlagApprovalContext } from '../model/flag-approval';
 import type { FlagRolloutInput, FlagRolloutOutcome, FlagRolloutState } from '../model/flag-activities';
 import { DEFAULT_FLAG_THRESHOLDS, flagStepProblems, type FlagThresholds, type VariantVerdict } from '../model/flag-rules';
+import { routeByRole } from './activity-options';
 import { flagActivities, flagAnalysis } from './flag-activities';
 import { FLAG_EVIDENCE_PATCH, recordFlagChange } from './flag-evidence';
 import { flagApproveUpdate, flagRolloutStateQuery } from './flag-messages';
@@ -57,6 +58,7 @@ export async function flagRollout(input: FlagRolloutInput): Promise<FlagRolloutO
   if (problems.length) return done({ kind: 'refused', reason: problems.join('; ') });
   const windowMs = bounded(input.windowMs, 3000, 10 * 60_000, 10_000);
   const loadRps = bounded(input.loadRps, 0, 200, 20);
+  await routeByRole(); // patch `queues-by-role`: the flag's share and analysis on the environment's target
 
   // The definition, from the code the environment runs (the worker reads it): refused before anything changes.
   let source;

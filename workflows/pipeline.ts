@@ -1,7 +1,7 @@
 import { allHandlersFinished, CancellationScope, condition, log, patched, workflowInfo } from '@temporalio/workflow';
 import { pinned } from '../model/build';
 import type { Outcome, PipelineInput, PipelineResult } from '../model/pipeline';
-import { evidenceActivities, localActivities, stages } from './activity-options';
+import { evidenceActivities, localActivities, routeByRole, stages } from './activity-options';
 import { approvalGate, registerApprovalHandlers, unboundOutcome } from './approval-gate';
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, releaseLock } from './lock-client';
@@ -93,6 +93,7 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   const { input, state } = ctx;
   const key = { releaseId: ctx.target.releaseId };
   const { repo, headCommit, serviceDir } = input;
+  await routeByRole(); // patch `queues-by-role`: build and deploy activities go to their role's queue
 
   const { snapshot, change, assessment, policy, settings, bootstrap, judgedBase } = await runChangeAnalysis(ctx);
   // From patch `input-identifiers` on, the rollout runs with airlock.yaml's settings at head, never the input's.

@@ -2,7 +2,7 @@ import { executeChild, log, patched, upsertMemo, workflowInfo } from '@temporali
 import { violationActions, type ComplianceStatus, type RescanTarget } from '../model/compliance';
 import type { LoadedPolicy } from '../model/policy';
 import type { ScanSummary } from '../model/scan';
-import { complianceActivities as act, evidenceActivities } from './activity-options';
+import { complianceActivities as act, evidenceActivities, routeByRole } from './activity-options';
 import { emit, expiringEvent, nonCompliantEvent } from './compliance-events';
 import { causeOf } from './decisions';
 import { rollbackRelease } from './deploy-release';
@@ -26,6 +26,7 @@ export type RescanResult = ComplianceStatus & { statusDigest: string; attested?:
  */
 export async function rescanRelease(target: RescanTarget): Promise<RescanResult> {
   const { releaseId } = target;
+  await routeByRole(); // patch `queues-by-role`: the scan goes to a build worker
   const policy = await environmentPolicy(target);
   const scan = await act.scanImage({ releaseId, image: target.image });
   const status: RescanResult = await act.assessCompliance({ target, scan, policy });

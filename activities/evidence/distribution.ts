@@ -110,6 +110,18 @@ export class Distribution {
     return bytes;
   }
 
+  /** The blob with this digest, checked against it (no manifest gives its size: bounded by MAX_BLOB_BYTES); undefined when absent. */
+  async blobByDigest(repository: string, digest: string): Promise<Buffer | undefined> {
+    const operation = `GET blob ${repository}@${digest}`;
+    const res = await this.request(operation, this.url(repository, `blobs/${digest}`));
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw await this.refused(operation, res);
+    const bytes = await this.body(operation, res, MAX_BLOB_BYTES);
+    const actual = sha256(bytes);
+    if (actual !== digest) throw this.mismatch(operation, digest, actual);
+    return bytes;
+  }
+
   async hasBlob(repository: string, digest: string): Promise<boolean> {
     const operation = `HEAD blob ${repository}@${digest}`;
     const res = await this.request(operation, this.url(repository, `blobs/${digest}`), { method: 'HEAD' });

@@ -25,7 +25,8 @@ import {
 } from '../../model/evidence';
 import type { EvidenceRequest, RecordedEvidence, VerifyEvidenceRequest } from '../../model/evidence-record';
 import { EvidenceNotVerifiedError } from '../errors';
-import { putEvidence, readEvidence, sha256 } from './store';
+import { evidenceHandover } from './handover';
+import { putEvidence, sha256 } from './store';
 import { RegistryAttestations } from './registry-attestations';
 import { loadSigningKey, type SigningKey } from './signing-key';
 
@@ -40,6 +41,8 @@ export interface EvidenceDeps {
 
 export function createEvidenceActivities({ config }: EvidenceDeps) {
   const registry = new RegistryAttestations(config.registry);
+  // the SBOM was written by the scan, on a build worker: from the registry when it is not in this worker's store
+  const handover = evidenceHandover(config.registry, config.dirs.evidence);
   let key: Promise<SigningKey> | undefined;
   const signingKey = () => (key ??= loadSigningKey(config).catch((err: unknown) => ((key = undefined), Promise.reject(err))));
   const builderId = `https://airlock.dev/worker/${hostname()}`;
@@ -68,7 +71,7 @@ export function createEvidenceActivities({ config }: EvidenceDeps) {
           ),
         ];
       case 'scan': {
-        const sbom = JSON.parse((await readEvidence(config.dirs.evidence, req.scan.sbomDigest)).toString('utf8')) as unknown;
+        const sbom = JSON.parse((await handover.read(req.image, req.scan.sbomDigest)).toString('utf8')) as unknown;
         return [
           make('sbom', sbomPredicate(sbom)),
           make(

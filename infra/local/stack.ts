@@ -26,7 +26,7 @@ export const servicesToStart = (config: AirlockConfig): ServiceName[] =>
   SERVICES.filter((name) => name !== 'temporal-ui' || config.temporal.ui !== 'off');
 
 /** Directory Prometheus reads scrape targets from (file_sd): deploys drop `<name>.json` files here. */
-export const prometheusTargetsDir = (config: AirlockConfig): string => join(config.home, 'prometheus', 'targets');
+export const prometheusTargetsDir = (config: Pick<AirlockConfig, 'dirs'>): string => config.dirs.prometheusTargets;
 
 /**
  * Dynamic config of the dev server `airlock dev up` starts (`key=value`, value in YAML):

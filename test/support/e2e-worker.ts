@@ -42,10 +42,14 @@ export class WorkerProcess {
     void this.exited.then(() => (this.done = true));
   }
 
-  /** Starts a worker with `env` (TEMPORAL_TASK_QUEUE...) and waits until it polls its task queue. */
-  static async start(env: Record<string, string>, logFile: string, timeoutMs = 90_000): Promise<WorkerProcess> {
+  /**
+   * Starts a worker with `env` (TEMPORAL_TASK_QUEUE...) and waits until it polls its task queue. `wrap`: a
+   * command that execs the worker's command line given as its last arguments (e.g. `ip netns exec <ns>`).
+   */
+  static async start(env: Record<string, string>, logFile: string, timeoutMs = 90_000, wrap: string[] = []): Promise<WorkerProcess> {
     const fd = openSync(logFile, 'a');
-    const child = spawn(process.execPath, [CLI, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+    const [command, ...args] = [...wrap, process.execPath, CLI, 'worker'];
+    const child = spawn(command!, args, { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const worker = new WorkerProcess(child, logFile);
     const deadline = Date.now() + timeoutMs;

@@ -8,6 +8,7 @@ import { deployReleaseScenarios } from './support/deploy-release-scenarios';
 import { flagScenarios } from './support/flag-scenarios';
 import { sideDoorScenarios } from './support/side-door-scenarios';
 import { promotionScenarios } from './support/promotion-scenarios';
+import { roleScenarios } from './support/role-scenarios';
 import { scenarios, type ScenarioRun } from './support/scenarios';
 
 /**
@@ -24,7 +25,7 @@ import { scenarios, type ScenarioRun } from './support/scenarios';
 export const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
 const SUFFIX = process.env.HISTORY_SUFFIX ? `-${process.env.HISTORY_SUFFIX}` : '';
 
-const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios, ...sideDoorScenarios, ...complianceScenarios, ...promotionScenarios, ...flagScenarios };
+const all: Record<string, (h: Harness) => Promise<Pick<ScenarioRun, 'recorded'>>> = { ...scenarios, ...concurrencyScenarios, ...deployReleaseScenarios, ...sideDoorScenarios, ...complianceScenarios, ...promotionScenarios, ...flagScenarios, ...roleScenarios };
 
 let h: Harness;
 useHarness((x) => (h = x));

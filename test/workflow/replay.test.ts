@@ -10,6 +10,7 @@ import { deployReleaseScenarios } from './support/deploy-release-scenarios';
 import { flagScenarios } from './support/flag-scenarios';
 import { scenarios } from './support/scenarios';
 import { promotionScenarios } from './support/promotion-scenarios';
+import { roleScenarios } from './support/role-scenarios';
 
 // Every saved history (test/fixtures/histories, written by record-histories.ts) must replay on the
 // current workflow code: a change that breaks determinism fails here, before it breaks running pipelines.
@@ -28,7 +29,7 @@ beforeAll(async () => {
 
 test('every path of the pipeline has a saved history', () => {
   expect(Object.keys(ids).sort()).toEqual(files);
-  for (const name of [...Object.keys(scenarios), ...Object.keys(concurrencyScenarios), ...Object.keys(deployReleaseScenarios), ...Object.keys(complianceScenarios), ...Object.keys(promotionScenarios), ...Object.keys(flagScenarios)])
+  for (const name of [...Object.keys(scenarios), ...Object.keys(concurrencyScenarios), ...Object.keys(deployReleaseScenarios), ...Object.keys(complianceScenarios), ...Object.keys(promotionScenarios), ...Object.keys(flagScenarios), ...Object.keys(roleScenarios)])
     expect([name, files.some((f) => f === `${name}.json` || f.startsWith(`${name}-`))]).toEqual([name, true]);
   expect(files.filter((f) => f.endsWith('-lock.json')).length).toBeGreaterThanOrEqual(3);
 });

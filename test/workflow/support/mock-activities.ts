@@ -15,6 +15,7 @@ import type { LoadedPolicy } from '../../../model/policy';
 import { assessCompliance } from '../../../activities/compliance/assess';
 import type { RuntimeSecurityReport, SecuritySurface } from '../../../model/runtime-security';
 import type { DeliverEventInput } from '../../../activities/notify';
+import { createRoutingActivities } from '../../../activities/routing';
 import { snapshot as defaultSnapshot } from './fixtures';
 
 // Mocked activities (the real ones are other issues) that behave like the real contract: each side
@@ -24,6 +25,8 @@ export interface Call {
   name: PipelineActivityName;
   input: Record<string, unknown>;
   attempt: number;
+  /** the task queue the call ran on (workers by role) */
+  taskQueue: string;
 }
 
 export interface MockOptions {
@@ -75,6 +78,8 @@ export interface MockOptions {
    * readManifest answers the real promotionPlan of them when the workflow asks for it (patch `promotion`).
    */
   promotion?: { head: Record<string, unknown>; anchor?: Record<string, unknown> };
+  /** the worker's roles configuration the real taskQueues activity answers from (default: one queue for all) */
+  roles?: { split: boolean; environmentTargets: Record<string, string> };
 }
 
 /** The environment of the mocked airlock.yaml: canary 10/50/100, one short analysis check, no load. */
@@ -115,9 +120,9 @@ export function mockActivities(o: MockOptions = {}) {
   type Input<K extends PipelineActivityName> = Parameters<PipelineActivities[K]>[0];
   const wrap = <K extends PipelineActivityName>(name: K, body: (input: Input<K>) => Promise<unknown> | unknown) =>
     (async (input: Input<K>) => {
-      const attempt = Context.current().info.attempt;
+      const { attempt, taskQueue } = Context.current().info;
       const raw = input as unknown as Record<string, unknown>;
-      calls.push({ name, input: raw, attempt });
+      calls.push({ name, input: raw, attempt, taskQueue });
       const err = o.fail?.[name]?.(raw, attempt);
       if (err) throw err;
       const result = await body(input);
@@ -264,11 +269,11 @@ export function mockActivities(o: MockOptions = {}) {
   };
   // `airlock deploy` only (not a pipeline activity): recorded in `calls` like the others
   const findGateRecord = async (input: GateRecordInput): Promise<GateRecord> => {
-    calls.push({ name: 'findGateRecord' as PipelineActivityName, input: input as unknown as Record<string, unknown>, attempt: Context.current().info.attempt });
+    calls.push({ name: 'findGateRecord' as PipelineActivityName, input: input as unknown as Record<string, unknown>, attempt: Context.current().info.attempt, taskQueue: Context.current().info.taskQueue });
     return gateRecordOf(input);
   };
   const restoreRelease = async (input: { service: string; environment: string; toReleaseId?: string }) => {
-    calls.push({ name: 'restoreRelease' as PipelineActivityName, input: input as unknown as Record<string, unknown>, attempt: Context.current().info.attempt });
+    calls.push({ name: 'restoreRelease' as PipelineActivityName, input: input as unknown as Record<string, unknown>, attempt: Context.current().info.attempt, taskQueue: Context.current().info.taskQueue });
     const releaseId = input.toReleaseId ?? `${input.service}-${input.environment}-previous`;
     const image = `127.0.0.1:5000/${input.service}@${digestOf(releaseId)}`;
     running.set(`${input.service}/${input.environment}`, { releaseId, image });
@@ -277,7 +282,7 @@ export function mockActivities(o: MockOptions = {}) {
   // scheduled rescans (docs/compliance.md): the schedule is remembered per environment, the decision is the real one
   const schedules = new Map<string, RescanTarget>();
   const record = (name: string, input: unknown) =>
-    calls.push({ name: name as PipelineActivityName, input: input as Record<string, unknown>, attempt: Context.current().info.attempt });
+    calls.push({ name: name as PipelineActivityName, input: input as Record<string, unknown>, attempt: Context.current().info.attempt, taskQueue: Context.current().info.taskQueue });
   const scheduleRescan = async (input: { target: RescanTarget; policy: LoadedPolicy }) => {
     record('scheduleRescan', input);
     const scheduleId = `airlock-rescan/${input.target.service}/${input.target.environment}`;
@@ -323,7 +328,10 @@ export function mockActivities(o: MockOptions = {}) {
   const links = () => calls.filter((c) => c.name === 'recordEvidence').map((c) => c.input.link as string);
   const steps = () => calls.filter((c) => c.name === 'shiftTraffic' || c.name === 'analyze').map((c) => `${c.name}(${(c.input.weight ?? c.input.step) as number})`);
   return {
-    activities: { ...activities, findGateRecord, restoreRelease, describeEnvironment, scheduleRescan, rescanTargetNow, ensureDriftSchedule, assessCompliance: assess, deliverEvent },
+    activities: {
+      ...activities,
+      ...createRoutingActivities({ roles: { split: o.roles?.split ?? false, pipeline: true, build: true, deploy: [] }, environmentTargets: o.roles?.environmentTargets ?? {} }),
+      findGateRecord, restoreRelease, describeEnvironment, scheduleRescan, rescanTargetNow, ensureDriftSchedule, assessCompliance: assess, deliverEvent },
     calls,
     effects,
     names,
