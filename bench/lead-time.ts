@@ -225,8 +225,8 @@ async function main(): Promise<void> {
       // the warm-up is the environment's first release (a bootstrap, judged high): the demo's approvers sign it
       if (n === 0 && state?.stage === 'approval' && state.approval && state.approval.needed > 0 && state.image) {
         const who = state.approval.require.includes('security') ? [DEMO_PEOPLE.security, DEMO_PEOPLE.approver] : [DEMO_PEOPLE.approver];
-        for (const person of who.slice(0, state.approval.needed).filter((p) => !approved.has(p))) {
-          approved.add(person);
+        for (const person of who.slice(0, state.approval.needed).filter((p) => !approved.has(`${state.environment}:${p}`))) {
+          approved.add(`${state.environment}:${person}`);
           const signature = signApproval(readKey(config.dirs.keys, person), boundSubject(state, state.runId ?? (await handle.describe()).runId, 'approve'));
           await handle.executeUpdate(approveUpdate, { args: [{ approver: person, signature, comment: 'bench warm-up: first release' }] });
         }
