@@ -103,6 +103,10 @@ export async function promoteThrough(ctx: PipelineContext, run: PromotionRun): P
     entry.passedAt = now();
     entry.digest = build.digest;
     delete entry.soakUntil;
+    // the rollout reported `promoted` for this environment; the pipeline's outcome is the last one's. Until
+    // then the state shows none, so `status`, `trigger --wait` and the dashboard's approve/reject controls
+    // (hidden once there is an outcome) keep working for the next environment. (State only: no command.)
+    if (i < last) delete state.outcome;
     log.info('passed', { environment: step.environment, digest: build.digest });
   }
   return outcome;

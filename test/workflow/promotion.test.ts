@@ -111,6 +111,9 @@ test('approvals per environment: medium risk is automatic in staging (anchor say
   });
   expect(result.outcome.kind).toBe('promoted');
   expect(seen!.approval).toMatchObject({ needed: 1 });
+  // staging's `promoted` is not the pipeline's outcome: no outcome while production waits (the dashboard
+  // hides its approve/reject controls once there is one; `trigger --wait` would stop following)
+  expect(seen!.outcome).toBeUndefined();
   expect(seen!.promotion!.environments[0]).toMatchObject({ environment: 'staging', status: 'passed', level: 'low' });
   expect(state.promotion!.environments[1]).toMatchObject({ environment: 'production', status: 'passed', level: 'medium' });
   expect(state.approval!.decisions).toEqual([expect.objectContaining({ approver: 'alice', decision: 'approve' })]);
