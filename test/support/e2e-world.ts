@@ -65,7 +65,8 @@ export interface WorldOptions {
 /** Environments of runs of this helper: `e2e-<name>-<pid base 36>`. */
 const RUN_ENVIRONMENT = /^e2e-[a-z]+-([0-9a-z]+)$/;
 
-const pidAlive = (pid: number): boolean => {
+/** Whether a process (a test run that named an environment or a namespace) still lives. */
+export const pidAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

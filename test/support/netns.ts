@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { pidAlive } from './e2e-world';
 
 // A network namespace that plays another host (test/integration/two-hosts.test.ts): a veth pair to this
 // machine, no default route, and only the listed TCP ports of this machine's loopback reachable from inside,
@@ -20,14 +21,6 @@ export interface HostNamespace {
   remove(): void;
 }
 
-const pidAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** The rules this helper added for `comment` (all when undefined), as `iptables -S` lines per table. */
 function rules(match: (comment: string) => boolean): { table: string; rule: string }[] {
