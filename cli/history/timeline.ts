@@ -1,7 +1,7 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { AnchoredPolicy, BasePolicy, ChangeAssessment } from '../../model/activities';
-import { verifyApproval, verifyApprovalV1, type Approval, type ApprovalSubject, type Decision } from '../../model/approval';
+import { DECISIONS, verifyApproval, verifyApprovalV1, type Approval, type ApprovalSubject, type Decision } from '../../model/approval';
 import type { BuildResult } from '../../model/build';
 import { describeUser } from '../../model/image-user';
 import type { CanaryVerdict } from '../../model/deploy';
@@ -144,7 +144,9 @@ export function buildTimeline(pipelineId: string, events: HistoryEvent[]): Timel
     } else if (e.workflowExecutionUpdateCompletedEventAttributes) {
       const a = e.workflowExecutionUpdateCompletedEventAttributes;
       const u = updates.get(a.meta?.updateId ?? '');
-      if (u && !a.outcome?.failure) tl.decisions.push(decisionEntry(tl, (u.name === 'abortSigned' ? 'abort' : u.name) as Decision, u.approval, u.at, snapshot, build));
+      // only the signed decisions: other Updates (e.g. `trigger`, Update-with-Start's first answer) carry no approval
+      const decision = u?.name === 'abortSigned' ? 'abort' : u?.name;
+      if (u && !a.outcome?.failure && isDecision(decision) && u.approval) tl.decisions.push(decisionEntry(tl, decision, u.approval, u.at, snapshot, build));
     } else if (e.workflowExecutionSignaledEventAttributes) {
       const a = e.workflowExecutionSignaledEventAttributes;
       if (!a.signalName?.startsWith('lock')) tl.signals.push({ name: a.signalName ?? '?', at, args: decode(a.input) });
@@ -195,6 +197,8 @@ function boundOf(tl: Timeline, decision: Decision, snapshot?: PolicySnapshot, bu
     decision,
   };
 }
+
+const isDecision = (name: string | undefined): name is Decision => (DECISIONS as readonly string[]).includes(name ?? '');
 
 function decisionEntry(tl: Timeline, decision: Decision, a: Approval, at: string, snapshot?: PolicySnapshot, build?: BuildResult): DecisionEntry {
   const pipelineId = tl.pipelineId;

@@ -1,6 +1,6 @@
 // Bad input to the pipeline commands: a one-line error on stderr naming what is wrong, and exit 2
 // (CI scripts tell "you called me wrong" from "the change failed"). Needs Temporal for the unknown ids.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DemoRepo } from '../../cli/demo/repo';
@@ -14,7 +14,9 @@ let repo: DemoRepo;
 beforeAll(async () => {
   await requireComponents('temporal');
   dir = mkdtempSync(join(tmpdir(), 'airlock-e2e-input-'));
-  repo = DemoRepo.create(join(dir, 'demo-service'), { alice: approverKey('alice'), sam: approverKey('sam') });
+  // without `promotion:`, so that a trigger without --env has no first environment to start from
+  const noPromotion = (r: DemoRepo) => r.edit('airlock.yaml', (t) => t.replace(/^promotion:.*\n/m, ''));
+  repo = DemoRepo.create(join(dir, 'demo-service'), { alice: approverKey('alice'), sam: approverKey('sam') }, { prepare: noPromotion });
   repo.edit('README.md', (t) => `${t}\nmore\n`);
   repo.commit('docs: more');
 }, 120_000);
@@ -36,6 +38,7 @@ test('an unknown flag', () => {
 });
 
 test('a missing --env', () => {
+  expect(readFileSync(join(repo.dir, 'airlock.yaml'), 'utf8')).not.toMatch(/^promotion:/m);
   expectBadInput(airlock(['trigger', '--repo', repo.dir, '--wait']), /^--env: is required \(airlock\.yaml has no promotion: to start from; it has: staging, production\)$/);
 });
 

@@ -51,11 +51,13 @@ test('a 401 storm (health green) fails the 401/403 comparison with stable at the
     expect(v.verdict).toBe('fail');
     expect(v.checks).toBe(1);
     const auth = v.measurements.find((m) => m.metric === 'auth-refusal-change')!;
-    // the default load asks /healthz (still 200) and / (now 401): half of the candidate's answers are refusals
+    // the default load asks /healthz (still 200) and / (now 401): compared path by path, / fails, every
+    // answer of the candidate refused against none of stable's
     expect(auth.status).toBe('fail');
-    expect(auth.value).toBeGreaterThan(0.3);
+    expect(auth.value).toBe(1);
+    expect(auth.note).toMatch(/^on \/ \(compared path by path, 2 paths/);
     expect(auth.counts!.stable![0]).toBe(0);
-    expect(v.reason).toMatch(/auth-refusal-change \+0\.\d+ beyond 0\.05 either way/);
+    expect(v.reason).toMatch(/auth-refusal-change \+1 beyond 0\.05 either way on \/ /);
     expect(v.requests!.candidate).toBeGreaterThan(0);
   } finally {
     await undo();

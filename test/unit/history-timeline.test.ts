@@ -57,3 +57,20 @@ test('a promotion (patch promotion): every stage names its environment, the appr
   expect(text).toMatch(/deployCandidate \[staging\]/);
   expect(text).toMatch(/deployCandidate \[production\]/);
 });
+
+test('an Update that is not a decision (trigger --wait: Update-with-Start) is not read as an approval', () => {
+  const file = 'high-two-approvals.json';
+  const events = [...(historyFromJson(readFileSync(join(DIR, file), 'utf8')).events ?? [])];
+  const at = events[0]!.eventTime;
+  // what `trigger --wait` adds: the `trigger` Update, no arguments, answered with the state
+  const trigger = [
+    { eventId: 2, eventTime: at, workflowExecutionUpdateAcceptedEventAttributes: { acceptedRequest: { meta: { updateId: 'start' }, input: { name: 'trigger' } } } },
+    { eventId: 3, eventTime: at, workflowExecutionUpdateCompletedEventAttributes: { meta: { updateId: 'start' }, outcome: { success: {} } } },
+  ] as unknown as typeof events;
+  events.splice(1, 0, ...trigger);
+  const tl = buildTimeline(ids[file]!, events);
+  expect(tl.decisions.map((d) => [d.approver, d.signature])).toEqual([
+    ['alice', 'verified'],
+    ['sam', 'verified'],
+  ]);
+});
