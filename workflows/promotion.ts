@@ -87,6 +87,7 @@ export async function promoteThrough(ctx: PipelineContext, run: PromotionRun): P
       for (const later of progress.environments.slice(i + 1)) later.status = 'not-reached';
       log.warn('promotion stopped', { environment: step.environment, outcome: kind });
     };
+    ctx.moreEnvironments = i < last;
     try {
       outcome = await inEnvironment(ctx, run, step, i > 0 ? run.plan.environments[i - 1]!.environment : undefined, image, build.digest, scan, ids);
     } catch (err) {

@@ -233,6 +233,9 @@ export function rollout(
     // the outcome is known once the traffic is final: the state query and `airlock list` show it while the stack update runs
     promoted: (outcome) => {
       ctx.state.outcome = outcome;
+      // staging's `promoted` is not the pipeline's outcome: `airlock list --outcome promoted` must not show a
+      // pipeline still on its way to production (patch `promotion-outcome-attribute`; older histories upserted it)
+      if (ctx.moreEnvironments && patched('promotion-outcome-attribute')) return;
       upsertSearchAttributes([{ key: SEARCH_KEYS.outcome, value: outcome.kind }]);
     },
     ...(beforePromote ? { beforePromote } : {}),

@@ -45,6 +45,8 @@ export interface PipelineContext {
   promoteBy?: ApprovalRecord;
   /** a candidate exists: failures from here on roll back */
   deployed: boolean;
+  /** a promotion's environment before the last: its `promoted` is not the pipeline's outcome (promotion.ts) */
+  moreEnvironments?: boolean;
   /** why compensations run (the rollback activity records it) */
   rollbackReason?: string;
   /** the running analysis, cancelled by abort and promote */

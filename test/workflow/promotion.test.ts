@@ -1,5 +1,6 @@
 import type { PipelineResult, PipelineState } from '../../model/pipeline';
 import { stateQuery } from '../../workflows';
+import { SEARCH_KEYS } from '../../workflows/search-attributes';
 import { input } from './support/fixtures';
 import { startPipeline, useHarness, waitForState, withWorker, type Harness } from './support/harness';
 import { mockActivities, type MockOptions, type Mocks } from './support/mock-activities';
@@ -105,8 +106,11 @@ test('approvals per environment: medium risk is automatic in staging (anchor say
   // the change also tries to make production automatic: the anchor's rule stands
   const head = manifest({ staging: staging({ soak: '6s', approvals: 'low' }), production: production({ approvals: 'low' }) }, ['staging', 'production']);
   let seen: PipelineState | undefined;
+  let attributeWhileWaiting: string | undefined;
   const { result, state } = await promote('promo-approvals', { risk: 'medium', promotion: { head, anchor: PROTECTED } }, async (p) => {
     seen = await waitForState(p, (s) => s.stage === 'approval' && s.environment === 'production', 'approval in production');
+    // nor in the search attributes (`airlock list --outcome promoted`, the dashboard's filters)
+    attributeWhileWaiting = (await p.describe()).typedSearchAttributes.get(SEARCH_KEYS.outcome);
     await approve(p, 'alice');
   });
   expect(result.outcome.kind).toBe('promoted');
@@ -114,6 +118,7 @@ test('approvals per environment: medium risk is automatic in staging (anchor say
   // staging's `promoted` is not the pipeline's outcome: no outcome while production waits (the dashboard
   // hides its approve/reject controls once there is one; `trigger --wait` would stop following)
   expect(seen!.outcome).toBeUndefined();
+  expect(attributeWhileWaiting).toBeUndefined();
   expect(seen!.promotion!.environments[0]).toMatchObject({ environment: 'staging', status: 'passed', level: 'low' });
   expect(state.promotion!.environments[1]).toMatchObject({ environment: 'production', status: 'passed', level: 'medium' });
   expect(state.approval!.decisions).toEqual([expect.objectContaining({ approver: 'alice', decision: 'approve' })]);
