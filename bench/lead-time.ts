@@ -17,6 +17,9 @@
  * name, then the production settings; the configured wait is then both environments' analyses plus the soak,
  * and the figures add each environment's span (its first activity to its last). No targets for this mode
  * (issue 13's are for one environment); the ratio is printed for comparison.
+ * CPU per stage (issue 20's worker sizing): /proc/stat sampled every 50 ms, the machine's busy core-seconds
+ * during each stage's activities less the idle baseline (5 s after the warm-up), and how many such stages
+ * one core carries at once were CPU the only limit.
  * Run: `node dist/bench/lead-time.js [--json]` (after `npm run build` and `airlock dev up`).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -51,6 +54,7 @@ import { createAirlockWorker, installRuntime } from '../worker/worker';
 import { workflowSource } from '../worker/workflow-source';
 import { approveUpdate, deploymentPipeline, pipelineStartOptions, stateQuery } from '../workflows';
 import { freePort } from '../test/support/ports';
+import { startCpuSampler, type CpuSampler } from './support/cpu';
 import { report, runBench } from './support/run';
 
 const RUNS = Math.max(5, Number(process.env.AIRLOCK_BENCH_RUNS ?? 5));
@@ -67,6 +71,9 @@ type Category = (typeof CATEGORIES)[number];
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const p50 = (xs: number[]) => quantile(xs, 0.5);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+const round2 = (x: number) => Math.round(x * 100) / 100;
+/** How long the idle baseline is measured, after the warm-up. */
+const IDLE_MS = 5_000;
 
 /** The baseline: what a team would script without airlock, one step after the other. */
 const BASELINE_SCRIPT = `set -euo pipefail
@@ -135,21 +142,56 @@ function breakdown(tl: Timeline, leadMs: number): Record<Category | 'settle', nu
     const end = Math.max(...st.map((s) => Date.parse(s.startedAt) + (s.durationMs ?? 0)));
     return end - start;
   };
-  const sum = (names: string[]) => tl.stages.filter((s) => names.includes(s.activity)).reduce((t, s) => t + (s.durationMs ?? 0), 0);
+  const sum = (names: readonly string[]) => tl.stages.filter((s) => names.includes(s.activity)).reduce((t, s) => t + (s.durationMs ?? 0), 0);
+  const a = CATEGORY_ACTIVITIES;
   const parts = {
     change: span(['readBasePolicy', 'readManifest', 'assessChange', 'readPolicySnapshot', 'analyzeChange']),
     risk: sum(['scoreRisk']),
-    build: sum(['buildImage']),
-    scan: sum(['scanImage']),
+    build: sum(a.build),
+    scan: sum(a.scan),
     policy: sum(['evaluatePolicy']),
-    deploy: sum(['deployCandidate', 'shiftTraffic']),
-    runtimeSecurity: sum(['verifyRuntimeSecurity']),
-    analysisWait: sum(['analyze']),
-    promote: sum(['promote']),
+    deploy: sum(a.deploy),
+    runtimeSecurity: sum(a.runtimeSecurity),
+    analysisWait: sum(a.analysisWait),
+    promote: sum(a.promote),
   };
   const known = Object.values(parts).reduce((a, b) => a + b, 0);
   // settleRelease runs after the outcome is reported: not part of the lead time, shown apart
   return { ...parts, orchestration: leadMs - known, settle: sum(['settleRelease']) };
+}
+
+/** The activities of the stages whose CPU cost sizes a worker host (docs/scale-out.md "Worker sizing"). */
+const CATEGORY_ACTIVITIES = {
+  build: ['buildImage'],
+  scan: ['scanImage'],
+  deploy: ['deployCandidate', 'shiftTraffic'],
+  runtimeSecurity: ['verifyRuntimeSecurity'],
+  analysisWait: ['analyze'],
+  promote: ['promote'],
+  settle: ['settleRelease'],
+} as const;
+type CpuCategory = keyof typeof CATEGORY_ACTIVITIES;
+const CPU_CATEGORIES = Object.keys(CATEGORY_ACTIVITIES) as CpuCategory[];
+
+/**
+ * The machine's busy core-seconds in each stage (every process: worker, Trivy, dockerd, containers, router),
+ * less the idle baseline over the same time, and the stage's wall time: cores a stage keeps busy.
+ */
+function cpuOf(tl: Timeline, cpu: CpuSampler, idleCores: number): Record<CpuCategory, { coreSeconds: number; seconds: number }> {
+  return Object.fromEntries(
+    CPU_CATEGORIES.map((c) => {
+      const st = tl.stages.filter((s) => (CATEGORY_ACTIVITIES[c] as readonly string[]).includes(s.activity));
+      let coreSeconds = 0;
+      let seconds = 0;
+      for (const s of st) {
+        const from = Date.parse(s.startedAt);
+        const ms = s.durationMs ?? 0;
+        coreSeconds += Math.max(0, cpu.busyBetween(from, from + ms) - (idleCores * ms) / 1000);
+        seconds += ms / 1000;
+      }
+      return [c, { coreSeconds, seconds }];
+    }),
+  ) as Record<CpuCategory, { coreSeconds: number; seconds: number }>;
 }
 
 /**
@@ -201,6 +243,8 @@ async function main(): Promise<void> {
   const waitMs = ENVIRONMENTS.reduce((t, e) => t + configuredAnalysisWaitMs(environments[e]!), 0);
   const docs = SCENARIOS[0]!;
 
+  const cpu = startCpuSampler();
+  let idleCores = 0;
   installRuntime({ logLevel: 'warn' });
   const worker = await createAirlockWorker(config, workflowSource(), createActivities(config));
   const client = await connectClient(config.temporal);
@@ -241,7 +285,8 @@ async function main(): Promise<void> {
     if (PROMOTION && promotion?.environments.at(-1)?.environment !== ENVIRONMENT) throw new Error(`run ${n}: ${handle.workflowId} was not a promotion through ${ENVIRONMENTS.join(', ')}`);
     const tl = buildTimeline(handle.workflowId, (await handle.fetchHistory()).events ?? []);
     const parts = breakdown(tl, leadMs);
-    return { leadMs, closedMs, parts, spans: environmentSpans(tl), orchestration: orchestrationParts(tl, committedAt, committedAt + leadMs, parts.orchestration), risk: tl.risk?.level ?? '?' };
+    // settleRelease may still be running when the outcome is reported: its CPU is read once the run closed
+    return { leadMs, closedMs, parts, cpu: cpuOf(tl, cpu, idleCores), spans: environmentSpans(tl), orchestration: orchestrationParts(tl, committedAt, committedAt + leadMs, parts.orchestration), risk: tl.risk?.level ?? '?' };
   };
 
   const baselinePort = await freePort();
@@ -267,6 +312,10 @@ async function main(): Promise<void> {
       process.stderr.write(`warm-up: first deploy of ${ENVIRONMENT} (router, network) and a first baseline run\n`);
       const warm = await pipeline(0);
       process.stderr.write(`  warm-up lead time ${secs(warm.leadMs)}; baseline ${secs(baseline(0))}\n`);
+      // the idle baseline: the stack and the warm-up's release running, no pipeline, no load
+      await new Promise((r) => setTimeout(r, IDLE_MS));
+      idleCores = cpu.busyCoresOver(IDLE_MS);
+      process.stderr.write(`  idle: ${idleCores.toFixed(2)} cores busy (Temporal, Prometheus, the router and the release with no pipeline running)\n`);
       for (let i = 1; i <= RUNS; i++) {
         const run = await pipeline(i);
         runs.push(run);
@@ -276,6 +325,7 @@ async function main(): Promise<void> {
       }
     });
   } finally {
+    cpu.stop();
     await client.connection.close();
     await cleanUp(config);
     rmSync(dir, { recursive: true, force: true });
@@ -291,6 +341,15 @@ async function main(): Promise<void> {
   const orchestration = Object.fromEntries(
     (['trigger', 'lockAndGate', 'close', 'taskGaps'] as const).map((k) => [k, Math.round(p50(runs.map((r) => r.orchestration[k])))]),
   ) as Record<keyof (typeof runs)[number]['orchestration'], number>;
+  const cpuP50 = Object.fromEntries(
+    CPU_CATEGORIES.map((c) => {
+      const coreSeconds = p50(runs.map((r) => r.cpu[c].coreSeconds));
+      const seconds = p50(runs.map((r) => r.cpu[c].seconds));
+      const cores = seconds > 0 ? coreSeconds / seconds : 0;
+      // how many such stages one core carries at once, were CPU the only limit (at least one)
+      return [c, { coreSeconds: round2(coreSeconds), seconds: round2(seconds), busyCores: round2(cores), perCore: cores > 0 ? round2(Math.max(1, 1 / cores)) : null }];
+    }),
+  ) as Record<CpuCategory, { coreSeconds: number; seconds: number; busyCores: number; perCore: number | null }>;
   const result = {
     machine: `${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}`,
     runs: RUNS,
@@ -300,6 +359,8 @@ async function main(): Promise<void> {
     breakdownP50Ms: parts,
     environmentSpanP50Ms: Object.fromEntries(ENVIRONMENTS.map((e) => [e, Math.round(p50(runs.map((r) => r.spans[e] ?? 0)))])),
     orchestrationP50Ms: orchestration,
+    idleCores: round2(idleCores),
+    cpuP50: cpuP50,
     configuredAnalysisWaitMs: waitMs,
     baselineScriptMs: { p50: Math.round(scriptP50), min: Math.round(Math.min(...script)), max: Math.round(Math.max(...script)) },
     ratio: Math.round(ratio * 100) / 100,
@@ -314,6 +375,7 @@ async function main(): Promise<void> {
     ...(PROMOTION ? [`  per environment (p50 of its span, first activity to last): ${Object.entries(result.environmentSpanP50Ms).map(([e, v]) => `${e} ${secs(v)}`).join(', ')}`] : []),
     `  after the outcome: settle (stack update: old release destroyed) ${secs(result.settleP50Ms)}; commit to run closed p50 ${secs(result.closedP50Ms)}`,
     `  orchestration (p50 of each): ${Object.entries(orchestration).map(([k, v]) => `${k} ${secs(v)}`).join(', ')}`,
+    `  CPU per stage (p50, every process on the machine, net of the idle ${result.idleCores} cores): ${CPU_CATEGORIES.map((c) => `${c} ${cpuP50[c].coreSeconds} core-s in ${cpuP50[c].seconds}s (${cpuP50[c].perCore ?? '-'} per core)`).join(', ')}`,
     `  configured analysis wait ${secs(waitMs)} (${ENVIRONMENTS.map((e) => describeWait(e, environments[e]!)).join('; then ')})`,
     `  baseline script (build, push, trivy, run, curl) p50 ${secs(scriptP50)}  (min ${secs(result.baselineScriptMs.min)}, max ${secs(result.baselineScriptMs.max)})`,
     `  ratio (lead time - analysis wait) / script = ${result.ratio}  (${PROMOTION ? `issue 13's target <= ${TARGETS.ratio} is for one environment` : `target <= ${TARGETS.ratio}`})`,
