@@ -1,5 +1,6 @@
 import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
 import hypergeometricCdf from '@stdlib/stats-base-dists-hypergeometric-cdf';
+import erfc from '@stdlib/math-base-special-erfc';
 
 // The statistics of canary analysis: tests over counts of requests, so that "4 requests, 0 errors" is not
 // read as a success rate of 1.0. stdlib's distributions (maintained, exact) do the arithmetic.
@@ -22,7 +23,26 @@ export interface Counts {
   n: number;
 }
 
+/**
+ * Above this many requests in the two windows together the exact test gives way to the normal
+ * approximation: stdlib's hypergeometric CDF allocates memory linear in the counts (a Prometheus answer of
+ * 4.5e15 requests threw RangeError: Invalid typed array length), and at such sizes the two agree closely.
+ */
+export const EXACT_TEST_LIMIT = 200_000;
+
+/** The two-proportion z-test (pooled): both tails of the candidate's rate against stable's. */
+function normalTails(c: Counts, s: Counts) {
+  const pooled = (c.events + s.events) / (c.n + s.n);
+  const se = Math.sqrt(pooled * (1 - pooled) * (1 / c.n + 1 / s.n));
+  const diff = c.events / c.n - s.events / s.n;
+  // every request the same answer in both windows: nothing differs
+  if (!(se > 0) || !Number.isFinite(diff)) return { upper: 1, lower: 1 };
+  const z = diff / se;
+  return { upper: clamp01(0.5 * erfc(z / Math.SQRT2)), lower: clamp01(0.5 * erfc(-z / Math.SQRT2)) };
+}
+
 function hypergeometric(c: Counts, s: Counts) {
+  if (c.n + s.n > EXACT_TEST_LIMIT) return normalTails(c, s);
   const N = c.n + s.n;
   const K = c.events + s.events;
   return {

@@ -1,5 +1,5 @@
 import { checkStatus, decide, describeFailure, measure, type CheckEvidence } from '../../activities/monitor/verdict';
-import { binomialAtLeast, fisherGreater, fisherTwoSided, quantile } from '../../activities/monitor/stats';
+import { EXACT_TEST_LIMIT, binomialAtLeast, fisherGreater, fisherTwoSided, quantile } from '../../activities/monitor/stats';
 import { appScrapesQuery, fillTemplate, lastScrapeQuery, latencyQuery, requestRateQuery, responsesByCodeQuery, routerSeriesQuery, successRateQuery } from '../../activities/monitor/promql';
 import { canaryAnalysisSchema, customCheckSchema } from '../../model/manifest';
 
@@ -36,6 +36,26 @@ describe('statistics over counts', () => {
     expect(fisherTwoSided({ events: 3, n: 4 }, { events: 1, n: 4 })).toBeCloseTo(0.4857, 4);
     expect(fisherTwoSided({ events: 0, n: 60 }, { events: 0, n: 80 })).toBe(1);
     expect(fisherGreater({ events: 1, n: 0 }, { events: 0, n: 5 })).toBe(1);
+  });
+
+  it('above EXACT_TEST_LIMIT requests the normal approximation answers, close to the exact test, and huge counts do not throw', () => {
+    // just under the limit (exact) and just over it (approximation): the same table scaled
+    const exact = fisherTwoSided({ events: 520, n: 50_000 }, { events: 450, n: 49_000 });
+    const approx = fisherTwoSided({ events: 1061, n: 102_000 }, { events: 918, n: 100_000 });
+    expect(50_000 + 49_000).toBeLessThanOrEqual(EXACT_TEST_LIMIT);
+    expect(102_000 + 100_000).toBeGreaterThan(EXACT_TEST_LIMIT);
+    expect(Math.abs(fisherTwoSided({ events: 10_300, n: 1_000_000 }, { events: 10_000, n: 1_000_000 }) - 0.0338)).toBeLessThan(0.005);
+    expect(exact).toBeGreaterThan(0.05);
+    expect(approx).toBeGreaterThan(0.001);
+    expect(fisherGreater({ events: 20_000, n: 1_000_000 }, { events: 10_000, n: 1_000_000 })).toBeLessThan(1e-100);
+    expect(fisherGreater({ events: 10_000, n: 1_000_000 }, { events: 20_000, n: 1_000_000 })).toBeCloseTo(1, 10);
+    for (const [c, s] of [
+      [{ events: 4497528051549390, n: 4502799791331372 }, { events: 0, n: 1e308 }],
+      [{ events: 0, n: 1e9 }, { events: 0, n: 1e9 }],
+      [{ events: 1e9, n: 1e9 }, { events: 1e9, n: 1e9 }],
+    ] as const) {
+      for (const p of [fisherTwoSided(c, s), fisherGreater(c, s)]) expect(p >= 0 && p <= 1).toBe(true);
+    }
   });
 
   it('nearest-rank quantile', () => {

@@ -93,7 +93,11 @@ describe('fuzz: Prometheus answers', () => {
         // JSON-safe: the verdict goes into workflow history
         expect(JSON.parse(JSON.stringify(verdict))).toEqual(verdict);
       }),
-      { numRuns: 500 },
+      {
+        numRuns: 500,
+        // found by this property: counts of 4.5e15 made the exact test allocate past the typed-array limit
+        examples: [[null, null, 0, 0, { events: 4497528051549390, n: 4502799791331372 }, { events: 0, n: 1e308 }, { value: NaN }, 0]] as never,
+      },
     );
   });
 });
