@@ -28,6 +28,8 @@ export interface StageEntry {
   detail?: string;
   /** The environment the activity's input names (a promotion's stages run in several). */
   environment?: string;
+  /** A local activity (patch `local-quick-steps`: policy, windows): a marker in the history, its input not recorded. */
+  local?: true;
 }
 
 export interface DecisionEntry {
@@ -86,6 +88,19 @@ function decode(payloads: { payloads?: Payload[] | null } | null | undefined): u
   });
 }
 
+/** The marker the SDK records for a local activity (its result in `details.result`, timing in `details.data`). */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+interface LocalActivityData {
+  activity_type?: unknown;
+  attempt?: unknown;
+  complete_time?: { seconds?: unknown; nanos?: unknown } | null;
+  original_schedule_time?: { seconds?: unknown; nanos?: unknown } | null;
+}
+const protoTime = (t: LocalActivityData['complete_time']): number | undefined => {
+  const seconds = Number(t?.seconds);
+  return t && Number.isFinite(seconds) ? seconds * 1000 + Math.floor(Number(t.nanos ?? 0) / 1e6) : undefined;
+};
+
 const typeName = (e: HistoryEvent): string => {
   const t = e.eventType as unknown;
   return typeof t === 'string' ? t : String(t);
@@ -121,6 +136,18 @@ export function buildTimeline(pipelineId: string, events: HistoryEvent[]): Timel
       if (typeof env === 'string') entry.environment = env;
       tl.stages.push(entry);
       scheduled.set(String(e.eventId), { entry, name });
+    } else if (e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) {
+      const m = e.markerRecordedEventAttributes;
+      const data = decode(m.details?.data)[0] as LocalActivityData | undefined;
+      const name = typeof data?.activity_type === 'string' ? data.activity_type : '?';
+      const done = protoTime(data?.complete_time) ?? Date.parse(at);
+      const begun = protoTime(data?.original_schedule_time) ?? done;
+      const f = m.failure;
+      const entry: StageEntry = { activity: name, startedAt: new Date(begun).toISOString(), durationMs: Math.max(0, done - begun), result: f ? 'failed' : 'completed', local: true };
+      if (typeof data?.attempt === 'number') entry.attempts = data.attempt;
+      if (f) entry.detail = `${f.applicationFailureInfo?.type ?? 'Error'}: ${f.message ?? ''}`;
+      tl.stages.push(entry);
+      if (!f) absorbResult(tl, name, decode(m.details?.result)[0], (v) => (snapshot = v), (v) => (build = v));
     } else if (e.activityTaskStartedEventAttributes) {
       const a = e.activityTaskStartedEventAttributes;
       const s = scheduled.get(String(a.scheduledEventId));

@@ -74,3 +74,16 @@ test('an Update that is not a decision (trigger --wait: Update-with-Start) is no
     ['sam', 'verified'],
   ]);
 });
+
+test('local activities (patch local-quick-steps) are stages too: the policy verdict is read from their markers', () => {
+  const blocked = timeline('blocked-by-policy-local-steps.json');
+  expect(blocked.policy).toMatchObject({ allowed: false, violations: [expect.stringContaining('secrets.none')] });
+  const policy = blocked.stages.find((s) => s.activity === 'evaluatePolicy');
+  expect(policy).toMatchObject({ result: 'completed', local: true, attempts: 1 });
+  expect(policy!.durationMs).toBeGreaterThanOrEqual(0);
+  expect(Date.parse(policy!.startedAt)).toBeGreaterThan(Date.parse(blocked.startedAt!) - 1);
+  const promoted = timeline('low-auto-promote-local-steps.json');
+  expect(promoted.policy).toMatchObject({ allowed: true });
+  expect(promoted.stages.filter((s) => s.local).map((s) => s.activity)).toEqual(expect.arrayContaining(['evaluatePolicy', 'recheckWindows']));
+  expect(renderTimeline(blocked)).toMatch(/evaluatePolicy/);
+});
