@@ -99,6 +99,14 @@ const envSchema = z.object({
   AIRLOCK_SIGNING_KEY: optionalPath,
   AIRLOCK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   AIRLOCK_WORKER_ROLES: rolesSchema.optional(),
+  /**
+   * Whether deployCandidate checks the image's evidence chain itself before creating anything (docs/security.md
+   * item 24): `verify` or `off`. Default: `verify` when AIRLOCK_WORKER_ROLES is set (a fleet: the deploy host
+   * believes no pipeline worker's word), `off` for the one-process default (its pipeline role just checked).
+   */
+  AIRLOCK_DEPLOY_ADMISSION: z.enum(['verify', 'off']).optional(),
+  /** The worker keys (PEM public keys, one file) whose evidence a deploy host admits; default its own key. */
+  AIRLOCK_TRUSTED_KEYS: optionalPath,
   AIRLOCK_ENVIRONMENT_TARGETS: environmentTargetsSchema.default({}),
 });
 
@@ -138,6 +146,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     /** What this worker process serves (docs/scale-out.md), and which target runs each environment. */
     roles: workerRoles(e.AIRLOCK_WORKER_ROLES, e.AIRLOCK_ENVIRONMENT_TARGETS),
     environmentTargets: e.AIRLOCK_ENVIRONMENT_TARGETS,
+    /** The deploy host's own admission check (activities/deploy/admission.ts). */
+    deployAdmission: {
+      mode: e.AIRLOCK_DEPLOY_ADMISSION ?? (e.AIRLOCK_WORKER_ROLES ? 'verify' : 'off'),
+      trustedKeys: e.AIRLOCK_TRUSTED_KEYS,
+    },
     bootstrapPolicy: e.AIRLOCK_BOOTSTRAP_POLICY ?? join(home, 'bootstrap.policy.yaml'),
     /** Set: the operator's key file (never created); unset: keys/worker-signing.pem, created on first use. */
     signingKey: e.AIRLOCK_SIGNING_KEY,

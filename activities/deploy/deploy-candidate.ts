@@ -27,6 +27,8 @@ export function deployCandidate(deps: ResolvedDeps) {
   return async (input: DeployCandidateInput): Promise<DeployCandidateResult> => {
     const req = parseWith(deployCandidateInputSchema, input, 'deployCandidate input');
     await checkLease(deps, req, req.lease);
+    // a fleet's deploy host checks the chain itself: its task queue is no proof the pipeline's check ran
+    await deps.admit(req.image, req.environment);
     const target = req.target ?? (await targetAtCommit(req.repo!, req.commit!, req.serviceDir!, req.environment));
     const release = { releaseId: req.releaseId, image: req.image };
     const { spec, previous, state } = await loadEnvironment(deps, req, target);

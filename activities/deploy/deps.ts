@@ -11,6 +11,7 @@ import { prometheusTargetsDir } from '../../infra/local/stack';
 import type { AirlockConfig } from '../../infra/config';
 import { createPrometheusClient, type PrometheusClient } from '../monitor/prometheus';
 import { queryLockHolder, type LockHolderLookup } from './lease';
+import { deployAdmissionOf, type DeployAdmission } from './admission';
 
 /** What deploy and monitor activities are built with (style.md: activities by a factory with injected clients). */
 export interface DeployDeps {
@@ -27,6 +28,8 @@ export interface DeployDeps {
   lockHolder?: LockHolderLookup;
   /** The Docker engine (the router's backends.cfg is written through it); defaults to the configured one. */
   docker?: Docker;
+  /** The deploy host's own evidence check before a candidate is created; defaults to the configuration's (admission.ts). */
+  admit?: DeployAdmission;
 }
 
 export type ResolvedDeps = Required<DeployDeps>;
@@ -53,6 +56,7 @@ export function resolveDeps(deps: DeployDeps): ResolvedDeps {
     now: deps.now ?? (() => new Date()),
     lockHolder: deps.lockHolder ?? queryLockHolder,
     docker: deps.docker ?? dockerClient(deps.config),
+    admit: deps.admit ?? deployAdmissionOf(deps.config),
   };
 }
 

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,13 @@ import { driftScheduleId } from '../../model/drift';
 import { rescanScheduleId } from '../../model/compliance';
 import { E2eWorld, cleanUpEnvironment, SERVICE } from '../support/e2e-world';
 import { WorkerProcess, tail } from '../support/e2e-worker';
+import { parse } from 'yaml';
+import { loadSigningKey } from '../../activities/evidence/signing-key';
+import { dockerClient } from '../../infra/local/probes';
+import { deployTargetOf } from '../../model/deploy';
+import { manifestSchema } from '../../model/manifest';
+import { createAirlockWorker } from '../../worker/worker';
+import { buildDemoImage, dockerContainers } from './deploy-helpers';
 import { createHostNamespace, sweepDeadNamespaces, type HostNamespace } from '../support/netns';
 
 // Workers on two "hosts" (issue 20, docs/scale-out.md): one machine, two worker processes, each in its own
@@ -106,8 +113,20 @@ test(
       AIRLOCK_LOG_LEVEL: 'info',
     };
     const envA = { ...common, AIRLOCK_HOME: a.home, AIRLOCK_CACHE: a.cache, TMPDIR: a.tmp, AIRLOCK_WORKER_ROLES: 'pipeline' };
+    // the operator hands host B the pipeline host's public key: B admits only images whose chain A signed
+    const keyA = await loadSigningKey(loadConfig({ AIRLOCK_HOME: a.home }));
+    const trustedB = join(b.dir, 'trusted-keys.pem');
+    writeFileSync(trustedB, keyA.publicKeyPem);
     // B is the target's host: its deploys write the file_sd of the Prometheus that runs there
-    const envB = { ...common, AIRLOCK_HOME: b.home, AIRLOCK_CACHE: b.cache, TMPDIR: b.tmp, AIRLOCK_WORKER_ROLES: 'build,deploy:local', AIRLOCK_PROMETHEUS_TARGETS: config.dirs.prometheusTargets };
+    const envB = {
+      ...common,
+      AIRLOCK_HOME: b.home,
+      AIRLOCK_CACHE: b.cache,
+      TMPDIR: b.tmp,
+      AIRLOCK_WORKER_ROLES: 'build,deploy:local',
+      AIRLOCK_PROMETHEUS_TARGETS: config.dirs.prometheusTargets,
+      AIRLOCK_TRUSTED_KEYS: trustedB,
+    };
     configB = loadConfig({ ...process.env, ...envB });
     const dockerSocket = (config.docker.host ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
     workers.push(await WorkerProcess.start(envA, join(root, 'worker-a.log'), 120_000, wrap(nsA, [b.dir, config.home], dockerSocket)));
@@ -175,6 +194,24 @@ test(
     expect(has(b.home)).not.toContain('keys');
     const sbomFile = (home: string) => join(home, 'evidence', 'sha256', sbomDigest.slice('sha256:'.length));
     expect({ onB: existsSync(sbomFile(b.home)), onA: existsSync(sbomFile(a.home)) }).toEqual({ onB: true, onA: false });
+
+    // attack (docs/security.md item 24): a workflow on a worker of its own schedules deployCandidate straight on
+    // B's deploy queue with an image that never went through the gate, and a target that would deploy it
+    const docker = dockerClient(config);
+    const unchecked = await buildDemoImage({ docker, config }, '6.6.6', 'none');
+    const target = deployTargetOf(manifestSchema.parse(parse(readFileSync(join(world.repo.dir, 'airlock.yaml'), 'utf8'))), env);
+    const before = await dockerContainers(docker, SERVICE, env);
+    const rogueQueue = `${queue}-rogue`;
+    const rogue = await createAirlockWorker({ ...config, temporal: { ...config.temporal, taskQueue: rogueQueue } }, { workflowsPath: require.resolve('../fixtures/workflows/rogue-deploy') }, {});
+    const rogueClient = await connectClient(config.temporal);
+    try {
+      const input = { service: SERVICE, environment: env, releaseId: `${SERVICE}-rogue-${Date.now().toString(36)}`, image: unchecked, target };
+      const answer = await rogue.runUntil(rogueClient.workflow.execute('rogueDeploy', { taskQueue: rogueQueue, workflowId: `rogue-deploy/${env}`, args: [`${queue}-deploy-local`, input] }));
+      expect(answer).toContain(`refused: the deploy host refuses ${unchecked} for ${env}: its evidence chain does not verify (the build link is missing)`);
+    } finally {
+      await rogueClient.connection.close();
+    }
+    expect(await dockerContainers(docker, SERVICE, env)).toEqual(before);
   },
   TIMEOUT,
 );
