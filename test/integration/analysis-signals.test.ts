@@ -55,9 +55,9 @@ test('a 401 storm (health green) fails the 401/403 comparison with stable at the
     // answer of the candidate refused against none of stable's
     expect(auth.status).toBe('fail');
     expect(auth.value).toBe(1);
-    expect(auth.note).toMatch(/^on \/ \(compared path by path, 2 paths/);
+    expect(auth.note).toMatch(/^on GET \/ \(compared path by path, 2 paths/);
     expect(auth.counts!.stable![0]).toBe(0);
-    expect(v.reason).toMatch(/auth-refusal-change \+1 beyond 0\.05 either way on \/ /);
+    expect(v.reason).toMatch(/auth-refusal-change \+1 beyond 0\.05 either way on GET \/ /);
     expect(v.requests!.candidate).toBeGreaterThan(0);
   } finally {
     await undo();
