@@ -199,7 +199,14 @@ function cpuOf(tl: Timeline, cpu: CpuSampler, idleCores: number): Record<CpuCate
  * environment's policy decision to its candidate deploy), promote to the outcome reported, the rest (task gaps).
  */
 function orchestrationParts(tl: Timeline, committedAt: number, reportedAt: number, orchestrationMs: number): Record<'trigger' | 'lockAndGate' | 'close' | 'taskGaps', number> {
-  const inEnv = (name: string, environment?: string) => tl.stages.filter((x) => x.activity === name && (environment === undefined || x.environment === environment));
+  const inEnv = (name: string, environment?: string) => {
+    const all = tl.stages.filter((x) => x.activity === name);
+    if (environment === undefined) return all;
+    // a local activity's input is not in the history (evaluatePolicy since patch local-quick-steps): the
+    // n-th of them is the n-th environment's
+    if (all.length && all.every((x) => x.local)) return all.slice(ENVIRONMENTS.indexOf(environment), ENVIRONMENTS.indexOf(environment) + 1);
+    return all.filter((x) => x.environment === environment);
+  };
   const end = (name: string, environment?: string) => {
     const s = inEnv(name, environment).at(-1);
     return s ? Date.parse(s.startedAt) + (s.durationMs ?? 0) : NaN;
