@@ -232,10 +232,14 @@ export function rollout(
     ...(recheck ? { beforeTrafficIncrease: recheck.beforeTrafficIncrease } : {}),
     // the outcome is known once the traffic is final: the state query and `airlock list` show it while the stack update runs
     promoted: (outcome) => {
+      // staging's `promoted` is not the pipeline's outcome: neither the state (`status`, `trigger --wait`, the
+      // dashboard's controls) nor `airlock list --outcome promoted` may show it while the stack update runs and
+      // production is ahead (patch `promotion-outcome-attribute`; older histories upserted the attribute)
+      if (ctx.moreEnvironments) {
+        if (!patched('promotion-outcome-attribute')) upsertSearchAttributes([{ key: SEARCH_KEYS.outcome, value: outcome.kind }]);
+        return;
+      }
       ctx.state.outcome = outcome;
-      // staging's `promoted` is not the pipeline's outcome: `airlock list --outcome promoted` must not show a
-      // pipeline still on its way to production (patch `promotion-outcome-attribute`; older histories upserted it)
-      if (ctx.moreEnvironments && patched('promotion-outcome-attribute')) return;
       upsertSearchAttributes([{ key: SEARCH_KEYS.outcome, value: outcome.kind }]);
     },
     ...(beforePromote ? { beforePromote } : {}),

@@ -125,6 +125,33 @@ test('approvals per environment: medium risk is automatic in staging (anchor say
   expect(state.promotion!.ignored).toEqual([expect.stringContaining('environments.production.approvals: the change sets low; inherit of airlock.yaml at')]);
 }, 90_000);
 
+test("staging's promoted is never the state's outcome, not even while staging's stack update runs", async () => {
+  const seen: (string | undefined)[] = [];
+  const { result } = await promote(
+    'promo-settle',
+    {
+      risk: 'low',
+      promotion: { head: PROTECTED, anchor: PROTECTED },
+      // staging's settle takes a while: the window in which its `promoted` used to show
+      during: { settleRelease: async (i) => (i.environment === 'staging' ? new Promise((r) => setTimeout(r, 1500)) : undefined) },
+    },
+    async (p) => {
+      // (the state names the target environment until the promotion enters staging)
+      let inStaging = false;
+      for (;;) {
+        const s = await p.query(stateQuery).catch(() => undefined);
+        if (s?.environment === 'staging') inStaging = true;
+        if (inStaging && s?.environment === 'production') break;
+        if (inStaging) seen.push(s?.outcome?.kind);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  );
+  expect(result.outcome.kind).toBe('promoted');
+  expect(seen.length).toBeGreaterThan(10);
+  expect(seen.filter(Boolean)).toEqual([]);
+}, 90_000);
+
 test("attack: the change drops staging from the promotion and shortens its soak: the anchor's order and soak apply", async () => {
   const head = manifest({ staging: staging({ soak: '0s', approvals: 'low' }), production: production() }, ['production']);
   const { result, state, mocks } = await promote('promo-attack', { risk: 'low', promotion: { head, anchor: PROTECTED } });
