@@ -45,10 +45,11 @@ import { publicKeyOf } from '../model/approval';
 import { boundSubject, signApproval } from '../model/approval-rules';
 import { durationMs } from '../model/duration';
 import { manifestSchema, type EnvironmentSettings } from '../model/manifest';
-import { stackName } from '../model/names';
+import { lockWorkflowId, stackName } from '../model/names';
 import { rolloutSteps } from '../model/rollout';
 import type { PipelineResult } from '../model/pipeline';
 import { loadConfig, type AirlockConfig } from '../infra/config';
+import type { Client } from '@temporalio/client';
 import { connectClient } from '../infra/temporal/connection';
 import { createAirlockWorker, installRuntime } from '../worker/worker';
 import { workflowSource } from '../worker/workflow-source';
@@ -224,6 +225,22 @@ function keyFor(config: AirlockConfig, who: string): string {
   return existsSync(keyFile(config.dirs.keys, who)) ? publicKeyOf(readKey(config.dirs.keys, who)) : createKey(config.dirs.keys, who);
 }
 
+/**
+ * Ends the pipelines and environment locks a killed earlier run left in the bench's environments. They
+ * wait on that run's task queue, which nobody polls any more, and the lock would hold this run's first
+ * pipeline forever. The bench owns these environments; nothing else deploys to them.
+ */
+async function terminateLeftovers(client: Client): Promise<void> {
+  const ours = ENVIRONMENTS.map((e) => `'${e}'`).join(', ');
+  const pipelines = client.workflow.list({ query: `ExecutionStatus = 'Running' AND AirlockService = 'demo' AND AirlockEnvironment IN (${ours})` });
+  const ids = ENVIRONMENTS.map((e) => lockWorkflowId('demo', e));
+  for await (const w of pipelines) ids.push(w.workflowId);
+  for (const id of ids) {
+    const ended = await client.workflow.getHandle(id).terminate('bench/lead-time: left by an earlier, killed run').then(() => true, () => false);
+    if (ended) process.stdout.write(`terminated ${id}, left running by an earlier bench run\n`);
+  }
+}
+
 /** Removes what the benchmark deployed: the stacks, anything still labelled with them, their scrape targets. */
 async function cleanUp(config: AirlockConfig): Promise<void> {
   for (const environment of ENVIRONMENTS) {
@@ -244,6 +261,8 @@ async function main(): Promise<void> {
   const config = { ...base, temporal: { ...base.temporal, taskQueue: `bench-lead-${Date.now().toString(36)}` } };
   const trivy = resolveTool(config, 'trivy');
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-lead-'));
+  const client = await connectClient(config.temporal);
+  await terminateLeftovers(client);
   await cleanUp(config);
   const repo = DemoRepo.create(join(dir, 'demo-service'), { alice: keyFor(config, 'alice'), sam: keyFor(config, 'sam') }, { prepare: addBenchEnvironment });
   const environments = manifestSchema.parse(parse(readFileSync(join(repo.dir, 'airlock.yaml'), 'utf8'))).environments;
@@ -254,7 +273,6 @@ async function main(): Promise<void> {
   let idleCores = 0;
   installRuntime({ logLevel: 'warn' });
   const worker = await createAirlockWorker(config, workflowSource(), createActivities(config));
-  const client = await connectClient(config.temporal);
 
   /** One docs change from commit to outcome, as `airlock trigger --wait` would run it. */
   const pipeline = async (n: number) => {
