@@ -54,11 +54,25 @@ export function analyzeCanary(deps: ResolvedDeps) {
     let warmupMs = 0;
     let waitedMs = 0;
     let last: CheckEvidence | undefined;
+    const warmupBoundMs = Math.max(10_000, 2 * intervalMs);
+    const started = Date.now();
+    // The app's targets take Prometheus' discovery throttle (up to 5 s) plus two scrapes to show up; the
+    // router, scraped all along, exports the new servers at its next scrape. The baseline needs only the
+    // router, so the step starts counting then, and the app's scrapes are awaited (within the same bound)
+    // during the first interval, before the first check reads them.
+    let appReady: Promise<number> = Promise.resolve(0);
     try {
-      warmupMs = await waitForMetrics(deps, scope(req.releaseId), Boolean(releaseSpec?.metricsPath), Math.max(10_000, 2 * intervalMs));
+      warmupMs = await waitUntil(deps, req.releaseId, () => routerReady(deps, scope(req.releaseId)), warmupBoundMs);
+      // a cancelled sleep ends this wait too; the step's own sleep reports the cancellation
+      if (releaseSpec?.metricsPath) appReady = waitUntil(deps, req.releaseId, () => appScraped(deps, scope(req.releaseId)), Math.max(0, warmupBoundMs - (Date.now() - started))).catch(() => 0);
       await reader.start();
       for (let check = 1; check <= settings.checks && !verdict?.done; check++) {
         await deps.sleep(intervalMs);
+        if (check === 1) {
+          const t0 = Date.now();
+          await appReady;
+          warmupMs += Date.now() - t0; // what the app's discovery added beyond the first interval
+        }
         let measured = await reader.check(check, req.step);
         // Not enough evidence yet: wait for more (the load keeps running), within the step's budget.
         while (checkStatus(measure(measured, settings)) === 'inconclusive' && waitedMs < evidenceWaitMs) {
@@ -223,22 +237,26 @@ function refusalsByPath(candidate: Observation[], stable: Observation[]): PathCo
   return paths.map((path) => ({ path, candidate: refusals(candidate.filter((o) => o.path === path)), stable: refusals(stable.filter((o) => o.path === path)) }));
 }
 
+/** Prometheus has the router's series for the release (> 0 once the router was scraped since the release was added). */
+async function routerReady(deps: ResolvedDeps, scope: MetricScope): Promise<boolean> {
+  return Boolean(await deps.prometheus.scalar(routerSeriesQuery(scope)));
+}
+
+/** Every app target of the release was scraped at least twice (rate needs two samples). */
+async function appScraped(deps: ResolvedDeps, scope: MetricScope): Promise<boolean> {
+  return ((await deps.prometheus.scalar(appScrapesQuery(scope))) ?? 0) >= 2;
+}
+
 /**
- * Waits (bounded) until Prometheus sees the release: the router exports its servers and, when the app has
- * metrics, its targets were scraped twice. A release deployed a moment ago is not yet discovered
- * (file_sd refresh + scrape interval); judging it then would fail it for "no data". Past the bound the
- * checks run anyway and a release that never shows up is inconclusive. Prometheus down counts as not ready.
+ * Waits (bounded) until `ready`: a release deployed a moment ago is not yet discovered (file_sd refresh,
+ * the discovery throttle, the scrape interval); judging it then would fail it for "no data". Past the
+ * bound the checks run anyway and a release that never shows up is inconclusive. Prometheus down counts
+ * as not ready. Returns the milliseconds waited.
  */
-async function waitForMetrics(deps: ResolvedDeps, scope: MetricScope, appMetrics: boolean, maxMs: number): Promise<number> {
+async function waitUntil(deps: ResolvedDeps, releaseId: string, ready: () => Promise<boolean>, maxMs: number): Promise<number> {
   const started = Date.now();
-  const ready = async () => {
-    const router = await deps.prometheus.scalar(routerSeriesQuery(scope));
-    if (!router) return false;
-    if (!appMetrics) return true;
-    return ((await deps.prometheus.scalar(appScrapesQuery(scope))) ?? 0) >= 2;
-  };
   while (!(await ready().catch(() => false)) && Date.now() - started < maxMs) {
-    deps.heartbeat({ phase: 'analysis-warmup', releaseId: scope.releaseId });
+    deps.heartbeat({ phase: 'analysis-warmup', releaseId });
     await deps.sleep(250);
   }
   return Date.now() - started;

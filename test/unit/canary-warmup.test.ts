@@ -1,0 +1,72 @@
+import { analyzeCanary } from '../../activities/monitor/canary-analysis';
+import type { ResolvedDeps } from '../../activities/deploy/deps';
+import type { PrometheusClient, Sample } from '../../activities/monitor/prometheus';
+import type { StackOutputs } from '../../infra/deploy/program';
+import { canaryAnalysisSchema } from '../../model/manifest';
+
+/**
+ * The step's warm-up: the router is scraped all along and shows a new release's servers at once, the
+ * app's own targets wait for Prometheus' discovery (up to 5 s) and two scrapes. Counting must start when
+ * the router has the release, and the first check must still wait for the app's metrics.
+ */
+describe('canary analysis warm-up', () => {
+  const APP_READY_MS = 1500;
+
+  function fakes() {
+    const t0 = Date.now();
+    const calls: { query: string; at: number }[] = [];
+    let requests = 0;
+    const prometheus: PrometheusClient = {
+      async scalar(query) {
+        calls.push({ query, at: Date.now() - t0 });
+        if (query.startsWith('count(haproxy_server_http_responses_total')) return 2; // router: ready at once
+        if (query.includes('count_over_time(up')) return Date.now() - t0 >= APP_READY_MS ? 2 : 0;
+        return null;
+      },
+      async read(query) {
+        calls.push({ query, at: Date.now() - t0 });
+        if (query.startsWith('max(timestamp(')) return { value: Date.now() / 1000 };
+        if (query.includes('http_request_duration_seconds_bucket')) return Date.now() - t0 >= APP_READY_MS ? { value: 12 } : { value: null, problem: 'no data' };
+        return { value: 5 };
+      },
+      async vector(query): Promise<Sample[]> {
+        calls.push({ query, at: Date.now() - t0 });
+        requests += 100;
+        return [{ labels: { code: '2xx' }, value: requests }];
+      },
+    };
+    const outputs = {
+      spec: { candidate: { releaseId: 'shop-abc', healthPath: '/healthz', metricsPath: '/metrics' }, stable: null },
+      state: { router: { url: 'http://127.0.0.1:1', previewUrl: 'http://127.0.0.1:2' }, candidate: { releaseId: 'shop-abc' }, stable: null },
+    } as unknown as StackOutputs;
+    const deps = {
+      prometheus,
+      driver: { outputs: async () => outputs },
+      heartbeat: () => undefined,
+      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+      log: { info: () => undefined, warn: () => undefined },
+      now: () => new Date(),
+    } as unknown as ResolvedDeps;
+    return { deps, calls };
+  }
+
+  it('takes the baseline as soon as the router has the release, and reads the first check after the app was scraped twice', async () => {
+    const { deps, calls } = fakes();
+    const settings = canaryAnalysisSchema.parse({ interval: '1s', checks: 1, loadRps: 0, minRequests: 1, evidenceWait: '0s' });
+    const verdict = await analyzeCanary(deps)({ service: 'shop', environment: 'prod', releaseId: 'shop-abc', step: 10, settings });
+
+    const vectors = calls.filter((c) => c.query.startsWith('sum by (code)'));
+    expect(vectors.length).toBeGreaterThanOrEqual(2);
+    // baseline: right after the router answered, not after the app's discovery
+    expect(vectors[0]!.at).toBeLessThan(500);
+    // the first check: after the interval, and not before the app's metrics were there
+    expect(vectors[1]!.at).toBeGreaterThanOrEqual(APP_READY_MS);
+    const appLatencyReads = calls.filter((c) => c.query.includes('http_request_duration_seconds_bucket'));
+    expect(appLatencyReads.length).toBeGreaterThan(0);
+    expect(appLatencyReads.every((c) => c.at >= APP_READY_MS)).toBe(true);
+    // the step waited ~0.5 s for the app beyond its 1 s interval, and says so
+    expect(verdict.settings.warmupMs).toBeGreaterThanOrEqual(250);
+    expect(verdict.settings.warmupMs).toBeLessThan(1400);
+    expect(verdict.verdict).toBe('pass');
+  });
+});
