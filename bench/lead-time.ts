@@ -122,14 +122,22 @@ function describeWait(name: string, env: EnvironmentSettings): string {
   return `${name}: ${rollout}, ${env.analysis.checks} checks every ${env.analysis.interval}${PROMOTION && env.soak ? `, soak ${env.soak}` : ''}`;
 }
 
-/** Each environment's span in the history: its first activity's start to its last activity's end. */
+/**
+ * Each environment's span in the history: the first environment from its first activity, every later one
+ * from the end of the one before (the shared steps, build and scan, name the pipeline's target environment
+ * in their input, so "its first activity" would start the last environment at the commit), to its last
+ * activity's end.
+ */
 function environmentSpans(tl: Timeline): Record<string, number> {
+  let previousEnd: number | undefined;
   return Object.fromEntries(
     ENVIRONMENTS.map((environment) => {
       const st = tl.stages.filter((s) => s.environment === environment);
       if (!st.length) return [environment, 0];
       const end = Math.max(...st.map((s) => Date.parse(s.startedAt) + (s.durationMs ?? 0)));
-      return [environment, end - Math.min(...st.map((s) => Date.parse(s.startedAt)))];
+      const start = previousEnd ?? Math.min(...st.map((s) => Date.parse(s.startedAt)));
+      previousEnd = end;
+      return [environment, end - start];
     }),
   );
 }
@@ -392,10 +400,10 @@ async function main(): Promise<void> {
     targets: TARGETS,
   };
   // the targets are issue 13's, for one environment; a promotion's figures are reported, not judged
-  const ok = PROMOTION || (lead <= TARGETS.leadTimeP50Ms && ratio <= TARGETS.ratio);
+  const ok = PROMOTION ? 'none' : lead <= TARGETS.leadTimeP50Ms && ratio <= TARGETS.ratio;
   report(result, ok, [
     `lead-time benchmark: docs change, commit to promoted${PROMOTION ? ` through ${ENVIRONMENTS.join(' -> ')} (one build)` : ''}, ${RUNS} runs (${result.machine})`,
-    `  lead time p50 ${secs(lead)}  (min ${secs(result.leadTimeMs.min)}, max ${secs(result.leadTimeMs.max)}; target <= ${secs(TARGETS.leadTimeP50Ms)})`,
+    `  lead time p50 ${secs(lead)}  (min ${secs(result.leadTimeMs.min)}, max ${secs(result.leadTimeMs.max)}${PROMOTION ? '' : `; target <= ${secs(TARGETS.leadTimeP50Ms)}`})`,
     `  breakdown (p50 of each): ${CATEGORIES.map((c) => `${c} ${secs(parts[c])}`).join(', ')}`,
     ...(PROMOTION ? [`  per environment (p50 of its span, first activity to last): ${Object.entries(result.environmentSpanP50Ms).map(([e, v]) => `${e} ${secs(v)}`).join(', ')}`] : []),
     `  after the outcome: settle (stack update: old release destroyed) ${secs(result.settleP50Ms)}; commit to run closed p50 ${secs(result.closedP50Ms)}`,

@@ -8,9 +8,10 @@ export function runBench(main: () => Promise<void>): void {
   });
 }
 
-/** Prints the result as JSON (--json) or as `lines` and the verdict; missed targets exit 1. */
-export function report(result: object, ok: boolean, lines: string[]): void {
+/** Prints the result as JSON (--json) or as `lines` and the verdict ('none': a mode without targets); missed targets exit 1. */
+export function report(result: object, ok: boolean | 'none', lines: string[]): void {
+  const verdict = ok === 'none' ? 'no targets in this mode' : ok ? 'targets met' : 'TARGETS MISSED';
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ ...result, ok }, null, 2)}\n`);
-  else process.stdout.write([...lines, ok ? 'targets met' : 'TARGETS MISSED'].join('\n') + '\n');
+  else process.stdout.write([...lines, verdict].join('\n') + '\n');
   if (!ok) process.exitCode = 1;
 }

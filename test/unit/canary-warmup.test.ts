@@ -32,7 +32,7 @@ describe('canary analysis warm-up', () => {
       async vector(query): Promise<Sample[]> {
         calls.push({ query, at: Date.now() - t0 });
         requests += 100;
-        return [{ labels: { code: '2xx' }, value: requests }];
+        return [{ labels: { code: '2xx' }, value: requests, at: Date.now() / 1000 }];
       },
     };
     const outputs = {
@@ -65,8 +65,8 @@ describe('canary analysis warm-up', () => {
     expect(appLatencyReads.length).toBeGreaterThan(0);
     expect(appLatencyReads.every((c) => c.at >= APP_READY_MS)).toBe(true);
     // the step waited ~0.5 s for the app beyond its 1 s interval, and says so
-    expect(verdict.settings.warmupMs).toBeGreaterThanOrEqual(250);
-    expect(verdict.settings.warmupMs).toBeLessThan(1400);
+    expect(verdict.settings?.warmupMs).toBeGreaterThanOrEqual(250);
+    expect(verdict.settings?.warmupMs).toBeLessThan(1400);
     expect(verdict.verdict).toBe('pass');
   });
 });
