@@ -4,7 +4,7 @@ import type { CanaryAnalysisSettings } from '../../model/manifest';
 import { parseWith } from '../../model/parse';
 import type { ResolvedDeps } from '../deploy/deps';
 import { DeployProgramError } from '../errors';
-import { defaultLoad, startLoad, type LoadRun, type LoadStats, type Observation } from './load';
+import { defaultLoad, mainPortRps, startLoad, type LoadRun, type LoadStats, type Observation } from './load';
 import type { Reading } from './prometheus';
 import { appScrapesQuery, fillTemplate, lastScrapeQuery, latencyQuery, responsesByCodeQuery, routerLatencyQuery, routerSeriesQuery, type MetricScope } from './promql';
 import { quantile } from './stats';
@@ -46,7 +46,8 @@ export function analyzeCanary(deps: ResolvedDeps) {
     const urls = req.step > 0 || stableId ? [state.router.previewUrl, state.router.url] : [state.router.previewUrl];
     const evidenceWaitMs = durationMs(settings.evidenceWait);
     const maxMs = settings.checks * intervalMs + evidenceWaitMs + 60_000;
-    const loads: LoadRun[] = settings.loadRps > 0 ? urls.map((u) => startLoad(u, settings.loadRps, maxMs, loadPaths)) : [];
+    const rate = (url: string) => (url === state.router!.url ? mainPortRps(settings.loadRps, req.step) : settings.loadRps);
+    const loads: LoadRun[] = settings.loadRps > 0 ? urls.map((u) => startLoad(u, rate(u), maxMs, loadPaths)) : [];
     const reader = new EvidenceReader(deps, scope(req.releaseId), stableId ? scope(stableId) : null, settings, windowS, releaseSpec?.metricsPath ? true : false, loads);
     const checks: Measurement[][] = [];
     let verdict: ReturnType<typeof decide> | undefined;
@@ -58,13 +59,14 @@ export function analyzeCanary(deps: ResolvedDeps) {
     const started = Date.now();
     // The app's targets take Prometheus' discovery throttle (up to 5 s) plus two scrapes to show up; the
     // router, scraped all along, exports the new servers at its next scrape. The baseline needs only the
-    // router, so the step starts counting then, and the app's scrapes are awaited (within the same bound)
-    // during the first interval, before the first check reads them.
+    // router, so the step starts counting then. The app's own metrics decide nothing but the manifest's
+    // custom checks (its histogram is recorded, never believed over the router): with such checks, the
+    // app's scrapes are awaited (within the same bound) during the first interval, before the first check.
     let appReady: Promise<number> = Promise.resolve(0);
     try {
       warmupMs = await waitUntil(deps, req.releaseId, () => routerReady(deps, scope(req.releaseId)), warmupBoundMs);
       // a cancelled sleep ends this wait too; the step's own sleep reports the cancellation
-      if (releaseSpec?.metricsPath) appReady = waitUntil(deps, req.releaseId, () => appScraped(deps, scope(req.releaseId)), Math.max(0, warmupBoundMs - (Date.now() - started))).catch(() => 0);
+      if (releaseSpec?.metricsPath && settings.metrics.length > 0) appReady = waitUntil(deps, req.releaseId, () => appScraped(deps, scope(req.releaseId)), Math.max(0, warmupBoundMs - (Date.now() - started))).catch(() => 0);
       await reader.start();
       for (let check = 1; check <= settings.checks && !verdict?.done; check++) {
         await deps.sleep(intervalMs);

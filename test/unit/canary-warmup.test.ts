@@ -26,7 +26,7 @@ describe('canary analysis warm-up', () => {
       async read(query) {
         calls.push({ query, at: Date.now() - t0 });
         if (query.startsWith('max(timestamp(')) return { value: Date.now() / 1000 };
-        if (query.includes('http_request_duration_seconds_bucket')) return Date.now() - t0 >= APP_READY_MS ? { value: 12 } : { value: null, problem: 'no data' };
+        if (query.includes('http_request_duration_seconds_bucket') || query.includes('app_queue_depth')) return Date.now() - t0 >= APP_READY_MS ? { value: 12 } : { value: null, problem: 'no data' };
         return { value: 5 };
       },
       async vector(query): Promise<Sample[]> {
@@ -50,23 +50,35 @@ describe('canary analysis warm-up', () => {
     return { deps, calls };
   }
 
-  it('takes the baseline as soon as the router has the release, and reads the first check after the app was scraped twice', async () => {
-    const { deps, calls } = fakes();
-    const settings = canaryAnalysisSchema.parse({ interval: '1s', checks: 1, loadRps: 0, minRequests: 1, evidenceWait: '0s' });
-    const verdict = await analyzeCanary(deps)({ service: 'shop', environment: 'prod', releaseId: 'shop-abc', step: 10, settings });
+  const input = (settings: Record<string, unknown>) => ({ service: 'shop', environment: 'prod', releaseId: 'shop-abc', step: 10, settings: canaryAnalysisSchema.parse({ interval: '1s', checks: 1, loadRps: 0, minRequests: 1, evidenceWait: '0s', ...settings }) });
+  const counts = (calls: { query: string; at: number }[]) => calls.filter((c) => c.query.startsWith('sum by (code)'));
 
-    const vectors = calls.filter((c) => c.query.startsWith('sum by (code)'));
+  it('with a custom check: takes the baseline as soon as the router has the release, reads the first check after the app was scraped twice', async () => {
+    const { deps, calls } = fakes();
+    const verdict = await analyzeCanary(deps)(input({ metrics: [{ name: 'queue', query: 'max(app_queue_depth{release="{{release}}"})', max: 100 }] }));
+
+    const vectors = counts(calls);
     expect(vectors.length).toBeGreaterThanOrEqual(2);
     // baseline: right after the router answered, not after the app's discovery
     expect(vectors[0]!.at).toBeLessThan(500);
     // the first check: after the interval, and not before the app's metrics were there
     expect(vectors[1]!.at).toBeGreaterThanOrEqual(APP_READY_MS);
-    const appLatencyReads = calls.filter((c) => c.query.includes('http_request_duration_seconds_bucket'));
-    expect(appLatencyReads.length).toBeGreaterThan(0);
-    expect(appLatencyReads.every((c) => c.at >= APP_READY_MS)).toBe(true);
+    const appReads = calls.filter((c) => c.query.includes('app_queue_depth'));
+    expect(appReads.length).toBeGreaterThan(0);
+    expect(appReads.every((c) => c.at >= APP_READY_MS)).toBe(true);
     // the step waited ~0.5 s for the app beyond its 1 s interval, and says so
     expect(verdict.settings?.warmupMs).toBeGreaterThanOrEqual(250);
     expect(verdict.settings?.warmupMs).toBeLessThan(1400);
+    expect(verdict.verdict).toBe('pass');
+  });
+
+  it('without custom checks the app is not waited for: the first check reads one interval after the baseline', async () => {
+    const { deps, calls } = fakes();
+    const verdict = await analyzeCanary(deps)(input({}));
+    const vectors = counts(calls);
+    expect(vectors[0]!.at).toBeLessThan(500);
+    expect(vectors[1]!.at).toBeLessThan(APP_READY_MS);
+    expect(verdict.settings?.warmupMs).toBeLessThan(250);
     expect(verdict.verdict).toBe('pass');
   });
 });

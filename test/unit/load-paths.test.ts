@@ -1,4 +1,4 @@
-import { pathPicker } from '../../activities/monitor/load';
+import { MAIN_PORT_MAX_FACTOR, mainPortRps, pathPicker } from '../../activities/monitor/load';
 import type { LoadPath } from '../../model/manifest';
 import { seeded } from '../support/chaos/plan';
 
@@ -28,4 +28,15 @@ test('two servers taking turns (the router at 50%) each get the 401 path at its 
   for (let i = 0; i < n; i++) if (next().path === '/api/entries') entries[i % 2]! += 1;
   // each server gets half of the requests; 1/6 of each half should be /api/entries (a fixed order gave 0 and 1/3)
   for (const e of entries) expect(e / (n / 2)).toBeCloseTo(1 / 6, 1);
+});
+
+test("the main port's rate gives stable loadRps at every canary weight, raised at most MAIN_PORT_MAX_FACTOR times", () => {
+  const stableShare = (step: number) => (mainPortRps(20, step) * (100 - step)) / 100;
+  for (const step of [10, 25, 50, 75]) expect(stableShare(step)).toBeCloseTo(20, 6);
+  expect(mainPortRps(20, 50)).toBe(40);
+  expect(mainPortRps(20, 90)).toBe(20 * MAIN_PORT_MAX_FACTOR);
+  // no split: blue-green before the switch (all to stable) and 100% (stable gets nothing anyway)
+  expect(mainPortRps(20, 0)).toBe(20);
+  expect(mainPortRps(20, 100)).toBe(20);
+  expect(mainPortRps(900, 50)).toBe(1000);
 });
