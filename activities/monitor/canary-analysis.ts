@@ -14,6 +14,9 @@ import { MIN_SAMPLES, checkStatus, decide, measure, type CheckEvidence, type Pat
 export const MIN_WINDOW_SECONDS = 3;
 /** A router sample older than this means Prometheus stopped scraping it (a scrape gap): the counts are stale. */
 export const STALE_AFTER_SECONDS = 5;
+/** How long the baseline waits for a router scrape made after the step began (scrapes are 1 s apart). */
+const BASELINE_WAIT_MS = 5_000;
+const BASELINE_POLL_MS = 200;
 /** How often a check waiting for enough requests looks again. */
 const EVIDENCE_POLL_MS = 500;
 
@@ -67,7 +70,7 @@ export function analyzeCanary(deps: ResolvedDeps) {
       warmupMs = await waitUntil(deps, req.releaseId, () => routerReady(deps, scope(req.releaseId)), warmupBoundMs);
       // a cancelled sleep ends this wait too; the step's own sleep reports the cancellation
       if (releaseSpec?.metricsPath && settings.metrics.length > 0) appReady = waitUntil(deps, req.releaseId, () => appScraped(deps, scope(req.releaseId)), Math.max(0, warmupBoundMs - (Date.now() - started))).catch(() => 0);
-      await reader.start();
+      await reader.start(started);
       for (let check = 1; check <= settings.checks && !verdict?.done; check++) {
         await deps.sleep(intervalMs);
         if (check === 1) {
@@ -126,10 +129,25 @@ class EvidenceReader {
     private readonly loads: LoadRun[],
   ) {}
 
-  /** Takes the baseline: counters as they are when the step's analysis begins (unreadable: taken at the first check that can). */
-  async start(): Promise<void> {
-    const now = await this.rawCounts().catch(() => undefined);
-    if (now && !now.problem) this.baseline = { candidate: now.candidate, stable: now.stable, at: Date.now() };
+  /**
+   * Takes the baseline: the counters of the first router scrape made after `sinceMs` (the step's start).
+   * An older scrape would leave whatever the router answered just before (the runtime security probes'
+   * 404s, the previous step's last requests) inside this step's counts: a docs change failed its blue-green
+   * check on "client errors" that way. Waits at most BASELINE_WAIT_MS for that scrape; unreadable or never
+   * fresh: the baseline is taken at the first check that can, and that check is inconclusive.
+   */
+  async start(sinceMs: number): Promise<void> {
+    const deadline = Date.now() + BASELINE_WAIT_MS;
+    for (;;) {
+      const now = await this.rawCounts().catch(() => undefined);
+      if (now && !now.problem && now.scrapedAt * 1000 >= sinceMs) {
+        this.baseline = { candidate: now.candidate, stable: now.stable, at: Date.now() };
+        return;
+      }
+      if (Date.now() >= deadline) return;
+      this.deps.heartbeat({ phase: 'analysis-baseline', releaseId: this.candidate.releaseId });
+      await this.deps.sleep(BASELINE_POLL_MS);
+    }
   }
 
   async check(check: number, step: number): Promise<CheckEvidence> {
@@ -182,7 +200,7 @@ class EvidenceReader {
     if (now.problem) return { candidate: null, stable: null, problem: now.problem };
     if (!this.baseline) {
       this.baseline = { candidate: now.candidate, stable: now.stable, at: Date.now() };
-      return { candidate: zero(), stable: zero(), problem: 'no baseline until now (Prometheus was unreadable when the step began)' };
+      return { candidate: zero(), stable: zero(), problem: 'no baseline until now (Prometheus was unreadable, or had no router scrape newer than the step, when it began)' };
     }
     const candidate = minus(now.candidate, this.baseline.candidate);
     const stable = minus(now.stable, this.baseline.stable);
@@ -193,21 +211,22 @@ class EvidenceReader {
     return { candidate, stable };
   }
 
-  private async rawCounts(): Promise<{ candidate: RouterCounts | null; stable: RouterCounts | null; problem?: string }> {
+  /** Router counters now, and when the oldest of the two series was scraped (Unix seconds; 0 with a problem). */
+  private async rawCounts(): Promise<{ candidate: RouterCounts | null; stable: RouterCounts | null; scrapedAt: number; problem?: string }> {
     const p = this.deps.prometheus;
     const nowS = this.deps.now().getTime() / 1000;
     const read = async (scope: MetricScope | null) => {
-      if (!scope) return { counts: null };
+      if (!scope) return { counts: null, at: Number.POSITIVE_INFINITY };
       const [samples, last] = await Promise.all([p.vector(responsesByCodeQuery(scope)), p.read(lastScrapeQuery(scope))]);
       if (samples.length === 0 || last.value === null) return { counts: null, problem: `no router samples for ${scope.releaseId} (the router is not scraped or has no such server)` };
       if (nowS - last.value > STALE_AFTER_SECONDS) return { counts: null, problem: `scrape gap: the router's newest sample for ${scope.releaseId} is ${Math.round(nowS - last.value)} s old` };
       if (samples.some((s) => !Number.isFinite(s.value))) return { counts: null, problem: `non-finite router counter for ${scope.releaseId}` };
       const by = (code: string) => samples.filter((s) => s.labels.code === code).reduce((t, s) => t + s.value, 0);
-      return { counts: { total: samples.reduce((t, s) => t + s.value, 0), failures: by('5xx') + by('other'), clientErrors: by('4xx') } };
+      return { counts: { total: samples.reduce((t, s) => t + s.value, 0), failures: by('5xx') + by('other'), clientErrors: by('4xx') }, at: last.value };
     };
     const [c, s] = await Promise.all([read(this.candidate), read(this.stable)]);
     const problem = c.problem ?? s.problem;
-    return { candidate: c.counts, stable: s.counts, ...(problem ? { problem } : {}) };
+    return { candidate: c.counts, stable: s.counts, scrapedAt: problem ? 0 : Math.min(c.at ?? 0, s.at ?? 0), ...(problem ? { problem } : {}) };
   }
 
   private async read(query: string): Promise<Reading> {

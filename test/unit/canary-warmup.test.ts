@@ -12,10 +12,16 @@ import { canaryAnalysisSchema } from '../../model/manifest';
 describe('canary analysis warm-up', () => {
   const APP_READY_MS = 1500;
 
-  function fakes() {
+  /**
+   * `scrapeLagMs`: the router's newest sample is from before the step began for that long; `before5xx`:
+   * failures the router answered just before the step (in the field: the runtime security probes' 404s),
+   * in the counters from the first scrape after the step began on.
+   */
+  function fakes({ scrapeLagMs = 0, before5xx = 0 } = {}) {
     const t0 = Date.now();
     const calls: { query: string; at: number }[] = [];
     let requests = 0;
+    const fresh = () => Date.now() - t0 >= scrapeLagMs;
     const prometheus: PrometheusClient = {
       async scalar(query) {
         calls.push({ query, at: Date.now() - t0 });
@@ -25,14 +31,15 @@ describe('canary analysis warm-up', () => {
       },
       async read(query) {
         calls.push({ query, at: Date.now() - t0 });
-        if (query.startsWith('max(timestamp(')) return { value: Date.now() / 1000 };
+        if (query.startsWith('max(timestamp(')) return { value: fresh() ? Date.now() / 1000 : (t0 - 300) / 1000 };
         if (query.includes('http_request_duration_seconds_bucket') || query.includes('app_queue_depth')) return Date.now() - t0 >= APP_READY_MS ? { value: 12 } : { value: null, problem: 'no data' };
         return { value: 5 };
       },
       async vector(query): Promise<Sample[]> {
         calls.push({ query, at: Date.now() - t0 });
         requests += 100;
-        return [{ labels: { code: '2xx' }, value: requests, at: Date.now() / 1000 }];
+        const at = Date.now() / 1000;
+        return [{ labels: { code: '2xx' }, value: requests, at }, { labels: { code: '5xx' }, value: fresh() ? before5xx : 0, at }];
       },
     };
     const outputs = {
@@ -81,4 +88,22 @@ describe('canary analysis warm-up', () => {
     expect(verdict.settings?.warmupMs).toBeLessThan(250);
     expect(verdict.verdict).toBe('pass');
   });
+
+  it('takes the baseline from a router scrape made after the step began: answers from just before are not counted', async () => {
+    const { deps, calls } = fakes({ scrapeLagMs: 700, before5xx: 30 });
+    const verdict = await analyzeCanary(deps)(input({}));
+    // the baseline is the last read before the first check: after the fresh scrape
+    const reads = counts(calls);
+    expect(reads.at(-2)!.at).toBeGreaterThanOrEqual(700);
+    // with the stale scrape as the baseline the 30 failures from before the step were this step's
+    const success = verdict.measurements.find((x) => x.metric === 'success-rate');
+    expect(success?.value).toBe(1);
+    expect(verdict.verdict).toBe('pass');
+  });
+
+  it('a router never scraped since the step began leaves the check without a baseline: inconclusive, never a pass', async () => {
+    const { deps } = fakes({ scrapeLagMs: 60_000 });
+    const verdict = await analyzeCanary(deps)(input({}));
+    expect(verdict.verdict).not.toBe('pass');
+  }, 20_000);
 });
