@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { RegistryError } from '../errors';
 import { OCI_MANIFEST, sha256, type Descriptor } from './cosign-layout';
@@ -13,6 +14,10 @@ const MANIFEST_ACCEPT = [OCI_MANIFEST, 'application/vnd.docker.distribution.mani
 /** cosign's default cap on one attestation payload (pkg/cosign/payloadsize: 128 MiB). */
 export const MAX_BLOB_BYTES = 128 * 1024 * 1024;
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** Tries of an idempotent request that the registry answers 5xx, and the first wait between them (doubling). */
+export const TRANSIENT_ATTEMPTS = 4;
+const TRANSIENT_BACKOFF_MS = 50;
 
 const errorBody = z.object({ errors: z.array(z.object({ code: z.string(), message: z.string().optional() })).min(1) });
 
@@ -30,7 +35,22 @@ export class Distribution {
     private readonly timeoutMs = 30_000,
   ) {}
 
-  private async request(operation: string, url: string, init: RequestInit = {}): Promise<Response> {
+  /**
+   * One HTTP exchange. Reads and manifest puts (idempotent: the same bytes under the same name) are sent again
+   * when the registry answers 5xx: registry:2's filesystem driver writes a tag's link file in place, so a read
+   * that meets a concurrent put of the same tag can find it empty and answer 500 "unknown error"
+   * (distribution/distribution#4489). Blob upload sessions are not repeated (a session is used once).
+   */
+  private async request(operation: string, url: string, init: RequestInit = {}, idempotent = (init.method ?? 'GET') !== 'POST'): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.send(operation, url, init);
+      if (!idempotent || res.status < 500 || attempt >= TRANSIENT_ATTEMPTS) return res;
+      await res.body?.cancel();
+      await sleep(TRANSIENT_BACKOFF_MS * 2 ** (attempt - 1));
+    }
+  }
+
+  private async send(operation: string, url: string, init: RequestInit): Promise<Response> {
     try {
       return await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
@@ -143,11 +163,12 @@ export class Distribution {
     const target = new URL(location, `http://${this.address}/`);
     target.searchParams.set('digest', digest);
     const put = `PUT blob ${repository}@${digest}`;
-    const res = await this.request(put, target.href, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.length) },
-      body: new Uint8Array(bytes),
-    });
+    const res = await this.request(
+      put,
+      target.href,
+      { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.length) }, body: new Uint8Array(bytes) },
+      false,
+    );
     if (res.status !== 201) throw await this.refused(put, res);
     await res.body?.cancel();
     const stored = res.headers.get('docker-content-digest');
