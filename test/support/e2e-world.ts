@@ -11,6 +11,8 @@ import { DemoRepo } from '../../cli/demo/repo';
 import { LABELS } from '../../infra/deploy/labels';
 import { createStackDriver, PULUMI_PROJECT } from '../../infra/deploy/stack';
 import { dockerClient } from '../../infra/local/probes';
+import { rescanScheduleId } from '../../model/compliance';
+import { driftScheduleId } from '../../model/drift';
 import { lockWorkflowId, stackName } from '../../model/names';
 import type { PipelineState } from '../../model/pipeline';
 import type { AirlockConfig } from '../../infra/config';
@@ -291,7 +293,8 @@ async function withTemporal<T>(config: AirlockConfig, fn: (client: Client) => Pr
 
 /**
  * Leaves nothing of an environment: terminates its running pipelines and its lock, destroys its Pulumi
- * stack, removes any container or network still labelled with it, and its Prometheus targets file.
+ * stack, deletes its drift and rescan schedules, removes any container or network still labelled with it,
+ * and its Prometheus targets file.
  * Runs before (leftovers of an interrupted run) and after each test file.
  */
 export async function cleanUpEnvironment(config: AirlockConfig, environment: string): Promise<void> {
@@ -299,6 +302,8 @@ export async function cleanUpEnvironment(config: AirlockConfig, environment: str
     const query = `AirlockService = "${SERVICE}" AND AirlockEnvironment = "${environment}" AND ExecutionStatus = "Running"`;
     for await (const w of client.workflow.list({ query })) await client.workflow.getHandle(w.workflowId, w.runId).terminate('end-to-end test clean-up').catch(() => undefined);
     await client.workflow.getHandle(lockWorkflowId(SERVICE, environment)).terminate('end-to-end test clean-up').catch(() => undefined);
+    // a deploy keeps a drift and a rescan schedule per environment: left behind, they start workflows forever
+    for (const id of [driftScheduleId(SERVICE, environment), rescanScheduleId(SERVICE, environment)]) await client.schedule.getHandle(id).delete().catch(() => undefined);
   });
   const stack = stackName(SERVICE, environment);
   await createStackDriver(config)
@@ -315,7 +320,7 @@ export async function cleanUpEnvironment(config: AirlockConfig, environment: str
 
 /**
  * Cleans up the environments of earlier runs whose process is gone (a run killed before its afterAll):
- * found from Docker's labels, the Pulumi backend's stacks and Temporal's running pipelines.
+ * found from Docker's labels, the Pulumi backend's stacks, Temporal's running pipelines and its schedules.
  */
 async function sweepDeadRuns(config: AirlockConfig): Promise<void> {
   const found = new Set<string>();
@@ -329,6 +334,8 @@ async function sweepDeadRuns(config: AirlockConfig): Promise<void> {
   await withTemporal(config, async (client) => {
     for await (const w of client.workflow.list({ query: `AirlockService = "${SERVICE}" AND ExecutionStatus = "Running"` }))
       found.add(String((w.searchAttributes?.AirlockEnvironment as unknown[] | undefined)?.[0] ?? ''));
+    const scheduled = new RegExp(`^airlock-(?:drift|rescan)/${SERVICE}/(.+)$`);
+    for await (const s of client.schedule.list()) found.add(scheduled.exec(s.scheduleId)?.[1] ?? '');
   });
   for (const environment of found) {
     const pid = RUN_ENVIRONMENT.exec(environment)?.[1];
