@@ -31,6 +31,7 @@ import { createActivities } from '../activities';
 import { targetsFile } from '../activities/deploy/deps';
 import { OFFLINE_FLAGS, SCANNERS } from '../activities/scan/trivy';
 import { trivyCacheDir } from '../activities/scan/trivy-db';
+import { endLeftovers } from '../cli/demo/leftovers';
 import { DEMO_PEOPLE, DemoRepo } from '../cli/demo/repo';
 import { SCENARIOS } from '../cli/demo/scenarios';
 import { buildTimeline, type Timeline } from '../cli/history/timeline';
@@ -45,7 +46,7 @@ import { publicKeyOf } from '../model/approval';
 import { boundSubject, signApproval } from '../model/approval-rules';
 import { durationMs } from '../model/duration';
 import { manifestSchema, type EnvironmentSettings } from '../model/manifest';
-import { lockWorkflowId, stackName } from '../model/names';
+import { stackName } from '../model/names';
 import { rolloutSteps } from '../model/rollout';
 import type { PipelineResult } from '../model/pipeline';
 import { loadConfig, type AirlockConfig } from '../infra/config';
@@ -239,14 +240,7 @@ function keyFor(config: AirlockConfig, who: string): string {
  * pipeline forever. The bench owns these environments; nothing else deploys to them.
  */
 async function terminateLeftovers(client: Client): Promise<void> {
-  const ours = ENVIRONMENTS.map((e) => `'${e}'`).join(', ');
-  const pipelines = client.workflow.list({ query: `ExecutionStatus = 'Running' AND AirlockService = 'demo' AND AirlockEnvironment IN (${ours})` });
-  const ids = ENVIRONMENTS.map((e) => lockWorkflowId('demo', e));
-  for await (const w of pipelines) ids.push(w.workflowId);
-  for (const id of ids) {
-    const ended = await client.workflow.getHandle(id).terminate('bench/lead-time: left by an earlier, killed run').then(() => true, () => false);
-    if (ended) process.stdout.write(`terminated ${id}, left running by an earlier bench run\n`);
-  }
+  for (const id of await endLeftovers(client, 'demo', ENVIRONMENTS, 'bench/lead-time: left by an earlier, killed run')) process.stdout.write(`terminated ${id}, left running by an earlier bench run\n`);
 }
 
 /** Removes what the benchmark deployed: the stacks, anything still labelled with them, their scrape targets. */

@@ -11,6 +11,7 @@ import { parseCommandArgs } from '../args';
 import { withClient } from '../client';
 import type { Command } from '../command';
 import { DEMO_ENV, DEMO_ENVIRONMENTS, FIRST_RELEASE, runScenario, SCENARIOS, type ScenarioRun } from '../demo/scenarios';
+import { endLeftovers } from '../demo/leftovers';
 import { DEMO_PEOPLE, DemoRepo } from '../demo/repo';
 import { addDemoFlagPolicy, FLAG_SCENARIO, runFlagScenario } from '../demo/flag-scenario';
 import { serviceSettingsAtCommit } from '../../activities/shared';
@@ -36,7 +37,8 @@ export const demoCommand: Command = {
 
 Sets up the local stack (airlock dev up), starts a worker, makes a git repository from
 examples/demo-service (its flag packages vendored) and runs its first release and five changes through
-its promotion, staging then ${DEMO_ENV} (both reset first: a new repository starts a new history there):
+its promotion, staging then ${DEMO_ENV} (both reset first: a new repository starts a new history there;
+pipelines and locks an interrupted earlier demo left running there are ended):
   0. first release        bootstrap: high risk, the worker's bootstrap approvers (sam, alice) sign
   1. a docs change        low risk, automatic approval, staging, soak, production canary, promoted
   2. a new endpoint       medium risk, alice signs for production, promoted
@@ -67,6 +69,8 @@ flag rollout's record) and the flag rollout's history. Re-running it works.`,
 
     // The environment's stable release came from an earlier demo repository: its commit is not in this one,
     // so the pipeline could not judge stable..head. Start the environment over: its first release is a bootstrap.
+    const ended = await withClient((client) => endLeftovers(client, SERVICE, DEMO_ENVIRONMENTS, 'airlock demo: left running by an earlier, interrupted demo'), config);
+    for (const id of ended) progress(`== ended ${id}, left running by an earlier demo`);
     for (const environment of DEMO_ENVIRONMENTS) {
       progress(`== resetting ${SERVICE}/${environment} (a new demo repository starts a new history)`);
       await createStackDriver(config).destroy(SERVICE, environment).catch((err: Error) => progress(`   (nothing to reset: ${err.message.split('\n')[0]})`));
