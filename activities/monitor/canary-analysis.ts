@@ -7,6 +7,7 @@ import { DeployProgramError } from '../errors';
 import { defaultLoad, mainPortRps, startLoad, type LoadRun, type LoadStats, type Observation } from './load';
 import type { Reading } from './prometheus';
 import { appScrapesQuery, fillTemplate, lastScrapeQuery, latencyQuery, responsesByCodeQuery, routerLatencyQuery, routerSeriesQuery, type MetricScope } from './promql';
+import { readRouterCounts } from './router-exporter';
 import { quantile } from './stats';
 import { MIN_SAMPLES, checkStatus, decide, measure, type CheckEvidence, type PathCounts, type RouterCounts } from './verdict';
 
@@ -51,7 +52,7 @@ export function analyzeCanary(deps: ResolvedDeps) {
     const maxMs = settings.checks * intervalMs + evidenceWaitMs + 60_000;
     const rate = (url: string) => (url === state.router!.url ? mainPortRps(settings.loadRps, req.step) : settings.loadRps);
     const loads: LoadRun[] = settings.loadRps > 0 ? urls.map((u) => startLoad(u, rate(u), maxMs, loadPaths)) : [];
-    const reader = new EvidenceReader(deps, scope(req.releaseId), stableId ? scope(stableId) : null, settings, windowS, releaseSpec?.metricsPath ? true : false, loads);
+    const reader = new EvidenceReader(deps, scope(req.releaseId), stableId ? scope(stableId) : null, settings, windowS, releaseSpec?.metricsPath ? true : false, loads, state.router.metricsUrl);
     const checks: Measurement[][] = [];
     let verdict: ReturnType<typeof decide> | undefined;
     let load: LoadStats[] = [];
@@ -117,7 +118,8 @@ export function analyzeCanary(deps: ResolvedDeps) {
 
 /** Reads one check's evidence: router counts since the step began (by difference), airlock's load, custom checks. */
 class EvidenceReader {
-  private baseline: { candidate: RouterCounts | null; stable: RouterCounts | null; at: number } | undefined;
+  /** `direct`: read from the router's exporter, not from Prometheus (see start). */
+  private baseline: { candidate: RouterCounts | null; stable: RouterCounts | null; at: number; direct?: boolean } | undefined;
 
   constructor(
     private readonly deps: ResolvedDeps,
@@ -127,16 +129,24 @@ class EvidenceReader {
     private readonly windowS: number,
     private readonly appHistogram: boolean,
     private readonly loads: LoadRun[],
+    private readonly metricsUrl?: string,
   ) {}
 
   /**
-   * Takes the baseline: the counters of the first router scrape made after `sinceMs` (the step's start).
-   * An older scrape would leave whatever the router answered just before (the runtime security probes'
-   * 404s, the previous step's last requests) inside this step's counts: a docs change failed its blue-green
-   * check on "client errors" that way. Waits at most BASELINE_WAIT_MS for that scrape; unreadable or never
-   * fresh: the baseline is taken at the first check that can, and that check is inconclusive.
+   * Takes the baseline: the router's counters now, read from its own exporter (router-exporter.ts), or else
+   * those of the first router scrape made after `sinceMs` (the step's start). An older scrape would leave
+   * whatever the router answered just before (the runtime security probes' 404s, the previous step's last
+   * requests) inside this step's counts: a docs change failed its blue-green check on "client errors" that
+   * way. Waiting for that scrape cost ~0.5 s per step (scrapes are 1 s apart); the exporter answers at once.
+   * Waits at most BASELINE_WAIT_MS for the scrape; unreadable or never fresh: the baseline is taken at the
+   * first check that can, and that check is inconclusive.
    */
   async start(sinceMs: number): Promise<void> {
+    const direct = await this.exporterCounts();
+    if (direct) {
+      this.baseline = { ...direct, at: Date.now(), direct: true };
+      return;
+    }
     const deadline = Date.now() + BASELINE_WAIT_MS;
     for (;;) {
       const now = await this.rawCounts().catch(() => undefined);
@@ -198,6 +208,9 @@ class EvidenceReader {
       return { candidate: null, stable: null, problem: (err as Error).message };
     }
     if (now.problem) return { candidate: null, stable: null, problem: now.problem };
+    // a baseline read from the exporter is newer than a scrape from before it: that scrape's counts are not this step's yet
+    if (this.baseline?.direct && now.scrapedAt * 1000 < this.baseline.at)
+      return { candidate: null, stable: null, problem: 'Prometheus has no router scrape made since the step began yet' };
     if (!this.baseline) {
       this.baseline = { candidate: now.candidate, stable: now.stable, at: Date.now() };
       return { candidate: zero(), stable: zero(), problem: 'no baseline until now (Prometheus was unreadable, or had no router scrape newer than the step, when it began)' };
@@ -209,6 +222,25 @@ class EvidenceReader {
       return { candidate: null, stable: null, problem: 'a router counter went down (router restarted?): counting again from now' };
     }
     return { candidate, stable };
+  }
+
+  /**
+   * The counters of the candidate and stable straight from the router's exporter, or undefined (no exporter
+   * address, unreadable, or a release without servers there): the caller then waits for Prometheus.
+   */
+  private async exporterCounts(): Promise<{ candidate: RouterCounts; stable: RouterCounts | null } | undefined> {
+    if (!this.metricsUrl) return undefined;
+    const ids = [this.candidate.releaseId, ...(this.stable ? [this.stable.releaseId] : [])];
+    try {
+      const read = await readRouterCounts(this.metricsUrl, ids);
+      const candidate = read.get(this.candidate.releaseId);
+      const stable = this.stable ? read.get(this.stable.releaseId) : null;
+      if (!candidate || stable === undefined || (this.stable && !stable)) return undefined;
+      return { candidate, stable: stable ?? null };
+    } catch (err) {
+      this.deps.log.warn('the router exporter could not be read for the baseline: waiting for a Prometheus scrape', { url: this.metricsUrl, error: (err as Error).message });
+      return undefined;
+    }
   }
 
   /** Router counters now, and when the oldest of the two series was scraped (Unix seconds; 0 with a problem). */

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { analyzeCanary } from '../../activities/monitor/canary-analysis';
 import type { ResolvedDeps } from '../../activities/deploy/deps';
 import type { PrometheusClient, Sample } from '../../activities/monitor/prometheus';
@@ -17,7 +19,7 @@ describe('canary analysis warm-up', () => {
    * failures the router answered just before the step (in the field: the runtime security probes' 404s),
    * in the counters from the first scrape after the step began on.
    */
-  function fakes({ scrapeLagMs = 0, before5xx = 0 } = {}) {
+  function fakes({ scrapeLagMs = 0, before5xx = 0, metricsUrl = undefined as string | undefined } = {}) {
     const t0 = Date.now();
     const calls: { query: string; at: number }[] = [];
     let requests = 0;
@@ -44,7 +46,7 @@ describe('canary analysis warm-up', () => {
     };
     const outputs = {
       spec: { candidate: { releaseId: 'shop-abc', healthPath: '/healthz', metricsPath: '/metrics' }, stable: null },
-      state: { router: { url: 'http://127.0.0.1:1', previewUrl: 'http://127.0.0.1:2' }, candidate: { releaseId: 'shop-abc' }, stable: null },
+      state: { router: { url: 'http://127.0.0.1:1', previewUrl: 'http://127.0.0.1:2', ...(metricsUrl ? { metricsUrl } : {}) }, candidate: { releaseId: 'shop-abc' }, stable: null },
     } as unknown as StackOutputs;
     const deps = {
       prometheus,
@@ -54,7 +56,25 @@ describe('canary analysis warm-up', () => {
       log: { info: () => undefined, warn: () => undefined },
       now: () => new Date(),
     } as unknown as ResolvedDeps;
-    return { deps, calls };
+    return { deps, calls, requests: () => requests };
+  }
+
+  /** The router's exporter: what the router counted up to now (the failures from before the step included). */
+  async function exporter(counted: () => { ok: number; failures: number }): Promise<{ url: string; server: Server; reads: () => number }> {
+    let reads = 0;
+    const server = createServer((_req, res) => {
+      reads++;
+      const c = counted();
+      res.end(
+        [
+          `haproxy_server_http_responses_total{proxy="app",server="shop-abc-1",code="2xx"} ${c.ok}`,
+          `haproxy_server_http_responses_total{proxy="app",server="shop-abc-1",code="5xx"} ${c.failures}`,
+          '',
+        ].join('\n'),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, server, reads: () => reads };
   }
 
   const input = (settings: Record<string, unknown>) => ({ service: 'shop', environment: 'prod', releaseId: 'shop-abc', step: 10, settings: canaryAnalysisSchema.parse({ interval: '1s', checks: 1, loadRps: 0, minRequests: 1, evidenceWait: '0s', ...settings }) });
@@ -98,6 +118,45 @@ describe('canary analysis warm-up', () => {
     // with the stale scrape as the baseline the 30 failures from before the step were this step's
     const success = verdict.measurements.find((x) => x.metric === 'success-rate');
     expect(success?.value).toBe(1);
+    expect(verdict.verdict).toBe('pass');
+  });
+
+  it("takes the baseline from the router's exporter at once: no wait for a scrape, answers from before the step not counted", async () => {
+    let state: ReturnType<typeof fakes> | undefined;
+    const ex = await exporter(() => ({ ok: state!.requests(), failures: 30 }));
+    try {
+      state = fakes({ scrapeLagMs: 700, before5xx: 30, metricsUrl: ex.url });
+      const verdict = await analyzeCanary(state.deps)(input({}));
+      expect(ex.reads()).toBe(1);
+      const reads = counts(state.calls);
+      // no Prometheus read for the baseline: the first is the first check, one interval after the start
+      expect(reads).toHaveLength(1);
+      expect(reads[0]!.at).toBeGreaterThanOrEqual(1000);
+      expect(reads[0]!.at).toBeLessThan(1500);
+      expect(verdict.measurements.find((x) => x.metric === 'success-rate')?.value).toBe(1);
+      expect(verdict.verdict).toBe('pass');
+    } finally {
+      await new Promise((r) => ex.server.close(r));
+    }
+  });
+
+  it('with the baseline from the exporter, a Prometheus scrape older than it is not this step: inconclusive, never a re-based pass', async () => {
+    const ex = await exporter(() => ({ ok: 1000, failures: 0 }));
+    try {
+      const { deps } = fakes({ scrapeLagMs: 60_000, metricsUrl: ex.url });
+      const verdict = await analyzeCanary(deps)(input({}));
+      expect(verdict.verdict).not.toBe('pass');
+      expect(JSON.stringify(verdict.measurements)).toContain('no router scrape made since the step began');
+    } finally {
+      await new Promise((r) => ex.server.close(r));
+    }
+  });
+
+  it('an exporter that cannot be read leaves the baseline to Prometheus (the first scrape after the step began)', async () => {
+    const { deps, calls } = fakes({ scrapeLagMs: 700, before5xx: 30, metricsUrl: 'http://127.0.0.1:1/metrics' });
+    const verdict = await analyzeCanary(deps)(input({}));
+    expect(counts(calls).at(-2)!.at).toBeGreaterThanOrEqual(700);
+    expect(verdict.measurements.find((x) => x.metric === 'success-rate')?.value).toBe(1);
     expect(verdict.verdict).toBe('pass');
   });
 
