@@ -7,9 +7,11 @@ import type { RouterCounts } from './verdict';
  * instead of waiting up to a scrape interval for Prometheus to have a sample newer than that moment.
  * The checks keep reading Prometheus (the numbers are the same counters, later).
  *
- * The exporter is the router's, not the candidate's: the candidate cannot reach it (the router's admin and
- * stats listen on the host side only, docs/security.md). Its answer is still bounded (size, time) and
- * parsed strictly: anything unexpected is an error and the caller falls back to Prometheus.
+ * The exporter is the router's (HAProxy's own counters), not the candidate's: a release on the router's
+ * network can read it, never write it, and the counts it can move (by sending requests) are the ones
+ * Prometheus reads too, so reading it here trusts nothing new. The runtime API, which can change the router,
+ * is a unix socket on the host (docs/security.md). The answer is still bounded (size, time) and parsed
+ * strictly: anything unexpected is an error and the caller falls back to Prometheus.
  */
 
 const METRIC = 'haproxy_server_http_responses_total';

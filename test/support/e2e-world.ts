@@ -7,13 +7,14 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { targetsFile } from '../../activities/deploy/deps';
 import { flagsDirOf } from '../../activities/flags/store';
+import { endLeftovers } from '../../cli/demo/leftovers';
 import { DemoRepo } from '../../cli/demo/repo';
 import { LABELS } from '../../infra/deploy/labels';
 import { createStackDriver, PULUMI_PROJECT } from '../../infra/deploy/stack';
 import { dockerClient } from '../../infra/local/probes';
 import { rescanScheduleId } from '../../model/compliance';
 import { driftScheduleId } from '../../model/drift';
-import { lockWorkflowId, stackName } from '../../model/names';
+import { stackName } from '../../model/names';
 import type { PipelineState } from '../../model/pipeline';
 import type { AirlockConfig } from '../../infra/config';
 import { connectClient } from '../../infra/temporal/connection';
@@ -299,9 +300,7 @@ async function withTemporal<T>(config: AirlockConfig, fn: (client: Client) => Pr
  */
 export async function cleanUpEnvironment(config: AirlockConfig, environment: string): Promise<void> {
   await withTemporal(config, async (client) => {
-    const query = `AirlockService = "${SERVICE}" AND AirlockEnvironment = "${environment}" AND ExecutionStatus = "Running"`;
-    for await (const w of client.workflow.list({ query })) await client.workflow.getHandle(w.workflowId, w.runId).terminate('end-to-end test clean-up').catch(() => undefined);
-    await client.workflow.getHandle(lockWorkflowId(SERVICE, environment)).terminate('end-to-end test clean-up').catch(() => undefined);
+    await endLeftovers(client, SERVICE, [environment], 'end-to-end test clean-up');
     // a deploy keeps a drift and a rescan schedule per environment: left behind, they start workflows forever
     for (const id of [driftScheduleId(SERVICE, environment), rescanScheduleId(SERVICE, environment)]) await client.schedule.getHandle(id).delete().catch(() => undefined);
   });
