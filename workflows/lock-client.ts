@@ -73,6 +73,9 @@ export interface LockOwner {
   lock: LockHold;
 }
 
+/** Lock requests carry a per-run secret from this patch on (see waitForLock). */
+export const LOCK_SECRET_PATCH = 'lock-secret';
+
 /**
  * Requests the environment's lock and waits until it is granted, the run is superseded or `stopped()`.
  * Since patch `lock-secret` the request carries a fresh per-run secret, and whatever lock message came in
@@ -82,7 +85,7 @@ export async function waitForLock(owner: LockOwner, leaseMs: number, stopped: ()
   const { lock } = owner;
   lock.requested = true;
   const { workflowId: pipelineId, runId } = workflowInfo();
-  if (patched('lock-secret')) {
+  if (patched(LOCK_SECRET_PATCH)) {
     lock.secret = uuid4();
     lock.granted = false;
     delete lock.supersededBy;

@@ -24,7 +24,8 @@ import { Distribution, type StoredManifest } from './distribution';
  *
  * Appending is read-modify-write of the `.att` tag, and the distribution API has no compare-and-swap: a writer
  * that read the tag before our put can overwrite it and drop our layers. Two guards:
- * - in one process, writers of the same tag take turns (`inTurn`);
+ * - in one process, writers of the same tag take turns from read to put (`inTurn`); the settle wait below
+ *   is outside the turn, so appends of one process overlap their waits;
  * - across processes, a write window: a writer puts only if its put leaves within `writeWindowMs` of its read
  *   (else it reads again), then waits that window plus twice its own put's duration, reads the tag again and
  *   puts again if one of its layers is gone. Any writer that read before our put has put by then, so a lost
@@ -95,10 +96,10 @@ export class RegistryAttestations {
     const subject = await this.dist.manifest(repository, digest);
     if (!subject)
       throw new RegistryError(`registry ${this.registry}: there is no image ${repository}@${digest} to attach attestations to`, { registry: this.registry, repository, digest });
-    for (const layer of wanted) await this.dist.pushBlob(repository, bytes.get(layer.digest)!);
+    await Promise.all(wanted.map((layer) => this.dist.pushBlob(repository, bytes.get(layer.digest)!)));
 
     const tag = attestationTag(digest);
-    const result = await inTurn(`${this.registry}/${repository}:${tag}`, () => this.appendToTag(repository, tag, wanted));
+    const result = await this.appendToTag(repository, tag, wanted);
     const referrers = await this.dist.supportsReferrers(repository, digest);
     if (referrers) await this.pushReferrers(repository, wanted, subject);
     return { ...result, referrers };
@@ -106,20 +107,15 @@ export class RegistryAttestations {
 
   private async appendToTag(repository: string, tag: string, wanted: Descriptor[]): Promise<Omit<AttachResult, 'referrers'>> {
     const added = new Set<string>();
+    const key = `${this.registry}/${repository}:${tag}`;
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
-      const read = Date.now();
-      const current = await this.dist.manifest(repository, tag);
-      const existing = current ? this.parseAtt(current, repository, tag).layers : [];
-      const merged = mergeLayers(existing, wanted);
-      if (current && merged.length === existing.length) return { manifestDigest: current.digest, added: [...added], total: merged.length };
-
-      const next = attestationImage(merged);
-      await this.dist.pushBlob(repository, next.config);
-      if (Date.now() - read > this.writeWindowMs) continue; // what we read may be stale for writers that trust the window: read again
-      const putStart = Date.now();
-      await this.dist.putManifest(repository, tag, next.manifest, OCI_MANIFEST);
-      for (const layer of merged.slice(existing.length)) added.add(layer.digest);
-      await sleep(this.writeWindowMs + 2 * (Date.now() - putStart) + 50);
+      // in this process writers of the tag take turns from read to put; their settle waits overlap (a writer
+      // that reads after our put keeps our layers, so only writers of other processes can drop them)
+      const put = await inTurn(key, () => this.readAndPut(repository, tag, wanted));
+      if (put.kind === 'present') return { manifestDigest: put.manifestDigest, added: [...added], total: put.total };
+      if (put.kind === 'stale') continue; // what we read may be stale for writers that trust the window: read again
+      for (const digest of put.added) added.add(digest);
+      await sleep(this.writeWindowMs + 2 * put.putMs + 50);
 
       const after = await this.dist.manifest(repository, tag);
       const present = new Set(after ? this.parseAtt(after, repository, tag).layers.map((l) => l.digest) : []);
@@ -131,6 +127,25 @@ export class RegistryAttestations {
       registry: this.registry,
       operation: `PUT manifest ${repository}:${tag}`,
     });
+  }
+
+  /** One read-modify-write of the tag: every wanted layer there already, or put within the write window, or too slow (stale). */
+  private async readAndPut(
+    repository: string,
+    tag: string,
+    wanted: Descriptor[],
+  ): Promise<{ kind: 'present'; manifestDigest: string; total: number } | { kind: 'stale' } | { kind: 'put'; added: string[]; putMs: number }> {
+    const read = Date.now();
+    const current = await this.dist.manifest(repository, tag);
+    const existing = current ? this.parseAtt(current, repository, tag).layers : [];
+    const merged = mergeLayers(existing, wanted);
+    if (current && merged.length === existing.length) return { kind: 'present', manifestDigest: current.digest, total: merged.length };
+    const next = attestationImage(merged);
+    await this.dist.pushBlob(repository, next.config);
+    if (Date.now() - read > this.writeWindowMs) return { kind: 'stale' };
+    const putStart = Date.now();
+    await this.dist.putManifest(repository, tag, next.manifest, OCI_MANIFEST);
+    return { kind: 'put', added: merged.slice(existing.length).map((l) => l.digest), putMs: Date.now() - putStart };
   }
 
   private parseAtt(stored: StoredManifest, repository: string, tag: string) {
@@ -164,8 +179,8 @@ export class RegistryAttestations {
     const stored = await this.dist.manifest(repository, tag);
     if (!stored) return { envelopes: [], layers: [], manifestDigest: undefined };
     const layers = this.parseAtt(stored, repository, tag).layers.filter((l) => l.mediaType === DSSE_ENVELOPE);
-    const envelopes: Envelope[] = [];
-    for (const layer of layers) {
+    // a few reads at a time: a chain that months of rescans made long is not one request after the other
+    const envelopes = await mapLimit(layers, LIST_READS, async (layer) => {
       const blob = await this.dist.blob(repository, layer);
       if (!blob)
         throw new RegistryError(`registry ${this.registry}: attestation layer ${layer.digest} of ${repository}:${tag} is missing`, { registry: this.registry, digest: layer.digest });
@@ -176,8 +191,8 @@ export class RegistryAttestations {
       } catch {
         json = undefined;
       }
-      envelopes.push(parseWith(envelopeSchema, json, source));
-    }
+      return parseWith(envelopeSchema, json, source);
+    });
     return { envelopes, layers, manifestDigest: stored.digest };
   }
 }
@@ -185,6 +200,23 @@ export class RegistryAttestations {
 /** The attestations of `image` in `registry` (see RegistryAttestations.list), for exporting an evidence bundle. */
 export function listAttestations(registry: string, image: string): Promise<AttestationList> {
   return new RegistryAttestations(registry).list(image);
+}
+
+/** Blob reads of one `list` in flight at once. */
+const LIST_READS = 8;
+
+/** `fn` over `items`, at most `limit` at a time; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /** Tail of the queue of writers of one tag in this process. */

@@ -1,6 +1,7 @@
 import { EXIT } from '../../cli/errors';
 import { exitCodeOf } from '../../cli/pipeline/exit-code';
 import { SEARCH_KEYS } from '../../workflows';
+import { lockWorkflowId } from '../../model/names';
 import { useHarness, type Harness } from './support/harness';
 import { scenarios } from './support/scenarios';
 
@@ -24,7 +25,9 @@ test('low risk is approved automatically, with its reasons, and promoted', async
   expect(run.mocks.stageNames().slice(3)).toEqual([...PRE_DEPLOY.slice(3), ...ROLLOUT, ...SCHEDULE]);
   expect(run.mocks.names()).not.toContain('rollback');
   // the evidence chain (patch evidence-chain): each link as its stage ends, verified right before the deploy
-  expect(run.mocks.links()).toEqual(['build', 'scan', 'policy', 'approvals', 'rollout']);
+  // (scan and policy are stored side by side from patch evidence-beside-gate on: either may start first)
+  const links = run.mocks.links();
+  expect([links[0], sorted(links.slice(1, 3)), ...links.slice(3)]).toEqual(['build', ['policy', 'scan'], 'approvals', 'rollout']);
   const names = run.mocks.names();
   expect(names.indexOf('verifyEvidence')).toBe(names.indexOf('deployCandidate') - 1);
   expect(names.indexOf('verifyEvidence')).toBeGreaterThan(names.lastIndexOf('recordEvidence', names.indexOf('deployCandidate')));
@@ -114,6 +117,34 @@ test('a policy block never reaches the lock or deploy', async () => {
   expect(run.results[0]!.outcome).toEqual({ kind: 'blocked_by_policy', violations: ['secrets.none (critical): aws-access-key-id in /app/config.js:3'] });
   expect(sorted(run.mocks.stageNames())).toEqual(sorted(PRE_DEPLOY));
   // the blocked verdict is in the chain: the chain of this image never verifies
-  expect(run.mocks.links()).toEqual(['build', 'scan', 'policy']);
+  expect([run.mocks.links()[0], sorted(run.mocks.links().slice(1))]).toEqual(['build', ['policy', 'scan']]);
   expect(run.states[0]!.approval).toBeUndefined();
+});
+
+// issue 13 (patch evidence-beside-gate)
+test('low risk: the scan and policy links are stored beside the lock, the approvals link beside them, all before the deploy', async () => {
+  const run = await scenarios['evidence-beside-gate'](h);
+  expect(run.results[0]!.outcome).toMatchObject({ kind: 'promoted' });
+  const at = (e: string) => run.events.indexOf(e);
+  // the approvals link started while the (700 ms) scan and policy links were still being stored
+  expect(at('start:approvals')).toBeGreaterThan(-1);
+  expect(at('start:approvals')).toBeLessThan(at('end:policy'));
+  expect(at('start:approvals')).toBeLessThan(at('end:scan'));
+  // the rollout's admission reads the chain: every link is stored before the candidate is deployed
+  for (const link of ['build', 'scan', 'policy', 'approvals']) expect(at(`end:${link}`)).toBeLessThan(at('start:deployCandidate'));
+  expect([...run.mocks.links()].sort()).toEqual(['approvals', 'build', 'policy', 'rollout', 'scan']);
+});
+
+test('medium risk: the scan and policy links are stored before the gate opens for people', async () => {
+  const run = await scenarios['evidence-before-human-gate'](h);
+  expect(run.results[0]!.outcome).toMatchObject({ kind: 'promoted' });
+  expect(run.refusals.storedAtGate!.split(',').sort()).toEqual(['build', 'policy', 'scan']);
+});
+
+test('a link that cannot be stored beside the gate fails the pipeline before anything is deployed, and frees the lock', async () => {
+  const run = await scenarios['evidence-link-fails-beside-gate'](h);
+  expect(run.results[0]!.outcome).toMatchObject({ kind: 'failed', cause: { type: 'RegistryError' } });
+  expect(run.mocks.names()).not.toContain('deployCandidate');
+  const lock = await h.env.client.workflow.getHandle(lockWorkflowId('evidence-link-fails-beside-gate', 'prod')).describe();
+  expect(lock.status.name).not.toBe('RUNNING');
 });

@@ -89,6 +89,50 @@ export const scenarios = {
     return Object.assign(run, { lockHolders: holders });
   },
 
+  // issue 13 (patch evidence-beside-gate): the scan and policy links are stored beside the lock and an automatic
+  // gate, the approvals link beside them; each start and end of a link is in `events` (scan and policy take 700 ms)
+  'evidence-beside-gate': async (h: Harness) => {
+    const events: string[] = [];
+    const slow = async (i: Record<string, unknown>) => {
+      if (i.link === 'scan' || i.link === 'policy') await new Promise((r) => setTimeout(r, 700));
+      events.push(`end:${String(i.link)}`);
+    };
+    const run = await single(h, 'evidence-beside-gate', {
+      risk: 'low',
+      // (`fail` runs as an activity starts: used here to see the start, it fails nothing)
+      fail: { recordEvidence: (i) => void events.push(`start:${String(i.link)}`), deployCandidate: () => void events.push('start:deployCandidate') },
+      during: { recordEvidence: slow },
+    });
+    return Object.assign(run, { events });
+  },
+  // a medium-risk gate waits for people: the scan and policy links are stored before it opens
+  'evidence-before-human-gate': async (h: Harness) => {
+    const stored: string[] = [];
+    const run = await single(
+      h,
+      'evidence-before-human-gate',
+      {
+        risk: 'medium',
+        during: {
+          recordEvidence: async (i) => {
+            if (i.link === 'policy') await new Promise((r) => setTimeout(r, 700));
+            stored.push(String(i.link));
+          },
+        },
+      },
+      {},
+      async (p, r) => {
+        await waitForStage(p, 'approval');
+        r.refusals.storedAtGate = stored.join(',');
+        r.receipts.push(await approve(p, 'alice'));
+      },
+    );
+    return run;
+  },
+  // the policy link cannot be stored while the lock is taken: the pipeline fails before anything is deployed
+  'evidence-link-fails-beside-gate': (h: Harness) =>
+    single(h, 'evidence-link-fails-beside-gate', { risk: 'low', fail: { recordEvidence: (i) => (i.link === 'policy' ? nonRetryable('RegistryError', 'registry 127.0.0.1:5000: PUT manifest refused') : undefined) } }),
+
   // issue 11 items 1-2: the policy at the stable release's commit judges stable..head; a first release is a bootstrap
   'anchored-policy': (h: Harness) => single(h, 'anchored-policy', { risk: 'low' }),
 
