@@ -72,10 +72,18 @@ export async function removeContainer(docker: Docker, name: string, graceSeconds
 }
 
 /**
- * Waits until the container's Docker health check says healthy. Fails fast when the container exits or
- * turns unhealthy, with its last health output and log lines.
+ * Waits until the container's Docker health check says healthy, or, sooner, until `answers` (the same check
+ * made from here, e.g. the health path on the published port) passes: Docker 20.10 runs its first check only
+ * one interval after the start. Fails fast when the container exits or Docker turns it unhealthy, with its
+ * last health output and log lines. `answers` only ends the wait early: failing or unreachable, it is ignored.
  */
-export async function waitHealthy(docker: Docker, name: string, timeoutMs: number, pollMs = 250): Promise<void> {
+export async function waitHealthy(
+  docker: Docker,
+  name: string,
+  timeoutMs: number,
+  options: { pollMs?: number; answers?: (info: Docker.ContainerInspectInfo) => Promise<boolean> } = {},
+): Promise<void> {
+  const pollMs = options.pollMs ?? (options.answers ? 100 : 250);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const info = await docker.getContainer(name).inspect();
@@ -86,9 +94,22 @@ export async function waitHealthy(docker: Docker, name: string, timeoutMs: numbe
       throw dockerOpError(`container ${name} exited (code ${info.State.ExitCode}) before it was healthy: ${await logTail(docker, name)}`);
     }
     if (health?.Status === 'unhealthy') throw dockerOpError(`container ${name} is unhealthy: ${why()}`);
+    if (options.answers && info.State.Running && (await options.answers(info).catch(() => false))) return;
     if (Date.now() >= deadline) throw dockerOpError(`container ${name} was not healthy within ${timeoutMs} ms (${health?.Status ?? 'no health check'}: ${why()})`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+/**
+ * Whether `http://127.0.0.1:<published port><path>` answers 2xx within `timeoutMs`: the container's health
+ * check (curl -fsS on the same path) made from the Docker host. Only the status is read; the body is dropped.
+ */
+export async function answersOnPublishedPort(info: Docker.ContainerInspectInfo, containerPort: number, path: string, timeoutMs = 1000): Promise<boolean> {
+  const binding = info.NetworkSettings.Ports?.[`${containerPort}/tcp`]?.[0]?.HostPort;
+  if (!binding) return false;
+  const res = await fetch(`http://127.0.0.1:${Number(binding)}${path}`, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+  await res.body?.cancel();
+  return res.status >= 200 && res.status < 300;
 }
 
 export async function logTail(docker: Docker, name: string, lines = 10): Promise<string> {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { dockerClient, networkAddress, publishedPort, removeContainer, waitHealthy } from '../docker/ops';
+import { answersOnPublishedPort, dockerClient, networkAddress, publishedPort, removeContainer, waitHealthy } from '../docker/ops';
 import type { Resources } from '../../model/manifest';
 import { hostLimits } from './limits';
 import { adoptOrClear, containerProvider, ContainerResource, type ResourceArgs } from './container';
@@ -86,7 +86,10 @@ async function createReleaseContainer(inputs: ReleaseContainerInputs): Promise<p
     await docker.getContainer(inputs.name).start();
   }
   try {
-    await waitHealthy(docker, inputs.name, inputs.healthTimeoutMs);
+    // the health path on the published loopback port ends the wait as soon as the app answers (Docker's own first
+    // check comes a whole interval after the start); a Docker engine on another host leaves Docker's check alone
+    const local = !process.env.DOCKER_HOST || process.env.DOCKER_HOST.startsWith('unix://');
+    await waitHealthy(docker, inputs.name, inputs.healthTimeoutMs, local ? { answers: (info) => answersOnPublishedPort(info, inputs.port, inputs.healthPath) } : {});
   } catch (err) {
     await removeContainer(docker, inputs.name, 1); // nothing half-made stays behind
     throw err;
