@@ -5,6 +5,7 @@ source "$(dirname "$0")/node.sh"   # Node >= 22 first on PATH (installed into th
 cd "$AIRLOCK_ROOT"
 # Benchmarks scan with the fixture vulnerability DB (offline, the same every run), like the tests.
 export AIRLOCK_TRIVY_DB=fixture
+prefetch_tools   # tools still to build: their modules download meanwhile
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 node dist/cli/main.js dev up

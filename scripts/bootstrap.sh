@@ -5,14 +5,9 @@ source "$(dirname "$0")/lib.sh"
 started=$SECONDS
 step "airlock bootstrap (cache: $AIRLOCK_CACHE, state: $AIRLOCK_HOME)"
 source "$AIRLOCK_ROOT/scripts/node.sh"
-# The Go modules of the tools still to build download (network bound) while apt and dockerd run.
-mkdir -p "$AIRLOCK_HOME/logs"
-bash "$AIRLOCK_ROOT/scripts/build-tools.sh" --download >"$AIRLOCK_HOME/logs/tool-downloads.log" 2>&1 &
-downloads=$!
+prefetch_tools   # (started already by npm test / npm run demo when they installed npm packages)
 bash "$AIRLOCK_ROOT/scripts/install-packages.sh"
 bash "$AIRLOCK_ROOT/scripts/start-docker.sh"
-wait "$downloads" || true
-grep -h 'tool modules downloaded' "$AIRLOCK_HOME/logs/tool-downloads.log" >&2 || true
 bash "$AIRLOCK_ROOT/scripts/build-tools.sh"
 bash "$AIRLOCK_ROOT/scripts/build-images.sh"
 # The fixture DB is built whatever AIRLOCK_TRIVY_DB says: the tests and the demo set AIRLOCK_TRIVY_DB=fixture.

@@ -26,7 +26,14 @@ hold_lock() { # hold_lock NAME: serialise concurrent bootstraps on this machine 
   mkdir -p "$AIRLOCK_CACHE"
   exec {lock_fd}>"$AIRLOCK_CACHE/.$1.lock"
   if ! flock -n "$lock_fd"; then
-    info "another airlock bootstrap is building $1; waiting for it"
+    info "another airlock bootstrap holds the $1 lock (building, or downloading ahead); waiting for it"
     flock "$lock_fd"
   fi
+}
+
+prefetch_tools() { # the Go modules of the tools still to build start downloading in the background (best effort)
+  command -v go >/dev/null || return 0
+  mkdir -p "$AIRLOCK_HOME/logs"
+  # network bound, so it overlaps npm ci, lint, apt and dockerd; the build waits for it on the tools lock
+  (bash "$AIRLOCK_ROOT/scripts/build-tools.sh" --download >>"$AIRLOCK_HOME/logs/tool-downloads.log" 2>&1 &)
 }

@@ -52,6 +52,7 @@ use_node() { # puts a node >= NODE_MIN_MAJOR first on PATH, installing the pinne
 }
 
 npm_ready() { # in the project root: npm ci when node_modules is missing or older than the lock (it builds), else a build
+  prefetch_tools   # tools still to build: their modules download meanwhile (scripts/build-tools.sh --download)
   # a symlinked node_modules (a git worktree sharing another checkout's) is never reinstalled from here
   if [ ! -d node_modules ] || { [ ! -L node_modules ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
     step "npm ci"
