@@ -1,3 +1,4 @@
+import { createRoutingActivities } from '../../activities/routing';
 import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -97,7 +98,10 @@ export function noopActivities(risk: (environment: string) => RiskLevel) {
     ensureDriftSchedule: async () => ({ scheduleId: 'airlock-drift/bench', created: false }),
     rescanTargetNow: async () => null,
   };
-  return { activities: { ...activities, ...schedules, benchPing: async () => Context.current().info.attempt }, busyMs, deployStarted };
+  // the worker's routing answer (patch queues-by-role), as a one-process worker gives it: without it every
+  // pipeline's first activity failed (NotFoundError, logged) and the run fell back to one queue
+  const routing = createRoutingActivities({ roles: { split: false, pipeline: true, build: true, deploy: [] }, environmentTargets: {} });
+  return { activities: { ...activities, ...schedules, ...routing, benchPing: async () => Context.current().info.attempt }, busyMs, deployStarted };
 }
 
 export const input = (run: string, environment: string, n: number): PipelineInput => ({

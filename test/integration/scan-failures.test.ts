@@ -139,17 +139,28 @@ describe('scanImage as an activity', () => {
   it('heartbeats while Trivy runs and kills it when cancelled', async () => {
     const env = new MockActivityEnvironment();
     const beats: { phase?: string }[] = [];
+    const digest = unscanned.split('@')[1]!;
+    const trivyRuns = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(digest));
+    // cancelled once Trivy's process for the image is seen running (a fixed delay lost the race on a fast
+    // machine: the whole scan took under a second), at the latest after 5 s
+    let sawTrivy = false;
+    const cancelWhileTrivyRuns = async () => {
+      for (let i = 0; i < 250 && !sawTrivy; i++) {
+        sawTrivy = trivyRuns().some((l) => /trivy/.test(l));
+        if (!sawTrivy) await new Promise((r) => setTimeout(r, 20));
+      }
+      env.cancel();
+    };
     env.on('heartbeat', (d: { phase?: string }) => {
       beats.push(d);
-      if (beats.length === 1) setTimeout(() => env.cancel(), 1000); // Trivy is running by then
+      if (beats.length === 1) void cancelWhileTrivyRuns();
     });
     const err = await env.run(activity, { image: unscanned }).catch((e: unknown) => e);
     expect(beats[0]).toMatchObject({ phase: 'scan', image: unscanned });
+    expect(sawTrivy).toBe(true);
     expect(err).toBeInstanceOf(CancelledFailure);
     expect(err).not.toHaveProperty('reportDigest');
-    const digest = unscanned.split('@')[1]!;
-    const running = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(digest));
-    expect(running).toEqual([]);
+    expect(trivyRuns()).toEqual([]);
     // nothing was cached: a later scan runs Trivy for real
     const s = await scanImage({ config, trivy, log: silentLogger }, { image: unscanned });
     expect(s.cached).toBe(false);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { targetsFile } from '../../activities/deploy/deps';
 import { flagsDirOf } from '../../activities/flags/store';
 import { endLeftovers } from '../../cli/demo/leftovers';
@@ -206,6 +207,22 @@ export class E2eWorld {
       if (Date.now() > deadline) throw new Error(`${id}: not ${what} after ${timeoutMs / 1000}s; last state: ${JSON.stringify(last)}`);
       await sleep(300);
     }
+  }
+
+  /** Polls the workflow's pending activities (Temporal's describe, every 50 ms) until a worker runs `activity`. */
+  async waitForActivityStarted(id: string, activity: string, timeoutMs = PIPELINE_TIMEOUT_MS): Promise<void> {
+    const started = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+    await withTemporal(this.config, async (client) => {
+      const handle = client.workflow.getHandle(id);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const d = await handle.describe();
+        if (d.raw.pendingActivities?.some((a) => a.activityType?.name === activity && a.state === started)) return;
+        if (d.status.name !== 'RUNNING') throw new Error(`${id} ended (${d.status.name}) before ${activity} ran`);
+        if (Date.now() > deadline) throw new Error(`${id}: ${activity} did not start within ${timeoutMs / 1000}s`);
+        await sleep(50);
+      }
+    });
   }
 
   /** Stops the worker, terminates what is still running, destroys the environment, removes the repository. */
