@@ -43,6 +43,7 @@ workdir() { printf '%s/.work/%s-%s' "$TOOLS_DIR" "$1" "$2"; }
 # A throwaway module that requires the tool (go install refuses modules with replace directives), its
 # dependencies downloaded (`go mod tidy`). Kept until the build has used it; a finished one is reused.
 prepare() { # prepare ENTRY
+  local name version pkg requires replaces env
   IFS='|' read -r name version pkg requires replaces _ _ env <<<"$1"
   local work; work=$(workdir "$name" "$version")
   [ -f "$work/.downloaded" ] && return 0
@@ -59,6 +60,7 @@ prepare() { # prepare ENTRY
 }
 
 build() { # build ENTRY
+  local name version pkg ldflags tags env
   IFS='|' read -r name version pkg _ _ ldflags tags env <<<"$1"
   local out; out=$(tool_bin "$name" "$version")
   local work; work=$(workdir "$name" "$version")
