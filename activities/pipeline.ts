@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import type { ChangeSummary, PipelineActivities } from '../model/activities';
+import type { VerifyEvidenceRequest } from '../model/evidence-record';
 import type { ChangeAnalysis } from '../model/change';
 import { EMPTY_TREE } from '../model/names';
 import type { AirlockConfig } from '../infra/config';
@@ -9,8 +10,9 @@ import { createComplianceActivities } from './compliance';
 import { createChangeActivities } from './change';
 import { createDeployActivities } from './deploy';
 import { pathInRepo, readAtCommit, serviceSettingsAtCommit, workerRepo } from './shared';
+import { deployCandidateInputSchema } from '../model/deploy';
 import { MANIFEST_FILE } from '../model/manifest';
-import { InvalidInputError } from '../model/parse';
+import { InvalidInputError, parseWith } from '../model/parse';
 import { posix } from 'node:path';
 import { withFailures } from './errors';
 import { putEvidence, sha256 } from './evidence';
@@ -21,6 +23,22 @@ import { createPolicyActivities } from './policy';
 import { createReadAnchorPolicy } from './policy/anchor-policy';
 import { createScanActivities } from './scan';
 import { createProbeActivities } from './probe';
+
+/**
+ * deployCandidate with the pipeline's admission checked first (`admit`, patch `verify-in-deploy`): the chain
+ * verified for the input's environment exactly as the verifyEvidence activity verifies it, and a chain that
+ * does not verify refuses (EvidenceNotVerifiedError) before the deploy starts. One activity instead of two.
+ */
+export function admittedFirst(
+  verify: (req: VerifyEvidenceRequest) => Promise<unknown>,
+  deploy: PipelineActivities['deployCandidate'],
+): PipelineActivities['deployCandidate'] {
+  return async (input) => {
+    const { admit, releaseId, image, environment } = parseWith(deployCandidateInputSchema, input, 'deployCandidate input');
+    if (admit) await verify({ releaseId, image, environment, ...admit });
+    return deploy(input);
+  };
+}
 
 export interface PipelineActivityDeps {
   config: AirlockConfig;
@@ -126,10 +144,12 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     recheckWindows: (input) => policy.recheckWindows({ environment: input.environment, policy: input.policy, scan: input.scan, risk: input.risk }),
 
     // Pipelines started before patch `read-once` name the target by repo/commit: read from the cache too.
-    deployCandidate: withFailures(async (input) => {
-      const ref = input as { target?: unknown; repo?: string; commit?: string };
-      return deploy.deployCandidate(!ref.target && ref.repo && ref.commit ? { ...input, repo: await fetched(ref.repo, ref.commit) } : input);
-    }),
+    deployCandidate: withFailures(
+      admittedFirst(chain.verifyEvidence, async (input) => {
+        const ref = input as { target?: unknown; repo?: string; commit?: string };
+        return deploy.deployCandidate(!ref.target && ref.repo && ref.commit ? { ...input, repo: await fetched(ref.repo, ref.commit) } : input);
+      }),
+    ),
     // The workflow does not read these results; they go into the history (the audit trail).
     shiftTraffic: deploy.shiftTraffic,
     analyze: deploy.analyze,

@@ -1,7 +1,7 @@
 import type { BuildResult } from './build';
 import type { EvidenceRequest, EvidenceVerdict, RecordedEvidence, VerifyEvidenceRequest } from './evidence-record';
 import type { Anchor } from './anchor';
-import type { CanaryVerdict, DeployedRelease, DeployTarget, LeaseToken, ServiceSettings } from './deploy';
+import type { CanaryVerdict, DeployedRelease, DeployTarget, LeaseToken, PipelineAdmission, ServiceSettings } from './deploy';
 import type { CanaryAnalysisSettings, BuildSettings } from './manifest';
 import type { PolicySnapshot } from './policy-snapshot';
 import type { LoadedPolicy } from './policy';
@@ -129,9 +129,13 @@ export interface PipelineActivities {
   recheckWindows(input: ReleaseKey & { environment: string; policy: LoadedPolicy; scan: ScanSummary; risk: RiskAssessment }): Promise<WindowsRecheck>;
   /**
    * Creates the candidate's containers (no user traffic yet). `target` comes from readManifest (before
-   * patch `read-once`: airlock.yaml is read at `commit`).
+   * patch `read-once`: airlock.yaml is read at `commit`). `admit` (patch `verify-in-deploy`): first the
+   * evidence chain is verified for the environment, as verifyEvidence does; a chain that does not verify
+   * fails it (EvidenceNotVerifiedError) before anything is created.
    */
-  deployCandidate(input: TargetRef & Fenced & { image: string } & ({ target: DeployTarget } | (RepoRef & { serviceDir: string }))): Promise<DeployedRelease>;
+  deployCandidate(
+    input: TargetRef & Fenced & { image: string; admit?: PipelineAdmission } & ({ target: DeployTarget } | (RepoRef & { serviceDir: string })),
+  ): Promise<DeployedRelease>;
   /**
    * Sets the candidate's share of traffic, 0..100; 0 sends everything back to stable. The results of
    * shiftTraffic, promote and rollback are not read by the workflow: they are recorded in the history

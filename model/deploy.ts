@@ -97,9 +97,24 @@ export type LeaseToken = z.output<typeof leaseSchema>;
 const fenced = { lease: leaseSchema.optional() };
 
 /**
+ * The pipeline's admission of the image (patch `verify-in-deploy`): the evidence chain must verify for the
+ * input's environment, as the verifyEvidence activity checks it, before anything is created. Sent only when
+ * the deploy runs on the pipeline's own task queue (the same workers, keys and registry as verifyEvidence).
+ */
+export const pipelineAdmissionSchema = z
+  .object({
+    /** The policy's `evidence.trustedKeys` (PEM); absent: the verifying worker's own key. */
+    trustedKeys: z.array(z.string().min(1)).min(1).optional(),
+    /** Promotion: the chain must also hold a `promoted` rollout record of this (the previous) environment. */
+    passedIn: z.string().regex(/^[a-z0-9][a-z0-9-]{0,20}$/, 'environment names are lowercase slugs').optional(),
+  })
+  .strict();
+export type PipelineAdmission = z.output<typeof pipelineAdmissionSchema>;
+
+/**
  * deployCandidate's input (model/activities.ts PipelineActivities): the release and where its manifest
  * is, either committed (`repo`, `commit`, `serviceDir`: the pipeline) or already parsed (`target`:
- * `airlock deploy` and tests).
+ * `airlock deploy` and tests); `admit`: the pipeline's admission, checked first.
  */
 export const deployCandidateInputSchema = z
   .object({
@@ -109,6 +124,7 @@ export const deployCandidateInputSchema = z
     commit: z.string().min(1).optional(),
     serviceDir: z.string().optional(),
     target: deployTargetSchema.optional(),
+    admit: pipelineAdmissionSchema.optional(),
     ...fenced,
   })
   .strict()

@@ -76,6 +76,11 @@ export const deployQueueOf = (base: string, target: string): string => `${base}-
  * configuration): the build queue, and each environment's deploy queue (an environment not listed: `deployDefault`).
  */
 export interface TaskQueues {
+  /**
+   * The pipeline role's queue (the workflow's own, where the answer was given). Absent in answers recorded
+   * before patch `verify-in-deploy`: such a run treats no routed call as going there.
+   */
+  pipeline?: string;
   build: string;
   deploy: Record<string, string>;
   deployDefault: string;
@@ -84,6 +89,7 @@ export interface TaskQueues {
 /** The queues of a configuration: `base` is the workflow's own task queue. */
 export function taskQueuesOf(base: string, environmentTargets: Record<string, string>, defaultTarget = DEFAULT_TARGET): TaskQueues {
   return {
+    pipeline: base,
     build: buildQueueOf(base),
     deploy: Object.fromEntries(Object.entries(environmentTargets).map(([env, target]) => [env, deployQueueOf(base, target)])),
     deployDefault: deployQueueOf(base, defaultTarget),
@@ -102,4 +108,14 @@ export function queueFor(routes: TaskQueues | undefined, activity: string, input
   if (role === 'build') return routes.build;
   const environment = typeof input === 'object' && input !== null ? (input as { environment?: unknown }).environment : undefined;
   return (typeof environment === 'string' && Object.hasOwn(routes.deploy, environment) ? routes.deploy[environment] : undefined) ?? routes.deployDefault;
+}
+
+/**
+ * Whether a call goes to the queue the pipeline role's activities run on (the same workers, keys and
+ * registry as verifyEvidence): with no routes, or when its route is the answer's `pipeline` queue (one
+ * process serving every role). Decided from the recorded answer only, so a replay decides the same.
+ */
+export function onPipelineQueue(routes: TaskQueues | undefined, activity: string, input: unknown): boolean {
+  const queue = queueFor(routes, activity, input);
+  return queue === undefined || (routes?.pipeline !== undefined && queue === routes.pipeline);
 }

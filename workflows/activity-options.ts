@@ -5,7 +5,7 @@ import type { ScheduleActivities } from '../activities/drift/schedule';
 import type * as errors from '../activities/errors';
 import type { PipelineActivities } from '../model/activities';
 import type { RoutingActivities } from '../activities/routing';
-import { queueFor, type TaskQueues } from '../model/roles';
+import { onPipelineQueue, queueFor, type TaskQueues } from '../model/roles';
 import { durationMs } from '../model/duration';
 import type { CanaryAnalysisSettings } from '../model/manifest';
 
@@ -86,6 +86,9 @@ function proxyActivities<A extends object>(options: ActivityOptions): ActivityIn
   });
 }
 export { proxyActivities as routedActivities };
+
+/** Whether `activity` (with this input) goes, in this run, to the queue of the pipeline role's activities (model/roles.ts). */
+export const onWorkflowQueue = (activity: string, input: unknown): boolean => onPipelineQueue(routes, activity, input);
 
 const quick = proxyActivities<PipelineActivities>({ startToCloseTimeout: '2m', retry: retry(5) });
 const build = proxyActivities<PipelineActivities>({ startToCloseTimeout: '30m', heartbeatTimeout: '1m', retry: retry(3) });

@@ -149,10 +149,22 @@ export async function acquireLock(ctx: PipelineContext, leaseMs: number): Promis
   return undefined;
 }
 
-/** Always runs (also after cancellation); a lock that is gone needs no release. */
+/**
+ * Always runs (also after cancellation); a lock that is gone needs no release. A stack update still running
+ * beside the records (patch `settle-beside-records`) ends first: the next holder finds the stack as it is.
+ */
 export async function releaseLock(ctx: PipelineContext): Promise<void> {
+  await settled(ctx);
   const { service, environment, headCommit } = ctx.input;
   await releaseLockOf({ service, environment, headCommit, lock: ctx.lock });
+}
+
+/** Waits for the stack update after a promotion when it ran beside the records (PipelineContext.settling). */
+export async function settled(ctx: PipelineContext): Promise<void> {
+  const settling = ctx.settling;
+  if (!settling) return;
+  delete ctx.settling;
+  await settling();
 }
 
 /** Releases `owner`'s lock with its secret (a lock without the run, or gone, needs nothing). */

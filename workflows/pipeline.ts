@@ -15,6 +15,7 @@ import { rolloutSteps } from '../model/rollout';
 import { outcomeEvent } from '../model/pipeline-events';
 import { notify, NOTIFICATIONS_PATCH } from './notify';
 import { promoteThrough } from './promotion';
+import { awaitLater } from './later';
 
 /**
  * Pipelines started from this patch on take only identifiers from their input: the rollout and canary
@@ -63,21 +64,6 @@ export const LOCAL_STEPS_PATCH = 'local-quick-steps';
  * stage running when its failure is awaited (lock or approval).
  */
 export const EVIDENCE_BESIDE_GATE_PATCH = 'evidence-beside-gate';
-
-/**
- * `p` kept for later: the returned function awaits it (and throws its error) where the workflow needs it, and
- * until then a failure of `p` is not an unhandled rejection.
- */
-function awaitLater(p: Promise<unknown>): () => Promise<void> {
-  const settled = p.then(
-    () => ({ ok: true as const }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  return async () => {
-    const r = await settled;
-    if (!r.ok) throw r.error;
-  };
-}
 
 /**
  * One change from trigger to promoted or rolled back. Workflow id `airlock/<service>/<env>/<headCommit>`

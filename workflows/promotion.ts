@@ -11,7 +11,7 @@ import type { ChangeFindings } from './change-analysis';
 import { causeOf, findingsSummary, lockLeaseMs, policySummary } from './decisions';
 import { abortedFailure } from './failures';
 import { registerLockHandlers } from './lock-holder';
-import { releaseLockOf, waitForLock, type LockOwner } from './lock-client';
+import { releaseLockOf, settled, waitForLock, type LockOwner } from './lock-client';
 import { scheduleRescanOf } from './rescan-schedule';
 import { rollout } from './rollout';
 import { soak } from './soak';
@@ -149,6 +149,7 @@ function enterEnvironment(ctx: PipelineContext, step: PromotionStep, rolloutFrom
 }
 
 async function releaseEnvironmentLock(ctx: PipelineContext, environment: string): Promise<void> {
+  await settled(ctx);
   const owner: LockOwner = { service: ctx.input.service, environment, headCommit: ctx.input.headCommit, lock: ctx.lock };
   await releaseLockOf(owner);
   // released here: the pipeline's final release (of the input's environment) has nothing left to do

@@ -51,6 +51,11 @@ export interface PipelineContext {
   rollbackReason?: string;
   /** the running analysis, cancelled by abort and promote */
   canaryScope?: CancellationScope;
+  /**
+   * The stack update after a promotion, running beside what follows it (patch `settle-beside-records`):
+   * awaited before the environment's lock is released (lock-client.ts releaseLock, promotion.ts).
+   */
+  settling?: () => Promise<void>;
 }
 
 export function createContext(input: PipelineInput): PipelineContext {

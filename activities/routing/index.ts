@@ -17,7 +17,7 @@ export function createRoutingActivities(config: Pick<AirlockConfig, 'roles' | 'e
   return {
     taskQueues: async () => {
       const base = Context.current().info.taskQueue;
-      if (!config.roles.split) return { build: base, deploy: {}, deployDefault: base };
+      if (!config.roles.split) return { pipeline: base, build: base, deploy: {}, deployDefault: base };
       return taskQueuesOf(base, config.environmentTargets);
     },
   };

@@ -8,7 +8,7 @@ import { putEvidence } from '../../activities/evidence';
 import { activitiesBeforeReadOnce } from '../../activities/pipeline-before-read-once';
 import { loadConfig } from '../../infra/config';
 import { InvalidInputError } from '../../model/parse';
-import { ACTIVITY_ROLES, queueFor, taskQueuesOf } from '../../model/roles';
+import { ACTIVITY_ROLES, onPipelineQueue, queueFor, taskQueuesOf } from '../../model/roles';
 import { activitiesOf, rolePlan } from '../../worker/roles';
 import { TempRepo } from '../support/git-repo';
 
@@ -63,6 +63,19 @@ describe('queueFor: where one activity call goes', () => {
 
   test('no routes (runs before the patch, one-process workers): the workflow queue for everything', () => {
     for (const name of Object.keys(ACTIVITY_ROLES)) expect(queueFor(undefined, name, { environment: 'production' })).toBeUndefined();
+  });
+
+  test('the pipeline role\'s queue (patch verify-in-deploy): only with the answer\'s `pipeline`, never guessed', () => {
+    expect(onPipelineQueue(routes, 'verifyEvidence', { environment: 'production' })).toBe(true);
+    expect(onPipelineQueue(routes, 'deployCandidate', { environment: 'production' })).toBe(false);
+    expect(onPipelineQueue(routes, 'deployCandidate', { environment: 'staging' })).toBe(false);
+    expect(onPipelineQueue(undefined, 'deployCandidate', { environment: 'production' })).toBe(true);
+    // one process serving every role answers its own queue for everything
+    const one = { pipeline: 'airlock', build: 'airlock', deploy: {}, deployDefault: 'airlock' };
+    expect(onPipelineQueue(one, 'deployCandidate', { environment: 'production' })).toBe(true);
+    // an answer recorded before the field existed: a routed call is never taken for the pipeline's
+    const { pipeline: _, ...older } = one;
+    expect(onPipelineQueue(older, 'deployCandidate', { environment: 'production' })).toBe(false);
   });
 
   test('an environment named like an Object property is not a route', () => {

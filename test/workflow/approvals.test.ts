@@ -22,15 +22,23 @@ test('low risk is approved automatically, with its reasons, and promoted', async
   expect(run.results[0]!.outcome).toMatchObject({ kind: 'promoted' });
   expect(run.mocks.names()[0]).toBe('resolveAnchor');
   expect(sorted(run.mocks.names().slice(1, 3))).toEqual(sorted(PRE_DEPLOY.slice(1, 3))); // read in parallel
-  expect(run.mocks.stageNames().slice(3)).toEqual([...PRE_DEPLOY.slice(3), ...ROLLOUT, ...SCHEDULE]);
+  // after the promote, the stack update runs beside the schedules (patch settle-beside-records): either may start first
+  const rest = run.mocks.stageNames().slice(3);
+  const promoted = rest.indexOf('promote') + 1;
+  expect(rest.slice(0, promoted)).toEqual([...PRE_DEPLOY.slice(3), ...ROLLOUT.slice(0, -1)]);
+  expect(sorted(rest.slice(promoted, promoted + 2))).toEqual(sorted(['settleRelease', SCHEDULE[0]!]));
+  expect(rest.slice(promoted + 2)).toEqual(SCHEDULE.slice(1));
   expect(run.mocks.names()).not.toContain('rollback');
   // the evidence chain (patch evidence-chain): each link as its stage ends, verified right before the deploy
   // (scan and policy are stored side by side from patch evidence-beside-gate on: either may start first)
   const links = run.mocks.links();
   expect([links[0], sorted(links.slice(1, 3)), ...links.slice(3)]).toEqual(['build', ['policy', 'scan'], 'approvals', 'rollout']);
+  // the deploy verifies the chain itself (patch verify-in-deploy: it runs on the workflow's queue), after every link but the rollout's
   const names = run.mocks.names();
-  expect(names.indexOf('verifyEvidence')).toBe(names.indexOf('deployCandidate') - 1);
-  expect(names.indexOf('verifyEvidence')).toBeGreaterThan(names.lastIndexOf('recordEvidence', names.indexOf('deployCandidate')));
+  expect(names).not.toContain('verifyEvidence');
+  const deploy = run.mocks.calls.find((c) => c.name === 'deployCandidate')!;
+  expect(deploy.input.admit).toEqual({});
+  expect(names.indexOf('deployCandidate')).toBeGreaterThan(names.lastIndexOf('recordEvidence', names.indexOf('deployCandidate')));
   const [auto] = run.states[0]!.approval!.decisions;
   expect(auto).toMatchObject({ approver: 'airlock', decision: 'approve', automatic: true });
   expect(auto!.reasons!.join('\n')).toMatch(/risk low \(score 10\)[\s\S]*no approval needed at low/);
@@ -92,7 +100,9 @@ test('a signed rejection ends the pipeline as rejected; nothing is deployed', as
 test('an image whose evidence chain does not verify is not deployed (admission before the deploy)', async () => {
   const run = await scenarios['evidence-broken'](h);
   expect(run.results[0]!.outcome).toMatchObject({ kind: 'failed', stage: 'deploy', cause: { type: 'EvidenceNotVerifiedError', message: expect.stringContaining('the approvals link: signature of alice does not verify') } });
-  expect(run.mocks.names()).not.toContain('deployCandidate');
+  // the deploy's own admission refused it (patch verify-in-deploy): asked once, not retried, nothing created
+  expect(run.mocks.names().filter((n) => n === 'deployCandidate')).toHaveLength(1);
+  expect([...run.mocks.effects.keys()].filter((k) => k.startsWith('deploy:'))).toEqual([]);
 });
 
 test('no approval within the timeout: expired, nothing deployed', async () => {
@@ -133,6 +143,27 @@ test('low risk: the scan and policy links are stored beside the lock, the approv
   // the rollout's admission reads the chain: every link is stored before the candidate is deployed
   for (const link of ['build', 'scan', 'policy', 'approvals']) expect(at(`end:${link}`)).toBeLessThan(at('start:deployCandidate'));
   expect([...run.mocks.links()].sort()).toEqual(['approvals', 'build', 'policy', 'rollout', 'scan']);
+});
+
+// issue 13 (patch settle-beside-records)
+test('after the promote, the stack update runs beside the rollout record and the schedules, and ends before the lock is released', async () => {
+  const run = await scenarios['settle-beside-records'](h);
+  expect(run.results[0]!.outcome).toMatchObject({ kind: 'promoted' });
+  const at = (e: string) => run.events.indexOf(e);
+  // the rollout record and the schedule's policy read started while the (700 ms) stack update ran
+  expect(at('start:settleRelease')).toBeGreaterThan(-1);
+  expect(at('start:rollout')).toBeLessThan(at('end:settleRelease'));
+  expect(at('end:rollout')).toBeLessThan(at('end:settleRelease'));
+  const lastRead = run.events.lastIndexOf('start:readAnchorPolicy'); // (the first is the change analysis')
+  expect(lastRead).toBeGreaterThan(at('start:approvals'));
+  expect(lastRead).toBeLessThan(at('end:settleRelease'));
+  // the lock is released only once the stack records the promotion: the next holder finds it as it is
+  const lockId = lockWorkflowId('settle-beside-records', 'prod');
+  const history = await h.env.client.workflow.getHandle(lockId).fetchHistory();
+  const release = history.events!.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'lockRelease');
+  expect(release).toBeDefined();
+  const releasedAt = Number(release!.eventTime!.seconds) * 1000 + Math.floor((release!.eventTime!.nanos ?? 0) / 1e6);
+  expect(releasedAt).toBeGreaterThanOrEqual(run.settledAt() - 5); // (the same machine's clock; ms rounding)
 });
 
 test('medium risk: the scan and policy links are stored before the gate opens for people', async () => {

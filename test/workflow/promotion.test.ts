@@ -56,11 +56,12 @@ test('one build goes staging (blue-green, soak) then production (canary); produc
   const deploys = inputs(mocks, 'deployCandidate');
   expect(deploys.map((i) => i.releaseId)).toEqual([`promo-order-staging-${commit12}`, `promo-order-production-${commit12}`]);
   expect(new Set(deploys.map((i) => i.image)).size).toBe(1);
-  // the question "passed in staging already?" (no: a new image), then the admissions
-  expect(inputs(mocks, 'verifyEvidence').map((i) => [i.environment, i.passedIn, i.check])).toEqual([
-    ['staging', 'staging', true],
-    ['staging', undefined, undefined],
-    ['production', 'staging', undefined],
+  // the question "passed in staging already?" (no: a new image); then each deploy's own admission (patch
+  // verify-in-deploy): production's needs the image's `promoted` record of staging
+  expect(inputs(mocks, 'verifyEvidence').map((i) => [i.environment, i.passedIn, i.check])).toEqual([['staging', 'staging', true]]);
+  expect(deploys.map((i) => [i.environment, i.admit])).toEqual([
+    ['staging', {}],
+    ['production', { passedIn: 'staging' }],
   ]);
   // staging: blue-green (idle colour analysed, switch), then the soak's repeated analysis at 100%; production's canary after staging's promote
   const steps = mocks.steps();
@@ -195,7 +196,7 @@ test('a commit that passed staging earlier (trigger --to staging, then promote-r
   // one image; staging deployed once; production admitted on staging's record of the first pipeline
   expect(new Set(inputs(mocks, 'buildImage').map((i) => i.releaseId)).size).toBe(1);
   expect(inputs(mocks, 'deployCandidate').map((i) => i.environment)).toEqual(['staging', 'production']);
-  expect(inputs(mocks, 'verifyEvidence').at(-1)).toMatchObject({ environment: 'production', passedIn: 'staging' });
+  expect(inputs(mocks, 'deployCandidate').at(-1)).toMatchObject({ environment: 'production', admit: { passedIn: 'staging' } });
   expect(inputs(mocks, 'verifyEvidence').filter((i) => i.check).map((i) => i.environment)).toEqual(['staging']); // asked before the target only
 }, 90_000);
 

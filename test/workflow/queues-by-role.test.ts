@@ -22,6 +22,11 @@ test('a pipeline on split workers: change analysis and evidence on the pipeline 
   expect(where(run)).toEqual(
     expect.arrayContaining(['resolveAnchor@Q-deploy-prod-host', 'assessChange@Q', 'buildImage@Q-build', 'scanImage@Q-build', 'recordEvidence@Q', 'deployCandidate@Q-deploy-prod-host', 'promote@Q-deploy-prod-host', 'settleRelease@Q-deploy-prod-host']),
   );
+  // the deploy host is not the pipeline's worker: the chain is verified on the pipeline queue first, and the
+  // deploy carries no `admit` (patch verify-in-deploy applies on the workflow's own queue only)
+  const names = where(run);
+  expect(names.indexOf('verifyEvidence@Q')).toBe(names.indexOf('deployCandidate@Q-deploy-prod-host') - 1);
+  expect(run.mocks.calls.find((c) => c.name === 'deployCandidate')!.input.admit).toBeUndefined();
 });
 
 test('the rollback saga runs on the target too', async () => {

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChangeSummary, PipelineActivities, PipelineActivityName } from '../../../model/activities';
 import type { CanaryVerdict } from '../../../model/deploy';
+import type { EvidenceVerdict, VerifyEvidenceRequest } from '../../../model/evidence-record';
 import type { GateRecord, GateRecordInput } from '../../../model/deploy-gate';
 import { environmentSchema, manifestSchema } from '../../../model/manifest';
 import { promotionPlan } from '../../../model/promotion';
@@ -149,6 +150,21 @@ export function mockActivities(o: MockOptions = {}) {
   const running = new Map<string, { releaseId: string; image: string }>();
   const REQUIRED = ['build', 'sbom', 'vuln', 'policy', 'approvals'];
 
+  /** verifyEvidence's answer for the links recorded for the image (deployCandidate's `admit` asks the same) */
+  const verdictOf = (i: VerifyEvidenceRequest): EvidenceVerdict => {
+    // an image a pipeline of the environment promoted (findGateRecord's answer) has its whole chain in the registry
+    const imageDigest = i.image.slice(i.image.lastIndexOf('@') + 1);
+    // (an image this mock built is a pipeline's own: only the links that pipeline recorded count)
+    const built = [...results.keys()].some((k) => k.startsWith('build:') && (results.get(k) as { digest: string }).digest === imageDigest);
+    const promoted = !built && gateRecordOf({ service: '', environment: i.environment, imageDigest, workflowId: '', runId: '' }).passed;
+    const missing = promoted ? [] : REQUIRED.filter((l) => !chains.get(i.image)?.has(l));
+    const notPassed = i.passedIn && !chains.get(i.image)?.has(`rollout:${i.passedIn}:promoted`) ? `the image has not passed in ${i.passedIn}` : undefined;
+    const reason = o.evidenceBroken ?? (missing.length ? `the ${missing[0]} link is missing` : notPassed);
+    if (reason && i.check) return { ok: false, links: [], firstBroken: { index: -1, link: 'policy' as const, predicateType: 'policy', ok: false, reason } };
+    if (reason) throw nonRetryable('EvidenceNotVerifiedError', `the evidence chain of ${i.image} does not verify: ${reason}`);
+    return { ok: true, links: REQUIRED.map((link, index) => ({ index, link: link as 'build', predicateType: link, ok: true })) };
+  };
+
   const activities: PipelineActivities = {
     recordEvidence: wrap('recordEvidence', (i) => {
       const links = i.link === 'scan' ? ['sbom', 'vuln'] : i.link === 'rollout' ? ['rollout', `rollout:${i.environment}:${i.outcome}`] : [i.link];
@@ -158,19 +174,7 @@ export function mockActivities(o: MockOptions = {}) {
       for (const l of added) effect(`evidence:${i.image}:${l}`, () => chain.add(l));
       return { links, added: added.length, manifestDigest: 'sha256:' + 'a7'.repeat(32), stored: [] };
     }),
-    verifyEvidence: wrap('verifyEvidence', (i) => {
-      // an image a pipeline of the environment promoted (findGateRecord's answer) has its whole chain in the registry
-      const imageDigest = i.image.slice(i.image.lastIndexOf('@') + 1);
-      // (an image this mock built is a pipeline's own: only the links that pipeline recorded count)
-      const built = [...results.keys()].some((k) => k.startsWith('build:') && (results.get(k) as { digest: string }).digest === imageDigest);
-      const promoted = !built && gateRecordOf({ service: '', environment: i.environment, imageDigest, workflowId: '', runId: '' }).passed;
-      const missing = promoted ? [] : REQUIRED.filter((l) => !chains.get(i.image)?.has(l));
-      const notPassed = i.passedIn && !chains.get(i.image)?.has(`rollout:${i.passedIn}:promoted`) ? `the image has not passed in ${i.passedIn}` : undefined;
-      const reason = o.evidenceBroken ?? (missing.length ? `the ${missing[0]} link is missing` : notPassed);
-      if (reason && i.check) return { ok: false, links: [], firstBroken: { index: -1, link: 'policy' as const, predicateType: 'policy', ok: false, reason } };
-      if (reason) throw nonRetryable('EvidenceNotVerifiedError', `the evidence chain of ${i.image} does not verify: ${reason}`);
-      return { ok: true, links: REQUIRED.map((link, index) => ({ index, link: link as 'build', predicateType: link, ok: true })) };
-    }),
+    verifyEvidence: wrap('verifyEvidence', (i) => verdictOf(i)),
     readBasePolicy: wrap('readBasePolicy', (i) => ({
       snapshot: o.snapshot ?? defaultSnapshot(),
       policy: { policy: policySchema.parse({ ...((o.policy as object | undefined) ?? { risk: { thresholds: { medium: 40, high: 70 } } }), ...(o.notifications ? { notifications: o.notifications } : {}) }), digest: 'sha256:' + 'ab'.repeat(32), source: `${i.path} at ${i.commit.slice(0, 12)}` },
@@ -235,9 +239,11 @@ export function mockActivities(o: MockOptions = {}) {
       const n = calls.filter((c) => c.name === 'recheckWindows').length - 1;
       return { checkedAt: new Date().toISOString(), allowed: true, violations: [], otherBlocking: 0, ...o.recheck?.(n) };
     }),
-    deployCandidate: wrap('deployCandidate', (i) =>
-      effect(`deploy:${i.releaseId}`, () => (images.set(i.releaseId, i.image), { releaseId: i.releaseId, image: i.image, containers: [`${i.releaseId}-1`] })),
-    ),
+    deployCandidate: wrap('deployCandidate', (i) => {
+      // patch `verify-in-deploy`: the pipeline's admission first, nothing created when it refuses
+      if (i.admit) verdictOf({ releaseId: i.releaseId, image: i.image, environment: i.environment, ...i.admit });
+      return effect(`deploy:${i.releaseId}`, () => (images.set(i.releaseId, i.image), { releaseId: i.releaseId, image: i.image, containers: [`${i.releaseId}-1`] }));
+    }),
     shiftTraffic: wrap('shiftTraffic', (i) => void effect(`traffic:${i.releaseId}:${i.weight}`, () => i.weight)),
     analyze: wrap('analyze', async (i): Promise<CanaryVerdict> => {
       await heartbeatSleep(o.analyzeMs?.(i.step) ?? 0);

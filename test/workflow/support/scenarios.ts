@@ -129,6 +129,29 @@ export const scenarios = {
     );
     return run;
   },
+  // issue 13 (patch settle-beside-records): the stack update after the promote (700 ms here) runs beside the
+  // rollout record and the schedules; each start and end is in `events`, with the time settleRelease ended
+  'settle-beside-records': async (h: Harness) => {
+    const events: string[] = [];
+    let settledAt = 0;
+    const run = await single(h, 'settle-beside-records', {
+      risk: 'low',
+      fail: {
+        recordEvidence: (i) => void events.push(`start:${String(i.link)}`),
+        settleRelease: () => void events.push('start:settleRelease'),
+        readAnchorPolicy: () => void events.push('start:readAnchorPolicy'),
+      },
+      during: {
+        recordEvidence: async (i) => void events.push(`end:${String(i.link)}`),
+        settleRelease: async () => {
+          await new Promise((r) => setTimeout(r, 700));
+          events.push('end:settleRelease');
+          settledAt = Date.now();
+        },
+      },
+    });
+    return Object.assign(run, { events, settledAt: () => settledAt });
+  },
   // the policy link cannot be stored while the lock is taken: the pipeline fails before anything is deployed
   'evidence-link-fails-beside-gate': (h: Harness) =>
     single(h, 'evidence-link-fails-beside-gate', { risk: 'low', fail: { recordEvidence: (i) => (i.link === 'policy' ? nonRetryable('RegistryError', 'registry 127.0.0.1:5000: PUT manifest refused') : undefined) } }),
