@@ -16,6 +16,8 @@ import { scheduleRescanOf } from './rescan-schedule';
 import { rollout } from './rollout';
 import { soak } from './soak';
 import { SEARCH_KEYS } from './search-attributes';
+import { awaitLater } from './later';
+import { tally } from '../model/approval-rules';
 import { enterStage, stage, type PipelineContext } from './state';
 
 // One build carried through ordered environments (staging -> production), patch `promotion`: built and
@@ -24,6 +26,14 @@ import { enterStage, stage, type PipelineContext } from './state';
 // canary analysis and, at 100% before promote, the soak (a durable timer with the analysis repeated). A
 // failure stops the promotion there (that environment rolls back: the rollout's saga); the next environment
 // admits the image only with a `promoted` rollout record of the previous one in its evidence chain.
+
+/**
+ * Promotions started from this patch on store the build link beside the scan, the scan link beside the first
+ * environment's verdict, and each environment's policy link while its lock is taken and an automatic gate
+ * passes, the approvals link beside them; all before that environment's rollout (whose admission reads the
+ * chain). About 1.5 s less from commit to production through staging (issue 13).
+ */
+export const LINKS_BESIDE_PATCH = 'promotion-links-beside';
 
 /** The plan and what the change analysis found, for a pipeline whose airlock.yaml has `promotion:`. */
 export interface PromotionRun extends ChangeFindings {
@@ -54,11 +64,18 @@ export async function promoteThrough(ctx: PipelineContext, run: PromotionRun): P
     stages.buildImage({ ...key, repo, commit: headCommit, service: input.service, serviceDir, ...(run.settings ? { build: run.settings.build } : {}) }),
   );
   const image = (state.image = pinned(build.image, build.digest));
-  await evidenceActivities.recordEvidence({ ...ids, image, link: 'build', repo, commit: headCommit, serviceDir, startedOn: buildStarted, finishedOn: now() });
+  const recordBuild = () => evidenceActivities.recordEvidence({ ...ids, image, link: 'build', repo, commit: headCommit, serviceDir, startedOn: buildStarted, finishedOn: now() });
+  // patch `promotion-links-beside`: the build link beside the scan, the scan link beside the first environment's verdict
+  const beside = patched(LINKS_BESIDE_PATCH);
+  if (!beside) await recordBuild();
   const scanStarted = now();
-  const scan = await stage(ctx, 'scan', () => stages.scanImage({ ...key, image }));
+  const scanning = stage(ctx, 'scan', () => stages.scanImage({ ...key, image }));
+  const [scan] = beside ? await Promise.all([scanning, recordBuild()]) : [await scanning];
   state.findings = findingsSummary(scan);
-  await evidenceActivities.recordEvidence({ ...ids, image, link: 'scan', scan, startedOn: scanStarted, finishedOn: now() });
+  const recordScan = () => evidenceActivities.recordEvidence({ ...ids, image, link: 'scan', scan, startedOn: scanStarted, finishedOn: now() });
+  // (stored before the first environment's gate opens for people, or else before its rollout: inEnvironment)
+  let scanLink = beside ? awaitLater(recordScan()) : undefined;
+  if (!beside) await recordScan();
 
   const routed = state.risk!;
   progress.risk = routed.level;
@@ -89,7 +106,9 @@ export async function promoteThrough(ctx: PipelineContext, run: PromotionRun): P
     };
     ctx.moreEnvironments = i < last;
     try {
-      outcome = await inEnvironment(ctx, run, step, i > 0 ? run.plan.environments[i - 1]!.environment : undefined, image, build.digest, scan, ids);
+      const links = { beside, ...(scanLink ? { pending: scanLink } : {}) };
+      scanLink = undefined;
+      outcome = await inEnvironment(ctx, run, step, i > 0 ? run.plan.environments[i - 1]!.environment : undefined, image, build.digest, scan, ids, links);
     } catch (err) {
       stopped('failed'); // (the pipeline turns the error into its `failed` outcome)
       throw err;
@@ -165,14 +184,28 @@ async function inEnvironment(
   imageDigest: string,
   scan: ScanSummary,
   ids: { releaseId: string; pipelineId: string; runId: string },
+  { beside, pending }: { beside: boolean; pending?: () => Promise<void> },
 ): Promise<Outcome> {
   const { state } = ctx;
   const environment = step.environment;
   const { snapshot, policy, assessment } = run;
   const verdict = await stage(ctx, 'policy', () => stages.evaluatePolicy({ releaseId: ctx.target.releaseId, environment, policy, scan, risk: assessment }));
   state.policy = policySummary(verdict);
-  if (state.anchor) await evidenceActivities.recordEvidence({ ...ids, image, link: 'policy', environment, verdict, origin: state.anchor, snapshot });
+  const recordPolicy = async () => {
+    if (state.anchor) await evidenceActivities.recordEvidence({ ...ids, image, link: 'policy', environment, verdict, origin: state.anchor, snapshot });
+  };
+  // patch `promotion-links-beside`: the policy link (and the scan link still being stored) while the lock is
+  // taken and an automatic gate passes, the approvals link beside them; a gate that waits for people, and a
+  // blocked verdict, have them stored first (as the pipeline's patch `evidence-beside-gate`)
+  const automatic = tally(snapshot.levels[state.risk!.level], []).satisfied;
+  const links = beside ? awaitLater(Promise.all([pending?.(), recordPolicy()])) : undefined;
+  if (links && (!verdict.allowed || !automatic)) await links();
+  if (!links) await recordPolicy();
   if (!verdict.allowed) return { kind: 'blocked_by_policy', violations: state.policy.violations };
+  const stopped = async (o: Outcome) => {
+    await links?.();
+    return o;
+  };
 
   const soakBudget = step.soakMs > 0 ? 2 * step.soakMs + 10 * 60_000 : 0;
   const leaseMs = lockLeaseMs(snapshot.approvalTimeoutMs, ctx.settings.rollout, ctx.settings.analysis) + soakBudget;
@@ -180,14 +213,16 @@ async function inEnvironment(
   enterStage(ctx, 'lock');
   await waitForLock({ service: ctx.input.service, environment, headCommit: ctx.input.headCommit, lock: ctx.lock }, leaseMs, () => ctx.abort !== undefined);
   if (ctx.abort) throw abortedFailure(ctx.abort);
-  if (ctx.lock.supersededBy) return { kind: 'superseded', by: ctx.lock.supersededBy };
+  if (ctx.lock.supersededBy) return stopped({ kind: 'superseded', by: ctx.lock.supersededBy });
   if (ctx.lock.lease) ctx.lease = ctx.lock.lease;
 
   const decided = await approvalGate(ctx, { snapshot, level: state.risk!.level, imageDigest });
-  if (decided) return decided;
+  if (decided) return stopped(decided);
   const unbound = unboundOutcome(ctx);
-  if (unbound) return unbound;
-  await evidenceActivities.recordEvidence({ ...ids, image, link: 'approvals', state: { ...state }, rule: snapshot.levels[state.risk!.level], authors: ctx.authors });
+  if (unbound) return stopped(unbound);
+  const recordApprovals = () => evidenceActivities.recordEvidence({ ...ids, image, link: 'approvals', state: { ...state }, rule: snapshot.levels[state.risk!.level], authors: ctx.authors });
+  if (links) await Promise.all([links(), recordApprovals()]);
+  else await recordApprovals();
 
   const admit = { environment, ...(snapshot.trustedKeys ? { trustedKeys: snapshot.trustedKeys } : {}), ...(previous ? { passedIn: previous } : {}) };
   const loaded = 'digest' in policy ? policy : undefined;

@@ -5,6 +5,7 @@ import { input } from './support/fixtures';
 import { startPipeline, useHarness, waitForState, withWorker, type Harness } from './support/harness';
 import { mockActivities, type MockOptions, type Mocks } from './support/mock-activities';
 import { approve } from './support/scenarios';
+import { promotionScenarios } from './support/promotion-scenarios';
 
 // Promotion (patch `promotion`): one build through staging -> production, per-environment gate, lock,
 // approvals, rollout and soak; the order, soaks and approval rules come from airlock.yaml at the anchor.
@@ -219,3 +220,22 @@ test('supersede per environment: a newer commit that reaches production supersed
   // staging auto-approved both (anchor: low); production deployed only the newer one
   expect(inputs(mocks, 'deployCandidate').map((i) => i.environment)).toEqual(['staging', 'staging', 'production']);
 }, 90_000);
+
+// issue 13 (patch promotion-links-beside)
+test('the evidence links are stored beside the next steps, and every link of an environment before its deploy', async () => {
+  const run = await promotionScenarios['promotion-links-beside'](h);
+  expect(run.results[0]!.outcome.kind).toBe('promoted');
+  const at = (e: string) => {
+    const i = run.events.indexOf(e);
+    expect([e, i]).not.toEqual([e, -1]);
+    return i;
+  };
+  // the build link beside the scan, the scan link beside staging's verdict, the approvals link beside the policy link
+  expect(at('start:scanImage')).toBeLessThan(at('end:build'));
+  expect(at('start:evaluatePolicy:staging')).toBeLessThan(at('end:scan'));
+  expect(at('start:approvals:staging')).toBeLessThan(at('end:policy:staging'));
+  expect(at('start:approvals:production')).toBeLessThan(at('end:policy:production'));
+  // each deploy's admission reads the chain: its environment's links (and the image's) are stored first
+  for (const l of ['build', 'scan', 'policy:staging', 'approvals:staging']) expect(at(`end:${l}`)).toBeLessThan(at('start:deployCandidate:staging'));
+  for (const l of ['policy:production', 'approvals:production', 'rollout:staging']) expect(at(`end:${l}`)).toBeLessThan(at('start:deployCandidate:production'));
+}, 60_000);

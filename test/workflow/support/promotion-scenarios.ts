@@ -38,6 +38,33 @@ export const promotionScenarios = {
       await waitForState(p, (s) => s.stage === 'approval' && s.environment === 'production', 'approval in production');
       await approve(p, 'alice');
     }),
+  // issue 13 (patch promotion-links-beside): each link takes 700 ms; `events` has each start and end (with the
+  // environment of policy and approvals links), the verdicts' and the deploys' starts
+  'promotion-links-beside': async (h: Harness) => {
+    const events: string[] = [];
+    // (the approvals link names its environment in the state it records)
+    const link = (i: Record<string, unknown>) => {
+      const environment = i.environment ?? (i.state as { environment?: string } | undefined)?.environment;
+      return i.link === 'build' || i.link === 'scan' ? String(i.link) : `${String(i.link)}:${String(environment)}`;
+    };
+    const run = await promotion(h, 'promotion-links-beside', {
+      risk: 'low',
+      // (`fail` runs as an activity starts: used here to see the start, it fails nothing)
+      fail: {
+        recordEvidence: (i) => void events.push(`start:${link(i)}`),
+        scanImage: () => void events.push('start:scanImage'),
+        evaluatePolicy: (i) => void events.push(`start:evaluatePolicy:${String(i.environment)}`),
+        deployCandidate: (i) => void events.push(`start:deployCandidate:${String(i.environment)}`),
+      },
+      during: {
+        recordEvidence: async (i) => {
+          if (i.link !== 'rollout') await new Promise((r) => setTimeout(r, 700));
+          events.push(`end:${link(i)}`);
+        },
+      },
+    });
+    return Object.assign(run, { events });
+  },
   'promotion-soak-fails': (h: Harness) => {
     let atFull = 0;
     return promotion(h, 'promotion-soak-fails', { risk: 'low', verdict: (step) => (step === 100 && ++atFull >= 2 ? 'fail' : 'pass') });
