@@ -36,6 +36,8 @@ export interface SetFlagShareInput extends FlagRef {
   definition: FlagDefinition;
   share: number;
   fresh: boolean;
+  /** When the rollout began (its workflow's start, ISO): a kill made since then stops even its first write. */
+  startedAt?: string;
 }
 
 export interface KillFlagInput extends FlagRef {

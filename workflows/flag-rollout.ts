@@ -136,7 +136,8 @@ async function raise(
   const ref = { service, environment, flag };
   const set = async (share: number, fresh: boolean): Promise<FlagRolloutOutcome | undefined> => {
     try {
-      await flagActivities.setFlagShare({ ...ref, definition, share, fresh });
+      // startedAt: a kill made while this rollout was starting stops its first write too
+      await flagActivities.setFlagShare({ ...ref, definition, share, fresh, startedAt: workflowInfo().startTime.toISOString() });
       state.share = share;
       return undefined;
     } catch (err) {

@@ -24,6 +24,8 @@ export { flagsDirOf, ensureServed, readServed, FLAGS_SERVED } from './store';
 const slug = z.string().refine(isSlug, 'must be a lowercase slug');
 const refShape = { service: slug, environment: slug, flag: z.string().regex(FLAG_KEY, 'must be a flag key (lowercase letters, digits, dashes)') };
 const refSchema = z.object(refShape).strict();
+/** When the rollout began (the workflow's start time), ISO 8601; absent in calls from older runs. */
+const startedAtSchema = z.string().datetime({ offset: true }).optional();
 
 export interface FlagActivityDeps {
   config: Pick<AirlockConfig, 'home' | 'prometheusUrl' | 'dirs'> & Parameters<typeof workerRepo>[0];
@@ -65,7 +67,8 @@ export function createFlagActivities(deps: FlagActivityDeps): FlagActivities {
     }),
     setFlagShare: withFailures(async (input: SetFlagShareInput) => {
       const ref = parseWith(refSchema, { service: input.service, environment: input.environment, flag: input.flag }, 'setFlagShare input');
-      const record = await setShare({ dir: dirOf(ref), flag: ref.flag, definition: input.definition, share: input.share, workflowId: workflowId(), fresh: input.fresh });
+      const startedAt = parseWith(startedAtSchema, input.startedAt, 'setFlagShare input startedAt');
+      const record = await setShare({ dir: dirOf(ref), flag: ref.flag, definition: input.definition, share: input.share, workflowId: workflowId(), fresh: input.fresh, ...(startedAt ? { startedAt } : {}) });
       Context.current().log.info('flag share set', { ...ref, share: input.share });
       return record;
     }),

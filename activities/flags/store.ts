@@ -88,8 +88,19 @@ export interface SetShareInput {
   definition: FlagDefinition;
   share: number;
   workflowId: string;
-  /** The first step of a rollout: a flag killed before may start again (a new, deliberate rollout). */
+  /** The first step of a rollout: a flag killed before the rollout began may start again (a new, deliberate rollout). */
   fresh: boolean;
+  /**
+   * When the rollout began (ISO). A kill made at or after it stops the first write too: a signed kill sent
+   * while the rollout was starting (before its first write) must not be undone by that write.
+   */
+  startedAt?: string;
+}
+
+/** Whether the flag's kill stops this write: any later step, or a first step of a rollout that began before the kill. */
+function killStops(killed: { at: string }, input: Pick<SetShareInput, 'fresh' | 'startedAt'>): boolean {
+  if (!input.fresh) return true;
+  return input.startedAt !== undefined && Date.parse(killed.at) >= Date.parse(input.startedAt);
 }
 
 /** Sets the flag's share; refuses (FlagKilledError) when it was killed since this rollout began. */
@@ -98,7 +109,7 @@ export async function setShare(input: SetShareInput, now = new Date()): Promise<
   return exclusive(input.dir, async () => {
     const served = await readServed(input.dir);
     const record = served.state[input.flag];
-    if (record?.killed && !input.fresh) throw new FlagKilledError(input.flag, record.killed.by, record.killed.reason);
+    if (record?.killed && killStops(record.killed, input)) throw new FlagKilledError(input.flag, record.killed.by, record.killed.reason);
     const next: FlagRecord = { share: input.share, workflowId: input.workflowId, at: now.toISOString() };
     served.file.flags[input.flag] = flagAtShare(input.definition, input.share);
     served.state[input.flag] = next;

@@ -73,6 +73,10 @@ test('a bad flag is killed at the step where it breaks: off for everyone, the re
 
 test('a signed kill during a rollout switches every instance off within 2 s; the rollout ends killed', async () => {
   const rollout = world.cliAsync(flagArgs('new-greeting', '--steps', '5,25,50,100', '--window', '20', '--rps', '20', '--wait'));
+  // the flag is still at 100% from the test before: first wait until this rollout serves its first step (5%)
+  const serving = () => (JSON.parse(world.cli(['flag', 'status', SERVICE, '--env', world.environment, '--json']).stdout) as { flags: { flag: string; serving: string }[] }).flags.find((f) => f.flag === 'new-greeting')?.serving;
+  for (let i = 0; i < 120 && serving() !== '5% on'; i++) await sleep(250);
+  expect(serving()).toBe('5% on');
   // users on at 5% (sticky): wait until one of them is served the new greeting
   const ports = await instancePorts();
   let onUser: string | undefined;

@@ -186,6 +186,18 @@ describe('the flag store', () => {
     expect((await readServed(d)).state['new-checkout']).toEqual({ share: 1, workflowId: 'wf-2', at: expect.any(String) });
   });
 
+  test('a kill made while a rollout was starting stops its first write; a kill from before it does not', async () => {
+    const d = dir();
+    await setShare({ dir: d, flag: 'new-checkout', definition: def, share: 100, workflowId: 'wf-0', fresh: true });
+    // the rollout began at 12:00:00; a signed kill lands at 12:00:01, before the rollout's first write
+    await kill({ dir: d, flag: 'new-checkout', by: 'alice', reason: 'kill during start', workflowId: 'kill-1' }, new Date('2026-12-04T12:00:01Z'));
+    await expect(setShare({ dir: d, flag: 'new-checkout', definition: def, share: 5, workflowId: 'wf-1', fresh: true, startedAt: '2026-12-04T12:00:00.000Z' })).rejects.toBeInstanceOf(FlagKilledError);
+    expect((await readServed(d)).state['new-checkout']).toMatchObject({ share: 0, killed: { by: 'alice' } });
+    // a rollout begun after that kill starts again (a new, deliberate rollout)
+    await setShare({ dir: d, flag: 'new-checkout', definition: def, share: 5, workflowId: 'wf-2', fresh: true, startedAt: '2026-12-04T12:00:02.000Z' });
+    expect((await readServed(d)).state['new-checkout']).toEqual({ share: 5, workflowId: 'wf-2', at: expect.any(String) });
+  });
+
   test('a kill racing rollout writes always wins (writes are serialised)', async () => {
     const d = dir();
     await setShare({ dir: d, flag: 'f', definition: def, share: 1, workflowId: 'w', fresh: true });
