@@ -36,9 +36,10 @@ test('a promoted pipeline points the environment rescan schedule at its release,
   const result = await withWorker(h, mocks, 'sched', (taskQueue) => h.env.client.workflow.execute(deploymentPipeline, pipelineStartOptions(inp, taskQueue)));
   expect(result.outcome.kind).toBe('promoted');
   // after the promotion: the policy read, then both schedules (the rollout's evidence record runs beside them,
-  // patch overlap-independent-steps)
+  // patch overlap-independent-steps; so does the stack update, patch settle-beside-records)
   const tail = mocks.calls.slice(mocks.calls.map((c) => c.name).lastIndexOf('readAnchorPolicy'));
-  expect(tail.map((c) => c.name).filter((n) => n !== 'recordEvidence')).toEqual(['readAnchorPolicy', 'scheduleRescan', 'ensureDriftSchedule']);
+  const beside = new Set(['recordEvidence', 'settleRelease']);
+  expect(tail.map((c) => c.name).filter((n) => !beside.has(n))).toEqual(['readAnchorPolicy', 'scheduleRescan', 'ensureDriftSchedule']);
   // the policy is the one at the promoted commit: the environment's anchor from now on
   expect(tail[0]!.input).toMatchObject({ anchor: inp.headCommit, headCommit: inp.headCommit, environment: 'prod' });
   // the drift schedule exists from the first promotion on, at the policy's driftEvery (not only from a worker restart)
