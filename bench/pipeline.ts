@@ -4,6 +4,8 @@
  *     N runs one at a time (default 60; AIRLOCK_BENCH_RUNS)                target p95 <= 250 ms
  *   - approval to next stage: from sending the signed approve update to deployCandidate starting, over N
  *     medium-risk pipelines parked at the gate, approved one at a time     target p95 <= 100 ms
+ *     (each as soon as the one before deployed: that one's rollout runs beside it); printed again with each
+ *     approved only once the one before ended (the path alone, information)
  *   - worker RSS with 500 pipelines parked at the approval gate (AIRLOCK_BENCH_PARKED), measured in a
  *     fresh worker process so garbage of the other phases does not count  target <= 1 GiB
  * Baseline in the same run: a workflow with one no-op activity (one round trip of this server).
@@ -135,26 +137,35 @@ async function main(): Promise<void> {
       overhead.push(ms - (noop.busyMs.get(result.releaseId) ?? 0));
     }
 
-    log(`approval to next stage: ${RUNS} medium-risk pipelines parked, then approved one at a time`);
-    const envs = Array.from({ length: RUNS }, (_, i) => `approve-${i}`);
-    envs.forEach((e) => mediumEnvs.add(e));
-    const ids: string[] = [];
-    await inBatches(envs, 20, async (e) => ids.push((await client.workflow.start(deploymentPipeline, pipelineStartOptions(input(run, e, 1), taskQueue))).workflowId));
-    await untilParked(client, run, envs.length);
-    const resume: number[] = [];
-    const updateRtt: number[] = [];
-    for (const workflowId of ids) {
-      const handle = client.workflow.getHandle(workflowId);
-      const s = await handle.query(stateQuery);
-      const approval = { approver: 'alice', signature: signApproval(ALICE, boundSubject(s, s.runId!, 'approve')) };
-      const t = performance.now();
-      await handle.executeUpdate(approveUpdate, { args: [approval] });
-      updateRtt.push(performance.now() - t);
-      for (let i = 0; i < 5000 && !noop.deployStarted.has(s.releaseId); i++) await sleep(1);
-      resume.push(noop.deployStarted.get(s.releaseId)! - t);
-    }
-    await Promise.all(ids.map((id) => client.workflow.getHandle(id).result()));
-    return { baseline, wall: stats(wall), overhead: stats(overhead), updateRtt: stats(updateRtt), resume: stats(resume) };
+    // approvals: the next one as soon as the one before deployed (its rollout still runs beside it: the
+    // figure with the target), then again with each one approved only once the one before ended (what the
+    // path itself costs, nothing else in the worker)
+    const approvals = async (phase: string, alone: boolean) => {
+      log(`approval to next stage: ${RUNS} medium-risk pipelines parked, then approved one at a time${alone ? ', each after the one before ended' : ''}`);
+      const envs = Array.from({ length: RUNS }, (_, i) => `approve-${phase}-${i}`);
+      envs.forEach((e) => mediumEnvs.add(e));
+      const ids: string[] = [];
+      await inBatches(envs, 20, async (e) => ids.push((await client.workflow.start(deploymentPipeline, pipelineStartOptions(input(run, e, 1), taskQueue))).workflowId));
+      await untilParked(client, run, envs.length);
+      const resume: number[] = [];
+      const updateRtt: number[] = [];
+      for (const workflowId of ids) {
+        const handle = client.workflow.getHandle(workflowId);
+        const s = await handle.query(stateQuery);
+        const approval = { approver: 'alice', signature: signApproval(ALICE, boundSubject(s, s.runId!, 'approve')) };
+        const t = performance.now();
+        await handle.executeUpdate(approveUpdate, { args: [approval] });
+        updateRtt.push(performance.now() - t);
+        for (let i = 0; i < 5000 && !noop.deployStarted.has(s.releaseId); i++) await sleep(1);
+        resume.push(noop.deployStarted.get(s.releaseId)! - t);
+        if (alone) await handle.result();
+      }
+      await Promise.all(ids.map((id) => client.workflow.getHandle(id).result()));
+      return { resume, updateRtt };
+    };
+    const { resume, updateRtt } = await approvals('next', false);
+    const alone = await approvals('alone', true);
+    return { baseline, wall: stats(wall), overhead: stats(overhead), updateRtt: stats(updateRtt), resume: stats(resume), resumeAlone: stats(alone.resume) };
   });
   await connection.close();
   await client.connection.close();
@@ -187,6 +198,7 @@ async function main(): Promise<void> {
   console.log(line('orchestration overhead (wall - activities)', figures.overhead, TARGETS.overheadP95Ms));
   console.log(line('approve update round trip', figures.updateRtt));
   console.log(line('approval -> deployCandidate started', figures.resume, TARGETS.resumeP95Ms));
+  console.log(line('  the same, the pipeline before it ended', figures.resumeAlone));
   const p = report.parked;
   console.log(
     `worker RSS, fresh process: idle ${p.rssIdleMiB} MiB, ${p.pipelines} parked ${p.rssParkedMiB} MiB (parked in ${p.seconds} s)  target <= ${TARGETS.parkedRssMiB} MiB: ${verdict(p.rssParkedMiB <= TARGETS.parkedRssMiB)}`,
