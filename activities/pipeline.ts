@@ -11,6 +11,7 @@ import { createChangeActivities } from './change';
 import { createDeployActivities } from './deploy';
 import { pathInRepo, readAtCommit, serviceSettingsAtCommit, workerRepo } from './shared';
 import { deployCandidateInputSchema } from '../model/deploy';
+import { readChangeWith } from './change/read-change';
 import { MANIFEST_FILE } from '../model/manifest';
 import { InvalidInputError, parseWith } from '../model/parse';
 import { posix } from 'node:path';
@@ -99,13 +100,8 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
     scoreRisk: withFailures(legacy.scoreRisk),
   };
 
-  const activities = {
-    readBasePolicy: withFailures(async (input) => policy.readBasePolicy({ repo: await fetched(input.repo, input.commit), commit: input.commit, path: input.path })),
-
-    resolveAnchor: withFailures(async (input) =>
-      deploy.resolveAnchor({ releaseId: input.releaseId, repo: await withBranches(input.repo, input.headCommit), service: input.service, environment: input.environment, headCommit: input.headCommit }),
-    ),
-
+  // what the change is judged by: the policy at the anchor, airlock.yaml at head, the change itself
+  const reads = {
     readAnchorPolicy: withFailures(async (input) =>
       readAnchorPolicy({ ...input, repo: await withBranches(input.repo, input.headCommit, ...(input.anchor ? [input.anchor] : [])) }),
     ),
@@ -125,6 +121,18 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
       const { analysis, summary } = await analyze(input);
       return { change: summary, risk: await change.scoreRisk(analysis, input.riskPolicy) };
     }),
+  } satisfies Pick<PipelineActivities, 'readAnchorPolicy' | 'readManifest' | 'assessChange'>;
+
+  const activities = {
+    readBasePolicy: withFailures(async (input) => policy.readBasePolicy({ repo: await fetched(input.repo, input.commit), commit: input.commit, path: input.path })),
+
+    resolveAnchor: withFailures(async (input) =>
+      deploy.resolveAnchor({ releaseId: input.releaseId, repo: await withBranches(input.repo, input.headCommit), service: input.service, environment: input.environment, headCommit: input.headCommit }),
+    ),
+
+    ...reads,
+    // the three reads in one activity (patch `read-change-together`); each part keeps its own typed failures
+    readChange: withFailures(readChangeWith(reads)),
 
     buildImage: withFailures(async ({ repo: url, serviceDir, commit, releaseId, service, build: settings }) => {
       const repo = await fetched(url, commit);

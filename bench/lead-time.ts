@@ -155,7 +155,7 @@ function breakdown(tl: Timeline, leadMs: number): Record<Category | 'settle', nu
   const sum = (names: readonly string[]) => tl.stages.filter((s) => names.includes(s.activity)).reduce((t, s) => t + (s.durationMs ?? 0), 0);
   const a = CATEGORY_ACTIVITIES;
   const parts = {
-    change: span(['readBasePolicy', 'readManifest', 'assessChange', 'readPolicySnapshot', 'analyzeChange']),
+    change: span(['readBasePolicy', 'readManifest', 'assessChange', 'readChange', 'readPolicySnapshot', 'analyzeChange']),
     risk: sum(['scoreRisk']),
     build: sum(a.build),
     scan: sum(a.scan),

@@ -67,6 +67,26 @@ export interface AnchoredPolicy extends BasePolicy {
   branch: string;
 }
 
+/**
+ * readChange's input (patch `read-change-together`): what readAnchorPolicy, readManifest and assessChange
+ * took, once. The judged range is anchor..head (a first release: git's empty tree..head).
+ */
+export interface ReadChangeInput extends TargetRef {
+  repo: string;
+  serviceDir: string;
+  headCommit: string;
+  /** The stable release's commit (resolveAnchor's answer); null: a first release. */
+  anchor: string | null;
+  /** readManifest's promotion plan request (patch `promotion`). */
+  promotion?: { anchor: string | null };
+}
+
+/** readChange's answer: readAnchorPolicy's, readManifest's and assessChange's, from one activity. */
+export interface ChangeReading extends ChangeAssessment {
+  policy: AnchoredPolicy;
+  settings: ServiceSettings;
+}
+
 /** The deploy target of a release. */
 export interface TargetRef extends ReleaseKey {
   service: string;
@@ -110,6 +130,12 @@ export interface PipelineActivities {
    */
   /** `policyPath`: the policy file's path in the repository (a change to it is a change to the gates). */
   assessChange(input: ReleaseKey & { repo: string; baseCommit: string; headCommit: string; policyPath?: string; riskPolicy?: unknown }): Promise<ChangeAssessment>;
+  /**
+   * The three reads above in one activity (one dispatch and one workflow task instead of three; patch
+   * `read-change-together`): the policy at the anchor and airlock.yaml at head side by side, then the change
+   * anchor..head assessed with that policy's path and `risk:` block.
+   */
+  readChange(input: ReadChangeInput): Promise<ChangeReading>;
   /**
    * Builds `serviceDir` at `commit` and pushes `<registry>/<service>:<releaseId>`; reuses an existing push.
    * `build` is airlock.yaml's build settings from readManifest (absent before patch `read-once`: read at `commit`).

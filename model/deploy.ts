@@ -136,6 +136,20 @@ export const deployCandidateInputSchema = z
   });
 export type DeployCandidateInput = z.input<typeof deployCandidateInputSchema>;
 
+const fullCommit = z.string().regex(/^[0-9a-f]{40,64}$/, 'must be a full commit id (40 or 64 hex digits)');
+
+/** readChange's input (model/activities.ts ReadChangeInput, patch `read-change-together`). */
+export const readChangeInputSchema = z
+  .object({
+    ...targetRefShape,
+    repo: z.string().min(1),
+    serviceDir: z.string(),
+    headCommit: fullCommit,
+    anchor: fullCommit.nullable(),
+    promotion: z.object({ anchor: fullCommit.nullable() }).strict().optional(),
+  })
+  .strict();
+
 export const shiftInputSchema = z.object({ ...targetRefShape, weight: z.number().int().min(0).max(100), ...fenced }).strict();
 export type ShiftInput = z.output<typeof shiftInputSchema>;
 

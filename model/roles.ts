@@ -17,6 +17,7 @@ export const ACTIVITY_ROLES = {
   readAnchorPolicy: 'pipeline',
   readManifest: 'pipeline',
   assessChange: 'pipeline',
+  readChange: 'pipeline',
   evaluatePolicy: 'pipeline',
   recheckWindows: 'pipeline',
   readPolicySnapshot: 'pipeline',

@@ -113,6 +113,8 @@ export const stages = {
   readAnchorPolicy: quick.readAnchorPolicy,
   readManifest: quick.readManifest,
   assessChange: quick.assessChange,
+  /** the three reads in one (patch `read-change-together`): a fetch, two file reads and the change's analysis */
+  readChange: proxyActivities<PipelineActivities>({ startToCloseTimeout: '5m', retry: retry(5) }).readChange,
   evaluatePolicy: quick.evaluatePolicy,
   buildImage: build.buildImage,
   scanImage: scan.scanImage,

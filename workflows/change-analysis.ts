@@ -30,6 +30,13 @@ export const POLICY_ANCHOR_PATCH = 'policy-anchor';
  */
 export const PROMOTION_PATCH = 'promotion';
 
+/**
+ * Pipelines started from this patch on read the anchored policy and airlock.yaml and assess the change in one
+ * activity (`readChange`): one dispatch and one workflow task instead of three (the two reads side by side
+ * used to complete in two tasks). Earlier histories replay readAnchorPolicy + readManifest, then assessChange.
+ */
+export const READ_TOGETHER_PATCH = 'read-change-together';
+
 /** What the first stages found out, handed to the later ones. */
 export interface ChangeFindings {
   snapshot: PolicySnapshot;
@@ -56,12 +63,27 @@ async function readAnchored(ctx: PipelineContext): Promise<ChangeFindings> {
   const { repo, headCommit, serviceDir } = input;
   const key = { releaseId: ctx.target.releaseId };
   const anchor = await stage(ctx, 'change-analysis', () => stages.resolveAnchor({ ...ctx.target, repo, headCommit }));
-  const [base, settings] = await stage(ctx, 'change-analysis', () =>
-    Promise.all([
-      stages.readAnchorPolicy({ ...key, repo, serviceDir, environment: input.environment, headCommit, anchor: anchor.commit }),
-      stages.readManifest({ ...ctx.target, repo, commit: headCommit, serviceDir, ...(patched(PROMOTION_PATCH) ? { promotion: { anchor: anchor.commit } } : {}) }),
-    ]),
-  );
+  const baseCommit = anchor.commit ?? EMPTY_TREE; // a first release: everything up to head
+  const promotion = () => (patched(PROMOTION_PATCH) ? { promotion: { anchor: anchor.commit } } : {});
+  // before patch `read-change-together`: the two reads side by side, then the assessment
+  const readSeparately = async () => {
+    const [base, settings] = await stage(ctx, 'change-analysis', () =>
+      Promise.all([
+        stages.readAnchorPolicy({ ...key, repo, serviceDir, environment: input.environment, headCommit, anchor: anchor.commit }),
+        stages.readManifest({ ...ctx.target, repo, commit: headCommit, serviceDir, ...promotion() }),
+      ]),
+    );
+    const { change, risk } = await stage(ctx, 'change-analysis', () =>
+      stages.assessChange({ ...key, repo, baseCommit, headCommit, ...(base.path ? { policyPath: base.path } : {}), riskPolicy: base.policy.policy.risk }),
+    );
+    return { base, settings, change, risk };
+  };
+  const { base, settings, change, risk } = patched(READ_TOGETHER_PATCH)
+    ? await stage(ctx, 'change-analysis', async () => {
+        const read = await stages.readChange({ ...ctx.target, repo, serviceDir, headCommit, anchor: anchor.commit, ...promotion() });
+        return { ...read, base: read.policy };
+      })
+    : await readSeparately();
   state.anchor = {
     commit: base.anchor,
     ...(anchor.stableReleaseId ? { stableReleaseId: anchor.stableReleaseId } : {}),
@@ -69,10 +91,6 @@ async function readAnchored(ctx: PipelineContext): Promise<ChangeFindings> {
     policySource: base.source,
     branch: base.branch,
   };
-  const baseCommit = anchor.commit ?? EMPTY_TREE; // a first release: everything up to head
-  const { change, risk } = await stage(ctx, 'change-analysis', () =>
-    stages.assessChange({ ...key, repo, baseCommit, headCommit, ...(base.path ? { policyPath: base.path } : {}), riskPolicy: base.policy.policy.risk }),
-  );
   return { snapshot: base.snapshot, change, assessment: risk, policy: base.policy, settings, bootstrap: anchor.commit === null, judgedBase: baseCommit };
 }
 

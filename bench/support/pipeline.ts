@@ -1,3 +1,4 @@
+import { readChangeWith } from '../../activities/change/read-change';
 import { createRoutingActivities } from '../../activities/routing';
 import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
@@ -49,16 +50,22 @@ export function noopActivities(risk: (environment: string) => RiskLevel) {
   const envOf = (releaseId: string) => releaseId.split('-').slice(2, -1).join('-'); // bench-<run>-<env>-<commit>
   const change = () => ({ files: 1, additions: 1, deletions: 0, authors: ['dana'], touchesGates: false, analysisDigest: 'sha256:a' });
   const assessment = (releaseId: string) => ({ score: 10, level: risk(envOf(releaseId)), signals: [], stats: { files: 1, additions: 1, deletions: 0 } });
+  // the change analysis' reads, and readChange made of them (the real composition: activities/pipeline.ts)
+  const untimed: Pick<PipelineActivities, 'readAnchorPolicy' | 'readManifest' | 'assessChange'> = {
+    readAnchorPolicy: async (a) => ({ anchor: a.anchor ?? 'bootstrap', source: 'bench', branch: 'main', snapshot, policy: { policy: policySchema.parse({}), digest: snapshot.policyDigest, source: 'bench' } }),
+    readManifest: async (a) => ({
+      build: { context: '.', dockerfile: 'Dockerfile' },
+      target: { service: a.service, environment: a.environment, run: { port: 8080, health: '/healthz', replicas: 1 }, settings: environmentSchema.parse({ routerPort: 18080 }) },
+    }),
+    assessChange: async (a) => ({ change: change(), risk: assessment(a.releaseId) }),
+  };
+  const reads = { readAnchorPolicy: timed(untimed.readAnchorPolicy), readManifest: timed(untimed.readManifest), assessChange: timed(untimed.assessChange) };
   const activities: PipelineActivities = {
     readBasePolicy: timed(() => ({ snapshot, policy: { policy: policySchema.parse({}), digest: snapshot.policyDigest, source: 'bench' } })),
     resolveAnchor: timed(() => ({ commit: 'a0'.repeat(20), stableReleaseId: 'bench-stable' })),
-    readAnchorPolicy: timed((a) => ({ anchor: a.anchor ?? 'bootstrap', source: 'bench', branch: 'main', snapshot, policy: { policy: policySchema.parse({}), digest: snapshot.policyDigest, source: 'bench' } })),
-    readManifest: timed((a) => ({
-      build: { context: '.', dockerfile: 'Dockerfile' },
-      target: { service: a.service, environment: a.environment, run: { port: 8080, health: '/healthz', replicas: 1 }, settings: environmentSchema.parse({ routerPort: 18080 }) },
-    })),
+    ...reads,
+    readChange: timed(readChangeWith(untimed)),
     recheckWindows: timed(() => ({ checkedAt: new Date().toISOString(), allowed: true, violations: [], otherBlocking: 0 })),
-    assessChange: timed((a) => ({ change: change(), risk: assessment(a.releaseId) })),
     buildImage: timed((a) => ({ image: `127.0.0.1:5000/bench:${a.releaseId}`, digest: `sha256:${'0'.repeat(64)}`, releaseId: a.releaseId, sizeBytes: 1, durationMs: 0, reused: true })),
     scanImage: timed((a) => ({
       image: a.image,

@@ -1,6 +1,6 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { AnchoredPolicy, BasePolicy, ChangeAssessment } from '../../model/activities';
+import type { AnchoredPolicy, BasePolicy, ChangeAssessment, ChangeReading } from '../../model/activities';
 import { DECISIONS, verifyApproval, verifyApprovalV1, type Approval, type ApprovalSubject, type Decision } from '../../model/approval';
 import type { BuildResult } from '../../model/build';
 import { describeUser } from '../../model/image-user';
@@ -256,6 +256,11 @@ function absorbResult(tl: Timeline, activity: string, value: unknown, setSnapsho
       tl.risk = tl.judged?.bootstrap || change.touchesGates ? { ...routed, level: 'high' } : routed;
       break;
     }
+    // pipelines started from the workflow's patch `read-change-together`: the policy and the assessment in one
+    case 'readChange':
+      absorbResult(tl, 'readAnchorPolicy', (value as ChangeReading).policy, setSnapshot, setBuild);
+      absorbResult(tl, 'assessChange', value, setSnapshot, setBuild);
+      break;
     // pipelines started from the workflow's patch `policy-anchor`
     case 'resolveAnchor': {
       const commit = (value as { commit: string | null }).commit;

@@ -121,7 +121,8 @@ describe('a new endpoint: medium risk, waits for one approver', () => {
   test('temporal workflow show --detailed names the stages (activity types) and the approval update', () => {
     const r = temporalCli(world.config, ['workflow', 'show', '--workflow-id', id, '--detailed']);
     expect(r.code).toBe(0);
-    for (const name of ['resolveAnchor', 'readAnchorPolicy', 'readManifest', 'assessChange', 'buildImage', 'scanImage', 'deployCandidate', 'analyze', 'promote'])
+    // the policy, airlock.yaml and the change's assessment are one activity (patch read-change-together)
+    for (const name of ['resolveAnchor', 'readChange', 'buildImage', 'scanImage', 'deployCandidate', 'analyze', 'promote'])
       expect(r.stdout).toContain(`activityType.name: ${name}\n`);
     // the policy evaluation is a local activity (patch local-quick-steps): a marker, which `airlock history` reads
     expect(r.stdout).toContain('markerName: core_local_activity\n');

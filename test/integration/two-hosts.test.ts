@@ -163,7 +163,7 @@ test(
     const on = (name: string) => [...(ran.get(name) ?? [])];
     expect({
       taskQueues: on('taskQueues'),
-      assessChange: on('assessChange'),
+      readChange: on('readChange'),
       recordEvidence: on('recordEvidence'),
       verifyEvidence: on('verifyEvidence'),
       buildImage: on('buildImage'),
@@ -174,7 +174,7 @@ test(
       promote: on('promote'),
     }).toEqual({
       taskQueues: [queue],
-      assessChange: [queue],
+      readChange: [queue],
       recordEvidence: [queue],
       verifyEvidence: [queue],
       buildImage: [`${queue}-build`],

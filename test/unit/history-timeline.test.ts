@@ -87,3 +87,17 @@ test('local activities (patch local-quick-steps) are stages too: the policy verd
   expect(promoted.stages.filter((s) => s.local).map((s) => s.activity)).toEqual(expect.arrayContaining(['evaluatePolicy', 'recheckWindows']));
   expect(renderTimeline(blocked)).toMatch(/evaluatePolicy/);
 });
+
+// patch read-change-together: the policy (the approval snapshot) and the assessment come from one readChange result
+test('read-change-together: the risk and the snapshot from readChange; the approval verifies against it', () => {
+  const low = timeline('low-auto-promote-read-change-together.json');
+  expect(low.stages.map((s) => s.activity)).toEqual(expect.arrayContaining(['resolveAnchor', 'readChange']));
+  expect(low.stages.map((s) => s.activity)).not.toContain('assessChange');
+  expect(low.risk).toMatchObject({ level: 'low', score: 10 });
+  expect(low.decisions).toEqual([expect.objectContaining({ decision: 'automatic-approve', approver: 'airlock' })]);
+  const medium = timeline('medium-one-approval-read-change-together.json');
+  expect(medium.risk).toMatchObject({ level: 'medium' });
+  expect(medium.decisions.map((d) => [d.decision, d.signature])).toEqual([['approve', 'verified']]);
+  // a first release is high whatever its score (routeRisk), and the timeline says so from readChange too
+  expect(timeline('bootstrap-first-release-read-change-together.json').risk).toMatchObject({ level: 'high' });
+});

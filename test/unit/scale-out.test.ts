@@ -55,6 +55,7 @@ describe('queueFor: where one activity call goes', () => {
 
   test('by role; deploy by the environment its input names', () => {
     expect(queueFor(routes, 'assessChange', { environment: 'production' })).toBeUndefined();
+    expect(queueFor(routes, 'readChange', { environment: 'production' })).toBeUndefined(); // names an environment, still the pipeline's
     expect(queueFor(routes, 'buildImage', {})).toBe('airlock-build');
     expect(queueFor(routes, 'deployCandidate', { environment: 'production' })).toBe('airlock-deploy-prod-eu');
     expect(queueFor(routes, 'rollback', { environment: 'staging' })).toBe('airlock-deploy-local');

@@ -10,7 +10,8 @@ import { scenarios } from './support/scenarios';
 let h: Harness;
 useHarness((x) => (h = x));
 
-const PRE_DEPLOY = ['resolveAnchor', 'readAnchorPolicy', 'readManifest', 'assessChange', 'buildImage', 'scanImage', 'evaluatePolicy'];
+// readChange is the one activity of the change analysis (patch read-change-together); the mock records its three parts too
+const PRE_DEPLOY = ['resolveAnchor', 'readChange', 'readAnchorPolicy', 'readManifest', 'assessChange', 'buildImage', 'scanImage', 'evaluatePolicy'];
 // Freeze windows and exception expiry are re-checked before the deploy and each traffic increase (patch recheck-windows).
 const ROLLOUT = ['recheckWindows', 'deployCandidate', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'recheckWindows', 'shiftTraffic', 'analyze', 'promote', 'settleRelease'];
 // Once promoted, the environment's rescan schedule points at the release (patch compliance-schedule), with its policy.
@@ -21,11 +22,12 @@ test('low risk is approved automatically, with its reasons, and promoted', async
   const run = await scenarios['low-auto-promote'](h);
   expect(run.results[0]!.outcome).toMatchObject({ kind: 'promoted' });
   expect(run.mocks.names()[0]).toBe('resolveAnchor');
-  expect(sorted(run.mocks.names().slice(1, 3))).toEqual(sorted(PRE_DEPLOY.slice(1, 3))); // read in parallel
+  expect(run.mocks.names()[1]).toBe('readChange');
+  expect(sorted(run.mocks.names().slice(2, 4))).toEqual(sorted(PRE_DEPLOY.slice(2, 4))); // read in parallel
   // after the promote, the stack update runs beside the schedules (patch settle-beside-records): either may start first
-  const rest = run.mocks.stageNames().slice(3);
+  const rest = run.mocks.stageNames().slice(4);
   const promoted = rest.indexOf('promote') + 1;
-  expect(rest.slice(0, promoted)).toEqual([...PRE_DEPLOY.slice(3), ...ROLLOUT.slice(0, -1)]);
+  expect(rest.slice(0, promoted)).toEqual([...PRE_DEPLOY.slice(4), ...ROLLOUT.slice(0, -1)]);
   expect(sorted(rest.slice(promoted, promoted + 2))).toEqual(sorted(['settleRelease', SCHEDULE[0]!]));
   expect(rest.slice(promoted + 2)).toEqual(SCHEDULE.slice(1));
   expect(run.mocks.names()).not.toContain('rollback');

@@ -20,7 +20,7 @@ test('a pipeline on split workers: change analysis and evidence on the pipeline 
   expect(run.result!.outcome.kind).toBe('promoted');
   for (const c of run.mocks.calls) expect([c.name, c.taskQueue]).toEqual([c.name, expectedQueue(run.taskQueue, c.name)]);
   expect(where(run)).toEqual(
-    expect.arrayContaining(['resolveAnchor@Q-deploy-prod-host', 'assessChange@Q', 'buildImage@Q-build', 'scanImage@Q-build', 'recordEvidence@Q', 'deployCandidate@Q-deploy-prod-host', 'promote@Q-deploy-prod-host', 'settleRelease@Q-deploy-prod-host']),
+    expect.arrayContaining(['resolveAnchor@Q-deploy-prod-host', 'readChange@Q', 'assessChange@Q', 'buildImage@Q-build', 'scanImage@Q-build', 'recordEvidence@Q', 'deployCandidate@Q-deploy-prod-host', 'promote@Q-deploy-prod-host', 'settleRelease@Q-deploy-prod-host']),
   );
   // the deploy host is not the pipeline's worker: the chain is verified on the pipeline queue first, and the
   // deploy carries no `admit` (patch verify-in-deploy applies on the workflow's own queue only)

@@ -16,6 +16,7 @@ import type { LoadedPolicy } from '../../../model/policy';
 import { assessCompliance } from '../../../activities/compliance/assess';
 import type { RuntimeSecurityReport, SecuritySurface } from '../../../model/runtime-security';
 import type { DeliverEventInput } from '../../../activities/notify';
+import { readChangeWith } from '../../../activities/change/read-change';
 import { createRoutingActivities } from '../../../activities/routing';
 import { snapshot as defaultSnapshot } from './fixtures';
 
@@ -222,6 +223,8 @@ export function mockActivities(o: MockOptions = {}) {
       return plan ? { ...settings, target: plan.environments.at(-1)!.target, promotion: plan } : settings;
     }),
     assessChange: wrap('assessChange', () => ({ change: change(), risk: risk() })),
+    // the real composition (activities/pipeline.ts) over the three mocks above, which record their own calls too
+    readChange: wrap('readChange', (i) => readChangeWith(activities)(i)),
     buildImage: wrap('buildImage', (i) =>
       effect(`build:${i.releaseId}`, () => ({ image: `127.0.0.1:5000/${i.service}:${i.releaseId}`, digest: digestOf(i.releaseId), releaseId: i.releaseId, sizeBytes: 1, durationMs: 1, reused: false })),
     ),
