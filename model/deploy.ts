@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { InvalidInputError } from './errors';
 import { canaryAnalysisSchema, environmentSchema, manifestSchema, type BuildSettings, type EnvironmentSettings, type Manifest } from './manifest';
 import { releaseId as releaseIdOf, stackName } from './names';
+import { commitSchema } from './pipeline';
 import type { SecuritySurface } from './runtime-security';
 
 export interface DeployedRelease {
@@ -136,17 +137,15 @@ export const deployCandidateInputSchema = z
   });
 export type DeployCandidateInput = z.input<typeof deployCandidateInputSchema>;
 
-const fullCommit = z.string().regex(/^[0-9a-f]{40,64}$/, 'must be a full commit id (40 or 64 hex digits)');
-
 /** readChange's input (model/activities.ts ReadChangeInput, patch `read-change-together`). */
 export const readChangeInputSchema = z
   .object({
     ...targetRefShape,
     repo: z.string().min(1),
     serviceDir: z.string(),
-    headCommit: fullCommit,
-    anchor: fullCommit.nullable(),
-    promotion: z.object({ anchor: fullCommit.nullable() }).strict().optional(),
+    headCommit: commitSchema,
+    anchor: commitSchema.nullable(),
+    promotion: z.object({ anchor: commitSchema.nullable() }).strict().optional(),
   })
   .strict();
 

@@ -10,7 +10,9 @@ import type { PolicyOrigin } from './anchor';
 // Wire types: they are in workflow histories, so fields are only ever added (optional), never renamed.
 
 const slug = z.string().refine(isSlug, 'must be a lowercase slug (letters, digits, dashes)');
-const commit = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'must be a full git commit id (40 or 64 lowercase hex)');
+/** A full git commit id (SHA-1 or SHA-256): every commit an input names. */
+export const commitSchema = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'must be a full git commit id (40 or 64 lowercase hex)');
+const commit = commitSchema;
 const relativePath = z
   .string()
   .min(1)

@@ -80,8 +80,8 @@ async function readAnchored(ctx: PipelineContext): Promise<ChangeFindings> {
   };
   const { base, settings, change, risk } = patched(READ_TOGETHER_PATCH)
     ? await stage(ctx, 'change-analysis', async () => {
-        const read = await stages.readChange({ ...ctx.target, repo, serviceDir, headCommit, anchor: anchor.commit, ...promotion() });
-        return { ...read, base: read.policy };
+        const { policy, ...read } = await stages.readChange({ ...ctx.target, repo, serviceDir, headCommit, anchor: anchor.commit, ...promotion() });
+        return { base: policy, ...read };
       })
     : await readSeparately();
   state.anchor = {

@@ -67,7 +67,7 @@ test('a refused anchor (head not on a protected branch) stops it before the chan
 test('bad input is refused naming the field, before anything is read', async () => {
   const { read, asked } = parts();
   await expect(read(input({ headCommit: 'main' }))).rejects.toThrow(InvalidInputError);
-  await expect(read(input({ headCommit: 'main' }))).rejects.toThrow(/headCommit.*full commit/);
+  await expect(read(input({ headCommit: 'main' }))).rejects.toThrow(/headCommit.*full git commit/);
   await expect(read(input({ baseCommit: ANCHOR }))).rejects.toThrow(/baseCommit/); // the range comes from the anchor only
   await expect(read(input({ anchor: undefined }))).rejects.toThrow(/anchor/);
   expect(asked).toEqual({ readAnchorPolicy: [], readManifest: [], assessChange: [] });
