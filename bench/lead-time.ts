@@ -154,15 +154,17 @@ function breakdown(tl: Timeline, leadMs: number): Record<Category | 'settle', nu
   };
   const sum = (names: readonly string[]) => tl.stages.filter((s) => names.includes(s.activity)).reduce((t, s) => t + (s.durationMs ?? 0), 0);
   const a = CATEGORY_ACTIVITIES;
+  const movesInAnalysis = tl.canary.reduce((t, v) => t + (v.traffic?.ms ?? 0), 0);
   const parts = {
     change: span(['readBasePolicy', 'readManifest', 'assessChange', 'readChange', 'readPolicySnapshot', 'analyzeChange']),
     risk: sum(['scoreRisk']),
     build: sum(a.build),
     scan: sum(a.scan),
     policy: sum(['evaluatePolicy']),
-    deploy: sum(a.deploy),
+    // a step's traffic move made inside its analysis (patch `shift-in-analysis`) is deploy time, not analysis wait
+    deploy: sum(a.deploy) + movesInAnalysis,
     runtimeSecurity: sum(a.runtimeSecurity),
-    analysisWait: sum(a.analysisWait),
+    analysisWait: sum(a.analysisWait) - movesInAnalysis,
     promote: sum(a.promote),
   };
   const known = Object.values(parts).reduce((a, b) => a + b, 0);

@@ -174,8 +174,12 @@ export interface PipelineActivities {
    * exceptions (patch `runtime-security`). The workflow rolls back on a report that did not pass.
    */
   verifyRuntimeSecurity(input: RuntimeSecurityInput): Promise<RuntimeSecurityReport>;
-  /** One analysis run at the current weight: `settings.checks` measurements `settings.interval` apart. */
-  analyze(input: TargetRef & { step: number; settings: CanaryAnalysisSettings }): Promise<CanaryVerdict>;
+  /**
+   * One analysis run at the current weight: `settings.checks` measurements `settings.interval` apart. With
+   * `shift: true` (patch `shift-in-analysis`) it first moves the candidate to `step` percent as shiftTraffic
+   * does, fenced by `lease`, and the verdict's `traffic` records that move.
+   */
+  analyze(input: TargetRef & Fenced & { step: number; settings: CanaryAnalysisSettings; shift?: true }): Promise<CanaryVerdict>;
   /**
    * Candidate becomes stable: drain and destroy the previous release. With `settle: 'later'` (patch
    * `settle-after-promote`) it stops once the traffic is final and settleRelease destroys the old release.

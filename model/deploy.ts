@@ -55,6 +55,11 @@ export interface CanaryVerdict {
   settings?: Record<string, unknown>;
   /** Synthetic load driven during the analysis: per URL, requests sent and answers by status (and by path). */
   load?: { url: string; rps: number; sent: number; byStatus: Record<string, number>; errors: number; byPath?: Record<string, Record<string, number>> }[];
+  /**
+   * The traffic move this analysis began with (input `shift: true`, patch `shift-in-analysis`): shiftTraffic's
+   * result, when the weight was live and how long the move took. Absent: the move was its own activity.
+   */
+  traffic?: ShiftResult & { at: string; ms: number };
 }
 
 // ---- activity inputs (validated at the activity edge; workflows pass them typed) ----
@@ -152,8 +157,17 @@ export const readChangeInputSchema = z
 export const shiftInputSchema = z.object({ ...targetRefShape, weight: z.number().int().min(0).max(100), ...fenced }).strict();
 export type ShiftInput = z.output<typeof shiftInputSchema>;
 
-export const analyzeInputSchema = z.object({ ...targetRefShape, step: z.number().int().min(0).max(100), settings: canaryAnalysisSchema }).strict();
+/**
+ * `shift: true` (patch `shift-in-analysis`): the candidate first gets `step` percent of user traffic, exactly
+ * as shiftTraffic gives it (fenced by `lease`), then the analysis runs at that weight: one activity instead of two.
+ */
+export const analyzeInputSchema = z
+  .object({ ...targetRefShape, step: z.number().int().min(0).max(100), settings: canaryAnalysisSchema, shift: z.literal(true).optional(), ...fenced })
+  .strict()
+  .refine((i) => i.shift || !i.lease, { message: 'a lease is only given with shift: true (the analysis alone changes nothing)', path: ['lease'] });
 export type AnalyzeInput = z.input<typeof analyzeInputSchema>;
+/** What the analysis itself is given: the parsed input without the move. */
+export type AnalyzeStep = Omit<z.output<typeof analyzeInputSchema>, 'shift' | 'lease'>;
 
 /**
  * `settle: 'later'` (patch `settle-after-promote`): promote makes the traffic final (all on the candidate,

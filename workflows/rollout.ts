@@ -112,20 +112,35 @@ async function settle(ctx: RolloutContext, way: RolloutWay<unknown>, promoted: E
   }
 }
 
+/** The first move above 0 registers "all traffic back to stable" (before the move is scheduled). */
+function restoreOnUndo(ctx: RolloutContext, saga: Saga, way: RolloutWay<unknown>, weight: number): void {
+  if (way.movesTraffic && ctx.state.traffic === 0 && weight > 0) saga.add('restore-traffic', () => compensations.shiftTraffic({ ...ctx.target, weight: 0, ...fenced(ctx) }));
+}
+
 /** Moves the candidate's traffic share; the first move registers "all traffic back to stable". */
 async function moveTraffic(ctx: RolloutContext, saga: Saga, way: RolloutWay<unknown>, weight: number): Promise<void> {
-  if (way.movesTraffic && ctx.state.traffic === 0 && weight > 0) saga.add('restore-traffic', () => compensations.shiftTraffic({ ...ctx.target, weight: 0, ...fenced(ctx) }));
+  restoreOnUndo(ctx, saga, way, weight);
   await rolloutActivities.shiftTraffic({ ...ctx.target, weight, ...fenced(ctx) });
   ctx.state.traffic = weight;
 }
 
-/** One analysis at the current weight; abort and promote cancel it (`interrupted`). */
-export async function analyzeCanaryStep(ctx: RolloutContext, way: Pick<RolloutWay<unknown>, 'enterStage'>, step: number): Promise<CanaryVerdict | 'interrupted'> {
+/**
+ * Rollouts started from this patch on move the traffic of a step that is analyzed inside its analysis
+ * activity (`analyze` with `shift: true`; activities/deploy/shift-traffic.ts shiftThenAnalyze) instead of a
+ * shiftTraffic before it: one dispatch and one workflow task fewer per canary step (issue 13). Both run on the
+ * target's deploy queue. The move is the same (lease check, record, runtime API), compensated the same way;
+ * a move without an analysis (blue-green's switch, the last move to 100) is still shiftTraffic.
+ */
+export const SHIFT_IN_ANALYSIS_PATCH = 'shift-in-analysis';
+
+/** One analysis at the current weight (`shift`: moved to it first, in the same activity); abort and promote cancel it (`interrupted`). */
+export async function analyzeCanaryStep(ctx: RolloutContext, way: Pick<RolloutWay<unknown>, 'enterStage'>, step: number, shift = false): Promise<CanaryVerdict | 'interrupted'> {
   way.enterStage('analysis');
   const scope = new CancellationScope();
   ctx.canaryScope = scope;
+  const move = shift ? { shift: true as const, ...fenced(ctx) } : {};
   try {
-    const verdict = await scope.run(() => canaryAnalysisActivity(ctx.settings.analysis)({ ...ctx.target, step, settings: ctx.settings.analysis }));
+    const verdict = await scope.run(() => canaryAnalysisActivity(ctx.settings.analysis)({ ...ctx.target, step, settings: ctx.settings.analysis, ...move }));
     ctx.state.analysis.push(verdict);
     return verdict;
   } catch (err) {
@@ -157,6 +172,8 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
   saga.add('rollback', () => compensations.rollback({ ...target, reason: ctx.rollbackReason ?? 'deploy failed', ...fenced(ctx) }));
   try {
     way.enterStage('deploy');
+    // decided here, before deploy's first local activity (the windows recheck): see VERIFY_IN_DEPLOY_PATCH
+    const shiftInAnalysis = patched(SHIFT_IN_ANALYSIS_PATCH);
     const stop = await way.deploy();
     if (stop !== undefined) {
       saga.clear();
@@ -176,9 +193,13 @@ export async function runRollout<Stop>(ctx: RolloutContext, image: string, way: 
         if (stop) return await rollBack(ctx, saga, way, { reason: stop.rollback, step: state.traffic });
         if (ctx.promoteBy) break;
       }
-      if (step.weight !== state.traffic) await moveTraffic(ctx, saga, way, step.weight);
+      const inAnalysis = step.analyze && shiftInAnalysis && step.weight !== state.traffic;
+      if (inAnalysis) {
+        restoreOnUndo(ctx, saga, way, step.weight);
+        state.traffic = step.weight; // the activity's first act; the compensation above covers a failure either way
+      } else if (step.weight !== state.traffic) await moveTraffic(ctx, saga, way, step.weight);
       if (!step.analyze) continue;
-      const verdict = await analyzeCanaryStep(ctx, way, step.weight);
+      const verdict = await analyzeCanaryStep(ctx, way, step.weight, inAnalysis);
       if (verdict !== 'interrupted' && verdict.verdict === 'fail')
         return await rollBack(ctx, saga, way, { reason: verdict.reason ?? `analysis failed at ${step.weight}%`, step: step.weight });
     }

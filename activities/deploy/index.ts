@@ -10,7 +10,7 @@ import { promote, settleRelease } from './promote';
 import { rescanTargetNow } from './rescan-target';
 import { describeEnvironment, restoreRelease } from './restore';
 import { rollback } from './rollback';
-import { shiftTraffic } from './shift-traffic';
+import { shiftThenAnalyze, shiftTraffic } from './shift-traffic';
 
 export type { DeployDeps } from './deps';
 
@@ -26,7 +26,8 @@ export function createDeployActivities(deps: DeployDeps) {
   return {
     deployCandidate: wrap(deployCandidate(d)),
     shiftTraffic: wrap(shiftTraffic(d)),
-    analyze: wrap(analyzeCanary(d)), // wire name `analyze` (model/activities.ts)
+    // wire name `analyze` (model/activities.ts); `shift: true` moves the traffic first (patch `shift-in-analysis`)
+    analyze: wrap(shiftThenAnalyze(shiftTraffic(d), analyzeCanary(d))),
     promote: wrap(promote(d)),
     settleRelease: wrap(settleRelease(d)),
     rollback: wrap(rollback(d)),

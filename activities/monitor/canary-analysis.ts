@@ -3,7 +3,7 @@ import { durationMs } from '../../model/duration';
 import type { CanaryAnalysisSettings } from '../../model/manifest';
 import { parseWith } from '../../model/parse';
 import type { ResolvedDeps } from '../deploy/deps';
-import { DeployProgramError } from '../errors';
+import { DeployProgramError, InvalidInputError } from '../errors';
 import { defaultLoad, mainPortRps, startLoad, type LoadRun, type LoadStats, type Observation } from './load';
 import type { Reading } from './prometheus';
 import { appScrapesQuery, fillTemplate, lastScrapeQuery, latencyQuery, responsesByCodeQuery, routerLatencyQuery, routerSeriesQuery, type MetricScope } from './promql';
@@ -34,6 +34,8 @@ const EVIDENCE_POLL_MS = 500;
 export function analyzeCanary(deps: ResolvedDeps) {
   return async (input: AnalyzeInput): Promise<CanaryVerdict> => {
     const req = parseWith(analyzeInputSchema, input, 'analyze input');
+    // the move is shiftThenAnalyze's (activities/deploy/shift-traffic.ts): here it would be silently skipped
+    if (req.shift) throw new InvalidInputError('analyze input', ['shift: the traffic move is made by shiftThenAnalyze (activities/deploy/shift-traffic.ts), not by the analysis alone']);
     const { service, environment, settings } = req;
     const out = await deps.driver.outputs(service, environment);
     const state = out?.state;

@@ -58,6 +58,8 @@ export function renderTimeline(tl: Timeline): string {
       const seen = v.requests ? `; requests seen: candidate ${v.requests.candidate}, stable ${v.requests.stable ?? 'none'}` : '';
       const checks = v.checks !== undefined ? `; ${v.checks} checks, ${v.failedChecks ?? 0} failed, ${v.inconclusiveChecks ?? 0} inconclusive` : '';
       out.push(`  at ${v.step}%: ${v.verdict}${seen}${checks}${v.reason ? ` (${v.reason})` : ''}`);
+      // patch `shift-in-analysis`: the step's traffic move was this activity's first act
+      if (v.traffic) out.push(`    traffic moved to ${v.traffic.weight}% at ${v.traffic.at} (${v.traffic.ms} ms)`);
       for (const m of v.measurements) out.push(`    ${measurementLine(m)}`);
     }
   }

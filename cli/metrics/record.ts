@@ -14,31 +14,44 @@ interface Shift {
   completedAt?: string;
 }
 
+/** A payload decoded, or undefined when it cannot be (that event is then not used). */
+function decoded<T>(payload: Parameters<typeof defaultPayloadConverter.fromPayload>[0] | null | undefined): T | undefined {
+  try {
+    return defaultPayloadConverter.fromPayload(payload ?? {}) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The traffic shifts in order, with the weight each one asked for (the timeline keeps no activity input):
  * the first completed shift above 0 is when the candidate got user traffic, a later shift to 0 is the
- * compensation that gave everything back to stable.
+ * compensation that gave everything back to stable. A step's move made inside its analysis (`analyze` with
+ * `shift: true`, patch `shift-in-analysis`) counts too: live at its verdict's `traffic.at`, or, for an
+ * analysis that ended without a verdict, when that activity started (the move is its first act).
  */
 function trafficShifts(events: HistoryEvent[]): Shift[] {
-  const byId = new Map<string, Shift>();
+  const byId = new Map<string, { shift: Shift; inAnalysis: boolean }>();
   const shifts: Shift[] = [];
   for (const e of events) {
     const s = e.activityTaskScheduledEventAttributes;
-    if (s?.activityType?.name === 'shiftTraffic') {
-      let weight = NaN;
-      try {
-        weight = Number((defaultPayloadConverter.fromPayload(s.input?.payloads?.[0] ?? {}) as { weight?: unknown }).weight);
-      } catch {
-        // an undecodable input: the shift is not used
-      }
-      const shift = { weight, scheduledAt: iso(e.eventTime) };
+    const name = s?.activityType?.name;
+    if (s && (name === 'shiftTraffic' || name === 'analyze')) {
+      const input = decoded<{ weight?: unknown; step?: unknown; shift?: unknown }>(s.input?.payloads?.[0]);
+      const inAnalysis = name === 'analyze';
+      if (inAnalysis && input?.shift !== true) continue;
+      const shift = { weight: Number(inAnalysis ? input?.step : input?.weight), scheduledAt: iso(e.eventTime) };
       shifts.push(shift);
-      byId.set(String(e.eventId), shift);
+      byId.set(String(e.eventId), { shift, inAnalysis });
     }
+    const started = e.activityTaskStartedEventAttributes;
+    const startedFor = started && byId.get(String(started.scheduledEventId));
+    if (startedFor?.inAnalysis) startedFor.shift.completedAt = iso(e.eventTime);
     const done = e.activityTaskCompletedEventAttributes;
-    if (done) {
-      const shift = byId.get(String(done.scheduledEventId));
-      if (shift) shift.completedAt = iso(e.eventTime);
+    const doneFor = done && byId.get(String(done.scheduledEventId));
+    if (doneFor) {
+      const at = doneFor.inAnalysis ? decoded<{ traffic?: { at?: unknown } }>(done.result?.payloads?.[0])?.traffic?.at : undefined;
+      doneFor.shift.completedAt = doneFor.inAnalysis ? (typeof at === 'string' ? at : doneFor.shift.completedAt) : iso(e.eventTime);
     }
   }
   return shifts;

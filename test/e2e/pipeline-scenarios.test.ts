@@ -190,9 +190,12 @@ test('metrics --json over these runs match the values computed by hand', async (
   // DORA: lead time = git commit time -> the promote activity's end; restore = first traffic -> traffic back to stable
   const promoted = ['first', 'docs', 'endpoint'] as const;
   const leads = promoted.map((k) => end(stages(tl[k], 'promote')[0]!) - commitTime(ids[k]));
-  const [forward, back] = stages(tl.bad, 'shiftTraffic');
-  const restore = end(back!) - end(forward!);
-  const detect = Date.parse(back!.startedAt) - end(forward!);
+  // the first move is inside the first analysis (patch `shift-in-analysis`): live at its verdict's traffic.at
+  const forward = Date.parse(tl.bad.canary[0]!.traffic!.at);
+  const [back, ...more] = stages(tl.bad, 'shiftTraffic');
+  expect({ moves: more.length, first: tl.bad.canary[0]!.traffic!.weight }).toEqual({ moves: 0, first: 10 });
+  const restore = end(back!) - forward;
+  const detect = Date.parse(back!.startedAt) - forward;
   const d = m!.dora;
   expect(d.deploymentFrequency).toMatchObject({ promoted: 3, band: 'elite' });
   expect(d.deploymentFrequency.perDay).toBeCloseTo(72, 6); // 3 in one hour

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { recordFromHistory } from '../../cli/metrics/record';
 import { parseSince } from '../../cli/commands/metrics';
 import { bandAtLeast, bandAtMost, bandBelow, computeMetrics, DORA_BANDS, median, ruleOf, type Band, type PipelineRecord } from '../../model/metrics';
@@ -26,7 +27,24 @@ describe('records from saved histories', () => {
     expect(r.scan).toMatchObject({ vulnerabilities: { CRITICAL: 0, MEDIUM: 1, LOW: 2 }, secrets: 0 });
   });
 
-  test.each(['analysis-fails-rollback-evidence-chain.json', 'analysis-fails-rollback.json', 'error-after-traffic-rollback.json'])('%s: traffic -> detected -> restored, in order', (file) => {
+  test('patch shift-in-analysis: the first traffic is when the first analysis moved it (its verdict\'s traffic.at)', () => {
+    const file = 'low-auto-promote-shift-in-analysis.json';
+    const events = historyFromJson(readFileSync(join(DIR, file), 'utf8')).events ?? [];
+    const firstAnalysis = events.find((e) => e.activityTaskCompletedEventAttributes && events.find((s) => String(s.eventId) === String(e.activityTaskCompletedEventAttributes!.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name === 'analyze');
+    const verdict = defaultPayloadConverter.fromPayload(firstAnalysis!.activityTaskCompletedEventAttributes!.result!.payloads![0]!) as { step: number; traffic: { at: string; weight: number } };
+    expect(verdict.traffic.weight).toBe(10);
+    const r = record(file);
+    expect(r).toMatchObject({ outcome: 'promoted', trafficAt: verdict.traffic.at });
+    expect(t(r.trafficAt!)).toBeLessThanOrEqual(t(r.promotedAt!));
+  });
+
+  test.each([
+    'analysis-fails-rollback-evidence-chain.json',
+    'analysis-fails-rollback.json',
+    'error-after-traffic-rollback.json',
+    'analysis-fails-rollback-shift-in-analysis.json',
+    'error-after-traffic-rollback-shift-in-analysis.json',
+  ])('%s: traffic -> detected -> restored, in order', (file) => {
     const r = record(file);
     expect(r.outcome).toBe('rolled_back');
     expect(r.promotedAt).toBeUndefined();

@@ -1,6 +1,8 @@
 import { useHarness, type Harness } from './support/harness';
 import { ANCHOR_COMMIT } from './support/mock-activities';
-import { scenarios } from './support/scenarios';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import { scenarios, type ScenarioRun } from './support/scenarios';
 
 // Canary / blue-green rollout, analysis, abort, promote and the rollback saga (mocked activities).
 
@@ -110,4 +112,39 @@ test('a failed deploy cleans up the candidate and ends failed, stable untouched'
   expect(run.results[0]!.outcome).toEqual({ kind: 'failed', stage: 'deploy', cause: { type: 'DeployProgramError', message: 'port 8080 already allocated' } });
   expect(run.mocks.names().slice(-2)).toEqual(['deployCandidate', 'rollback']);
   expect(run.mocks.steps()).toEqual([]);
+});
+
+describe('patch shift-in-analysis: an analyzed step moves its traffic inside its analysis', () => {
+  type Event = temporal.api.history.v1.IHistoryEvent;
+  const scheduled = async (run: ScenarioRun) => {
+    const { workflowId, runId } = run.recorded[0]!;
+    const history = await h.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    return (history.events ?? [])
+      .map((e: Event) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'shiftTraffic' || a?.activityType?.name === 'analyze')
+      .map((a) => ({ name: a!.activityType!.name!, input: defaultPayloadConverter.fromPayload(a!.input!.payloads![0]!) as Record<string, unknown> }));
+  };
+
+  test('promoted: three analyses that each move first, with the lease; no shiftTraffic in the history', async () => {
+    const run = await scenarios['low-auto-promote'](h);
+    expect(run.results[0]!.outcome.kind).toBe('promoted');
+    const lease = { pipelineId: run.results[0]!.pipelineId, runId: expect.any(String) };
+    expect(await scheduled(run)).toEqual([10, 50, 100].map((step) => ({ name: 'analyze', input: expect.objectContaining({ step, shift: true, lease }) })));
+    // the moves themselves are the same as shiftTraffic's were, in the same order (the mocks record the inner calls)
+    expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(50)', 'analyze(50)', 'shiftTraffic(100)', 'analyze(100)']);
+    expect(run.mocks.calls.filter((c) => c.name === 'shiftTraffic').map((c) => c.input.lease)).toEqual(Array(3).fill(lease));
+    expect(run.states[0]!.analysis.map((v) => v.traffic?.weight)).toEqual([10, 50, 100]);
+  });
+
+  test('a failed analysis still gives the traffic back: the compensation is a shiftTraffic to 0, after the move', async () => {
+    const run = await scenarios['analysis-fails-rollback'](h);
+    expect(run.results[0]!.outcome).toMatchObject({ kind: 'rolled_back', step: 50 });
+    const events = await scheduled(run);
+    expect(events.map((e) => (e.name === 'analyze' ? `analyze(${e.input.step}${e.input.shift ? ', moves' : ''})` : `shiftTraffic(${e.input.weight})`))).toEqual([
+      'analyze(10, moves)',
+      'analyze(50, moves)',
+      'shiftTraffic(0)',
+    ]);
+    expect(run.mocks.names().slice(-3)).toEqual(['shiftTraffic', 'rollback', 'recordEvidence']);
+  });
 });

@@ -67,8 +67,9 @@ test('a forged start with rollout.steps [100], minSuccessRate 0 and another auth
   const result = (await handle.result()) as PipelineResult;
   expect(result.outcome).toMatchObject({ kind: 'promoted' });
 
-  const shifts = (await scheduled(handle.workflowId, 'shiftTraffic')).map((s) => s.weight);
   const analyses = await scheduled(handle.workflowId, 'analyze');
+  // each analyzed step's move is made by its analysis (`shift: true`, patch `shift-in-analysis`), any other by shiftTraffic
+  const shifts = [...(await scheduled(handle.workflowId, 'shiftTraffic')).map((s) => s.weight), ...analyses.filter((a) => a.shift === true).map((a) => a.step)];
   // before the fix: shifts [100], one analysis with minSuccessRate 0 and failureLimit 100
   expect({ shifts, analyses: analyses.map((a) => [a.step, a.settings]) }).toEqual({
     shifts: [10, 50, 100],

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChangeSummary, PipelineActivities, PipelineActivityName } from '../../../model/activities';
-import type { CanaryVerdict } from '../../../model/deploy';
+import type { CanaryVerdict, ShiftInput, ShiftResult } from '../../../model/deploy';
 import type { EvidenceVerdict, VerifyEvidenceRequest } from '../../../model/evidence-record';
 import type { GateRecord, GateRecordInput } from '../../../model/deploy-gate';
 import { environmentSchema, manifestSchema } from '../../../model/manifest';
@@ -17,6 +17,7 @@ import { assessCompliance } from '../../../activities/compliance/assess';
 import type { RuntimeSecurityReport, SecuritySurface } from '../../../model/runtime-security';
 import type { DeliverEventInput } from '../../../activities/notify';
 import { readChangeWith } from '../../../activities/change/read-change';
+import { shiftThenAnalyze } from '../../../activities/deploy/shift-traffic';
 import { createRoutingActivities } from '../../../activities/routing';
 import { snapshot as defaultSnapshot } from './fixtures';
 
@@ -247,7 +248,7 @@ export function mockActivities(o: MockOptions = {}) {
       if (i.admit) verdictOf({ releaseId: i.releaseId, image: i.image, environment: i.environment, ...i.admit });
       return effect(`deploy:${i.releaseId}`, () => (images.set(i.releaseId, i.image), { releaseId: i.releaseId, image: i.image, containers: [`${i.releaseId}-1`] }));
     }),
-    shiftTraffic: wrap('shiftTraffic', (i) => void effect(`traffic:${i.releaseId}:${i.weight}`, () => i.weight)),
+    shiftTraffic: wrap('shiftTraffic', (i) => (effect(`traffic:${i.releaseId}:${i.weight}`, () => i.weight), { releaseId: i.releaseId, weight: i.weight, servers: {} })),
     analyze: wrap('analyze', async (i): Promise<CanaryVerdict> => {
       await heartbeatSleep(o.analyzeMs?.(i.step) ?? 0);
       const verdict = o.verdict?.(i.step) ?? 'pass';
@@ -276,6 +277,9 @@ export function mockActivities(o: MockOptions = {}) {
     analyzeChange: wrap('analyzeChange', change),
     scoreRisk: wrap('scoreRisk', risk),
   };
+  // the real composition (activities/deploy/index.ts, patch `shift-in-analysis`): `shift: true` calls the
+  // shiftTraffic mock first, so `calls` lists shiftTraffic then analyze whichever activity the move was in
+  activities.analyze = shiftThenAnalyze(activities.shiftTraffic as (i: ShiftInput) => Promise<ShiftResult>, activities.analyze);
   // `airlock deploy` only (not a pipeline activity): recorded in `calls` like the others
   const findGateRecord = async (input: GateRecordInput): Promise<GateRecord> => {
     calls.push({ name: 'findGateRecord' as PipelineActivityName, input: input as unknown as Record<string, unknown>, attempt: Context.current().info.attempt, taskQueue: Context.current().info.taskQueue });
