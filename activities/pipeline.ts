@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import type { ChangeSummary, PipelineActivities } from '../model/activities';
-import type { VerifyEvidenceRequest } from '../model/evidence-record';
+import type { EvidenceRequest, VerifyEvidenceRequest } from '../model/evidence-record';
 import type { ChangeAnalysis } from '../model/change';
 import { EMPTY_TREE } from '../model/names';
 import type { AirlockConfig } from '../infra/config';
@@ -29,14 +29,21 @@ import { createProbeActivities } from './probe';
  * deployCandidate with the pipeline's admission checked first (`admit`, patch `verify-in-deploy`): the chain
  * verified for the input's environment exactly as the verifyEvidence activity verifies it, and a chain that
  * does not verify refuses (EvidenceNotVerifiedError) before the deploy starts. One activity instead of two.
+ * `admit.approvals` (patch `approvals-in-deploy`): before that, the approvals link is recorded for this
+ * release and image exactly as recordEvidence records it (a retry adds nothing: links are idempotent), so the
+ * verification sees it. One activity fewer again.
  */
 export function admittedFirst(
   verify: (req: VerifyEvidenceRequest) => Promise<unknown>,
   deploy: PipelineActivities['deployCandidate'],
+  record: (req: Extract<EvidenceRequest, { link: 'approvals' }>) => Promise<unknown>,
 ): PipelineActivities['deployCandidate'] {
   return async (input) => {
     const { admit, releaseId, image, environment } = parseWith(deployCandidateInputSchema, input, 'deployCandidate input');
-    if (admit) await verify({ releaseId, image, environment, ...admit });
+    if (!admit) return deploy(input);
+    const { approvals, ...checks } = admit;
+    if (approvals) await record({ releaseId, image, link: 'approvals', ...approvals });
+    await verify({ releaseId, image, environment, ...checks });
     return deploy(input);
   };
 }
@@ -153,10 +160,14 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
 
     // Pipelines started before patch `read-once` name the target by repo/commit: read from the cache too.
     deployCandidate: withFailures(
-      admittedFirst(chain.verifyEvidence, async (input) => {
-        const ref = input as { target?: unknown; repo?: string; commit?: string };
-        return deploy.deployCandidate(!ref.target && ref.repo && ref.commit ? { ...input, repo: await fetched(ref.repo, ref.commit) } : input);
-      }),
+      admittedFirst(
+        chain.verifyEvidence,
+        async (input) => {
+          const ref = input as { target?: unknown; repo?: string; commit?: string };
+          return deploy.deployCandidate(!ref.target && ref.repo && ref.commit ? { ...input, repo: await fetched(ref.repo, ref.commit) } : input);
+        },
+        (req) => chain.recordEvidence(req),
+      ),
     ),
     // The workflow does not read these results; they go into the history (the audit trail).
     shiftTraffic: deploy.shiftTraffic,

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { InvalidInputError } from './errors';
 import { canaryAnalysisSchema, environmentSchema, manifestSchema, type BuildSettings, type EnvironmentSettings, type Manifest } from './manifest';
 import { releaseId as releaseIdOf, stackName } from './names';
-import { commitSchema } from './pipeline';
+import { commitSchema, type PipelineState } from './pipeline';
+import { levelRuleSchema } from './policy-snapshot';
 import type { SecuritySurface } from './runtime-security';
 
 export interface DeployedRelease {
@@ -113,6 +114,21 @@ export const pipelineAdmissionSchema = z
     trustedKeys: z.array(z.string().min(1)).min(1).optional(),
     /** Promotion: the chain must also hold a `promoted` rollout record of this (the previous) environment. */
     passedIn: z.string().regex(/^[a-z0-9][a-z0-9-]{0,20}$/, 'environment names are lowercase slugs').optional(),
+    /**
+     * Patch `approvals-in-deploy`: the approvals link to sign and push for this image first (what recordEvidence
+     * is given for it, without the release and image: the deploy's own), then the chain is verified with it.
+     */
+    approvals: z
+      .object({
+        pipelineId: z.string().min(1),
+        runId: z.string().min(1),
+        // the pipeline's state as the gate left it; the approvals predicate checks what it reads from it
+        state: z.custom<PipelineState>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be the pipeline state (an object)'),
+        rule: levelRuleSchema,
+        authors: z.array(z.string()),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type PipelineAdmission = z.output<typeof pipelineAdmissionSchema>;

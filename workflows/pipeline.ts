@@ -2,7 +2,7 @@ import { allHandlersFinished, CancellationScope, condition, log, patched, workfl
 import { pinned } from '../model/build';
 import { tally } from '../model/approval-rules';
 import type { Outcome, PipelineInput, PipelineResult } from '../model/pipeline';
-import { evidenceActivities, localActivities, routeByRole, stages } from './activity-options';
+import { evidenceActivities, localActivities, onWorkflowQueue, routeByRole, stages } from './activity-options';
 import { approvalGate, registerApprovalHandlers, unboundOutcome } from './approval-gate';
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, LOCK_SECRET_PATCH, releaseLock } from './lock-client';
@@ -64,6 +64,18 @@ export const LOCAL_STEPS_PATCH = 'local-quick-steps';
  * stage running when its failure is awaited (lock or approval).
  */
 export const EVIDENCE_BESIDE_GATE_PATCH = 'evidence-beside-gate';
+
+/**
+ * Pipelines started from this patch on leave the approvals link of a gate that waited for people to the
+ * deploy when it runs on the workflow's own queue (deployCandidate's `admit.approvals`: recorded, then the
+ * chain verified, then the candidate created), instead of a recordEvidence between the approval and the
+ * deploy: one dispatch and one workflow task fewer from the approval to the deploy (issue 13). The link's
+ * content is fixed when the gate passes, as before. An automatic gate keeps its approvals link beside the scan
+ * and policy links (patch `evidence-beside-gate`): each link's attach ends with a settle wait of >= 300 ms, and
+ * recording it after them, in the deploy, would add that wait to the lead time. A deploy on another queue, or
+ * one the windows re-check blocks, has the link recorded by recordEvidence (rollout.ts).
+ */
+export const APPROVALS_IN_DEPLOY_PATCH = 'approvals-in-deploy';
 
 /**
  * One change from trigger to promoted or rolled back. Workflow id `airlock/<service>/<env>/<headCommit>`
@@ -179,13 +191,18 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   if (decided) return stopped(decided);
   const unbound = unboundOutcome(ctx);
   if (unbound) return stopped(unbound);
-  const recordApprovals = () => evidenceActivities.recordEvidence({ ...ids, image, link: 'approvals', state: { ...state }, rule: snapshot.levels[risk.level], authors: ctx.authors });
-  if (evidence && links) await Promise.all([links(), recordApprovals()]);
+  // the approvals link as of now (the gate's decisions), recorded here or, after a gate that waited for people
+  // (the scan and policy links are stored by then), by the deploy from this patch on
+  const approvals = { pipelineId: ids.pipelineId, runId: ids.runId, state: { ...state }, rule: snapshot.levels[risk.level], authors: ctx.authors };
+  const inDeploy = evidence && !automatic && patched(APPROVALS_IN_DEPLOY_PATCH) && onWorkflowQueue('deployCandidate', ctx.target);
+  const recordApprovals = () => evidenceActivities.recordEvidence({ ...ids, image, link: 'approvals', ...approvals });
+  if (inDeploy) await links?.();
+  else if (evidence && links) await Promise.all([links(), recordApprovals()]);
   else if (evidence) await recordApprovals();
 
   // Freeze windows and exception expiry are re-checked before the deploy and each traffic increase (patch
   // `recheck-windows`, in rollout): the approval wait can last days. The chain is verified right before the deploy.
-  const admit = evidence ? { environment: input.environment, ...(snapshot.trustedKeys ? { trustedKeys: snapshot.trustedKeys } : {}) } : undefined;
+  const admit = evidence ? { environment: input.environment, ...(snapshot.trustedKeys ? { trustedKeys: snapshot.trustedKeys } : {}), ...(inDeploy ? { approvals } : {}) } : undefined;
   const rolloutStarted = now();
   const loaded = policy && 'digest' in policy ? policy : undefined;
   // the runtime security stage judges with the protected policy and airlock.yaml's surface at head (patch `runtime-security`)

@@ -2,6 +2,7 @@ import { CancellationScope, condition, isCancellation, log, patched, upsertSearc
 import type { TargetRef } from '../model/activities';
 import type { CanaryVerdict, DeployTarget, LeaseToken, PipelineAdmission } from '../model/deploy';
 import type { LoadedPolicy, PolicyException, SecurityRequirements } from '../model/policy';
+import type { LevelRule } from '../model/policy-snapshot';
 import { blockingReasons } from '../model/runtime-security-report';
 import type { SecuritySurface } from '../model/runtime-security';
 import type { RiskAssessment } from '../model/risk';
@@ -256,10 +257,20 @@ export function rollout(
       // decided before the windows recheck's local activity: a patch decided in the activation a local
       // activity resolves in does not replay when a query split that workflow task (workflows/pipeline.ts)
       const inDeploy = admit?.environment === target.environment && onWorkflowQueue('deployCandidate', target) && patched(VERIFY_IN_DEPLOY_PATCH);
+      // the approvals link the pipeline left to the deploy (patch `approvals-in-deploy`), recorded here when it is not
+      const recordApprovals = async () => {
+        if (admit?.approvals) await evidenceActivities.recordEvidence({ releaseId: target.releaseId, image, link: 'approvals', ...admit.approvals });
+      };
       const blocked = await recheck?.beforeDeploy();
-      if (blocked) return blocked;
+      if (blocked) {
+        await recordApprovals(); // approved, then not deployed: the approvals are evidence all the same
+        return blocked;
+      }
       // admission (patch `evidence-chain`): nothing is created for an image whose chain does not verify here
-      if (admit && !inDeploy) await evidenceActivities.verifyEvidence({ releaseId: target.releaseId, image, ...admit });
+      if (admit && !inDeploy) {
+        await recordApprovals();
+        await evidenceActivities.verifyEvidence({ releaseId: target.releaseId, image, environment: admit.environment, ...pipelineAdmission({ ...admit, approvals: undefined }) });
+      }
       const admission = inDeploy ? { admit: pipelineAdmission(admit) } : {};
       const deployed = await rolloutActivities.deployCandidate({ ...target, image, ...where, ...fenced(ctx), ...admission });
       // mocks and older results may carry no flag: only an explicit `true` skips the probes
@@ -337,6 +348,7 @@ export const VERIFY_IN_DEPLOY_PATCH = 'verify-in-deploy';
 const pipelineAdmission = (a: Admission): PipelineAdmission => ({
   ...(a.trustedKeys?.length ? { trustedKeys: a.trustedKeys } : {}),
   ...(a.passedIn !== undefined ? { passedIn: a.passedIn } : {}),
+  ...(a.approvals ? { approvals: a.approvals } : {}),
 });
 
 /** The deploy's admission: the evidence chain must verify for this environment, with these worker keys. */
@@ -346,6 +358,12 @@ export interface Admission {
   trustedKeys?: string[];
   /** Promotion: the previous environment's `promoted` rollout record must be in the chain. */
   passedIn?: string;
+  /**
+   * The approvals link, not yet recorded (patch `approvals-in-deploy`): the deploy records it right before it
+   * verifies the chain (deployCandidate's `admit.approvals`), or, when the deploy does not run on the
+   * pipeline's queue or the re-check blocks it, a recordEvidence here does.
+   */
+  approvals?: { pipelineId: string; runId: string; state: PipelineState; rule: LevelRule; authors: string[] };
 }
 
 /** What the gate judged (the workflow carries it), for re-checking its time-dependent part. */

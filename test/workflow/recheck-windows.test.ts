@@ -15,6 +15,9 @@ test('a freeze window that starts during the approval wait: approved after its s
   expect(run.mocks.names()).not.toContain('deployCandidate');
   expect(run.mocks.names()).not.toContain('shiftTraffic');
   expect(run.states[0]!.policy).toMatchObject({ allowed: false, violations: [expect.stringMatching(/^freeze-window/)] });
+  // approved, then not deployed: the approvals link is still recorded (by recordEvidence, since the deploy that
+  // would have recorded it does not run; patch approvals-in-deploy)
+  expect(run.mocks.links()).toContain('approvals');
 });
 
 test('an exception that expired during the approval wait: the finding blocks again, not deployed', async () => {

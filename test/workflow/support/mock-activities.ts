@@ -243,9 +243,13 @@ export function mockActivities(o: MockOptions = {}) {
       const n = calls.filter((c) => c.name === 'recheckWindows').length - 1;
       return { checkedAt: new Date().toISOString(), allowed: true, violations: [], otherBlocking: 0, ...o.recheck?.(n) };
     }),
-    deployCandidate: wrap('deployCandidate', (i) => {
-      // patch `verify-in-deploy`: the pipeline's admission first, nothing created when it refuses
-      if (i.admit) verdictOf({ releaseId: i.releaseId, image: i.image, environment: i.environment, ...i.admit });
+    deployCandidate: wrap('deployCandidate', async (i) => {
+      // patch `approvals-in-deploy`: the approvals link recorded first (as activities/pipeline.ts admittedFirst
+      // does, through the recordEvidence mock, so `links()` lists it), then the pipeline's admission (patch
+      // `verify-in-deploy`), nothing created when it refuses
+      const { approvals, ...checks } = i.admit ?? {};
+      if (approvals) await activities.recordEvidence({ releaseId: i.releaseId, image: i.image, link: 'approvals', ...approvals });
+      if (i.admit) verdictOf({ releaseId: i.releaseId, image: i.image, environment: i.environment, ...checks });
       return effect(`deploy:${i.releaseId}`, () => (images.set(i.releaseId, i.image), { releaseId: i.releaseId, image: i.image, containers: [`${i.releaseId}-1`] }));
     }),
     shiftTraffic: wrap('shiftTraffic', (i) => (effect(`traffic:${i.releaseId}:${i.weight}`, () => i.weight), { releaseId: i.releaseId, weight: i.weight, servers: {} })),
