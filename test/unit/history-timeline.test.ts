@@ -101,3 +101,16 @@ test('read-change-together: the risk and the snapshot from readChange; the appro
   // a first release is high whatever its score (routeRisk), and the timeline says so from readChange too
   expect(timeline('bootstrap-first-release-read-change-together.json').risk).toMatchObject({ level: 'high' });
 });
+
+// patch shift-in-analysis: each analyzed step's move is in its analysis' verdict; `airlock history` prints it
+test('shift-in-analysis: the steps\' moves are in the canary verdicts, none in shiftTraffic stages', () => {
+  const low = timeline('low-auto-promote-shift-in-analysis.json');
+  expect(low.stages.map((s) => s.activity)).not.toContain('shiftTraffic');
+  expect(low.canary.map((v) => [v.step, v.traffic?.weight])).toEqual([[10, 10], [50, 50], [100, 100]]);
+  const text = renderTimeline(low);
+  for (const w of [10, 50, 100]) expect(text).toMatch(new RegExp(`at ${w}%: pass[^\\n]*\\n    traffic moved to ${w}% at \\S+ \\(\\d+ ms\\)`));
+  // a rollback's give-back is still a shiftTraffic to 0, after the moves made in the analyses
+  const bad = timeline('analysis-fails-rollback-shift-in-analysis.json');
+  expect(bad.stages.filter((s) => s.activity === 'shiftTraffic')).toHaveLength(1);
+  expect(bad.canary.map((v) => v.traffic?.weight)).toEqual([10, 50]);
+});
