@@ -269,7 +269,8 @@ export function rollout(
       // admission (patch `evidence-chain`): nothing is created for an image whose chain does not verify here
       if (admit && !inDeploy) {
         await recordApprovals();
-        await evidenceActivities.verifyEvidence({ releaseId: target.releaseId, image, environment: admit.environment, ...pipelineAdmission({ ...admit, approvals: undefined }) });
+        const { approvals: _recorded, ...checks } = admit;
+        await evidenceActivities.verifyEvidence({ releaseId: target.releaseId, image, ...checks });
       }
       const admission = inDeploy ? { admit: pipelineAdmission(admit) } : {};
       const deployed = await rolloutActivities.deployCandidate({ ...target, image, ...where, ...fenced(ctx), ...admission });
