@@ -166,7 +166,7 @@ export function createPipelineActivities({ config, docker }: PipelineActivityDep
           const ref = input as { target?: unknown; repo?: string; commit?: string };
           return deploy.deployCandidate(!ref.target && ref.repo && ref.commit ? { ...input, repo: await fetched(ref.repo, ref.commit) } : input);
         },
-        (req) => chain.recordEvidence(req),
+        chain.recordEvidence,
       ),
     ),
     // The workflow does not read these results; they go into the history (the audit trail).

@@ -78,7 +78,8 @@ export interface Timeline {
 const iso = (t: temporal.api.history.v1.IHistoryEvent['eventTime']): string =>
   t ? new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString() : '';
 
-function decode(payloads: { payloads?: Payload[] | null } | null | undefined): unknown[] {
+/** Every payload decoded; one that cannot be is the string '(undecodable payload)'. */
+export function decode(payloads: { payloads?: Payload[] | null } | null | undefined): unknown[] {
   return (payloads?.payloads ?? []).map((p) => {
     try {
       return defaultPayloadConverter.fromPayload(p);

@@ -1,7 +1,6 @@
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { ruleOf, type PipelineRecord } from '../../model/metrics';
-import { buildTimeline } from '../history/timeline';
+import { buildTimeline, decode } from '../history/timeline';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -12,15 +11,6 @@ interface Shift {
   weight: number;
   scheduledAt: string;
   completedAt?: string;
-}
-
-/** A payload decoded, or undefined when it cannot be (that event is then not used). */
-function decoded<T>(payload: Parameters<typeof defaultPayloadConverter.fromPayload>[0] | null | undefined): T | undefined {
-  try {
-    return defaultPayloadConverter.fromPayload(payload ?? {}) as T;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -37,7 +27,8 @@ function trafficShifts(events: HistoryEvent[]): Shift[] {
     const s = e.activityTaskScheduledEventAttributes;
     const name = s?.activityType?.name;
     if (s && (name === 'shiftTraffic' || name === 'analyze')) {
-      const input = decoded<{ weight?: unknown; step?: unknown; shift?: unknown }>(s.input?.payloads?.[0]);
+      // (an undecodable input decodes to a string: its weight is NaN and the shift is not used)
+      const input = decode(s.input)[0] as { weight?: unknown; step?: unknown; shift?: unknown } | undefined;
       const inAnalysis = name === 'analyze';
       if (inAnalysis && input?.shift !== true) continue;
       const shift = { weight: Number(inAnalysis ? input?.step : input?.weight), scheduledAt: iso(e.eventTime) };
@@ -49,9 +40,10 @@ function trafficShifts(events: HistoryEvent[]): Shift[] {
     if (startedFor?.inAnalysis) startedFor.shift.completedAt = iso(e.eventTime);
     const done = e.activityTaskCompletedEventAttributes;
     const doneFor = done && byId.get(String(done.scheduledEventId));
-    if (doneFor) {
-      const at = doneFor.inAnalysis ? decoded<{ traffic?: { at?: unknown } }>(done.result?.payloads?.[0])?.traffic?.at : undefined;
-      doneFor.shift.completedAt = doneFor.inAnalysis ? (typeof at === 'string' ? at : doneFor.shift.completedAt) : iso(e.eventTime);
+    if (doneFor && !doneFor.inAnalysis) doneFor.shift.completedAt = iso(e.eventTime);
+    if (doneFor?.inAnalysis) {
+      const at = (decode(done!.result)[0] as { traffic?: { at?: unknown } } | undefined)?.traffic?.at;
+      if (typeof at === 'string') doneFor.shift.completedAt = at;
     }
   }
   return shifts;
