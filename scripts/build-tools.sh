@@ -103,3 +103,5 @@ if [ "$(nproc)" -gt 2 ] && [ ${#todo[@]} -gt 1 ]; then
 else
   for entry in "${todo[@]}"; do build "$entry"; done
 fi
+# every throwaway module is gone once its build used it; the folder that held them goes too when empty
+rmdir "$TOOLS_DIR/.work" 2>/dev/null || true

@@ -93,7 +93,8 @@ export const onWorkflowQueue = (activity: string, input: unknown): boolean => on
 const quick = proxyActivities<PipelineActivities>({ startToCloseTimeout: '2m', retry: retry(5) });
 const build = proxyActivities<PipelineActivities>({ startToCloseTimeout: '30m', heartbeatTimeout: '1m', retry: retry(3) });
 const scan = proxyActivities<PipelineActivities>({ startToCloseTimeout: '15m', heartbeatTimeout: '1m', retry: retry(5) });
-const DEPLOY: ActivityOptions = { startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry: retry(5) };
+const DEPLOY_ATTEMPTS = 5;
+const DEPLOY: ActivityOptions = { startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry: retry(DEPLOY_ATTEMPTS) };
 /**
  * Compensations (undo traffic, roll back, restore) retry without limit while the pipeline holds the lock:
  * giving up leaves the candidate taking traffic with nobody owning the environment, which is worse than
@@ -175,13 +176,18 @@ export const releaseActivities = {
   restoreRelease: proxyActivities<DeployActivities>(UNDO).restoreRelease,
 };
 
-/** One analysis run takes checks x interval; the timeout leaves room for slow queries. */
-export function canaryAnalysisActivity(settings: CanaryAnalysisSettings): PipelineActivities['analyze'] {
+/**
+ * One analysis run takes checks x interval; the timeout leaves room for slow queries. An analysis that moves
+ * the traffic first (`shift`, patch `shift-in-analysis`) gets the attempts a separate shiftTraffic had (5): a
+ * move that fails for a moment must not roll the release back sooner than before the patch. The retry policy
+ * is not part of Temporal's determinism check.
+ */
+export function canaryAnalysisActivity(settings: CanaryAnalysisSettings, moves = false): PipelineActivities['analyze'] {
   const interval = durationMs(settings.interval);
   return proxyActivities<PipelineActivities>({
     startToCloseTimeout: settings.checks * interval + 5 * 60_000,
     heartbeatTimeout: Math.max(2 * interval, 30_000),
-    retry: retry(3),
+    retry: retry(moves ? DEPLOY_ATTEMPTS : 3),
   }).analyze;
 }
 

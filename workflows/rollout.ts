@@ -141,7 +141,7 @@ export async function analyzeCanaryStep(ctx: RolloutContext, way: Pick<RolloutWa
   ctx.canaryScope = scope;
   const move = shift ? { shift: true as const, ...fenced(ctx) } : {};
   try {
-    const verdict = await scope.run(() => canaryAnalysisActivity(ctx.settings.analysis)({ ...ctx.target, step, settings: ctx.settings.analysis, ...move }));
+    const verdict = await scope.run(() => canaryAnalysisActivity(ctx.settings.analysis, shift)({ ...ctx.target, step, settings: ctx.settings.analysis, ...move }));
     ctx.state.analysis.push(verdict);
     return verdict;
   } catch (err) {

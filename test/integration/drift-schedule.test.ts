@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { ensureDriftSchedule } from '../../activities/drift/schedule';
+import { createRoutingActivities } from '../../activities/routing';
 import { loadConfig } from '../../infra/config';
 import { resolveTool } from '../../infra/local/tools';
 import { driftScheduleId, type DriftReport } from '../../model/drift';
@@ -37,6 +38,8 @@ test('ensureDriftSchedule is idempotent, follows the interval, and the schedule 
     taskQueue,
     workflowBundle: await bundleWorkflows(),
     activities: {
+      // as a one-process worker answers: the drift check's routing finds every queue to be this one
+      ...createRoutingActivities({ roles: { split: false, pipeline: true, build: true, deploy: [] }, environmentTargets: {} }),
       detectDrift: async (i: { service: string; environment: string }): Promise<DriftReport> => (checked.push(`${i.service}/${i.environment}`), { ...i, deployed: true, checkedAt: new Date().toISOString(), drift: [] }),
     },
   });

@@ -122,18 +122,28 @@ describe('patch shift-in-analysis: an analyzed step moves its traffic inside its
     return (history.events ?? [])
       .map((e: Event) => e.activityTaskScheduledEventAttributes)
       .filter((a) => a?.activityType?.name === 'shiftTraffic' || a?.activityType?.name === 'analyze')
-      .map((a) => ({ name: a!.activityType!.name!, input: defaultPayloadConverter.fromPayload(a!.input!.payloads![0]!) as Record<string, unknown> }));
+      .map((a) => ({ name: a!.activityType!.name!, input: defaultPayloadConverter.fromPayload(a!.input!.payloads![0]!) as Record<string, unknown>, attempts: a!.retryPolicy?.maximumAttempts ?? 0 }));
   };
 
   test('promoted: three analyses that each move first, with the lease; no shiftTraffic in the history', async () => {
     const run = await scenarios['low-auto-promote'](h);
     expect(run.results[0]!.outcome.kind).toBe('promoted');
     const lease = { pipelineId: run.results[0]!.pipelineId, runId: expect.any(String) };
-    expect(await scheduled(run)).toEqual([10, 50, 100].map((step) => ({ name: 'analyze', input: expect.objectContaining({ step, shift: true, lease }) })));
+    // the move keeps the five attempts a separate shiftTraffic had (a plain analysis has three)
+    expect(await scheduled(run)).toEqual([10, 50, 100].map((step) => ({ name: 'analyze', input: expect.objectContaining({ step, shift: true, lease }), attempts: 5 })));
     // the moves themselves are the same as shiftTraffic's were, in the same order (the mocks record the inner calls)
     expect(run.mocks.steps()).toEqual(['shiftTraffic(10)', 'analyze(10)', 'shiftTraffic(50)', 'analyze(50)', 'shiftTraffic(100)', 'analyze(100)']);
     expect(run.mocks.calls.filter((c) => c.name === 'shiftTraffic').map((c) => c.input.lease)).toEqual(Array(3).fill(lease));
     expect(run.states[0]!.analysis.map((v) => v.traffic?.weight)).toEqual([10, 50, 100]);
+  });
+
+  test('an analysis that moves nothing keeps its three attempts (blue-green analyses the idle colour)', async () => {
+    const run = await scenarios['blue-green'](h);
+    expect(run.results[0]!.outcome.kind).toBe('promoted');
+    expect((await scheduled(run)).map((e) => [e.name, e.input.shift ?? false, e.attempts])).toEqual([
+      ['analyze', false, 3],
+      ['shiftTraffic', false, 5],
+    ]);
   });
 
   test('a failed analysis still gives the traffic back: the compensation is a shiftTraffic to 0, after the move', async () => {
