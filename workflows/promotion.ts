@@ -5,7 +5,7 @@ import type { Outcome, PromotionProgress } from '../model/pipeline';
 import { approvalLevelIn, commitReleaseId, type PromotionPlan, type PromotionStep } from '../model/promotion';
 import { rolloutSteps } from '../model/rollout';
 import type { ScanSummary } from '../model/scan';
-import { evidenceActivities, stages } from './activity-options';
+import { evidenceActivities, onWorkflowQueue, stages } from './activity-options';
 import { approvalGate, unboundOutcome } from './approval-gate';
 import type { ChangeFindings } from './change-analysis';
 import { causeOf, findingsSummary, lockLeaseMs, policySummary } from './decisions';
@@ -39,6 +39,14 @@ export const LINKS_BESIDE_PATCH = 'promotion-links-beside';
 export interface PromotionRun extends ChangeFindings {
   plan: PromotionPlan;
 }
+
+/**
+ * Environments of a promotion whose gate waited for people hand the approvals link to the deploy
+ * (`deployCandidate`'s `admit.approvals`, activities/pipeline.ts admittedFirst), as the single-environment
+ * pipeline does from patch `approvals-in-deploy`: one dispatch and one workflow task fewer between the
+ * approval and the deploy. The statement is the same (its predicate holds no release id), so the chain is too.
+ */
+export const PROMOTION_APPROVALS_IN_DEPLOY_PATCH = 'promotion-approvals-in-deploy';
 
 export async function promoteThrough(ctx: PipelineContext, run: PromotionRun): Promise<Outcome> {
   const { input, state } = ctx;
@@ -220,11 +228,21 @@ async function inEnvironment(
   if (decided) return stopped(decided);
   const unbound = unboundOutcome(ctx);
   if (unbound) return stopped(unbound);
-  const recordApprovals = () => evidenceActivities.recordEvidence({ ...ids, image, link: 'approvals', state: { ...state }, rule: snapshot.levels[state.risk!.level], authors: ctx.authors });
-  if (links) await Promise.all([links(), recordApprovals()]);
+  // the approvals link as of now; after a gate that waited for people (the other links are stored by then) the
+  // deploy records it, from patch `promotion-approvals-in-deploy` on (as the pipeline's `approvals-in-deploy`)
+  const approvals = { pipelineId: ids.pipelineId, runId: ids.runId, state: { ...state }, rule: snapshot.levels[state.risk!.level], authors: ctx.authors };
+  const inDeploy = !automatic && patched(PROMOTION_APPROVALS_IN_DEPLOY_PATCH) && onWorkflowQueue('deployCandidate', ctx.target);
+  const recordApprovals = () => evidenceActivities.recordEvidence({ ...ids, image, link: 'approvals', ...approvals });
+  if (inDeploy) await links?.();
+  else if (links) await Promise.all([links(), recordApprovals()]);
   else await recordApprovals();
 
-  const admit = { environment, ...(snapshot.trustedKeys ? { trustedKeys: snapshot.trustedKeys } : {}), ...(previous ? { passedIn: previous } : {}) };
+  const admit = {
+    environment,
+    ...(snapshot.trustedKeys ? { trustedKeys: snapshot.trustedKeys } : {}),
+    ...(previous ? { passedIn: previous } : {}),
+    ...(inDeploy ? { approvals } : {}),
+  };
   const loaded = 'digest' in policy ? policy : undefined;
   const settings = run.settings;
   const security = loaded && settings ? { ...(settings.security ? { surface: settings.security } : {}), requirements: loaded.policy.security_requirements, exceptions: loaded.policy.exceptions } : undefined;

@@ -109,7 +109,9 @@ test('approvals per environment: medium risk is automatic in staging (anchor say
   const head = manifest({ staging: staging({ soak: '6s', approvals: 'low' }), production: production({ approvals: 'low' }) }, ['staging', 'production']);
   let seen: PipelineState | undefined;
   let attributeWhileWaiting: string | undefined;
-  const { result, state } = await promote('promo-approvals', { risk: 'medium', promotion: { head, anchor: PROTECTED } }, async (p) => {
+  let handle: Parameters<NonNullable<Parameters<typeof promote>[2]>>[0] | undefined;
+  const { result, state, mocks } = await promote('promo-approvals', { risk: 'medium', promotion: { head, anchor: PROTECTED } }, async (p) => {
+    handle = p;
     seen = await waitForState(p, (s) => s.stage === 'approval' && s.environment === 'production', 'approval in production');
     // nor in the search attributes (`airlock list --outcome promoted`, the dashboard's filters)
     attributeWhileWaiting = (await p.describe()).typedSearchAttributes.get(SEARCH_KEYS.outcome);
@@ -125,6 +127,28 @@ test('approvals per environment: medium risk is automatic in staging (anchor say
   expect(state.promotion!.environments[1]).toMatchObject({ environment: 'production', status: 'passed', level: 'medium' });
   expect(state.approval!.decisions).toEqual([expect.objectContaining({ approver: 'alice', decision: 'approve' })]);
   expect(state.promotion!.ignored).toEqual([expect.stringContaining('environments.production.approvals: the change sets low; inherit of airlock.yaml at')]);
+  // patch promotion-approvals-in-deploy: staging's automatic approval is a link of its own; production's,
+  // after people approved, goes to the deploy, which records it before its admission
+  const deploys = inputs(mocks, 'deployCandidate');
+  expect(deploys[0]!.admit).not.toHaveProperty('approvals');
+  expect(deploys[1]!.admit).toEqual({
+    passedIn: 'staging',
+    approvals: {
+      pipelineId: result.pipelineId,
+      runId: expect.any(String),
+      state: expect.objectContaining({ environment: 'production', approval: expect.objectContaining({ decisions: [expect.objectContaining({ approver: 'alice' })] }) }),
+      rule: expect.objectContaining({ approvals: 1 }),
+      authors: expect.any(Array),
+    },
+  });
+  const at = mocks.calls.findIndex((c) => c.name === 'deployCandidate' && c.input.environment === 'production');
+  expect(mocks.calls[at + 1]).toMatchObject({ name: 'recordEvidence', input: { link: 'approvals', image: deploys[1]!.image } });
+  expect(mocks.links().filter((l) => l === 'approvals')).toHaveLength(2);
+  // in the history: the update accepted, then production's deployCandidate is the next activity scheduled
+  const events = (await handle!.fetchHistory()).events ?? [];
+  const accepted = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  const next = events.slice(accepted).find((e) => e.activityTaskScheduledEventAttributes);
+  expect(next?.activityTaskScheduledEventAttributes?.activityType?.name).toBe('deployCandidate');
 }, 90_000);
 
 test("staging's promoted is never the state's outcome, not even while staging's stack update runs", async () => {
