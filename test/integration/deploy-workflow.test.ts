@@ -11,6 +11,7 @@ import { freePort } from '../support/ports';
 import { searchAttributeKeys } from '../../workflows/search-attributes';
 import type { VerifyEvidenceRequest } from '../../model/evidence-record';
 import { createEvidenceActivities } from '../../activities/evidence/record';
+import { oneQueueRouting } from '../support/routing';
 
 // `airlock deploy` / `airlock rollback` end to end below the CLI: the deployRelease and rollbackRelease
 // workflows on a real Temporal dev server, with the real deploy activities on the real stack. The gate
@@ -51,7 +52,7 @@ afterAll(async () => {
 
 test('deploy v1 and v2 (promoted), v3 (bad: rolled back by itself), then roll back to v1', async () => {
   const [v1, v2, v3] = [await buildDemoImage(kit, '1.0.0', 'none'), await buildDemoImage(kit, '2.0.0', 'none'), await buildDemoImage(kit, '3.0.0', 'errors')];
-  const real = { ...createDeployActivities({ config: kit.config }), ...createEvidenceActivities({ config: kit.config }) };
+  const real = { ...createDeployActivities({ config: kit.config }), ...createEvidenceActivities({ config: kit.config }), ...oneQueueRouting() };
   const deploy = (image: string) => {
     const releaseId = releaseIdForImage(service, ENV, image);
     return env.client.workflow.execute(deployRelease, {

@@ -1,12 +1,12 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { ensureDriftSchedule } from '../../activities/drift/schedule';
-import { createRoutingActivities } from '../../activities/routing';
 import { loadConfig } from '../../infra/config';
 import { resolveTool } from '../../infra/local/tools';
 import { driftScheduleId, type DriftReport } from '../../model/drift';
 import { bundleWorkflows } from '../../worker/workflow-source';
 import { searchAttributeKeys } from '../../workflows/search-attributes';
+import { oneQueueRouting } from '../support/routing';
 
 // The drift check's Temporal Schedule on a real dev server: created once, left alone when the interval is
 // the same, updated when the policy's driftEvery changes, and it really starts driftCheck runs.
@@ -39,7 +39,7 @@ test('ensureDriftSchedule is idempotent, follows the interval, and the schedule 
     workflowBundle: await bundleWorkflows(),
     activities: {
       // as a one-process worker answers: the drift check's routing finds every queue to be this one
-      ...createRoutingActivities({ roles: { split: false, pipeline: true, build: true, deploy: [] }, environmentTargets: {} }),
+      ...oneQueueRouting(),
       detectDrift: async (i: { service: string; environment: string }): Promise<DriftReport> => (checked.push(`${i.service}/${i.environment}`), { ...i, deployed: true, checkedAt: new Date().toISOString(), drift: [] }),
     },
   });

@@ -5,6 +5,7 @@ import { policySchema } from '../../model/policy';
 import { driftCheck } from '../../workflows/drift-check';
 import { snapshot } from './support/fixtures';
 import { uniqueQueue, useHarness, type Harness } from './support/harness';
+import { oneQueueRouting } from '../support/routing';
 
 // driftCheck on the real dev server with mocked activities: the policy comes from the environment's anchor
 // (findGateRecord + readBasePolicy), reconcile happens under the environment lock, drift.detected is sent.
@@ -36,7 +37,7 @@ function mocks(o: { drift: DriftItem[]; compliance?: unknown; anchored?: boolean
 
 async function run(name: string, m: ReturnType<typeof mocks>, reconcile = false) {
   const taskQueue = uniqueQueue(name);
-  const worker = await Worker.create({ connection: h.env.nativeConnection, taskQueue, workflowBundle: h.bundle, activities: m.activities });
+  const worker = await Worker.create({ connection: h.env.nativeConnection, taskQueue, workflowBundle: h.bundle, activities: { ...m.activities, ...oneQueueRouting() } });
   return worker.runUntil(async () => {
     const result = await h.env.client.workflow.execute(driftCheck, { workflowId: `airlock-drift/${name}/prod/${Date.now()}`, taskQueue, args: [{ service: name, environment: 'prod', ...(reconcile ? { reconcile } : {}) }] });
     const deadline = Date.now() + 10_000;

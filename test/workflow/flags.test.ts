@@ -9,6 +9,7 @@ import { flagPredicate, flagKillRecordProblem, flagChangeSummary } from '../../m
 import { lockWorkflowId } from '../../model/names';
 import { flagApproveUpdate, flagKill, flagRollout, flagRolloutStateQuery, lockStateQuery } from '../../workflows';
 import { createWorker, uniqueQueue, useHarness, type Harness } from './support/harness';
+import { oneQueueRouting } from '../support/routing';
 
 // flagRollout and flagKill (issue 18) on a real Temporal dev server with mocked flag activities: the steps
 // in order under the environment lock, the kill switch on a failed check, a kill from outside seen at the
@@ -104,7 +105,7 @@ function mocks(
 
 async function rollout(m: ReturnType<typeof mocks>, input: Partial<FlagRolloutInput> = {}): Promise<FlagRolloutOutcome> {
   const taskQueue = uniqueQueue('flags');
-  const worker = await createWorker(h, { activities: m.activities } as never, taskQueue);
+  const worker = await createWorker(h, { activities: { ...m.activities, ...oneQueueRouting() } } as never, taskQueue);
   const args: FlagRolloutInput = { service: 'demo', environment: 'prod', flag: 'new-checkout', steps: [1, 5, 25, 50, 100], windowMs: 3000, ...input };
   return worker.runUntil(h.env.client.workflow.execute(flagRollout, { taskQueue, workflowId: `${flagRolloutWorkflowId(args.service, args.environment, args.flag)}-${taskQueue}`, args: [args] }));
 }
@@ -186,7 +187,7 @@ test('the rollout holds the environment lock while it runs, and releases it', as
 test('the state query shows the steps and per-variant analysis', async () => {
   const m = mocks();
   const taskQueue = uniqueQueue('flags');
-  const worker = await createWorker(h, { activities: m.activities } as never, taskQueue);
+  const worker = await createWorker(h, { activities: { ...m.activities, ...oneQueueRouting() } } as never, taskQueue);
   const args: FlagRolloutInput = { service: 'demo', environment: 'qprod', flag: 'new-greeting', steps: [25, 100], windowMs: 3000 };
   const state = await worker.runUntil(async () => {
     const handle = await h.env.client.workflow.start(flagRollout, { taskQueue, workflowId: `q-${taskQueue}`, args: [args] });
@@ -199,7 +200,7 @@ test('the state query shows the steps and per-variant analysis', async () => {
 
 async function kill(m: ReturnType<typeof mocks>, sign: (workflowId: string) => { by: string; signature: string }, reason = 'checkout errors') {
   const taskQueue = uniqueQueue('flagkill');
-  const worker = await createWorker(h, { activities: m.activities } as never, taskQueue);
+  const worker = await createWorker(h, { activities: { ...m.activities, ...oneQueueRouting() } } as never, taskQueue);
   const workflowId = flagKillWorkflowId('demo', 'prod', 'new-checkout', taskQueue);
   return worker.runUntil(h.env.client.workflow.execute(flagKill, { taskQueue, workflowId, args: [{ service: 'demo', environment: 'prod', flag: 'new-checkout', reason, ...sign(workflowId) }] }));
 }
@@ -233,7 +234,7 @@ test('a flag guarding payments code is high risk: it waits for two signed approv
   const risk: FlagRisk = { level: 'high', reasons: ['payments/checkout.js (payments)'] };
   const m = mocks({ risk, owner: 'dana@example.com' });
   const taskQueue = uniqueQueue('flagapprove');
-  const worker = await createWorker(h, { activities: m.activities } as never, taskQueue);
+  const worker = await createWorker(h, { activities: { ...m.activities, ...oneQueueRouting() } } as never, taskQueue);
   const args: FlagRolloutInput = { service: 'demo', environment: 'prod', flag: 'new-checkout', steps: [25, 100], windowMs: 3000, requestedBy: 'dana' };
   const workflowId = `approve-${taskQueue}`;
   const outcome = await worker.runUntil(async () => {

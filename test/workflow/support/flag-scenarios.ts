@@ -11,6 +11,7 @@ interface EvidenceActivities {
 }
 import { flagApproveUpdate, flagKill, flagRollout, flagRolloutStateQuery } from '../../../workflows';
 import { createWorker, uniqueQueue, type Harness } from './harness';
+import { oneQueueRouting } from '../../support/routing';
 
 // flagRollout and flagKill paths with mocked flag activities, for record-histories.ts: their saved
 // histories replay in replay.test.ts, so a later change to the flag workflows must keep them replaying.
@@ -65,7 +66,7 @@ export interface FlagRun {
 
 async function rollout(h: Harness, name: string, opts: { failAt?: number; high?: boolean }, during?: (workflowId: string, worker: Worker) => Promise<void>): Promise<FlagRun> {
   const taskQueue = uniqueQueue(name);
-  const worker = await createWorker(h, { activities: activities(opts) } as never, taskQueue);
+  const worker = await createWorker(h, { activities: { ...activities(opts), ...oneQueueRouting() } } as never, taskQueue);
   const workflowId = `airlock-flag/demo/prod/${name}`;
   const input: FlagRolloutInput = { service: 'demo', environment: `rec-${name}`, flag: 'new-checkout', steps: [25, 50, 100], windowMs: 3000, requestedBy: 'dana' };
   await worker.runUntil(async () => {
@@ -92,7 +93,7 @@ export const flagScenarios = {
     }),
   'flag-kill': async (h: Harness): Promise<FlagRun> => {
     const taskQueue = uniqueQueue('flag-kill');
-    const worker = await createWorker(h, { activities: activities({}) } as never, taskQueue);
+    const worker = await createWorker(h, { activities: { ...activities({}), ...oneQueueRouting() } } as never, taskQueue);
     const workflowId = flagKillWorkflowId('demo', 'prod', 'new-checkout', 'recorded');
     const signature = signFlagKill(ALICE, { service: 'demo', environment: 'prod', flag: 'new-checkout', reason: 'recorded', workflowId });
     await worker.runUntil(h.env.client.workflow.execute(flagKill, { taskQueue, workflowId, args: [{ service: 'demo', environment: 'prod', flag: 'new-checkout', reason: 'recorded', by: 'alice', signature }] }));
