@@ -2,7 +2,7 @@ import { allHandlersFinished, CancellationScope, condition, log, patched, workfl
 import { pinned } from '../model/build';
 import { tally } from '../model/approval-rules';
 import type { Outcome, PipelineInput, PipelineResult } from '../model/pipeline';
-import { evidenceActivities, localActivities, onWorkflowQueue, routeByRole, stages } from './activity-options';
+import { evidenceActivities, localActivities, routeByRole, stages } from './activity-options';
 import { approvalGate, registerApprovalHandlers, unboundOutcome } from './approval-gate';
 import { runChangeAnalysis } from './change-analysis';
 import { acquireLock, LOCK_SECRET_PATCH, releaseLock } from './lock-client';
@@ -16,6 +16,7 @@ import { outcomeEvent } from '../model/pipeline-events';
 import { notify, NOTIFICATIONS_PATCH } from './notify';
 import { promoteThrough } from './promotion';
 import { awaitLater } from './later';
+import { storeApprovalsLink } from './approvals-link';
 
 /**
  * Pipelines started from this patch on take only identifiers from their input: the rollout and canary
@@ -191,18 +192,12 @@ async function run(ctx: PipelineContext): Promise<Outcome> {
   if (decided) return stopped(decided);
   const unbound = unboundOutcome(ctx);
   if (unbound) return stopped(unbound);
-  // the approvals link as of now (the gate's decisions), recorded here or, after a gate that waited for people
-  // (the scan and policy links are stored by then), by the deploy from this patch on
-  const approvals = { pipelineId: ids.pipelineId, runId: ids.runId, state: { ...state }, rule: snapshot.levels[risk.level], authors: ctx.authors };
-  const inDeploy = evidence && !automatic && patched(APPROVALS_IN_DEPLOY_PATCH) && onWorkflowQueue('deployCandidate', ctx.target);
-  const recordApprovals = () => evidenceActivities.recordEvidence({ ...ids, image, link: 'approvals', ...approvals });
-  if (inDeploy) await links?.();
-  else if (evidence && links) await Promise.all([links(), recordApprovals()]);
-  else if (evidence) await recordApprovals();
+  // the approvals link, recorded here or, after a gate that waited for people, by the deploy from this patch on
+  const approvals = evidence ? await storeApprovalsLink(ctx, { ids, image, rule: snapshot.levels[risk.level], automatic, patch: APPROVALS_IN_DEPLOY_PATCH, links }) : undefined;
 
   // Freeze windows and exception expiry are re-checked before the deploy and each traffic increase (patch
   // `recheck-windows`, in rollout): the approval wait can last days. The chain is verified right before the deploy.
-  const admit = evidence ? { environment: input.environment, ...(snapshot.trustedKeys ? { trustedKeys: snapshot.trustedKeys } : {}), ...(inDeploy ? { approvals } : {}) } : undefined;
+  const admit = evidence ? { environment: input.environment, ...(snapshot.trustedKeys ? { trustedKeys: snapshot.trustedKeys } : {}), ...(approvals ? { approvals } : {}) } : undefined;
   const rolloutStarted = now();
   const loaded = policy && 'digest' in policy ? policy : undefined;
   // the runtime security stage judges with the protected policy and airlock.yaml's surface at head (patch `runtime-security`)

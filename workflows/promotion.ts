@@ -5,7 +5,8 @@ import type { Outcome, PromotionProgress } from '../model/pipeline';
 import { approvalLevelIn, commitReleaseId, type PromotionPlan, type PromotionStep } from '../model/promotion';
 import { rolloutSteps } from '../model/rollout';
 import type { ScanSummary } from '../model/scan';
-import { evidenceActivities, onWorkflowQueue, stages } from './activity-options';
+import { evidenceActivities, stages } from './activity-options';
+import { storeApprovalsLink } from './approvals-link';
 import { approvalGate, unboundOutcome } from './approval-gate';
 import type { ChangeFindings } from './change-analysis';
 import { causeOf, findingsSummary, lockLeaseMs, policySummary } from './decisions';
@@ -228,20 +229,14 @@ async function inEnvironment(
   if (decided) return stopped(decided);
   const unbound = unboundOutcome(ctx);
   if (unbound) return stopped(unbound);
-  // the approvals link as of now; after a gate that waited for people (the other links are stored by then) the
-  // deploy records it, from patch `promotion-approvals-in-deploy` on (as the pipeline's `approvals-in-deploy`)
-  const approvals = { pipelineId: ids.pipelineId, runId: ids.runId, state: { ...state }, rule: snapshot.levels[state.risk!.level], authors: ctx.authors };
-  const inDeploy = !automatic && patched(PROMOTION_APPROVALS_IN_DEPLOY_PATCH) && onWorkflowQueue('deployCandidate', ctx.target);
-  const recordApprovals = () => evidenceActivities.recordEvidence({ ...ids, image, link: 'approvals', ...approvals });
-  if (inDeploy) await links?.();
-  else if (links) await Promise.all([links(), recordApprovals()]);
-  else await recordApprovals();
+  // the approvals link, recorded here or, after a gate that waited for people, by the deploy from this patch on
+  const approvals = await storeApprovalsLink(ctx, { ids, image, rule: snapshot.levels[state.risk!.level], automatic, patch: PROMOTION_APPROVALS_IN_DEPLOY_PATCH, links });
 
   const admit = {
     environment,
     ...(snapshot.trustedKeys ? { trustedKeys: snapshot.trustedKeys } : {}),
     ...(previous ? { passedIn: previous } : {}),
-    ...(inDeploy ? { approvals } : {}),
+    ...(approvals ? { approvals } : {}),
   };
   const loaded = 'digest' in policy ? policy : undefined;
   const settings = run.settings;
